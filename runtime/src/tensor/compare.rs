@@ -1,0 +1,1 @@
+//! (Owner: see ARCHITECTURE.md)
