@@ -1,1 +1,9 @@
 //! CPU kernels.
+//!
+//! - [`gemm`]: the one strided GEMM entry point ([`gemm::sgemm`] on `matrixmultiply`, and a naive
+//!   integer fallback).
+//! - [`parallel`]: elementwise maps and reductions over contiguous slices, run on rayon above
+//!   [`parallel::PAR_THRESHOLD`] elements.
+
+pub mod gemm;
+pub mod parallel;
