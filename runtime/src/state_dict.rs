@@ -120,3 +120,41 @@ impl LoadReport {
         self.missing_keys.is_empty() && self.unexpected_keys.is_empty() && self.shape_mismatches.is_empty()
     }
 }
+
+impl std::fmt::Display for LoadReport {
+    /// PyTorch's message, one problem per tab-indented line:
+    ///
+    /// ```text
+    /// Error(s) in loading state_dict:
+    ///     Missing key(s) in state_dict: "0.bias".
+    ///     Unexpected key(s) in state_dict: "1.weight", "2.x".
+    ///     size mismatch for 0.weight: copying a param with shape [8, 5] from checkpoint, the shape in current model is [8, 4].
+    /// ```
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fn quoted(keys: &[String]) -> String {
+            keys.iter().map(|k| format!("{k:?}")).collect::<Vec<_>>().join(", ")
+        }
+        if self.is_clean() {
+            return write!(f, "state_dict loaded with no missing, unexpected or mismatched keys");
+        }
+        write!(f, "Error(s) in loading state_dict:")?;
+        if !self.missing_keys.is_empty() {
+            write!(f, "\n\tMissing key(s) in state_dict: {}. ", quoted(&self.missing_keys))?;
+        }
+        if !self.unexpected_keys.is_empty() {
+            write!(f, "\n\tUnexpected key(s) in state_dict: {}. ", quoted(&self.unexpected_keys))?;
+        }
+        for m in &self.shape_mismatches {
+            if m.expected == m.found {
+                write!(f, "\n\tdtype mismatch for {}: the param of shape {:?} in the checkpoint has another dtype than the one in current model.", m.key, m.found)?;
+            } else {
+                write!(
+                    f,
+                    "\n\tsize mismatch for {}: copying a param with shape {:?} from checkpoint, the shape in current model is {:?}.",
+                    m.key, m.found, m.expected
+                )?;
+            }
+        }
+        Ok(())
+    }
+}

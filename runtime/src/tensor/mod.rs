@@ -25,6 +25,7 @@ mod shape_ops;
 mod join;
 mod index;
 mod display;
+mod device_ops;
 mod macros;
 
 pub use element::{DType, Element};
