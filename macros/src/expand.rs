@@ -1,0 +1,197 @@
+//! Code generation for `#[derive(Module)]`.
+
+use crate::ast::{Container, Field};
+use crate::check;
+use crate::ctxt::Ctxt;
+use proc_macro2::TokenStream;
+use quote::{ToTokens, quote, quote_spanned};
+use syn::spanned::Spanned;
+
+/// Expands the derive, or returns the combined errors plus a stub impl (so one mistake does
+/// not cascade into "no method `state_dict`" errors at every use).
+pub fn derive(input: &syn::DeriveInput) -> TokenStream {
+    let cx = Ctxt::default();
+    let cont = Container::from_ast(&cx, input);
+    if let Some(cont) = &cont {
+        check::check(&cx, cont);
+    }
+    match (cx.check(), cont) {
+        (Ok(()), Some(cont)) => expand(&cont),
+        (Err(err), Some(cont)) if cont.generics.lifetimes().next().is_none() => {
+            let mut out = err.into_compile_error();
+            out.extend(fallback(&cont));
+            out
+        }
+        (Err(err), _) => err.into_compile_error(),
+        // `from_ast` returns `None` only after reporting an error.
+        (Ok(()), None) => TokenStream::new(),
+    }
+}
+
+fn private_path(cont: &Container) -> TokenStream {
+    match cont.attrs.krate.get() {
+        Some(path) => quote!(#path::__private),
+        None => quote!(::fusenet::__private),
+    }
+}
+
+/// Whether `ty` mentions one of the struct's type parameters (then it needs a where-clause).
+fn mentions_type_param(ty: &syn::Type, params: &[&syn::Ident]) -> bool {
+    fn scan(ts: TokenStream, params: &[&syn::Ident]) -> bool {
+        ts.into_iter().any(|tt| match tt {
+            proc_macro2::TokenTree::Ident(id) => params.iter().any(|p| **p == id),
+            proc_macro2::TokenTree::Group(g) => scan(g.stream(), params),
+            _ => false,
+        })
+    }
+    scan(ty.to_token_stream(), params)
+}
+
+/// The generics of the impls: every type parameter is `'static` (`Module: Any`), and each field
+/// type that mentions one gets the bound its use needs (serde's approach to inferred bounds).
+fn impl_generics(cont: &Container, p: &TokenStream) -> syn::Generics {
+    let mut generics = cont.generics.clone();
+    let params: Vec<&syn::Ident> = cont.generics.type_params().map(|t| &t.ident).collect();
+    let mut preds: Vec<syn::WherePredicate> = Vec::new();
+    for ident in &params {
+        preds.push(syn::parse_quote!(#ident: 'static));
+    }
+    for field in &cont.fields {
+        if !mentions_type_param(field.ty, &params) {
+            continue;
+        }
+        let ty = field.ty;
+        preds.push(if field.is_skipped() {
+            syn::parse_quote!(#ty: #p::Clone)
+        } else if field.is_flattened() {
+            syn::parse_quote!(#ty: #p::FlattenField + #p::Field)
+        } else {
+            syn::parse_quote!(#ty: #p::Field)
+        });
+    }
+    generics.make_where_clause().predicates.extend(preds);
+    generics
+}
+
+fn visit_stmt(field: &Field, p: &TokenStream, mutable: bool) -> TokenStream {
+    let member = &field.member;
+    let key = field.key();
+    let span = field.ty.span();
+    let (borrow, visit_field, visit_flat) = if mutable {
+        (quote!(&mut), quote!(visit_field_mut), quote!(visit_flat_mut))
+    } else {
+        (quote!(&), quote!(visit_field), quote!(visit_flat))
+    };
+    if field.is_flattened() {
+        let pattern = field.attrs.rename.get().map(|l| l.value()).unwrap_or_default();
+        quote_spanned!(span=> #p::FlattenField::#visit_flat(#borrow self.#member, &|__i| #p::flat_name(#pattern, __i), __v);)
+    } else {
+        quote_spanned!(span=> #p::Field::#visit_field(#borrow self.#member, #key, __v);)
+    }
+}
+
+fn share_init(field: &Field, p: &TokenStream) -> TokenStream {
+    let member = &field.member;
+    let span = field.ty.span();
+    if field.is_skipped() {
+        quote_spanned!(span=> #member: #p::Clone::clone(&self.#member))
+    } else {
+        quote_spanned!(span=> #member: #p::Field::share_field(&self.#member))
+    }
+}
+
+/// `pub const STATE_DICT_KEYS` when the keys follow from the struct alone: every traversed
+/// field is written `Param` (leaf layers such as `MyLinear`, and parameter-free layers).
+fn state_dict_keys_const(cont: &Container) -> Option<TokenStream> {
+    let traversed: Vec<&Field> = cont.fields.iter().filter(|f| !f.is_skipped()).collect();
+    let all_params = traversed.iter().all(|f| {
+        !f.is_flattened()
+            && matches!(f.ty, syn::Type::Path(tp) if tp.qself.is_none()
+                && tp.path.segments.last().is_some_and(|s| s.ident == "Param" && s.arguments.is_none()))
+    });
+    if !all_params {
+        return None;
+    }
+    let keys = traversed.iter().map(|f| f.key());
+    Some(quote! {
+        /// The state-dict keys of this module, in order (every field is a `Param`).
+        pub const STATE_DICT_KEYS: &'static [&'static str] = &[#(#keys),*];
+    })
+}
+
+fn expand(cont: &Container) -> TokenStream {
+    let p = private_path(cont);
+    let ident = cont.ident;
+    let generics = impl_generics(cont, &p);
+    let (impl_g, ty_g, where_c) = generics.split_for_impl();
+    let type_name = cont.attrs.name.get().map(|l| l.value()).unwrap_or_else(|| ident.to_string());
+    let traversed: Vec<&Field> = cont.fields.iter().filter(|f| !f.is_skipped()).collect();
+    let visits = traversed.iter().map(|f| visit_stmt(f, &p, false));
+    let visits_mut = traversed.iter().map(|f| visit_stmt(f, &p, true));
+    let shares = cont.fields.iter().map(|f| share_init(f, &p));
+    let keys_const = state_dict_keys_const(cont).map(|c| quote!(impl #impl_g #ident #ty_g #where_c { #c }));
+    quote! {
+        const _: () = {
+            #[automatically_derived]
+            impl #impl_g #p::Module for #ident #ty_g #where_c {
+                fn visit<'__a>(&'__a self, __v: &mut dyn #p::Visitor<'__a>) {
+                    #(#visits)*
+                }
+                fn visit_mut(&mut self, __v: &mut dyn #p::VisitorMut) {
+                    #(#visits_mut)*
+                }
+                fn type_name(&self) -> &'static str {
+                    #type_name
+                }
+                fn as_any(&self) -> &dyn #p::Any {
+                    self
+                }
+                fn as_any_mut(&mut self) -> &mut dyn #p::Any {
+                    self
+                }
+                fn as_module(&self) -> &dyn #p::Module {
+                    self
+                }
+                fn as_module_mut(&mut self) -> &mut dyn #p::Module {
+                    self
+                }
+                fn share(&self) -> Self {
+                    Self { #(#shares),* }
+                }
+                fn share_boxed(&self) -> #p::Box<dyn #p::Module> {
+                    #p::Box::new(#p::Module::share(self))
+                }
+            }
+            #[automatically_derived]
+            impl #impl_g #p::Display for #ident #ty_g #where_c {
+                fn fmt(&self, __f: &mut #p::Formatter<'_>) -> #p::FmtResult {
+                    #p::fmt_module(self, __f)
+                }
+            }
+            #keys_const
+        };
+    }
+}
+
+/// A stub `Module` impl emitted beside the errors.
+fn fallback(cont: &Container) -> TokenStream {
+    let p = private_path(cont);
+    let ident = cont.ident;
+    let generics = impl_generics(cont, &p);
+    let (impl_g, ty_g, where_c) = generics.split_for_impl();
+    quote! {
+        const _: () = {
+            impl #impl_g #p::Module for #ident #ty_g #where_c {
+                fn visit<'__a>(&'__a self, _: &mut dyn #p::Visitor<'__a>) {}
+                fn visit_mut(&mut self, _: &mut dyn #p::VisitorMut) {}
+                fn type_name(&self) -> &'static str { ::core::unreachable!() }
+                fn as_any(&self) -> &dyn #p::Any { ::core::unreachable!() }
+                fn as_any_mut(&mut self) -> &mut dyn #p::Any { ::core::unreachable!() }
+                fn as_module(&self) -> &dyn #p::Module { ::core::unreachable!() }
+                fn as_module_mut(&mut self) -> &mut dyn #p::Module { ::core::unreachable!() }
+                fn share(&self) -> Self { ::core::unreachable!() }
+                fn share_boxed(&self) -> #p::Box<dyn #p::Module> { ::core::unreachable!() }
+            }
+        };
+    }
+}

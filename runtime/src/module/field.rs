@@ -1,0 +1,246 @@
+//! How each kind of struct field is traversed: the `Field` and `FlattenField` traits, and the
+//! `Module` impls of the collections (`Vec`, arrays) and of `Box`.
+
+use super::{Module, Visitor, VisitorMut};
+use crate::param::{Buffer, Param};
+use std::any::Any;
+
+/// A type that can be a traversed field of a `#[derive(Module)]` struct.
+///
+/// | field type | reported as |
+/// |---|---|
+/// | [`Param`] | a parameter under the field's name |
+/// | [`Buffer`] | a buffer under the field's name |
+/// | any `M: Module` | a child module |
+/// | `Vec<T>`, `[T; N]` | a child module (PyTorch's `ModuleList`) holding `"0"`, `"1"`, ... |
+/// | `Box<M>`, `Box<dyn Module>` | the boxed module, transparently |
+/// | `Option<T>` | `T` when `Some`, nothing when `None` |
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a field of a `#[derive(Module)]` struct",
+    label = "not a `Param`, `Buffer` or module",
+    note = "a module field is a `Param`, a `Buffer`, a type that implements `Module`, or an `Option`, `Vec`, array or `Box` of those",
+    note = "for a configuration value or a constant tensor, mark the field `#[module(skip)]`"
+)]
+pub trait Field {
+    /// Reports the field, named `name`, to `v`.
+    fn visit_field<'a>(&'a self, name: &str, v: &mut dyn Visitor<'a>);
+    /// Reports the field, named `name`, to `v`, mutably.
+    fn visit_field_mut(&mut self, name: &str, v: &mut dyn VisitorMut);
+    /// A second handle onto the same storage (see [`Module::share`]).
+    fn share_field(&self) -> Self
+    where
+        Self: Sized;
+}
+
+impl Field for Param {
+    fn visit_field<'a>(&'a self, name: &str, v: &mut dyn Visitor<'a>) {
+        v.param(name, self);
+    }
+    fn visit_field_mut(&mut self, name: &str, v: &mut dyn VisitorMut) {
+        v.param(name, self);
+    }
+    fn share_field(&self) -> Param {
+        self.share()
+    }
+}
+
+impl Field for Buffer {
+    fn visit_field<'a>(&'a self, name: &str, v: &mut dyn Visitor<'a>) {
+        v.buffer(name, self);
+    }
+    fn visit_field_mut(&mut self, name: &str, v: &mut dyn VisitorMut) {
+        v.buffer(name, self);
+    }
+    fn share_field(&self) -> Buffer {
+        self.share()
+    }
+}
+
+impl<M: Module> Field for M {
+    fn visit_field<'a>(&'a self, name: &str, v: &mut dyn Visitor<'a>) {
+        v.module(name, self.as_module());
+    }
+    fn visit_field_mut(&mut self, name: &str, v: &mut dyn VisitorMut) {
+        v.module(name, self.as_module_mut());
+    }
+    fn share_field(&self) -> M {
+        self.share()
+    }
+}
+
+impl<T: Field> Field for Option<T> {
+    fn visit_field<'a>(&'a self, name: &str, v: &mut dyn Visitor<'a>) {
+        if let Some(x) = self {
+            x.visit_field(name, v);
+        }
+    }
+    fn visit_field_mut(&mut self, name: &str, v: &mut dyn VisitorMut) {
+        if let Some(x) = self {
+            x.visit_field_mut(name, v);
+        }
+    }
+    fn share_field(&self) -> Option<T> {
+        self.as_ref().map(T::share_field)
+    }
+}
+
+/// A collection whose elements a `#[module(flatten)]` field reports as direct members of the
+/// struct, named by [`flat_name`].
+#[diagnostic::on_unimplemented(
+    message = "`#[module(flatten)]` needs a `Vec` or an array, not `{Self}`",
+    label = "not a `Vec` or array of module fields"
+)]
+pub trait FlattenField {
+    /// Reports element `i` under `name(i)`.
+    fn visit_flat<'a>(&'a self, name: &dyn Fn(usize) -> String, v: &mut dyn Visitor<'a>);
+    /// Reports element `i` under `name(i)`, mutably.
+    fn visit_flat_mut(&mut self, name: &dyn Fn(usize) -> String, v: &mut dyn VisitorMut);
+}
+
+impl<T: Field> FlattenField for [T] {
+    fn visit_flat<'a>(&'a self, name: &dyn Fn(usize) -> String, v: &mut dyn Visitor<'a>) {
+        for (i, x) in self.iter().enumerate() {
+            x.visit_field(&name(i), v);
+        }
+    }
+    fn visit_flat_mut(&mut self, name: &dyn Fn(usize) -> String, v: &mut dyn VisitorMut) {
+        for (i, x) in self.iter_mut().enumerate() {
+            x.visit_field_mut(&name(i), v);
+        }
+    }
+}
+
+impl<T: Field> FlattenField for Vec<T> {
+    fn visit_flat<'a>(&'a self, name: &dyn Fn(usize) -> String, v: &mut dyn Visitor<'a>) {
+        self.as_slice().visit_flat(name, v);
+    }
+    fn visit_flat_mut(&mut self, name: &dyn Fn(usize) -> String, v: &mut dyn VisitorMut) {
+        self.as_mut_slice().visit_flat_mut(name, v);
+    }
+}
+
+impl<T: Field, const N: usize> FlattenField for [T; N] {
+    fn visit_flat<'a>(&'a self, name: &dyn Fn(usize) -> String, v: &mut dyn Visitor<'a>) {
+        self.as_slice().visit_flat(name, v);
+    }
+    fn visit_flat_mut(&mut self, name: &dyn Fn(usize) -> String, v: &mut dyn VisitorMut) {
+        self.as_mut_slice().visit_flat_mut(name, v);
+    }
+}
+
+/// The key of element `i` of a flattened field: `pattern` with `{}` replaced by `i`, or `i`
+/// itself when the pattern is empty (`#[module(flatten)]` without `rename`).
+///
+/// ```
+/// use fusenet_runtime::module::flat_name;
+/// assert_eq!(flat_name("block {}", 2), "block 2");
+/// assert_eq!(flat_name("", 3), "3");
+/// ```
+pub fn flat_name(pattern: &str, i: usize) -> String {
+    if pattern.is_empty() { i.to_string() } else { pattern.replacen("{}", &i.to_string(), 1) }
+}
+
+fn index_name(i: usize) -> String {
+    i.to_string()
+}
+
+/// A `Vec` of module fields is PyTorch's `ModuleList`: a child whose members are `"0"`, `"1"`, ...
+impl<T: Field + 'static> Module for Vec<T> {
+    fn visit<'a>(&'a self, v: &mut dyn Visitor<'a>) {
+        self.visit_flat(&index_name, v);
+    }
+    fn visit_mut(&mut self, v: &mut dyn VisitorMut) {
+        self.visit_flat_mut(&index_name, v);
+    }
+    fn type_name(&self) -> &'static str {
+        "ModuleList"
+    }
+    fn groups_repeated_children(&self) -> bool {
+        true
+    }
+    fn share(&self) -> Vec<T> {
+        self.iter().map(T::share_field).collect()
+    }
+    crate::__module_boilerplate!();
+}
+
+/// An array of module fields is a fixed-length `ModuleList`.
+impl<T: Field + 'static, const N: usize> Module for [T; N] {
+    fn visit<'a>(&'a self, v: &mut dyn Visitor<'a>) {
+        self.visit_flat(&index_name, v);
+    }
+    fn visit_mut(&mut self, v: &mut dyn VisitorMut) {
+        self.visit_flat_mut(&index_name, v);
+    }
+    fn type_name(&self) -> &'static str {
+        "ModuleList"
+    }
+    fn groups_repeated_children(&self) -> bool {
+        true
+    }
+    fn share(&self) -> [T; N] {
+        std::array::from_fn(|i| self[i].share_field())
+    }
+    crate::__module_boilerplate!();
+}
+
+macro_rules! forward_boxed {
+    () => {
+        fn visit<'a>(&'a self, v: &mut dyn Visitor<'a>) {
+            (**self).visit(v)
+        }
+        fn visit_mut(&mut self, v: &mut dyn VisitorMut) {
+            (**self).visit_mut(v)
+        }
+        fn type_name(&self) -> &'static str {
+            (**self).type_name()
+        }
+        fn extra_repr(&self) -> String {
+            (**self).extra_repr()
+        }
+        fn set_training_self(&mut self, on: bool) {
+            (**self).set_training_self(on)
+        }
+        fn training_self(&self) -> Option<bool> {
+            (**self).training_self()
+        }
+        fn as_any(&self) -> &dyn Any {
+            (**self).as_any()
+        }
+        fn as_any_mut(&mut self) -> &mut dyn Any {
+            (**self).as_any_mut()
+        }
+        fn as_module(&self) -> &dyn Module {
+            (**self).as_module()
+        }
+        fn as_module_mut(&mut self) -> &mut dyn Module {
+            (**self).as_module_mut()
+        }
+        fn share_boxed(&self) -> Box<dyn Module> {
+            (**self).share_boxed()
+        }
+        fn as_linear(&self) -> Option<&dyn crate::nn::AnyLinear> {
+            (**self).as_linear()
+        }
+        fn groups_repeated_children(&self) -> bool {
+            (**self).groups_repeated_children()
+        }
+    };
+}
+
+/// A boxed module is transparent: it reports, prints and downcasts as the module inside.
+impl<M: Module> Module for Box<M> {
+    forward_boxed!();
+    fn share(&self) -> Box<M> {
+        Box::new((**self).share())
+    }
+}
+
+/// `Box<dyn Module>` makes heterogeneous stacks: `Vec<Box<dyn Module>>` is PyTorch's
+/// `nn.Sequential(*layers)` built at run time.
+impl Module for Box<dyn Module> {
+    forward_boxed!();
+    fn share(&self) -> Box<dyn Module> {
+        (**self).share_boxed()
+    }
+}

@@ -1,0 +1,175 @@
+//! `Linear<IN, OUT>`: `y = x Wᵀ + b`.
+
+use crate::init;
+use crate::module::{Module, Visitor, VisitorMut};
+use crate::param::Param;
+use crate::tensor::Tensor;
+
+/// A fully connected layer, PyTorch's `nn.Linear(IN, OUT)`: `y = x Wᵀ + b`, with `weight` of
+/// shape `[OUT, IN]` and `bias` of shape `[OUT]`.
+///
+/// [`Linear::new`] initialises as PyTorch does — `kaiming_uniform_(weight, a=√5)`, i.e.
+/// U(−1/√IN, 1/√IN), then U(−1/√IN, 1/√IN) for the bias — drawing from the default generator in
+/// PyTorch's order, so after `manual_seed(s)` the values equal `torch.manual_seed(s);
+/// nn.Linear(IN, OUT)` bit for bit.
+///
+/// ```
+/// use fusenet_runtime::{Module, manual_seed};
+/// use fusenet_runtime::nn::Linear;
+/// manual_seed(0);
+/// let lin = Linear::<4, 8>::new();
+/// assert_eq!(lin.weight.shape(), &[8, 4]);
+/// assert_eq!(lin.to_string(), "Linear(in_features=4, out_features=8, bias=True)");
+/// ```
+pub struct Linear<const IN: usize, const OUT: usize> {
+    /// `[OUT, IN]`.
+    pub weight: Param,
+    /// `[OUT]`, or `None` for `bias=False`.
+    pub bias: Option<Param>,
+}
+
+impl<const IN: usize, const OUT: usize> Linear<IN, OUT> {
+    /// A layer with a bias, initialised as PyTorch's `nn.Linear(IN, OUT)`.
+    pub fn new() -> Self {
+        Self::with_bias(true)
+    }
+
+    /// A layer without a bias (`nn.Linear(IN, OUT, bias=False)`).
+    pub fn no_bias() -> Self {
+        Self::with_bias(false)
+    }
+
+    /// `nn.Linear(IN, OUT, bias=bias)`.
+    pub fn with_bias(bias: bool) -> Self {
+        let weight = Param::new(Tensor::zeros(&[OUT, IN]));
+        let bias = bias.then(|| Param::new(Tensor::zeros(&[OUT])));
+        let lin = Linear { weight, bias };
+        lin.reset_parameters();
+        lin
+    }
+
+    /// Builds a layer around given tensors; panics when their shapes are not `[OUT, IN]` / `[OUT]`.
+    pub fn from_tensors(weight: Tensor, bias: Option<Tensor>) -> Self {
+        assert_eq!(weight.shape(), &[OUT, IN], "Linear<{IN}, {OUT}>: weight must have shape [{OUT}, {IN}], got {:?}", weight.shape());
+        if let Some(b) = &bias {
+            assert_eq!(b.shape(), &[OUT], "Linear<{IN}, {OUT}>: bias must have shape [{OUT}], got {:?}", b.shape());
+        }
+        Linear { weight: Param::new(weight), bias: bias.map(Param::new) }
+    }
+
+    /// PyTorch's `reset_parameters`: `kaiming_uniform_(weight, a=√5)`, then the bias from
+    /// U(−1/√fan_in, 1/√fan_in).
+    pub fn reset_parameters(&self) {
+        init::kaiming_uniform_(&self.weight, 5f64.sqrt(), init::FanMode::FanIn, init::Nonlinearity::LeakyRelu);
+        if let Some(b) = &self.bias {
+            let (fan_in, _) = init::calculate_fan_in_and_fan_out(self.weight.shape());
+            let bound = if fan_in > 0 { 1.0 / (fan_in as f64).sqrt() } else { 0.0 };
+            init::uniform_(b, -bound, bound);
+        }
+    }
+
+    /// `IN`.
+    pub fn in_features(&self) -> usize {
+        IN
+    }
+
+    /// `OUT`.
+    pub fn out_features(&self) -> usize {
+        OUT
+    }
+
+    /// `x Wᵀ + b` for `x` of shape `[.., IN]`; panics naming both shapes when the last dim is not `IN`.
+    pub fn forward(&self, x: &Tensor) -> Tensor {
+        assert!(
+            x.dim() >= 1 && x.shape()[x.dim() - 1] == IN,
+            "Linear: mat1 and mat2 shapes cannot be multiplied (input {:?}, weight [{OUT}, {IN}]): the last dimension of the input must be {IN}",
+            x.shape()
+        );
+        let y = x.matmul(&self.weight.value().t());
+        match &self.bias {
+            Some(b) => y.add(&b.value()),
+            None => y,
+        }
+    }
+}
+
+impl<const IN: usize, const OUT: usize> Default for Linear<IN, OUT> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// What every `Linear`, whatever its dimensions, offers to an `apply` callback
+/// (reach it with [`Module::as_linear`]).
+///
+/// ```
+/// use fusenet_runtime::{Module, init};
+/// use fusenet_runtime::nn::Linear;
+/// let mut lin = Linear::<3, 2>::new();
+/// lin.apply(&mut |_, m| {
+///     if let Some(l) = m.as_linear() {
+///         init::constant_(l.weight(), 1.0);
+///         if let Some(b) = l.bias() { init::zeros_(b) }
+///     }
+/// });
+/// assert_eq!(lin.weight.value().to_vec::<f32>(), [1.0; 6]);
+/// ```
+pub trait AnyLinear {
+    fn weight(&self) -> &Param;
+    fn bias(&self) -> Option<&Param>;
+    fn in_features(&self) -> usize;
+    fn out_features(&self) -> usize;
+}
+
+impl<const IN: usize, const OUT: usize> AnyLinear for Linear<IN, OUT> {
+    fn weight(&self) -> &Param {
+        &self.weight
+    }
+    fn bias(&self) -> Option<&Param> {
+        self.bias.as_ref()
+    }
+    fn in_features(&self) -> usize {
+        IN
+    }
+    fn out_features(&self) -> usize {
+        OUT
+    }
+}
+
+impl<const IN: usize, const OUT: usize> Module for Linear<IN, OUT> {
+    fn visit<'a>(&'a self, v: &mut dyn Visitor<'a>) {
+        v.param("weight", &self.weight);
+        if let Some(b) = &self.bias {
+            v.param("bias", b);
+        }
+    }
+    fn visit_mut(&mut self, v: &mut dyn VisitorMut) {
+        v.param("weight", &mut self.weight);
+        if let Some(b) = &mut self.bias {
+            v.param("bias", b);
+        }
+    }
+    fn type_name(&self) -> &'static str {
+        "Linear"
+    }
+    fn extra_repr(&self) -> String {
+        let bias = if self.bias.is_some() { "True" } else { "False" };
+        format!("in_features={IN}, out_features={OUT}, bias={bias}")
+    }
+    fn share(&self) -> Self {
+        Linear { weight: self.weight.share(), bias: self.bias.as_ref().map(Param::share) }
+    }
+    fn as_linear(&self) -> Option<&dyn AnyLinear> {
+        Some(self)
+    }
+    crate::__module_boilerplate!();
+}
+
+impl<const IN: usize, const OUT: usize> std::fmt::Display for Linear<IN, OUT> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::module::fmt_module(self, f)
+    }
+}
+
+#[cfg(test)]
+mod tests;
