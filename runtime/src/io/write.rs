@@ -79,7 +79,9 @@ where
 /// use fusenet_runtime::{io, Tensor};
 /// let t = Tensor::from_vec(vec![true, false], &[2]);
 /// let bytes = io::to_bytes([("mask", &t)], &io::Metadata::new())?;
-/// assert_eq!(&bytes[8..], &b"{\"mask\":{\"dtype\":\"BOOL\",\"shape\":[2],\"data_offsets\":[0,2]}}    \x01\x00"[..]);
+/// // 8-byte little-endian header length, the JSON header padded with spaces to a multiple of 8, the data.
+/// assert_eq!(bytes[..8], 64u64.to_le_bytes());
+/// assert_eq!(&bytes[8..], &b"{\"mask\":{\"dtype\":\"BOOL\",\"shape\":[2],\"data_offsets\":[0,2]}}      \x01\x00"[..]);
 /// # Ok::<(), fusenet_runtime::Error>(())
 /// ```
 pub fn to_bytes<K, T>(tensors: impl IntoIterator<Item = (K, T)>, metadata: &Metadata) -> Result<Vec<u8>>
