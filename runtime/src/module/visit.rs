@@ -37,15 +37,19 @@ pub(crate) fn join(prefix: &str, name: &str) -> String {
     if prefix.is_empty() { name.to_owned() } else { format!("{prefix}.{name}") }
 }
 
-/// What makes two modules "the same module" for PyTorch's duplicate removal: the ids of all the
-/// parameters below it. A module with no parameters has no identity (ReLU twice is two modules).
-fn identity(m: &dyn Module) -> Option<Vec<usize>> {
+/// What makes two modules "the same module" for PyTorch's duplicate removal: the concrete type
+/// and the ids of all the parameters below it, so a [`Module::share`] of a module is the module,
+/// and a wrapper is not its only child. A module with no parameters has no identity (ReLU twice
+/// is two modules).
+type Identity = (std::any::TypeId, Vec<usize>);
+
+fn identity(m: &dyn Module) -> Option<Identity> {
     let ids: Vec<usize> = named_parameters(m, false).iter().map(|(_, p)| p.id()).collect();
-    (!ids.is_empty()).then_some(ids)
+    (!ids.is_empty()).then(|| (m.as_any().type_id(), ids))
 }
 
 /// Pre-order walk over modules, skipping duplicates (by [`identity`]) as PyTorch's memo does.
-fn walk_modules<'a>(m: &'a dyn Module, path: String, seen: &mut HashSet<Vec<usize>>, out: &mut Vec<(String, &'a dyn Module)>) {
+fn walk_modules<'a>(m: &'a dyn Module, path: String, seen: &mut HashSet<Identity>, out: &mut Vec<(String, &'a dyn Module)>) {
     if let Some(id) = identity(m) {
         if !seen.insert(id) {
             return;
@@ -138,7 +142,7 @@ pub(crate) fn get_submodule<'a>(m: &'a dyn Module, path: &str) -> Option<&'a dyn
 pub(crate) fn apply(m: &mut dyn Module, path: &str, f: &mut dyn FnMut(&str, &mut dyn Module)) {
     struct Apply<'f, 'p> {
         path: &'p str,
-        seen: HashSet<Vec<usize>>,
+        seen: HashSet<Identity>,
         f: &'f mut dyn FnMut(&str, &mut dyn Module),
     }
     impl VisitorMut for Apply<'_, '_> {
