@@ -27,9 +27,16 @@ mod index;
 mod display;
 mod device_ops;
 mod macros;
+mod assign;
+mod gather;
 
 pub use element::{DType, Element};
+pub use binary::{Operand, Scalar, broadcast_shapes};
 pub use index::{SliceArg, s};
+pub use index::NewAxis;
+pub use shape_ops::IntoDims;
+pub use assign::SliceValue;
+pub use macros::Nested;
 pub(crate) use iter::StridedOffsets;
 pub(crate) use storage::{Data, Storage};
 
