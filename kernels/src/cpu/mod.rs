@@ -2,8 +2,10 @@
 //!
 //! - [`gemm`]: the one strided GEMM entry point ([`gemm::sgemm`] on `matrixmultiply`, and a naive
 //!   integer fallback).
+//! - [`normal`]: PyTorch's vectorised Box–Muller transform, bit for bit.
 //! - [`parallel`]: elementwise maps and reductions over contiguous slices, run on rayon above
 //!   [`parallel::PAR_THRESHOLD`] elements.
 
 pub mod gemm;
+pub mod normal;
 pub mod parallel;
