@@ -93,8 +93,9 @@ impl std::str::FromStr for Device {
 
 /// The number of CUDA devices this build can use, as `torch.cuda.device_count()`.
 ///
-/// Always 0 until the CUDA backend exists; that backend replaces [`cuda_device_count`]'s body
-/// (probing the driver only when its libraries are present, so that the call never panics).
+/// Always 0 until the CUDA backend exists; that backend replaces the body of the private
+/// `cuda_device_count` (probing the driver only when its libraries are present, so that the call
+/// never panics).
 pub fn device_count() -> usize {
     cuda_device_count()
 }

@@ -22,7 +22,7 @@
 //! well defined: `F16` and `BF16` → `F32` (exact), `F64` → `F32` (rounded to nearest, as
 //! `tensor.float()` does), and `I8`, `I16`, `I32`, `U8`, `U16`, `U32` → `I64` (exact); `U64` → `I64`
 //! when every value fits. Anything else (FP8 variants, `C64`, sub-byte types) is
-//! [`Error::UnsupportedDtype`](crate::Error::UnsupportedDtype) naming the file, the key and the dtype.
+//! [`Error::UnsupportedDtype`] naming the file, the key and the dtype.
 //! A `BOOL` byte other than 0 or 1 is an error too. Non-contiguous tensors are written in logical
 //! (row-major) order, as `.contiguous()` would lay them out.
 //!
@@ -30,7 +30,7 @@
 //! Every save writes a temporary file next to the target, fsyncs it, renames it over the target and
 //! fsyncs the directory ([`atomic::write_atomic`]). A failed save leaves the previous file as it was
 //! and removes the temporary file. Every failure, and every problem in a file read, is an
-//! [`Error`](crate::Error) naming the file; file content never causes a panic.
+//! [`Error`] naming the file; file content never causes a panic.
 //!
 //! ```
 //! use fusenet_runtime::{io, Tensor};
