@@ -107,7 +107,10 @@ slice_arg_from!(isize, i32, i64, usize);
 /// ```
 #[macro_export]
 macro_rules! s {
-    (@go [$($done:expr,)*]) => { ::std::vec![$($done,)*] };
+    (@go [$($done:expr,)*]) => {{
+        let args: ::std::vec::Vec<$crate::tensor::SliceArg> = ::std::vec![$($done,)*];
+        args
+    }};
     (@go [$($done:expr,)*] NewAxis $(, $($rest:tt)*)?) => {
         $crate::s!(@go [$($done,)* $crate::tensor::SliceArg::NewAxis,] $($($rest)*)?)
     };

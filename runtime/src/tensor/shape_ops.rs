@@ -361,7 +361,8 @@ impl Tensor {
         let lead = sizes.len() - self.dim();
         let mut shape = vec![0usize; sizes.len()];
         let mut strides = vec![0isize; sizes.len()];
-        for (i, &target) in sizes.iter().enumerate() {
+        // From the last dimension, as PyTorch checks (its message names the last mismatch first).
+        for (i, &target) in sizes.iter().enumerate().rev() {
             if i < lead {
                 assert!(
                     target >= 0,
