@@ -73,14 +73,28 @@ fn impl_generics(cont: &Container, p: &TokenStream) -> syn::Generics {
     generics
 }
 
+/// `self.<member>` with every token at the field type's span, so that an unsatisfied bound is
+/// reported once, at the type, however many generated calls use the field.
+fn member_at_type(field: &Field) -> syn::Member {
+    let span = field.ty.span();
+    match &field.member {
+        syn::Member::Named(id) => {
+            let mut id = id.clone();
+            id.set_span(span);
+            syn::Member::Named(id)
+        }
+        syn::Member::Unnamed(ix) => syn::Member::Unnamed(syn::Index { index: ix.index, span }),
+    }
+}
+
 fn visit_stmt(field: &Field, p: &TokenStream, mutable: bool) -> TokenStream {
-    let member = &field.member;
+    let member = member_at_type(field);
     let key = field.key();
     let span = field.ty.span();
     let (borrow, visit_field, visit_flat) = if mutable {
-        (quote!(&mut), quote!(visit_field_mut), quote!(visit_flat_mut))
+        (quote_spanned!(span=> &mut), quote_spanned!(span=> visit_field_mut), quote_spanned!(span=> visit_flat_mut))
     } else {
-        (quote!(&), quote!(visit_field), quote!(visit_flat))
+        (quote_spanned!(span=> &), quote_spanned!(span=> visit_field), quote_spanned!(span=> visit_flat))
     };
     if field.is_flattened() {
         let pattern = field.attrs.rename.get().map(|l| l.value()).unwrap_or_default();
@@ -91,7 +105,7 @@ fn visit_stmt(field: &Field, p: &TokenStream, mutable: bool) -> TokenStream {
 }
 
 fn share_init(field: &Field, p: &TokenStream) -> TokenStream {
-    let member = &field.member;
+    let member = member_at_type(field);
     let span = field.ty.span();
     if field.is_skipped() {
         quote_spanned!(span=> #member: #p::Clone::clone(&self.#member))

@@ -56,6 +56,9 @@ impl Field for Buffer {
     }
 }
 
+// `do_not_recommend`: for a field type that is not a module field, the error speaks of `Field`
+// (with its on_unimplemented text), not of a missing `Module` impl.
+#[diagnostic::do_not_recommend]
 impl<M: Module> Field for M {
     fn visit_field<'a>(&'a self, name: &str, v: &mut dyn Visitor<'a>) {
         v.module(name, self.as_module());
