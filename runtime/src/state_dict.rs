@@ -158,3 +158,51 @@ impl std::fmt::Display for LoadReport {
         Ok(())
     }
 }
+
+impl std::fmt::Display for StateDict {
+    /// As Python prints `module.state_dict()`: `OrderedDict([('weight', tensor([...])), ('bias', tensor([...]))])`.
+    ///
+    /// ```
+    /// use fusenet_runtime::{tensor, StateDict};
+    /// let mut sd = StateDict::new();
+    /// sd.insert("bias", tensor![0.0887]);
+    /// assert_eq!(sd.to_string(), "OrderedDict([('bias', tensor([0.0887]))])");
+    /// ```
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.entries.is_empty() {
+            return f.write_str("OrderedDict()");
+        }
+        f.write_str("OrderedDict([")?;
+        for (i, (key, value)) in self.entries.iter().enumerate() {
+            let sep = if i == 0 { "" } else { ", " };
+            write!(f, "{sep}({}, {value})", python_str_repr(key))?;
+        }
+        f.write_str("])")
+    }
+}
+
+/// Python's `repr(str)`: single quotes unless the text holds a `'` and no `"`, with escapes.
+fn python_str_repr(s: &str) -> String {
+    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let mut out = String::from(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
+}
+
+#[cfg(test)]
+#[path = "state_dict_display_tests.rs"]
+mod display_tests;

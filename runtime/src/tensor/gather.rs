@@ -38,6 +38,11 @@ impl Tensor {
         let src = if self.dim() == 0 { self.reshape(&[1]) } else { self.shallow_clone() };
         let d = src.wrap_dim(dim);
         let idx = index.to_vec::<i64>();
+        assert!(
+            self.dim() > 0 || idx.len() == 1,
+            "index_select(): Index to scalar can have only 1 value, got {} value(s)",
+            idx.len()
+        );
         let mut shape = src.shape().to_vec();
         shape[d] = idx.len();
         let out = Tensor::zeros_dtype(&shape, self.dtype());
