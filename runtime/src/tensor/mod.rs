@@ -151,6 +151,9 @@ impl Tensor {
 
     /// Whether the elements are laid out row-major with no gaps.
     pub fn is_contiguous(&self) -> bool {
+        if self.numel() == 0 {
+            return true;
+        }
         let mut expected = 1isize;
         for (&d, &s) in self.shape.iter().zip(&self.strides).rev() {
             if d != 1 && s != expected {
