@@ -96,9 +96,9 @@ fn check_duplicate_keys(cx: &Ctxt, cont: &Container) {
 }
 
 fn check_type_name(cx: &Ctxt, cont: &Container) {
-    if let Some(lit) = cont.attrs.name.get() {
-        if lit.value().is_empty() {
-            cx.error_spanned_by(lit, "`name` needs a non-empty type name");
-        }
+    if let Some(lit) = cont.attrs.name.get()
+        && lit.value().is_empty()
+    {
+        cx.error_spanned_by(lit, "`name` needs a non-empty type name");
     }
 }
