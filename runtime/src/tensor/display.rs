@@ -230,7 +230,7 @@ impl std::fmt::Display for Tensor {
     ///
     /// ```
     /// use fusenet_runtime::Tensor;
-    /// let x = Tensor::arange(6.0).reshape(&[2, 3]);
+    /// let x = Tensor::arange(6.0).reshape([2, 3]);
     /// assert_eq!(x.to_string(), "tensor([[0., 1., 2.],\n        [3., 4., 5.]])");
     /// ```
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -28,14 +28,14 @@ impl Tensor {
     ///
     /// ```
     /// use fusenet_runtime::{tensor, Tensor};
-    /// let x = Tensor::arange(6.0).reshape(&[3, 2]);
+    /// let x = Tensor::arange(6.0).reshape([3, 2]);
     /// let rows = x.index_select(0, &tensor![2, 0]);
     /// assert_eq!(rows.to_vec::<f32>(), [4.0, 5.0, 0.0, 1.0]);
     /// ```
     pub fn index_select(&self, dim: isize, index: &Tensor) -> Tensor {
         assert!(index.dtype() == DType::I64, "index_select(): Expected dtype int32 or int64 for index");
         assert!(index.dim() <= 1, "index_select(): Index is supposed to be a vector");
-        let src = if self.dim() == 0 { self.reshape(&[1]) } else { self.shallow_clone() };
+        let src = if self.dim() == 0 { self.reshape([1]) } else { self.shallow_clone() };
         let d = src.wrap_dim(dim);
         let idx = index.to_vec::<i64>();
         assert!(

@@ -5,7 +5,7 @@ use crate::tensor::{DType, Tensor};
 use crate::tensor;
 
 fn x() -> Tensor {
-    Tensor::arange(12.0).reshape(&[3, 4])
+    Tensor::arange(12.0).reshape([3, 4])
 }
 
 #[test]

@@ -101,7 +101,7 @@ slice_arg_from!(isize, i32, i64, usize);
 ///
 /// ```
 /// use fusenet_runtime::{s, Tensor};
-/// let x = Tensor::arange(12.0).reshape(&[3, 4]);
+/// let x = Tensor::arange(12.0).reshape([3, 4]);
 /// assert_eq!(x.slice(s![1..3, ..;2]).to_vec::<f32>(), [4.0, 6.0, 8.0, 10.0]);
 /// assert_eq!(x.slice(s![.., -1]).to_vec::<f32>(), [3.0, 7.0, 11.0]);
 /// ```
@@ -118,11 +118,17 @@ macro_rules! s {
         $crate::s!(@go [$($done,)* $crate::tensor::SliceArg::Ellipsis,] $($($rest)*)?)
     };
     (@go [$($done:expr,)*] $r:expr ; $step:expr $(, $($rest:tt)*)?) => {
-        $crate::s!(@go [$($done,)* $crate::tensor::SliceArg::from($r).with_step($step),] $($($rest)*)?)
+        $crate::s!(@go [$($done,)* $crate::s!(@arg $r).with_step($step),] $($($rest)*)?)
     };
     (@go [$($done:expr,)*] $r:expr $(, $($rest:tt)*)?) => {
-        $crate::s!(@go [$($done,)* $crate::tensor::SliceArg::from($r),] $($($rest)*)?)
+        $crate::s!(@go [$($done,)* $crate::s!(@arg $r),] $($($rest)*)?)
     };
+    // `1..-1` is Python's `1:-1`, not an empty Rust range: silence clippy's lint for it.
+    (@arg $r:expr) => {{
+        #[allow(clippy::reversed_empty_ranges)]
+        let arg = $crate::tensor::SliceArg::from($r);
+        arg
+    }};
     ($($t:tt)*) => { $crate::s!(@go [] $($t)*) };
 }
 pub use s;
@@ -202,9 +208,9 @@ impl Tensor {
     ///
     /// ```
     /// use fusenet_runtime::Tensor;
-    /// let x = Tensor::arange(6.0).reshape(&[2, 3]);
-    /// assert_eq!(x.get(&[1, 2]), 5.0);
-    /// assert_eq!(x.get(&[-1, 0]), 3.0);
+    /// let x = Tensor::arange(6.0).reshape([2, 3]);
+    /// assert_eq!(x.get([1, 2]), 5.0);
+    /// assert_eq!(x.get([-1, 0]), 3.0);
     /// ```
     pub fn get(&self, index: impl IntoDims) -> f32 {
         let offset = self.element_offset(&index.into_dims());
@@ -220,7 +226,7 @@ impl Tensor {
     ///
     /// ```
     /// use fusenet_runtime::tensor;
-    /// assert_eq!(tensor![[1, 2], [3, 4]].get_as::<i64>(&[1, 0]), 3);
+    /// assert_eq!(tensor![[1, 2], [3, 4]].get_as::<i64>([1, 0]), 3);
     /// ```
     pub fn get_as<T: Element>(&self, index: impl IntoDims) -> T {
         let offset = self.element_offset(&index.into_dims());
@@ -233,7 +239,7 @@ impl Tensor {
     /// ```
     /// use fusenet_runtime::Tensor;
     /// let w = Tensor::ones(&[2, 2]);
-    /// w.set(&[0, 0], 42.0);
+    /// w.set([0, 0], 42.0);
     /// assert_eq!(w.to_vec::<f32>(), [42.0, 1.0, 1.0, 1.0]);
     /// ```
     pub fn set(&self, index: impl IntoDims, value: impl SliceValue) {
@@ -274,7 +280,7 @@ impl Tensor {
     ///
     /// ```
     /// use fusenet_runtime::Tensor;
-    /// let x = Tensor::arange(6.0).reshape(&[2, 3]);
+    /// let x = Tensor::arange(6.0).reshape([2, 3]);
     /// assert_eq!(x.select(1, -1).to_vec::<f32>(), [2.0, 5.0]);
     /// ```
     pub fn select(&self, dim: isize, index: isize) -> Tensor {

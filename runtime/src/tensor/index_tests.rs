@@ -5,7 +5,7 @@ use crate::tensor::{DType, SliceArg, Tensor};
 use crate::tensor;
 
 fn x() -> Tensor {
-    Tensor::arange(12.0).reshape(&[3, 4])
+    Tensor::arange(12.0).reshape([3, 4])
 }
 
 #[test]
@@ -46,6 +46,7 @@ fn slices_are_views_with_python_semantics() {
     assert_eq!(x.slice(s![-2..]).to_vec::<f32>(), [4., 5., 6., 7., 8., 9., 10., 11.]);
     assert_eq!(x.slice(s![5..]).shape(), &[0, 4]);
     assert_eq!(x.slice(s![2..1]).shape(), &[0, 4]);
+    assert_eq!(x.slice(s![1..-1]).shape(), &[1, 4]); // x[1:-1]
     assert_eq!(x.slice(s![..-5]).shape(), &[0, 4]);
     assert_eq!(x.slice(s![.., -3..-1]).to_vec::<f32>(), [1., 2., 5., 6., 9., 10.]);
     assert_eq!(x.slice(s![..;2, 1..;2]).to_vec::<f32>(), [1., 3., 9., 11.]); // x[::2, 1::2]
@@ -115,12 +116,12 @@ fn the_seed_writes_through_slices() {
     assert_eq!(x.sum_all(), 96.0);
     // z = torch.zeros(3,2); z[2] = torch.tensor([1, 2]); z[:, 0] = torch.tensor([True, False, True])
     let z = Tensor::zeros(&[3, 2]);
-    z.slice_assign(s![2], &tensor![1, 2]);
+    z.slice_assign(s![2], tensor![1, 2]);
     z.slice_assign(s![.., 0], tensor![true, false, true]);
     assert_eq!(z.to_vec::<f32>(), [1.0, 0.0, 0.0, 0.0, 1.0, 2.0]);
     // a row broadcast over a block, through a transposed view
     let y = Tensor::zeros(&[2, 3]);
-    y.t().slice_assign(s![1..], &tensor![5.0, 6.0]);
+    y.t().slice_assign(s![1..], tensor![5.0, 6.0]);
     assert_eq!(y.to_vec::<f32>(), [0.0, 5.0, 5.0, 0.0, 6.0, 6.0]);
 }
 
@@ -129,10 +130,10 @@ fn assignment_converts_to_the_destination_dtype() {
     // w = torch.zeros(2,3, dtype=torch.long); w[0] = 2.7; w[1, -1] = -1.9 → [[2, 2, 2], [0, 0, -1]]
     let w = Tensor::zeros_dtype(&[2, 3], DType::I64);
     w.slice_assign(s![0], 2.7);
-    w.set(&[1, -1], -1.9);
+    w.set([1, -1], -1.9);
     assert_eq!(w.to_vec::<i64>(), [2, 2, 2, 0, 0, -1]);
     let m = Tensor::zeros_dtype(&[2], DType::Bool);
-    m.set(&[1], 3);
+    m.set([1], 3);
     assert_eq!(m.to_vec::<bool>(), [false, true]);
 }
 
@@ -140,50 +141,51 @@ fn assignment_converts_to_the_destination_dtype() {
 fn overlapping_assignment_reads_the_source_first() {
     // PyTorch refuses `y[1:] = y[:-1]`; we copy the source first, giving NumPy's answer.
     let y = Tensor::arange(5.0);
-    y.slice_assign(s![1..], &y.slice(s![..-1]));
+    y.slice_assign(s![1..], y.slice(s![..-1]));
     assert_eq!(y.to_vec::<f32>(), [0.0, 0.0, 1.0, 2.0, 3.0]);
 }
 
 #[test]
 #[should_panic(expected = "The expanded size of the tensor (4) must match the existing size (3) at non-singleton dimension 1.  Target sizes: [2, 4].  Tensor sizes: [3]")]
 fn assigning_a_tensor_that_does_not_broadcast_panics() {
-    x().slice_assign(s![0..2], &Tensor::ones(&[3]));
+    x().slice_assign(s![0..2], Tensor::ones(&[3]));
+    // (a borrowed tensor works the same: `slice_assign(.., &t)`)
 }
 
 #[test]
 fn get_set_and_get_as() {
     let x = x();
-    assert_eq!(x.get(&[2, 3]), 11.0);
+    assert_eq!(x.get([2, 3]), 11.0);
     assert_eq!(x.get([-1, -1]), 11.0);
     let idx: Vec<usize> = vec![1, 2];
     assert_eq!(x.get(&idx), 6.0);
-    assert_eq!(x.t().get(&[3, 0]), 3.0);
+    assert_eq!(x.t().get([3, 0]), 3.0);
     assert_eq!(Tensor::scalar(2.5).get(()), 2.5);
-    assert_eq!(tensor![[1, 2], [3, 4]].get(&[1, 1]), 4.0);
-    assert_eq!(tensor![true].get(&[0]), 1.0);
-    assert_eq!(tensor![[1, 2], [3, 4]].get_as::<i64>(&[0, 1]), 2);
-    assert!(tensor![false, true].get_as::<bool>(&[-1]));
+    assert_eq!(tensor![[1, 2], [3, 4]].get([1, 1]), 4.0);
+    assert_eq!(tensor![true].get([0]), 1.0);
+    assert_eq!(tensor![[1, 2], [3, 4]].get_as::<i64>([0, 1]), 2);
+    assert!(tensor![false, true].get_as::<bool>([-1]));
     let v = x.slice(s![1]);
-    v.set(&[0], -3.0);
-    assert_eq!(x.get(&[1, 0]), -3.0);
+    v.set([0], -3.0);
+    assert_eq!(x.get([1, 0]), -3.0);
 }
 
 #[test]
 #[should_panic(expected = "index 4 is out of bounds for dimension 1 with size 4")]
 fn get_out_of_range_panics() {
-    x().get(&[0, 4]);
+    x().get([0, 4]);
 }
 
 #[test]
 #[should_panic(expected = "expected 2 indices for a tensor of shape [3, 4] to name one element, but got 1")]
 fn get_with_too_few_indices_panics() {
-    x().get(&[0]);
+    x().get([0]);
 }
 
 #[test]
 #[should_panic(expected = "get_as: expected a tensor of dtype I64, but got F32")]
 fn get_as_wrong_dtype_panics() {
-    x().get_as::<i64>(&[0, 0]);
+    x().get_as::<i64>([0, 0]);
 }
 
 #[test]

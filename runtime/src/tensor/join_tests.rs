@@ -5,8 +5,8 @@ use crate::{s, tensor};
 
 /// `a = torch.arange(6.).reshape(2,3)` and the non-contiguous `b = torch.arange(6., 12.).reshape(3,2).t()`.
 fn pair() -> (Tensor, Tensor) {
-    let a = Tensor::arange(6.0).reshape(&[2, 3]);
-    let b = Tensor::arange(12.0).slice(s![6..]).reshape(&[3, 2]).t();
+    let a = Tensor::arange(6.0).reshape([2, 3]);
+    let b = Tensor::arange(12.0).slice(s![6..]).reshape([3, 2]).t();
     assert!(!b.is_contiguous());
     (a, b)
 }
@@ -114,13 +114,13 @@ fn split_chunk_unbind_are_views() {
     let vals: Vec<Vec<f32>> = parts.iter().map(|p| p.to_vec()).collect();
     assert_eq!(vals, [vec![0., 1., 2., 3.], vec![4., 5., 6., 7.], vec![8., 9.]]);
     assert!(parts.iter().all(|p| p.shares_storage(&x)));
-    parts[2].set(&[0], -1.0);
-    assert_eq!(x.get(&[8]), -1.0);
+    parts[2].set([0], -1.0);
+    assert_eq!(x.get([8]), -1.0);
     assert_eq!(x.chunk(3, 0).iter().map(|p| p.numel()).collect::<Vec<_>>(), [4, 4, 2]);
     assert_eq!(Tensor::arange(6.0).chunk(4, 0).len(), 3);
     assert_eq!(Tensor::zeros(&[0]).chunk(3, 0).len(), 3);
     assert_eq!(Tensor::zeros(&[0]).split(0, 0).len(), 1);
-    let m = Tensor::arange(10.0).reshape(&[2, 5]);
+    let m = Tensor::arange(10.0).reshape([2, 5]);
     let cols = m.unbind(1);
     assert_eq!(cols.len(), 5);
     assert_eq!(cols[4].to_vec::<f32>(), [4.0, 9.0]);

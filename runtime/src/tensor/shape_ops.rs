@@ -2,15 +2,16 @@
 //! `permute`, `expand`, `squeeze`, ...) and the two copying ops `repeat` and `flip`.
 //!
 //! Dimensions are `isize` and may be negative (`-1` is the last dimension), as in PyTorch. Shapes
-//! and dimension lists are taken as any [`IntoDims`]: `&[2, -1]`, `[2, 3]`, `x.shape()`, a `Vec`.
+//! and dimension lists are taken as any [`IntoDims`]: `[2, -1]`, `&[2, 3]`, `x.shape()`, a `Vec`.
 
 use super::{Tensor, contiguous_strides};
 
-/// A list of sizes or dimensions: `&[2, -1]`, `[2, 3]`, `&vec`, `x.shape()` (`usize`, `isize`,
-/// `i32` or `i64` elements, as slice, array, reference to array or `Vec`).
+/// A list of sizes or dimensions: an array `[2, -1]`, a slice such as `x.shape()`, a `Vec`, or a
+/// reference to an array or `Vec` (`usize`, `isize`, `i32` or `i64` elements).
 ///
-/// Integer literals with no suffix become `i32`, so `x.reshape(&[3, -1])` needs no annotation.
-/// The empty list (the shape of a 0-d tensor) needs a type: `x.reshape(&[] as &[usize])`, or `()`.
+/// Integer literals with no suffix become `i32`, so `x.reshape([3, -1])` needs no annotation. Pass
+/// arrays by value (`[3, -1]`); `&[3, -1]` works too but clippy calls the borrow needless. The
+/// empty list (the shape of a 0-d tensor) is `()`.
 pub trait IntoDims {
     /// The list as signed integers.
     fn into_dims(self) -> Vec<isize>;
@@ -64,7 +65,7 @@ pub(crate) fn infer_size(shape: &[isize], numel: usize) -> Vec<usize> {
                 "cannot reshape tensor of 0 elements into shape {shape:?} because the unspecified \
                  dimension size -1 can be any value and is ambiguous"
             );
-            assert!(numel % known == 0, "shape '{shape:?}' is invalid for input of size {numel}");
+            assert!(numel.is_multiple_of(known), "shape '{shape:?}' is invalid for input of size {numel}");
             out[i] = numel / known;
         }
         None => assert!(known == numel, "shape '{shape:?}' is invalid for input of size {numel}"),
@@ -122,7 +123,7 @@ impl Tensor {
     /// ```
     /// use fusenet_runtime::Tensor;
     /// let x = Tensor::arange(6.0);
-    /// let y = x.view(&[2, -1]);
+    /// let y = x.view([2, -1]);
     /// assert_eq!(y.shape(), &[2, 3]);
     /// assert!(y.shares_storage(&x));
     /// ```
@@ -142,8 +143,8 @@ impl Tensor {
     ///
     /// ```
     /// use fusenet_runtime::Tensor;
-    /// let x = Tensor::arange(6.0).reshape(&[2, 3]);
-    /// let t = x.transpose(0, 1).reshape(&[-1]); // not viewable: copies
+    /// let x = Tensor::arange(6.0).reshape([2, 3]);
+    /// let t = x.transpose(0, 1).reshape([-1]); // not viewable: copies
     /// assert_eq!(t.to_vec::<f32>(), [0.0, 3.0, 1.0, 4.0, 2.0, 5.0]);
     /// assert!(!t.shares_storage(&x));
     /// ```
@@ -161,7 +162,7 @@ impl Tensor {
 
     /// PyTorch's `ravel`: `reshape(&[-1])`.
     pub fn ravel(&self) -> Tensor {
-        self.reshape(&[-1])
+        self.reshape([-1])
     }
 
     /// PyTorch's `flatten(start_dim, end_dim)`: merges dims `start..=end` into one (a view when
@@ -174,7 +175,7 @@ impl Tensor {
     /// ```
     pub fn flatten(&self, start_dim: isize, end_dim: isize) -> Tensor {
         if self.dim() == 0 {
-            return self.reshape(&[1]);
+            return self.reshape([1]);
         }
         let (start, end) = (self.wrap_dim(start_dim), self.wrap_dim(end_dim));
         assert!(start <= end, "flatten() has invalid args: start_dim cannot come after end_dim");
@@ -193,7 +194,7 @@ impl Tensor {
     ///
     /// ```
     /// use fusenet_runtime::Tensor;
-    /// assert_eq!(Tensor::arange(24.0).unflatten(0, &[2, 3, 4]).shape(), &[2, 3, 4]);
+    /// assert_eq!(Tensor::arange(24.0).unflatten(0, [2, 3, 4]).shape(), &[2, 3, 4]);
     /// ```
     pub fn unflatten(&self, dim: isize, sizes: impl IntoDims) -> Tensor {
         let d = self.wrap_dim(dim);
@@ -303,7 +304,7 @@ impl Tensor {
     ///
     /// ```
     /// use fusenet_runtime::Tensor;
-    /// assert_eq!(Tensor::zeros(&[2, 3, 4]).permute(&[2, 0, 1]).shape(), &[4, 2, 3]);
+    /// assert_eq!(Tensor::zeros(&[2, 3, 4]).permute([2, 0, 1]).shape(), &[4, 2, 3]);
     /// ```
     pub fn permute(&self, dims: impl IntoDims) -> Tensor {
         let dims = dims.into_dims();
@@ -341,8 +342,8 @@ impl Tensor {
     ///
     /// ```
     /// use fusenet_runtime::Tensor;
-    /// let x = Tensor::arange(3.0).reshape(&[1, 3]);
-    /// let y = x.expand(&[4, -1]);
+    /// let x = Tensor::arange(3.0).reshape([1, 3]);
+    /// let y = x.expand([4, -1]);
     /// assert_eq!(y.shape(), &[4, 3]);
     /// assert_eq!(y.strides(), &[0, 1]);
     /// ```
@@ -397,8 +398,8 @@ impl Tensor {
     /// ```
     /// use fusenet_runtime::Tensor;
     /// let x = Tensor::arange(3.0);
-    /// assert_eq!(x.repeat(&[2]).to_vec::<f32>(), [0.0, 1.0, 2.0, 0.0, 1.0, 2.0]);
-    /// assert_eq!(x.reshape(&[1, 3]).repeat(&[4, 1]).shape(), &[4, 3]);
+    /// assert_eq!(x.repeat([2]).to_vec::<f32>(), [0.0, 1.0, 2.0, 0.0, 1.0, 2.0]);
+    /// assert_eq!(x.reshape([1, 3]).repeat([4, 1]).shape(), &[4, 3]);
     /// ```
     pub fn repeat(&self, repeats: impl IntoDims) -> Tensor {
         let reps = repeats.into_dims();
@@ -427,7 +428,7 @@ impl Tensor {
     ///
     /// ```
     /// use fusenet_runtime::Tensor;
-    /// assert_eq!(Tensor::arange(3.0).flip(&[0]).to_vec::<f32>(), [2.0, 1.0, 0.0]);
+    /// assert_eq!(Tensor::arange(3.0).flip([0]).to_vec::<f32>(), [2.0, 1.0, 0.0]);
     /// ```
     pub fn flip(&self, dims: impl IntoDims) -> Tensor {
         let mut strides = self.strides.clone();
