@@ -6,8 +6,9 @@
 
 use super::{Tensor, contiguous_strides};
 
-/// A list of sizes or dimensions: an array `[2, -1]`, a slice such as `x.shape()`, a `Vec`, or a
-/// reference to an array or `Vec` (`usize`, `isize`, `i32` or `i64` elements).
+/// A list of sizes or dimensions: an array `[2, -1]`, a slice such as `x.shape()`, a `Vec`, a
+/// reference to an array or `Vec` (`usize`, `isize`, `i32` or `i64` elements), or one integer for a
+/// list of one (`x.get(0)`, `x.flip(0)`, `x.reshape(-1)`, as PyTorch's varargs allow).
 ///
 /// Integer literals with no suffix become `i32`, so `x.reshape([3, -1])` needs no annotation. Pass
 /// arrays by value (`[3, -1]`); `&[3, -1]` works too but clippy calls the borrow needless. The
@@ -33,6 +34,9 @@ macro_rules! into_dims {
         }
         impl IntoDims for &Vec<$t> {
             fn into_dims(self) -> Vec<isize> { self.iter().map(|&d| d as isize).collect() }
+        }
+        impl IntoDims for $t {
+            fn into_dims(self) -> Vec<isize> { vec![self as isize] }
         }
     )*};
 }

@@ -24,6 +24,9 @@ fn view_infers_minus_one_and_accepts_every_dims_form() {
     let shape: Vec<usize> = vec![3, 8];
     assert_eq!(x.view(&shape).shape(), &[3, 8]);
     assert_eq!(x.reshape(Tensor::zeros(&[24]).shape()).shape(), &[24]);
+    assert_eq!(x.reshape(-1).shape(), &[24]);
+    assert_eq!(x.flip(0).get([0, 0, 0]), 12.0);
+    assert_eq!(Tensor::arange(3.0).get(2), 2.0);
     assert_eq!(Tensor::scalar(5.0).view([1, 1]).strides(), &[1, 1]); // torch.tensor(5.).view(1,1).stride()
     assert_eq!(Tensor::ones(&[1]).view(()).shape(), &[] as &[usize]);
 }
