@@ -138,9 +138,8 @@ impl std::fmt::Display for Param {
     /// As PyTorch prints a parameter: `Parameter containing:\ntensor([...], requires_grad=True)`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(f, "Parameter containing:")?;
-        let body = self.inner.value.to_string();
-        let body = body.strip_suffix(')').unwrap_or(&body);
-        write!(f, "{body}, requires_grad={})", if self.requires_grad() { "True" } else { "False" })
+        let flag = if self.requires_grad() { "requires_grad=True" } else { "requires_grad=False" };
+        f.write_str(&self.inner.value.repr_with_suffixes(&[flag]))
     }
 }
 
