@@ -3,3 +3,4 @@
 //! `cpu` holds the CPU kernels (GEMM on `matrixmultiply`, parallel loops on `rayon`).
 
 pub mod cpu;
+pub mod ops;

@@ -2,12 +2,14 @@
 //!
 //! Most users reach this crate through the `fusenet` facade and its prelude.
 
+pub mod data;
 pub mod device;
 pub mod error;
 pub mod init;
 pub mod io;
 pub mod module;
 pub mod nn;
+pub mod optim;
 pub mod param;
 pub mod rng;
 pub mod state_dict;

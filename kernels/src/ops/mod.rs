@@ -1,0 +1,1 @@
+//! Layer kernels: one folder per op, each with a forward and a backward over slices.
