@@ -11,14 +11,35 @@ use rayon::prelude::*;
 
 /// Element count from which elementwise maps and reductions run on rayon.
 ///
-/// Chosen with `cargo bench --bench eager_ops` on the 2-core development machine: for `add`,
-/// `exp` and `sum` the serial and parallel loops cross between 2^15 and 2^16 elements (add is
-/// memory bound and crosses latest; exp crosses near 2^13), so 2^16 never loses more than a few
-/// percent and gains up to 1.9× on exp-like ops at 10^6 elements.
-pub const PAR_THRESHOLD: usize = 1 << 16;
+/// Chosen with `cargo bench --bench eager_ops` on the shared 2-core development machine (medians,
+/// serial → parallel, µs): add 13.3 → 21.7 at 10^5, 604 → 474 at 10^6, 17 820 → 12 300 at 10^7;
+/// exp 177 → 190 at 10^5, 1 855 → 1 795 at 10^6; sum 13.6 → 18.4 at 10^5, 1 881 → 1 508 at 10^7.
+/// At 2^15–2^16 the parallel loop lost 1.6–4× (fork/join cost on busy cores). Serial wins
+/// everywhere up to 10^5 and parallel wins or ties from 10^6, so the threshold sits between: 2^18.
+/// Re-measure on a machine with more (or idle) cores; the crossover moves down as cores free up.
+pub const PAR_THRESHOLD: usize = 1 << 18;
 
 /// The smallest block of a parallel loop, so that each rayon task amortises its scheduling.
 pub const PAR_MIN_CHUNK: usize = 1 << 14;
+
+/// How a loop is scheduled: by the threshold (`Auto`, what every op uses), or forced, which the
+/// `eager_ops` benchmark uses to measure both sides of [`PAR_THRESHOLD`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Auto,
+    Serial,
+    Parallel,
+}
+
+impl Mode {
+    fn parallel(self, len: usize) -> bool {
+        match self {
+            Mode::Auto => len >= PAR_THRESHOLD,
+            Mode::Serial => false,
+            Mode::Parallel => true,
+        }
+    }
+}
 
 /// `out[i] = f(src[i])`, collected into a new vector.
 ///
@@ -31,7 +52,16 @@ where
     T: Copy + Sync,
     U: Send,
 {
-    if src.len() < PAR_THRESHOLD {
+    map_unary_mode(src, f, Mode::Auto)
+}
+
+/// [`map_unary`] with an explicit schedule.
+pub fn map_unary_mode<T, U>(src: &[T], f: impl Fn(T) -> U + Sync + Send, mode: Mode) -> Vec<U>
+where
+    T: Copy + Sync,
+    U: Send,
+{
+    if !mode.parallel(src.len()) {
         src.iter().map(|&x| f(x)).collect()
     } else {
         src.par_iter().with_min_len(PAR_MIN_CHUNK).map(|&x| f(x)).collect()
@@ -50,8 +80,18 @@ where
     B: Copy + Sync,
     C: Send,
 {
+    zip_binary_mode(a, b, f, Mode::Auto)
+}
+
+/// [`zip_binary`] with an explicit schedule.
+pub fn zip_binary_mode<A, B, C>(a: &[A], b: &[B], f: impl Fn(A, B) -> C + Sync + Send, mode: Mode) -> Vec<C>
+where
+    A: Copy + Sync,
+    B: Copy + Sync,
+    C: Send,
+{
     assert_eq!(a.len(), b.len(), "zip_binary: slices of different lengths");
-    if a.len() < PAR_THRESHOLD {
+    if !mode.parallel(a.len()) {
         a.iter().zip(b).map(|(&x, &y)| f(x, y)).collect()
     } else {
         a.par_iter().zip(b.par_iter()).with_min_len(PAR_MIN_CHUNK).map(|(&x, &y)| f(x, y)).collect()
@@ -127,6 +167,11 @@ where
 /// assert_eq!(sum_f32(&[0.1, 0.2, 0.3]), 0.1f32 as f64 + 0.2f32 as f64 + 0.3f32 as f64);
 /// ```
 pub fn sum_f32(data: &[f32]) -> f64 {
+    sum_f32_mode(data, Mode::Auto)
+}
+
+/// [`sum_f32`] with an explicit schedule (the result is the same either way).
+pub fn sum_f32_mode(data: &[f32], mode: Mode) -> f64 {
     let block_sum = |chunk: &[f32]| {
         let mut acc = [0f64; 8];
         let mut lanes = chunk.chunks_exact(8);
@@ -138,7 +183,7 @@ pub fn sum_f32(data: &[f32]) -> f64 {
         let tail: f64 = lanes.remainder().iter().map(|&x| x as f64).sum();
         acc.iter().sum::<f64>() + tail
     };
-    let partials: Vec<f64> = if data.len() < PAR_THRESHOLD {
+    let partials: Vec<f64> = if !mode.parallel(data.len()) {
         data.chunks(PAR_MIN_CHUNK).map(block_sum).collect()
     } else {
         data.par_chunks(PAR_MIN_CHUNK).map(block_sum).collect()
