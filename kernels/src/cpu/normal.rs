@@ -13,7 +13,7 @@
 #![allow(clippy::excessive_precision)]
 
 // Constants exactly as written in avx_mathfun.h (Cephes).
-const SQRTHF: f32 = 0.707106781186547524;
+const SQRTHF: f32 = std::f32::consts::FRAC_1_SQRT_2; // 0.707106781186547524 in avx_mathfun.h
 const LOG_P: [f32; 9] = [
     7.0376836292E-2, -1.1514610310E-1, 1.1676998740E-1, -1.2420140846E-1, 1.4249322787E-1, -1.6668057665E-1,
     2.0000714765E-1, -2.4999993993E-1, 3.3333331174E-1,
