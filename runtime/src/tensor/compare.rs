@@ -8,6 +8,7 @@ use elementwise::{for_each_offsets, read_all, zip};
 macro_rules! comparisons {
     ($($name:ident, $sym:literal, |$a:ident, $b:ident| $e:expr;)*) => {
         impl Tensor {$(
+            #[allow(clippy::bool_comparison)]
             #[doc = concat!("`self ", $sym, " other` elementwise, as a bool mask; `other` is a tensor (broadcast) or a scalar, and both are compared in their promoted dtype.")]
             pub fn $name<'a>(&self, other: impl Into<Operand<'a>>) -> Tensor {
                 let other = other.into().into_tensor();

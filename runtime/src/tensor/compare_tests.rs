@@ -1,3 +1,6 @@
+//! Tests; operands are borrowed on purpose (the `&Tensor` forms are what they test).
+#![allow(clippy::needless_borrows_for_generic_args, clippy::excessive_precision)]
+
 use crate::tensor::{DType, Tensor};
 
 fn f(v: &[f32], shape: &[usize]) -> Tensor {

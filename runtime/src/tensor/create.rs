@@ -386,7 +386,7 @@ fn fill_normal(g: &mut Generator, out: &mut [f32], mean: f32, std: f32) {
     }
     out.iter_mut().for_each(|x| *x = g.uniform_f32());
     out.chunks_exact_mut(16).for_each(|block| normal_fill_16(block, mean, std));
-    if n % 16 != 0 {
+    if !n.is_multiple_of(16) {
         let tail = &mut out[n - 16..];
         tail.iter_mut().for_each(|x| *x = g.uniform_f32());
         normal_fill_16(tail, mean, std);

@@ -1,3 +1,6 @@
+//! Tests; operands are borrowed on purpose (the `&Tensor` forms are what they test).
+#![allow(clippy::needless_borrows_for_generic_args, clippy::excessive_precision)]
+
 use crate::rng::{Generator, manual_seed};
 use crate::tensor::{DType, Tensor};
 

@@ -1,3 +1,6 @@
+//! Tests; operands are borrowed on purpose (the `&Tensor` forms are what they test).
+#![allow(clippy::needless_borrows_for_generic_args, clippy::excessive_precision)]
+
 use crate::tensor::{DType, Tensor};
 
 /// torch.tensor([[1.5, -2.0, 3.25], [0.0, 7.0, -1.0]])
@@ -92,7 +95,7 @@ fn max_min_argmax_with_ties_nan_and_keepdim() {
     let n = Tensor::from_slice(&[1.0f32, f32::NAN, 2.0, f32::NAN], &[4]);
     assert!(n.max().item().is_nan());
     assert_eq!((n.argmax().item_i64(), n.argmin().item_i64()), (1, 1));
-    assert_eq!(Tensor::from_slice(&[true, false], &[2]).max().item_bool(), true);
+    assert!(Tensor::from_slice(&[true, false], &[2]).max().item_bool());
     let (v, i) = Tensor::scalar(5.0).max_dim(0, false);
     assert_eq!((v.item(), i.item_i64()), (5.0, 0));
 }
