@@ -15,7 +15,7 @@
 
 use crate::param::{Buffer, Param};
 use crate::rng::with_default_generator;
-use crate::tensor::{Data, Tensor};
+use crate::tensor::Tensor;
 
 /// Something whose values an init function can overwrite.
 pub trait InitTarget {
@@ -47,48 +47,23 @@ impl<T: InitTarget + ?Sized> InitTarget for &T {
     }
 }
 
-/// Writes `values` (logical order) into a float32 tensor.
-fn write_f32(t: &Tensor, values: &[f32], op: &str) {
-    let offsets = t.offsets();
-    let mut data = t.storage.write();
-    match &mut *data {
-        Data::F32(d) => offsets.zip(values).for_each(|(o, &v)| d[o] = v),
-        other => panic!("{op}: expected a float32 tensor, but got {:?}", other.dtype()),
-    }
-}
-
-/// Fills with U(a, b): `nn.init.uniform_(t, a, b)`.
+/// Fills with U(a, b): `nn.init.uniform_(t, a, b)`, drawing as PyTorch does.
 pub fn uniform_(t: impl InitTarget, a: f64, b: f64) {
     let t = t.target();
-    let mut v = vec![0f32; t.numel()];
-    let (from, to) = (a as f32, b as f32);
-    // PyTorch's CPU kernel computes `u * (to - from) + from` in float with a fused multiply-add
-    // (checked against torch: a separate multiply and add is 1 ulp off for about half the values).
-    with_default_generator(|g| v.iter_mut().for_each(|x| *x = g.uniform_f32().mul_add(to - from, from)));
-    write_f32(&t, &v, "uniform_");
+    with_default_generator(|g| t.uniform_with_(a as f32, b as f32, g));
 }
 
-/// Fills with N(mean, std²): `nn.init.normal_(t, mean, std)`.
+/// Fills with N(mean, std²): `nn.init.normal_(t, mean, std)`, drawing as PyTorch does (mean and
+/// std stay `f64` on the scalar path below 16 elements, as in PyTorch).
 pub fn normal_(t: impl InitTarget, mean: f64, std: f64) {
     let t = t.target();
     assert!(std >= 0.0, "normal_ expects std >= 0.0, but found std {std}");
-    let mut v = vec![0f32; t.numel()];
-    with_default_generator(|g| {
-        // PyTorch's vectorised path needs 16 elements and a contiguous tensor; otherwise it
-        // draws one double-precision sample per element.
-        if v.len() >= 16 && t.is_contiguous() {
-            g.fill_normal(&mut v, mean as f32, std as f32);
-        } else {
-            v.iter_mut().for_each(|x| *x = g.normal_f64(mean, std) as f32);
-        }
-    });
-    write_f32(&t, &v, "normal_");
+    with_default_generator(|g| t.normal_f64_with_(mean, std, g));
 }
 
 /// Fills with `val`: `nn.init.constant_(t, val)`.
 pub fn constant_(t: impl InitTarget, val: f64) {
-    let t = t.target();
-    write_f32(&t, &vec![val as f32; t.numel()], "constant_");
+    t.target().fill_(val as f32);
 }
 
 /// Fills with 0.

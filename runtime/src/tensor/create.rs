@@ -8,7 +8,6 @@
 use super::binary::{Scalar, elementwise};
 use super::{DType, Data, Element, Tensor, dtype_panic};
 use crate::rng::{Generator, with_default_generator};
-use fusenet_kernels::cpu::normal::normal_fill_16;
 
 impl Tensor {
     /// An `f32` tensor of `shape` filled with `value` (`torch.full`).
@@ -285,19 +284,22 @@ impl Tensor {
     pub fn uniform_with_(&self, from: f32, to: f32, g: &mut Generator) {
         float_only("uniform_", self);
         assert!(from <= to, "uniform_ expects to return a [from, to) range, but found from={from} > to={to}");
-        self.fill_random(|out| fill_uniform(g, out, from, to));
+        self.fill_random(|out| g.fill_uniform(out, from as f64, to as f64));
     }
 
     /// [`Tensor::normal_`] drawing from `g`.
     pub fn normal_with_(&self, mean: f32, std: f32, g: &mut Generator) {
         float_only("normal_", self);
         assert!(std >= 0.0, "normal expects std >= 0.0, but found std {std}");
+        self.normal_f64_with_(mean as f64, std as f64, g);
+    }
+
+    /// `normal_` with `f64` mean and std, as PyTorch takes them (`nn.init.normal_` uses this).
+    pub(crate) fn normal_f64_with_(&self, mean: f64, std: f64, g: &mut Generator) {
         if self.is_contiguous() {
-            self.fill_random(|out| fill_normal(g, out, mean, std));
+            self.fill_random(|out| g.fill_normal(out, mean, std));
         } else {
-            self.fill_random(|out| {
-                out.iter_mut().for_each(|x| *x = g.normal_f64(mean as f64, std as f64) as f32)
-            });
+            self.fill_random(|out| out.iter_mut().for_each(|x| *x = g.normal_f64(mean, std) as f32));
         }
     }
 
@@ -363,33 +365,6 @@ pub(crate) fn scalar_to_i64(v: Scalar) -> i64 {
     match v {
         Scalar::Int(i) => i,
         other => other.as_f64() as i64,
-    }
-}
-
-/// `u·(to − from) + from` per element, with `u` a 24-bit uniform and the arithmetic in `f64`
-/// (`to − from` in `f32`), exactly as PyTorch's `uniform_real_distribution<float>` on the CPU.
-fn fill_uniform(g: &mut Generator, out: &mut [f32], from: f32, to: f32) {
-    let (range, from) = ((to - from) as f64, from as f64);
-    for x in out {
-        *x = (g.uniform_f32() as f64 * range + from) as f32;
-    }
-}
-
-/// PyTorch's `normal_` on a contiguous `f32` buffer: below 16 elements, scalar Box–Muller in
-/// `f64` (with its cached second sample); from 16 on, all uniforms first, then blocks of 16
-/// through the AVX2 transform, and a ragged tail handled by redrawing and transforming the last 16.
-fn fill_normal(g: &mut Generator, out: &mut [f32], mean: f32, std: f32) {
-    let n = out.len();
-    if n < 16 {
-        out.iter_mut().for_each(|x| *x = g.normal_f64(mean as f64, std as f64) as f32);
-        return;
-    }
-    out.iter_mut().for_each(|x| *x = g.uniform_f32());
-    out.chunks_exact_mut(16).for_each(|block| normal_fill_16(block, mean, std));
-    if !n.is_multiple_of(16) {
-        let tail = &mut out[n - 16..];
-        tail.iter_mut().for_each(|x| *x = g.uniform_f32());
-        normal_fill_16(tail, mean, std);
     }
 }
 
