@@ -67,6 +67,58 @@ pub fn sgemm(
     }
 }
 
+/// [`sgemm`] for f64 (on `matrixmultiply::dgemm`): the same layout rules, checks and panics.
+/// The layer kernels use it for their f64 instances (tight finite-difference gradient checks).
+///
+/// ```
+/// use fusenet_kernels::cpu::gemm::dgemm;
+/// let mut c = [0.0f64; 1];
+/// dgemm(1, 2, 1, 1.0, &[1.0, 2.0], 2, 1, &[3.0, 4.0], 1, 1, 0.0, &mut c, 1, 1);
+/// assert_eq!(c, [11.0]);
+/// ```
+#[allow(clippy::too_many_arguments)]
+pub fn dgemm(
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: f64,
+    a: &[f64],
+    rsa: isize,
+    csa: isize,
+    b: &[f64],
+    rsb: isize,
+    csb: isize,
+    beta: f64,
+    c: &mut [f64],
+    rsc: isize,
+    csc: isize,
+) {
+    check_fits("A", m, k, rsa, csa, a.len());
+    check_fits("B", k, n, rsb, csb, b.len());
+    check_fits("C", m, n, rsc, csc, c.len());
+    check_no_alias(m, n, rsc, csc);
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        for i in 0..m {
+            for j in 0..n {
+                let dst = &mut c[rsc as usize * i + csc as usize * j];
+                *dst = if beta == 0.0 { 0.0 } else { beta * *dst };
+            }
+        }
+        return;
+    }
+    // SAFETY: as in `sgemm`: `check_fits` bounds every offset matrixmultiply touches inside its
+    // slice (non-negative strides), `check_no_alias` makes the elements of C distinct, `c` is
+    // borrowed mutably and `a`, `b` are only read.
+    unsafe {
+        matrixmultiply::dgemm(
+            m, k, n, alpha, a.as_ptr(), rsa, csa, b.as_ptr(), rsb, csb, beta, c.as_mut_ptr(), rsc, csc,
+        );
+    }
+}
+
 /// `C ← α·A·B + β·C` by the triple loop, for any numeric type (the `i64` matmul; also the
 /// reference that the tests compare [`sgemm`] with). Same layout rules and panics as [`sgemm`];
 /// when `beta` is zero, `C` is overwritten without being read.

@@ -109,8 +109,16 @@ fn fan_of_a_vector_panics() {
     xavier_uniform_(&Tensor::zeros(&[5]), 1.0);
 }
 
+// torch: nn.init.constant_(torch.tensor([1, 2]), 3.0) -> tensor([3, 3])
 #[test]
-#[should_panic(expected = "expected a float32 tensor")]
-fn integer_tensor_panics() {
-    constant_(&Tensor::from_vec(vec![1i64, 2], &[2]), 1.0);
+fn constant_fills_integer_tensors_like_torch() {
+    let t = Tensor::from_vec(vec![1i64, 2], &[2]);
+    constant_(&t, 3.0);
+    assert_eq!(t.to_vec::<i64>(), [3, 3]);
+}
+
+#[test]
+#[should_panic(expected = "uniform_")]
+fn uniform_on_integer_tensor_panics() {
+    uniform_(&Tensor::from_vec(vec![1i64, 2], &[2]), 0.0, 1.0);
 }
