@@ -16,11 +16,13 @@
 //! ```
 
 mod field;
+mod layer;
 mod load;
 mod repr;
 mod visit;
 
 pub use field::{Field, FlattenField, flat_name};
+pub use layer::Layer;
 pub use repr::{fmt_module, repr};
 
 use crate::error::Result;
