@@ -8,9 +8,9 @@ pub mod activation;
 // pub mod dropout;
 // pub mod embedding;
 pub mod linear;
-// pub mod loss;
+pub mod loss;
 // pub mod norm;
-// pub mod softmax;
+pub mod softmax;
 
 #[cfg(test)]
 pub(crate) mod gradcheck;
