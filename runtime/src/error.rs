@@ -12,6 +12,7 @@
 //! assert!(err.to_string().contains("no/such/file.safetensors"));
 //! ```
 
+use crate::data::DataProblem;
 use crate::state_dict::LoadReport;
 use std::path::PathBuf;
 
@@ -62,6 +63,15 @@ pub enum Error {
     /// A device was asked for that is not there.
     #[error("{0}")]
     Device(String),
+
+    /// A data set file (an MNIST IDX file, ...) is missing or malformed; `problem` says how.
+    #[error("{}: {problem}", path.display())]
+    Data { path: PathBuf, problem: DataProblem },
+
+    /// An optimiser's or learning-rate scheduler's saved state does not fit the one it is loaded
+    /// into (another optimiser kind, another number of parameters, a shape mismatch, ...).
+    #[error("{0}")]
+    OptimizerState(String),
 }
 
 impl Error {
@@ -73,8 +83,9 @@ impl Error {
             | Error::BadHeader { path, .. }
             | Error::BadTensor { path, .. }
             | Error::UnsupportedDtype { path, .. }
-            | Error::Format { path, .. } => Some(path),
-            Error::LoadStateDict(_) | Error::Device(_) => None,
+            | Error::Format { path, .. }
+            | Error::Data { path, .. } => Some(path),
+            Error::LoadStateDict(_) | Error::Device(_) | Error::OptimizerState(_) => None,
         }
     }
 
