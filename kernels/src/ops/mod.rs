@@ -9,7 +9,7 @@ pub mod activation;
 // pub mod embedding;
 pub mod linear;
 pub mod loss;
-// pub mod norm;
+pub mod norm;
 pub mod softmax;
 
 #[cfg(test)]

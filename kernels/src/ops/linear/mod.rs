@@ -24,6 +24,7 @@
 mod cpu;
 
 pub use cpu::{linear_backward, linear_forward, linear_scratch_len};
+pub(crate) use cpu::column_sums_add as cpu_column_sums_add;
 
 /// The sizes of a linear layer: `x` `[m, k]`, `W` `[n, k]`, `y` `[m, n]`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
