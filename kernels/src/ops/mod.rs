@@ -5,8 +5,8 @@
 //! and parameter gradients are accumulated (`+=`), as PyTorch accumulates `.grad`.
 
 pub mod activation;
-// pub mod dropout;
-// pub mod embedding;
+pub mod dropout;
+pub mod embedding;
 pub mod linear;
 pub mod loss;
 pub mod norm;
