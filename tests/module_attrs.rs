@@ -165,3 +165,32 @@ fn boxed_trait_objects_expose_everything() {
     assert!(net.downcast_ref::<NestMLP>().is_some());
     assert_eq!(format!("{net}"), torch_repr("nestmlp"));
 }
+
+/// `#[module(persistent = ...)]` on buffer fields: PyTorch's `register_buffer(..., persistent=False)`.
+#[derive(Module)]
+struct WithBuffers {
+    weight: Param,
+    #[module(persistent = false)]
+    scratch: Buffer,
+    /// Built non-persistent, forced persistent by the attribute.
+    #[module(persistent = true)]
+    stats: Buffer,
+    plain: Buffer,
+    #[module(persistent = false)]
+    history: Vec<Buffer>,
+}
+
+#[test]
+fn persistent_attribute_decides_state_dict_membership() {
+    let m = WithBuffers {
+        weight: Param::new(Tensor::zeros(&[2])),
+        scratch: Buffer::new(Tensor::zeros(&[3])),
+        stats: Buffer::non_persistent(Tensor::ones(&[1])),
+        plain: Buffer::new(Tensor::zeros(&[1])),
+        history: vec![Buffer::new(Tensor::zeros(&[1])), Buffer::new(Tensor::zeros(&[1]))],
+    };
+    let buffers: Vec<String> = m.named_buffers().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(buffers, ["scratch", "stats", "plain", "history.0", "history.1"]);
+    assert_eq!(m.state_dict().keys().collect::<Vec<_>>(), ["weight", "stats", "plain"]);
+    assert!(!m.scratch.is_persistent() && m.stats.is_persistent());
+}

@@ -51,6 +51,8 @@ pub struct Field {
     pub skip: Attr<()>,
     pub rename: Attr<LitStr>,
     pub flatten: Attr<()>,
+    /// `persistent = false` on a `Buffer` field: kept out of the state dict.
+    pub persistent: Attr<syn::LitBool>,
 }
 
 fn string_value(meta: &ParseNestedMeta) -> syn::Result<LitStr> {
@@ -108,7 +110,12 @@ impl Container {
 
 impl Field {
     pub fn from_ast(cx: &Ctxt, attrs: &[syn::Attribute]) -> Field {
-        let mut out = Field { skip: Attr::none("skip"), rename: Attr::none("rename"), flatten: Attr::none("flatten") };
+        let mut out = Field {
+            skip: Attr::none("skip"),
+            rename: Attr::none("rename"),
+            flatten: Attr::none("flatten"),
+            persistent: Attr::none("persistent"),
+        };
         for attr in attrs.iter().filter(|a| a.path().is_ident(MODULE)) {
             let res = attr.parse_nested_meta(|meta| {
                 if meta.path.is_ident("skip") {
@@ -118,6 +125,15 @@ impl Field {
                 } else if meta.path.is_ident("rename") {
                     let s = string_value(&meta)?;
                     out.rename.set(cx, &meta.path, s);
+                } else if meta.path.is_ident("persistent") {
+                    let value = meta.value()?;
+                    match value.parse::<syn::LitBool>() {
+                        Ok(b) => out.persistent.set(cx, &meta.path, b),
+                        Err(e) => cx.error_spanned_by(
+                            &meta.path,
+                            format!("expected `persistent = true` or `persistent = false` ({e})"),
+                        ),
+                    }
                 } else if meta.path.is_ident("name") || meta.path.is_ident("crate") {
                     let hint = if meta.path.is_ident("name") { "; to change a field's key, use `rename`" } else { "" };
                     cx.error_spanned_by(&meta.path, format!("`{}` applies to the struct, not to a field{hint}", path_name(&meta.path)));
@@ -125,7 +141,7 @@ impl Field {
                 } else {
                     cx.error_spanned_by(
                         &meta.path,
-                        format!("unknown module attribute `{}`; expected `skip`, `rename` or `flatten`", path_name(&meta.path)),
+                        format!("unknown module attribute `{}`; expected `skip`, `rename`, `flatten` or `persistent`", path_name(&meta.path)),
                     );
                     skip_value(&meta)?;
                 }

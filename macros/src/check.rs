@@ -33,6 +33,9 @@ fn check_skip_alone(cx: &Ctxt, field: &Field) {
     if let Some(t) = field.attrs.flatten.tokens() {
         cx.error_spanned_by(t, "`skip` cannot be combined with `flatten`: a skipped field is not traversed");
     }
+    if let Some(t) = field.attrs.persistent.tokens() {
+        cx.error_spanned_by(t, "`skip` cannot be combined with `persistent`: a skipped field is in no state dict");
+    }
 }
 
 /// Whether a type is written as an array or a `Vec` (the collections `flatten` spreads).

@@ -89,13 +89,30 @@ fn member_at_type(field: &Field) -> syn::Member {
 
 fn visit_stmt(field: &Field, p: &TokenStream, mutable: bool) -> TokenStream {
     let member = member_at_type(field);
-    let key = field.key();
     let span = field.ty.span();
     let (borrow, visit_field, visit_flat) = if mutable {
         (quote_spanned!(span=> &mut), quote_spanned!(span=> visit_field_mut), quote_spanned!(span=> visit_flat_mut))
     } else {
         (quote_spanned!(span=> &), quote_spanned!(span=> visit_field), quote_spanned!(span=> visit_flat))
     };
+    // Spanned at the field's type, so "not a buffer" points at `Param` in `weight: Param`.
+    let mark = field.attrs.persistent.get().map(|on| {
+        quote_spanned!(span=> #p::Persistence::set_persistent(&self.#member, #on);)
+    });
+    let visit = visit_call(field, p, &member, borrow, visit_field, visit_flat);
+    quote!(#mark #visit)
+}
+
+fn visit_call(
+    field: &Field,
+    p: &TokenStream,
+    member: &syn::Member,
+    borrow: TokenStream,
+    visit_field: TokenStream,
+    visit_flat: TokenStream,
+) -> TokenStream {
+    let key = field.key();
+    let span = field.ty.span();
     if field.is_flattened() {
         let pattern = field.attrs.rename.get().map(|l| l.value()).unwrap_or_default();
         quote_spanned!(span=> #p::FlattenField::#visit_flat(#borrow self.#member, &|__i| #p::flat_name(#pattern, __i), __v);)

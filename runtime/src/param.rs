@@ -147,18 +147,19 @@ impl std::fmt::Display for Param {
 /// statistics. A persistent buffer is in the state dict; a non-persistent one is not.
 pub struct Buffer {
     value: Tensor,
-    persistent: bool,
+    /// Atomic so that `#[module(persistent = ...)]` can set it during a shared-borrow traversal.
+    persistent: AtomicBool,
 }
 
 impl Buffer {
     /// A persistent buffer (in the state dict).
     pub fn new(value: Tensor) -> Buffer {
-        Buffer { value, persistent: true }
+        Buffer { value, persistent: AtomicBool::new(true) }
     }
 
     /// A non-persistent buffer (`register_buffer(..., persistent=False)`): not in the state dict.
     pub fn non_persistent(value: Tensor) -> Buffer {
-        Buffer { value, persistent: false }
+        Buffer { value, persistent: AtomicBool::new(false) }
     }
 
     /// A handle onto the buffer's storage.
@@ -168,7 +169,13 @@ impl Buffer {
 
     /// Whether the buffer is saved in the state dict.
     pub fn is_persistent(&self) -> bool {
-        self.persistent
+        self.persistent.load(Ordering::Relaxed)
+    }
+
+    /// Marks the buffer persistent (in the state dict) or not. `#[module(persistent = false)]`
+    /// on a field calls this, so the attribute wins over how the buffer was built.
+    pub fn set_persistent(&self, on: bool) {
+        self.persistent.store(on, Ordering::Relaxed);
     }
 
     /// Replaces the tensor (the new one may have another shape).
@@ -178,7 +185,7 @@ impl Buffer {
 
     /// A second handle onto the same storage.
     pub fn share(&self) -> Buffer {
-        Buffer { value: self.value.shallow_clone(), persistent: self.persistent }
+        Buffer { value: self.value.shallow_clone(), persistent: AtomicBool::new(self.is_persistent()) }
     }
 
     pub fn shape(&self) -> &[usize] {
@@ -188,12 +195,12 @@ impl Buffer {
 
 impl Clone for Buffer {
     fn clone(&self) -> Buffer {
-        Buffer { value: self.value.clone(), persistent: self.persistent }
+        Buffer { value: self.value.clone(), persistent: AtomicBool::new(self.is_persistent()) }
     }
 }
 
 impl std::fmt::Debug for Buffer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Buffer(shape={:?}, persistent={})", self.shape(), self.persistent)
+        write!(f, "Buffer(shape={:?}, persistent={})", self.shape(), self.is_persistent())
     }
 }

@@ -247,3 +247,42 @@ impl Module for Box<dyn Module> {
         (**self).share_boxed()
     }
 }
+
+/// What `#[module(persistent = true | false)]` applies to: a `Buffer`, or an `Option`, `Vec` or
+/// array of buffers. The attribute sets the flag each time the module is traversed, so it wins
+/// over how the buffer was built (PyTorch's `register_buffer(name, t, persistent=False)`).
+#[diagnostic::on_unimplemented(
+    message = "`#[module(persistent = ...)]` marks a `Buffer` field, but this field is `{Self}`",
+    label = "not a buffer",
+    note = "parameters are always in the state dict; for a constant that is in none, use `#[module(skip)]`"
+)]
+pub trait Persistence {
+    /// Marks every buffer of the field persistent or not.
+    fn set_persistent(&self, on: bool);
+}
+
+impl Persistence for Buffer {
+    fn set_persistent(&self, on: bool) {
+        Buffer::set_persistent(self, on);
+    }
+}
+
+impl<T: Persistence> Persistence for Option<T> {
+    fn set_persistent(&self, on: bool) {
+        if let Some(b) = self {
+            b.set_persistent(on);
+        }
+    }
+}
+
+impl<T: Persistence> Persistence for Vec<T> {
+    fn set_persistent(&self, on: bool) {
+        self.iter().for_each(|b| b.set_persistent(on));
+    }
+}
+
+impl<T: Persistence, const N: usize> Persistence for [T; N] {
+    fn set_persistent(&self, on: bool) {
+        self.iter().for_each(|b| b.set_persistent(on));
+    }
+}

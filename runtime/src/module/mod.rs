@@ -21,7 +21,7 @@ mod load;
 mod repr;
 mod visit;
 
-pub use field::{Field, FlattenField, flat_name};
+pub use field::{Field, FlattenField, Persistence, flat_name};
 pub use layer::Layer;
 pub use repr::{fmt_module, repr};
 
@@ -273,7 +273,8 @@ macro_rules! __module_boilerplate {
 /// (re-exported as `::fusenet::__private`).
 #[doc(hidden)]
 pub mod __private {
-    pub use super::{Field, FlattenField, Module, Visitor, VisitorMut, flat_name, fmt_module};
+    pub use super::{Field, FlattenField, Module, Persistence, Visitor, VisitorMut, flat_name, fmt_module};
+    pub use crate::graph as ops;
     pub use crate::param::{Buffer, Param};
     pub use std::any::Any;
     pub use std::boxed::Box;
