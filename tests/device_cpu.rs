@@ -77,3 +77,19 @@ fn cpu_backend_moves_bytes() {
     assert!(matches!(cpu.copy_device_to_host(&buf, &mut [0u8; 3]), Err(Error::Device(_))));
     let _ = device::device_count();
 }
+
+/// `module.to(device)`: the CPU keeps the tensors; an absent GPU is an error that changes nothing.
+#[test]
+fn module_to_device() {
+    use fusenet::nn::Linear;
+    use fusenet::prelude::*;
+    let mut lin = Linear::<3, 2>::new();
+    let before = lin.weight.value().to_vec::<f32>();
+    lin.to(Device::Cpu).expect("the CPU is always there");
+    assert_eq!(lin.weight.value().device(), Device::Cpu);
+    if fusenet::device::device_count() == 0 {
+        let err = lin.to(Device::Cuda(0)).expect_err("no GPU here");
+        assert!(err.to_string().contains("CUDA device 0"), "{err}");
+    }
+    assert_eq!(lin.weight.value().to_vec::<f32>(), before);
+}

@@ -211,6 +211,33 @@ pub trait Module: Any {
     fn eval(&mut self) {
         self.set_training(false);
     }
+    /// PyTorch's `module.to(device)`: moves every parameter and buffer to `device`.
+    ///
+    /// Asking for a device that is not there is an [`Error::Device`](crate::Error::Device) and
+    /// changes nothing. Moving to the device the tensors are already on keeps them (no copy), as
+    /// PyTorch does. Moving between devices needs the CUDA backend (a later issue) and is an error
+    /// until then.
+    ///
+    /// ```
+    /// use fusenet_runtime::{Device, Module, nn::Linear};
+    /// let mut lin = Linear::<2, 3>::new();
+    /// lin.to(Device::Cpu).unwrap();
+    /// assert!(lin.to(Device::Cuda(0)).is_err() || fusenet_runtime::device::device_count() > 0);
+    /// ```
+    fn to(&mut self, device: crate::Device) -> Result<()> {
+        device.check_available()?;
+        let tensors = self.named_parameters().into_iter().map(|(n, p)| (n, p.value()));
+        let tensors = tensors.chain(self.named_buffers().into_iter().map(|(n, b)| (n, b.value())));
+        for (name, t) in tensors {
+            if t.device() != device {
+                return Err(crate::Error::Device(format!(
+                    "cannot move `{name}` from {} to {device}: this build has no device backend for it",
+                    t.device()
+                )));
+            }
+        }
+        Ok(())
+    }
     /// The mode of the first module (pre-order) that has one; `true` when no module in the tree
     /// depends on the mode (a network of Linear and ReLU behaves the same in both).
     fn is_training(&self) -> bool {
