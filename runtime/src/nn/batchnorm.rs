@@ -1,0 +1,246 @@
+//! `BatchNorm1d<C>` and `BatchNorm2d<C>`: PyTorch's `nn.BatchNorm1d(C)` / `nn.BatchNorm2d(C)`.
+
+use super::kernel_call::{expect_f32, py_float};
+use crate::module::{Module, Visitor, VisitorMut};
+use crate::param::{Buffer, Param};
+use crate::tensor::Tensor;
+use fusenet_kernels::ops::norm::batch_norm::{BatchNormGeom, batch_norm_forward_eval, batch_norm_forward_train};
+
+/// The options of a batch-norm layer (PyTorch's keyword arguments and defaults).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BatchNormOptions {
+    pub eps: f64,
+    /// `None` is PyTorch's `momentum=None`: a cumulative average over the batches seen.
+    pub momentum: Option<f64>,
+    pub affine: bool,
+    /// Whether the affine map has a shift (`bias=`, when `affine`).
+    pub bias: bool,
+    pub track_running_stats: bool,
+}
+
+impl Default for BatchNormOptions {
+    fn default() -> Self {
+        BatchNormOptions { eps: 1e-5, momentum: Some(0.1), affine: true, bias: true, track_running_stats: true }
+    }
+}
+
+/// Moves a small per-channel tensor into a `Vec` (one lock).
+fn vec_of(p: &Tensor) -> Vec<f32> {
+    p.to_vec::<f32>()
+}
+
+macro_rules! batch_norm {
+    ($(#[$doc:meta])* $name:ident, $torch:literal, $dims:pat, $expected:literal) => {
+        $(#[$doc])*
+        pub struct $name<const C: usize> {
+            /// `γ`, `[C]` (ones), when `affine`.
+            pub weight: Option<Param>,
+            /// `β`, `[C]` (zeros), when `affine` and `bias`.
+            pub bias: Option<Param>,
+            /// `[C]` (zeros), when `track_running_stats`.
+            pub running_mean: Option<Buffer>,
+            /// `[C]` (ones), when `track_running_stats`.
+            pub running_var: Option<Buffer>,
+            /// A 0-d `i64` counter, when `track_running_stats`.
+            pub num_batches_tracked: Option<Buffer>,
+            pub options: BatchNormOptions,
+            training: bool,
+        }
+
+        impl<const C: usize> $name<C> {
+            /// The layer with PyTorch's defaults (`eps=1e-5, momentum=0.1, affine=True,
+            /// track_running_stats=True`), in training mode.
+            pub fn new() -> Self {
+                Self::with_options(BatchNormOptions::default())
+            }
+
+            /// The layer with the given options.
+            pub fn with_options(options: BatchNormOptions) -> Self {
+                let track = options.track_running_stats;
+                $name {
+                    weight: options.affine.then(|| Param::new(Tensor::ones(&[C]))),
+                    bias: (options.affine && options.bias).then(|| Param::new(Tensor::zeros(&[C]))),
+                    running_mean: track.then(|| Buffer::new(Tensor::zeros(&[C]))),
+                    running_var: track.then(|| Buffer::new(Tensor::ones(&[C]))),
+                    num_batches_tracked: track.then(|| Buffer::new(Tensor::from_vec(vec![0i64], &[]))),
+                    options,
+                    training: true,
+                }
+            }
+
+            /// The eager forward (see the type's docs for the modes). Panics, naming the shape,
+            /// when the input is not `$expected` with `C` channels.
+            pub fn forward(&self, x: &Tensor) -> Tensor {
+                let shape = x.shape();
+                assert!(matches!(shape.len(), $dims), "{}: expected {} input (got {}D input of shape {:?})", $torch, $expected, shape.len(), shape);
+                assert!(shape[1] == C, "{}: expected input with {C} channels (dim 1), but got input of shape {:?}", $torch, shape);
+                expect_f32($torch, "input", x);
+                let g = BatchNormGeom { n: shape[0], c: C, l: shape[2..].iter().product() };
+                forward(&g, &self.options, self.training, x, self.weight.as_ref(), self.bias.as_ref(),
+                        self.running_mean.as_ref(), self.running_var.as_ref(), self.num_batches_tracked.as_ref())
+            }
+
+            /// Resets the running statistics (`reset_running_stats()`).
+            pub fn reset_running_stats(&self) {
+                if let (Some(m), Some(v), Some(n)) = (&self.running_mean, &self.running_var, &self.num_batches_tracked) {
+                    m.value().fill_(0.0);
+                    v.value().fill_(1.0);
+                    n.value().with_slice_mut::<i64, _>(|s| s[0] = 0);
+                }
+            }
+        }
+
+        impl<const C: usize> Default for $name<C> {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl<const C: usize> Module for $name<C> {
+            fn visit<'a>(&'a self, v: &mut dyn Visitor<'a>) {
+                if let Some(p) = &self.weight { v.param("weight", p) }
+                if let Some(p) = &self.bias { v.param("bias", p) }
+                if let Some(b) = &self.running_mean { v.buffer("running_mean", b) }
+                if let Some(b) = &self.running_var { v.buffer("running_var", b) }
+                if let Some(b) = &self.num_batches_tracked { v.buffer("num_batches_tracked", b) }
+            }
+            fn visit_mut(&mut self, v: &mut dyn VisitorMut) {
+                if let Some(p) = &mut self.weight { v.param("weight", p) }
+                if let Some(p) = &mut self.bias { v.param("bias", p) }
+                if let Some(b) = &mut self.running_mean { v.buffer("running_mean", b) }
+                if let Some(b) = &mut self.running_var { v.buffer("running_var", b) }
+                if let Some(b) = &mut self.num_batches_tracked { v.buffer("num_batches_tracked", b) }
+            }
+            fn type_name(&self) -> &'static str {
+                $torch
+            }
+            fn extra_repr(&self) -> String {
+                extra_repr(C, &self.options)
+            }
+            fn set_training_self(&mut self, on: bool) {
+                self.training = on;
+            }
+            fn training_self(&self) -> Option<bool> {
+                Some(self.training)
+            }
+            fn share(&self) -> Self {
+                $name {
+                    weight: self.weight.as_ref().map(Param::share),
+                    bias: self.bias.as_ref().map(Param::share),
+                    running_mean: self.running_mean.as_ref().map(Buffer::share),
+                    running_var: self.running_var.as_ref().map(Buffer::share),
+                    num_batches_tracked: self.num_batches_tracked.as_ref().map(Buffer::share),
+                    options: self.options,
+                    training: self.training,
+                }
+            }
+            crate::__module_boilerplate!();
+        }
+
+        impl<const C: usize> std::fmt::Display for $name<C> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                crate::module::fmt_module(self, f)
+            }
+        }
+    };
+}
+
+batch_norm!(
+    /// Batch normalisation over `[N, C]` or `[N, C, L]`: `y = γ·(x − μ)/√(σ² + eps) + β` per
+    /// channel.
+    ///
+    /// In training mode μ and σ² (biased) come from the batch, and the running statistics are
+    /// updated with the unbiased variance: `running ← (1 − f)·running + f·stat`, with
+    /// `f = momentum`, or `1/num_batches_tracked` for `momentum: None`; `num_batches_tracked`
+    /// grows by one per training forward. In evaluation mode the running statistics are used
+    /// (the batch's when `track_running_stats` is off).
+    ///
+    /// ```
+    /// use fusenet_runtime::{Module, Tensor};
+    /// use fusenet_runtime::nn::BatchNorm1d;
+    /// let bn = BatchNorm1d::<2>::new();
+    /// assert_eq!(bn.to_string(), "BatchNorm1d(2, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)");
+    /// let y = bn.forward(&Tensor::from_vec(vec![1.0f32, 10.0, 3.0, 30.0], &[2, 2]));
+    /// assert_eq!(y.to_vec::<f32>().iter().map(|v| v.round()).collect::<Vec<_>>(), [-1.0, -1.0, 1.0, 1.0]);
+    /// assert_eq!(bn.running_mean.as_ref().unwrap().value().to_vec::<f32>(), [0.2, 2.0]);
+    /// ```
+    BatchNorm1d, "BatchNorm1d", 2 | 3, "2D or 3D"
+);
+
+batch_norm!(
+    /// Batch normalisation over `[N, C, H, W]`, per channel (statistics over N, H and W); the
+    /// modes and running statistics are those of [`BatchNorm1d`].
+    ///
+    /// ```
+    /// use fusenet_runtime::{Module, Tensor};
+    /// use fusenet_runtime::nn::BatchNorm2d;
+    /// let mut bn = BatchNorm2d::<6>::new();
+    /// assert_eq!(bn.to_string(), "BatchNorm2d(6, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)");
+    /// let keys: Vec<String> = bn.state_dict().keys().map(String::from).collect();
+    /// assert_eq!(keys, ["weight", "bias", "running_mean", "running_var", "num_batches_tracked"]);
+    /// bn.eval();
+    /// let x = Tensor::ones(&[1, 6, 2, 2]);
+    /// assert!((bn.forward(&x).to_vec::<f32>()[0] - 1.0 / (1.0f32 + 1e-5).sqrt()).abs() < 1e-7);
+    /// ```
+    BatchNorm2d, "BatchNorm2d", 4, "4D"
+);
+
+fn extra_repr(c: usize, o: &BatchNormOptions) -> String {
+    let b = |v: bool| if v { "True" } else { "False" };
+    let momentum = o.momentum.map_or("None".to_string(), py_float);
+    format!(
+        "{c}, eps={}, momentum={momentum}, affine={}, bias={}, track_running_stats={}",
+        py_float(o.eps),
+        b(o.affine),
+        b(o.affine && o.bias),
+        b(o.track_running_stats)
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn forward(
+    g: &BatchNormGeom,
+    o: &BatchNormOptions,
+    training: bool,
+    x: &Tensor,
+    weight: Option<&Param>,
+    bias: Option<&Param>,
+    running_mean: Option<&Buffer>,
+    running_var: Option<&Buffer>,
+    num_batches_tracked: Option<&Buffer>,
+) -> Tensor {
+    let x = x.contiguous();
+    let w = weight.map(|p| vec_of(&p.value()));
+    let b = bias.map(|p| vec_of(&p.value()));
+    let mut y = vec![0f32; g.numel()];
+    let running = running_mean.zip(running_var);
+    let use_batch_stats = training || running.is_none();
+    if use_batch_stats {
+        // PyTorch: in training mode with tracking, count the batch, then pick the factor.
+        let mut factor = o.momentum.unwrap_or(0.0);
+        let update = training && running.is_some();
+        if update && let Some(n) = num_batches_tracked {
+            let count = n.value().with_slice_mut::<i64, _>(|s| {
+                s[0] += 1;
+                s[0]
+            });
+            if o.momentum.is_none() {
+                factor = 1.0 / count as f64;
+            }
+        }
+        let (mut mean, mut invstd) = (vec![0f32; g.c], vec![0f32; g.c]);
+        let mut stats = running.filter(|_| update).map(|(m, v)| (vec_of(&m.value()), vec_of(&v.value())));
+        x.with_slice::<f32, _>(|xs| {
+            let run = stats.as_mut().map(|(m, v)| (&mut m[..], &mut v[..]));
+            batch_norm_forward_train(g, o.eps, factor, xs, w.as_deref(), b.as_deref(), run, &mut y, &mut mean, &mut invstd)
+        });
+        if let (Some((m, v)), Some((rm, rv))) = (stats, running) {
+            rm.value().with_slice_mut::<f32, _>(|s| s.copy_from_slice(&m));
+            rv.value().with_slice_mut::<f32, _>(|s| s.copy_from_slice(&v));
+        }
+    } else {
+        let (rm, rv) = running.map(|(m, v)| (vec_of(&m.value()), vec_of(&v.value()))).expect("running stats exist in this branch");
+        x.with_slice::<f32, _>(|xs| batch_norm_forward_eval(g, o.eps, xs, w.as_deref(), b.as_deref(), &rm, &rv, &mut y));
+    }
+    Tensor::from_vec(y, x.shape())
+}

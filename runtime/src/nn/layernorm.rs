@@ -1,0 +1,110 @@
+//! `LayerNorm`: PyTorch's `nn.LayerNorm(normalized_shape)`.
+
+use super::kernel_call::{expect_f32, py_float};
+use crate::module::{Module, Visitor, VisitorMut};
+use crate::param::Param;
+use crate::tensor::Tensor;
+use fusenet_kernels::ops::norm::layer_norm::{LayerNormGeom, layer_norm_forward};
+
+/// Normalises over the last `normalized_shape.len()` dims of its input:
+/// `y = (x − μ)/√(σ² + eps) ⊙ γ + β` with μ, σ² (biased) over those dims, and `weight` γ (ones)
+/// and `bias` β (zeros) of shape `normalized_shape` (`elementwise_affine`, `bias` flags).
+///
+/// ```
+/// use fusenet_runtime::{Module, Tensor};
+/// use fusenet_runtime::nn::LayerNorm;
+/// let ln = LayerNorm::new(&[2]);
+/// assert_eq!(ln.to_string(), "LayerNorm((2,), eps=1e-05, elementwise_affine=True, bias=True)");
+/// let y = ln.forward(&Tensor::from_vec(vec![1.0f32, 3.0], &[1, 2]));
+/// assert!((y.to_vec::<f32>()[1] - 1.0).abs() < 1e-5);
+/// ```
+pub struct LayerNorm {
+    pub normalized_shape: Vec<usize>,
+    pub eps: f64,
+    /// γ, when `elementwise_affine`.
+    pub weight: Option<Param>,
+    /// β, when `elementwise_affine` and `bias`.
+    pub bias: Option<Param>,
+}
+
+impl LayerNorm {
+    /// `nn.LayerNorm(normalized_shape)`: eps 1e-5, with weight and bias.
+    pub fn new(normalized_shape: &[usize]) -> Self {
+        Self::with_options(normalized_shape, 1e-5, true, true)
+    }
+
+    /// `nn.LayerNorm(normalized_shape, eps, elementwise_affine, bias)`.
+    pub fn with_options(normalized_shape: &[usize], eps: f64, elementwise_affine: bool, bias: bool) -> Self {
+        LayerNorm {
+            normalized_shape: normalized_shape.to_vec(),
+            eps,
+            weight: elementwise_affine.then(|| Param::new(Tensor::ones(normalized_shape))),
+            bias: (elementwise_affine && bias).then(|| Param::new(Tensor::zeros(normalized_shape))),
+        }
+    }
+
+    /// The eager forward. Panics, in PyTorch's words, when the input's trailing dims are not
+    /// `normalized_shape`.
+    pub fn forward(&self, x: &Tensor) -> Tensor {
+        let (shape, ns) = (x.shape(), &self.normalized_shape);
+        assert!(
+            shape.len() >= ns.len() && shape[shape.len() - ns.len()..] == ns[..],
+            "Given normalized_shape={ns:?}, expected input with shape [*, {}], but got input of size{shape:?}",
+            ns.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")
+        );
+        expect_f32("LayerNorm", "input", x);
+        let cols: usize = ns.iter().product();
+        let rows = if cols == 0 { 0 } else { x.numel() / cols };
+        let g = LayerNormGeom { rows, cols };
+        let w = self.weight.as_ref().map(|p| p.value().to_vec::<f32>());
+        let b = self.bias.as_ref().map(|p| p.value().to_vec::<f32>());
+        let x = x.contiguous();
+        let (mut y, mut mean, mut rstd) = (vec![0f32; x.numel()], vec![0f32; rows], vec![0f32; rows]);
+        x.with_slice::<f32, _>(|xs| layer_norm_forward(&g, self.eps, xs, w.as_deref(), b.as_deref(), &mut y, &mut mean, &mut rstd));
+        Tensor::from_vec(y, x.shape())
+    }
+}
+
+impl Module for LayerNorm {
+    fn visit<'a>(&'a self, v: &mut dyn Visitor<'a>) {
+        if let Some(p) = &self.weight {
+            v.param("weight", p)
+        }
+        if let Some(p) = &self.bias {
+            v.param("bias", p)
+        }
+    }
+    fn visit_mut(&mut self, v: &mut dyn VisitorMut) {
+        if let Some(p) = &mut self.weight {
+            v.param("weight", p)
+        }
+        if let Some(p) = &mut self.bias {
+            v.param("bias", p)
+        }
+    }
+    fn type_name(&self) -> &'static str {
+        "LayerNorm"
+    }
+    fn extra_repr(&self) -> String {
+        // Python's tuple repr: (10,) or (3, 4).
+        let dims: Vec<String> = self.normalized_shape.iter().map(|d| d.to_string()).collect();
+        let tuple = if dims.len() == 1 { format!("({},)", dims[0]) } else { format!("({})", dims.join(", ")) };
+        let b = |v: bool| if v { "True" } else { "False" };
+        format!("{tuple}, eps={}, elementwise_affine={}, bias={}", py_float(self.eps), b(self.weight.is_some()), b(self.bias.is_some()))
+    }
+    fn share(&self) -> Self {
+        LayerNorm {
+            normalized_shape: self.normalized_shape.clone(),
+            eps: self.eps,
+            weight: self.weight.as_ref().map(Param::share),
+            bias: self.bias.as_ref().map(Param::share),
+        }
+    }
+    crate::__module_boilerplate!();
+}
+
+impl std::fmt::Display for LayerNorm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::module::fmt_module(self, f)
+    }
+}
