@@ -72,6 +72,12 @@ pub enum Error {
     /// into (another optimiser kind, another number of parameters, a shape mismatch, ...).
     #[error("{0}")]
     OptimizerState(String),
+
+    /// A layer was given data it cannot accept: a loss target class out of range, an embedding
+    /// index out of range, a `BCELoss` input outside [0, 1]. The message names the value and the
+    /// valid range.
+    #[error(transparent)]
+    Kernel(#[from] fusenet_kernels::error::KernelError),
 }
 
 impl Error {
@@ -85,7 +91,7 @@ impl Error {
             | Error::UnsupportedDtype { path, .. }
             | Error::Format { path, .. }
             | Error::Data { path, .. } => Some(path),
-            Error::LoadStateDict(_) | Error::Device(_) | Error::OptimizerState(_) => None,
+            Error::LoadStateDict(_) | Error::Device(_) | Error::OptimizerState(_) | Error::Kernel(_) => None,
         }
     }
 

@@ -3,9 +3,22 @@
 //! Each is a hand-written [`Module`](crate::Module) with an eager `forward`.
 
 mod activation;
+mod batchnorm;
+mod dropout;
+mod embedding;
+mod kernel_call;
+mod layernorm;
+pub mod loss;
+mod nonlinear;
 mod flatten;
 mod linear;
 
 pub use activation::{Identity, ReLU, Sigmoid, Tanh};
 pub use flatten::Flatten;
 pub use linear::{AnyLinear, Linear};
+pub use batchnorm::{BatchNorm1d, BatchNorm2d, BatchNormOptions};
+pub use dropout::Dropout;
+pub use embedding::Embedding;
+pub use layernorm::LayerNorm;
+pub use loss::{BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss, Reduction};
+pub use nonlinear::{ELU, GELU, LeakyReLU, LogSoftmax, SiLU, Softmax};
