@@ -41,15 +41,19 @@
 
 pub use fusenet_kernels as kernels;
 pub use fusenet_macros::Module;
+pub use fusenet_macros::network;
 pub use fusenet_runtime::*;
 
 /// Everything a model file usually needs.
 pub mod prelude {
-    pub use fusenet_macros::Module;
+    pub use fusenet_macros::{Module, network};
     pub use fusenet_runtime::{manual_seed, Buffer, DType, Device, Module, Param, StateDict, Tensor};
 }
 
 #[doc(hidden)]
 pub mod __private {
     pub use fusenet_runtime::module::__private::*;
+    pub use fusenet_runtime::module::Layer;
+    pub use fusenet_runtime::tensor::Tensor;
+    pub use fusenet_runtime::init;
 }

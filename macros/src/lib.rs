@@ -1,4 +1,4 @@
-//! Proc-macros of fusenet: `#[derive(Module)]`.
+//! Proc-macros of fusenet: `#[derive(Module)]` and `network!`.
 //!
 //! The derive is split as serde_derive splits its own: [`ast`] borrows the input and keeps its
 //! spans, [`attr`] parses `#[module(...)]` attributes, [`check`] holds the cross-field rules,
@@ -9,6 +9,7 @@ mod attr;
 mod check;
 mod ctxt;
 mod expand;
+mod network;
 
 use proc_macro::TokenStream;
 
@@ -18,4 +19,12 @@ use proc_macro::TokenStream;
 pub fn derive_module(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
     expand::derive(&input).into()
+}
+
+/// Compiles a network: fields and a forward written in Rust syntax become the struct (with
+/// `#[derive(Module)]`), `new()`, a shape-checked `forward`, and a `Layer` impl whose
+/// `backward` is derived at compile time. See the `fusenet` crate documentation for the language.
+#[proc_macro]
+pub fn network(input: TokenStream) -> TokenStream {
+    network::expand(input.into()).into()
 }

@@ -1,0 +1,342 @@
+//! Code generation: the forward (inference and training), the context structs that carry what
+//! the backward needs, and the emitter state shared with [`autodiff`](super::autodiff).
+
+use super::autodiff::Need;
+use super::fields::{FieldKind, NetField};
+use super::ir::{Block, Cmp, Graph, Stmt, ValueId};
+use super::layers;
+use super::ops::{self, BwGen, Callee, Gen, Op, v};
+use super::shape::Dims;
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use std::collections::BTreeSet;
+
+/// What one scope (the forward, or one loop's iteration) keeps for the backward.
+#[derive(Default)]
+pub struct Scope {
+    pub saved: BTreeSet<ValueId>,
+    pub shapes: BTreeSet<ValueId>,
+    /// Opaque layer call sites: (site, field).
+    pub sites: Vec<(usize, usize)>,
+    /// Loops directly inside.
+    pub loops: Vec<usize>,
+}
+
+pub struct Emit<'a> {
+    pub p: TokenStream,
+    pub graph: &'a Graph,
+    pub fields: &'a [NetField],
+    pub dims: &'a Dims,
+    pub need: Vec<Need>,
+    /// Scope 0 is the forward, scope `id + 1` is loop `id`.
+    pub scopes: Vec<Scope>,
+    pub scope: usize,
+    pub depth: usize,
+}
+
+impl<'a> Emit<'a> {
+    pub fn new(p: TokenStream, graph: &'a Graph, fields: &'a [NetField], dims: &'a Dims, need: Vec<Need>) -> Self {
+        let mut scopes: Vec<Scope> = (0..=graph.loops).map(|_| Scope::default()).collect();
+        let mut fields_of = std::collections::HashMap::new();
+        loop_fields(&graph.body, &mut fields_of);
+        scan(&graph.body, 0, &mut scopes, &fields_of);
+        Emit { p, graph, fields, dims, need, scopes, scope: 0, depth: 0 }
+    }
+
+    pub fn member(&self, f: usize) -> syn::Member {
+        self.fields[f].member.clone()
+    }
+
+    fn ctx(&self) -> proc_macro2::Ident {
+        format_ident!("__c{}", self.depth)
+    }
+
+    /// Code that copies into the current context what the backward reads of `vals`.
+    fn saves(&self, vals: &[ValueId]) -> TokenStream {
+        let c = self.ctx();
+        let p = &self.p;
+        let mut out = TokenStream::new();
+        for &val in vals {
+            let vv = v(val);
+            if self.scopes[self.scope].saved.contains(&val) {
+                let t = format_ident!("t{}", val);
+                out.extend(quote!(#c.#t = ::core::option::Option::Some(#p::Tensor::shallow_clone(&#vv));));
+            }
+            if self.scopes[self.scope].shapes.contains(&val) {
+                let z = format_ident!("z{}", val);
+                out.extend(quote!(#c.#z = #vv.shape().to_vec();));
+            }
+        }
+        out
+    }
+
+    /// The forward of a block; `train` saves what the backward needs. `entry` are the values
+    /// visible on entry (loop params and outer values) that this scope saves.
+    pub fn forward_block(&mut self, b: &Block, train: bool) -> TokenStream {
+        let mut out = TokenStream::new();
+        for s in &b.stmts {
+            match s {
+                Stmt::Node(n) => {
+                    let site = match (&n.op, train) {
+                        (Op::Layer { site, .. }, true) => Some(self.site_ctx(*site)),
+                        _ => None,
+                    };
+                    let e = ops::forward(&n.op, self, site);
+                    let out_v = v(n.out);
+                    out.extend(quote!(let #out_v: _ = #e;));
+                    if train {
+                        out.extend(self.saves(&[n.out]));
+                    }
+                }
+                Stmt::While(w) => {
+                    let cond = self.with_scope(w.id, |me| me.forward_block(&w.cond, false));
+                    let cv = v(w.cond_value);
+                    let lit = w.literal as f32;
+                    let test = match w.cmp {
+                        Cmp::Lt => quote!(<),
+                        Cmp::Le => quote!(<=),
+                        Cmp::Gt => quote!(>),
+                        Cmp::Ge => quote!(>=),
+                        Cmp::Eq => quote!(==),
+                        Cmp::Ne => quote!(!=),
+                    };
+                    let check = quote! {
+                        #cond
+                        if !(#cv.item() #test #lit) {
+                            break;
+                        }
+                    };
+                    out.extend(self.forward_loop(w.id, &w.carried, &w.body, train, quote!(loop), check));
+                    if train {
+                        out.extend(self.saves(&w.carried.iter().map(|c| c.result).collect::<Vec<_>>()));
+                    }
+                }
+                Stmt::For(f) => {
+                    let m = self.member(f.field);
+                    let e = format_ident!("__e{}", f.id);
+                    out.extend(self.forward_loop(f.id, &f.carried, &f.body, train, quote!(for #e in self.#m.iter()), TokenStream::new()));
+                    if train {
+                        out.extend(self.saves(&f.carried.iter().map(|c| c.result).collect::<Vec<_>>()));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn with_scope<R>(&mut self, id: usize, f: impl FnOnce(&mut Self) -> R) -> R {
+        let saved = (self.scope, self.depth);
+        self.scope = id + 1;
+        self.depth += 1;
+        let r = f(self);
+        (self.scope, self.depth) = saved;
+        r
+    }
+
+    fn forward_loop(&mut self, id: usize, carried: &[super::ir::Carried], body: &Block, train: bool, head: TokenStream, check: TokenStream) -> TokenStream {
+        let p = self.p.clone();
+        let outer_ctx = self.ctx();
+        let mut enter = TokenStream::new();
+        let mut next = TokenStream::new();
+        let mut assign = TokenStream::new();
+        let mut leave = TokenStream::new();
+        for (i, c) in carried.iter().enumerate() {
+            let (param, outer, nx, res) = (v(c.param), v(c.outer), v(c.next), v(c.result));
+            let tmp = format_ident!("__n{}", i);
+            enter.extend(quote!(let mut #param: #p::Tensor = #p::Tensor::shallow_clone(&#outer);));
+            next.extend(quote!(let #tmp = #p::Tensor::shallow_clone(&#nx);));
+            assign.extend(quote!(#param = #tmp;));
+            leave.extend(quote!(let #res: #p::Tensor = #param;));
+        }
+        let (body_code, start, ctx_ty, inner_ctx) = self.with_scope(id, |me| {
+            // Values read from outside the body (params, outer values) are saved on entry.
+            let defined = defined_in(body);
+            let entry: Vec<ValueId> = me.scopes[me.scope].saved.iter().chain(me.scopes[me.scope].shapes.iter()).copied().filter(|x| !defined.contains(x)).collect::<BTreeSet<_>>().into_iter().collect();
+            let start = if train { me.saves(&entry) } else { TokenStream::new() };
+            (me.forward_block(body, train), start, format_ident!("__Ctx{}", id), me.ctx())
+        });
+        let w = format_ident!("w{}", id);
+        let (open, close) = if train {
+            (quote!(let mut #inner_ctx: #ctx_ty = ::core::default::Default::default();), quote!(#outer_ctx.#w.push(#inner_ctx);))
+        } else {
+            (TokenStream::new(), TokenStream::new())
+        };
+        quote! {
+            #enter
+            #head {
+                #check
+                #open
+                #start
+                #body_code
+                #next
+                #assign
+                #close
+            }
+            #leave
+        }
+    }
+}
+
+/// Values defined by a block (nodes and loop results), not counting nested bodies.
+fn defined_in(b: &Block) -> BTreeSet<ValueId> {
+    let mut out = BTreeSet::new();
+    for s in &b.stmts {
+        match s {
+            Stmt::Node(n) => {
+                out.insert(n.out);
+            }
+            Stmt::While(w) => out.extend(w.carried.iter().map(|c| c.result)),
+            Stmt::For(f) => out.extend(f.carried.iter().map(|c| c.result)),
+        }
+    }
+    out
+}
+
+/// The field each `for` loop iterates over, by loop id.
+fn loop_fields(b: &Block, out: &mut std::collections::HashMap<usize, usize>) {
+    for s in &b.stmts {
+        match s {
+            Stmt::Node(_) => {}
+            Stmt::While(w) => {
+                loop_fields(&w.cond, out);
+                loop_fields(&w.body, out);
+            }
+            Stmt::For(f) => {
+                out.insert(f.id, f.field);
+                loop_fields(&f.body, out);
+            }
+        }
+    }
+}
+
+/// Records the layer call sites and loops of every scope.
+fn scan(b: &Block, scope: usize, scopes: &mut [Scope], fields: &std::collections::HashMap<usize, usize>) {
+    for s in &b.stmts {
+        match s {
+            Stmt::Node(n) => {
+                if let Op::Layer { site, callee, .. } = &n.op {
+                    let field = match callee {
+                        Callee::Field(f) => Some(*f),
+                        Callee::LoopElem(id) => fields.get(id).copied(),
+                    };
+                    if let Some(field) = field {
+                        scopes[scope].sites.push((*site, field));
+                    }
+                }
+            }
+            Stmt::While(w) => {
+                scopes[scope].loops.push(w.id);
+                scan(&w.cond, w.id + 1, scopes, fields);
+                scan(&w.body, w.id + 1, scopes, fields);
+            }
+            Stmt::For(f) => {
+                scopes[scope].loops.push(f.id);
+                scan(&f.body, f.id + 1, scopes, fields);
+            }
+        }
+    }
+}
+
+impl Gen for Emit<'_> {
+    fn p(&self) -> &TokenStream {
+        &self.p
+    }
+    fn callee(&self, c: Callee) -> TokenStream {
+        match c {
+            Callee::Field(f) => {
+                let m = self.member(f);
+                quote!((&self.#m))
+            }
+            Callee::LoopElem(id) => {
+                let e = format_ident!("__e{}", id);
+                quote!(#e)
+            }
+        }
+    }
+    fn field(&self, f: usize) -> TokenStream {
+        let m = self.member(f);
+        quote!(self.#m)
+    }
+    fn is_buffer(&self, f: usize) -> bool {
+        matches!(self.fields[f].kind, FieldKind::Buffer { .. })
+    }
+}
+
+impl BwGen for Emit<'_> {
+    fn saved(&mut self, val: ValueId) -> TokenStream {
+        self.scopes[self.scope].saved.insert(val);
+        let c = self.ctx();
+        let t = format_ident!("t{}", val);
+        quote!(__saved(&#c.#t))
+    }
+    fn saved_shape(&mut self, val: ValueId) -> TokenStream {
+        self.scopes[self.scope].shapes.insert(val);
+        let c = self.ctx();
+        let z = format_ident!("z{}", val);
+        quote!(#c.#z.as_slice())
+    }
+    fn need(&self, val: ValueId) -> Option<TokenStream> {
+        match self.need[val] {
+            Need::Never => None,
+            Need::IfInput => Some(quote!(__need_input)),
+            Need::Always => Some(quote!(true)),
+        }
+    }
+    fn acc(&mut self, val: ValueId, expr: TokenStream) -> TokenStream {
+        let slot = super::autodiff::gv(val);
+        match self.need[val] {
+            Need::Never => TokenStream::new(),
+            Need::IfInput => quote!(if __need_input { __acc(&mut #slot, #expr); }),
+            Need::Always => quote!(__acc(&mut #slot, #expr);),
+        }
+    }
+    fn same_shape(&self, a: ValueId, b: ValueId) -> bool {
+        self.dims.same_shape(&self.graph.values[a].shape, &self.graph.values[b].shape)
+    }
+    fn site_ctx(&self, site: usize) -> TokenStream {
+        let c = self.ctx();
+        let l = format_ident!("l{}", site);
+        quote!(#c.#l)
+    }
+}
+
+/// The context structs: `__Ctx` for the forward, `__Ctx{id}` for one iteration of loop `id`.
+pub fn ctx_structs(e: &Emit, generics: &syn::Generics) -> TokenStream {
+    let p = &e.p;
+    let (_, ty_g, where_c) = generics.split_for_impl();
+    let mut out = TokenStream::new();
+    for (i, s) in e.scopes.iter().enumerate() {
+        let name = if i == 0 { format_ident!("__Ctx") } else { format_ident!("__Ctx{}", i - 1) };
+        let t = s.saved.iter().map(|v| format_ident!("t{}", v));
+        let z = s.shapes.iter().map(|v| format_ident!("z{}", v));
+        let l = s.sites.iter().map(|(site, f)| {
+            let id = format_ident!("l{}", site);
+            let ty = match &e.fields[*f].kind {
+                FieldKind::Layer(l) => layers::resolved_type(e.dims, l),
+                FieldKind::Layers { elem, .. } => layers::resolved_type(e.dims, elem),
+                _ => syn::parse_quote!(()),
+            };
+            quote!(pub #id: <#ty as #p::Layer>::Ctx,)
+        });
+        let w = s.loops.iter().map(|id| {
+            let f = format_ident!("w{}", id);
+            let ty = format_ident!("__Ctx{}", id);
+            quote!(pub #f: ::std::vec::Vec<#ty #ty_g>,)
+        });
+        let input = (i == 0).then(|| quote!(pub __in: ::std::vec::Vec<usize>,));
+        let params = &generics.params;
+        out.extend(quote! {
+            #[derive(Default)]
+            #[doc(hidden)]
+            #[allow(non_camel_case_types)]
+            pub struct #name <#params> #where_c {
+                #input
+                #(pub #t: ::core::option::Option<#p::Tensor>,)*
+                #(pub #z: ::std::vec::Vec<usize>,)*
+                #(#l)*
+                #(#w)*
+            }
+        });
+    }
+    out
+}

@@ -1,0 +1,261 @@
+//! The items a network expands to: the struct (with `#[derive(Module)]`), `new()`, the checked
+//! inherent `forward`, `Default`, and the `Layer` impl with its contexts and helpers.
+
+use super::attr::Init;
+use super::autodiff;
+use super::codegen::{self, Emit};
+use super::fields::{FieldKind, NetField};
+use super::ir::Graph;
+use super::layers::{self, LayerKind};
+use super::parse::{Kind, Network};
+use super::shape::{Dim, Dims, Shape};
+use proc_macro2::TokenStream;
+use quote::{ToTokens, quote};
+
+fn private() -> TokenStream {
+    quote!(::fusenet::__private)
+}
+
+fn dims_tokens(s: &Shape) -> TokenStream {
+    let ds = s.dims.iter().map(|d| match d {
+        Dim::Lit(n) => quote!(#n),
+        Dim::Named(id) => quote!(#id),
+        _ => quote!(0usize),
+    });
+    quote!(&[#(#ds),*])
+}
+
+fn init_expr(p: &TokenStream, init: &Init, shape: &Shape) -> TokenStream {
+    let d = dims_tokens(shape);
+    let with = |f: TokenStream| quote!({ let __t = #p::Tensor::zeros(#d); #f; __t });
+    match init {
+        Init::Randn => quote!(#p::Tensor::randn(#d)),
+        Init::Rand => quote!(#p::Tensor::rand(#d)),
+        Init::Zeros => quote!(#p::Tensor::zeros(#d)),
+        Init::Ones => quote!(#p::Tensor::ones(#d)),
+        Init::Constant(v) => {
+            let v = *v as f32;
+            quote!(#p::Tensor::full(#d, #v))
+        }
+        Init::Normal(m, s) => with(quote!(#p::init::normal_(&__t, #m, #s))),
+        Init::Uniform(a, b) => with(quote!(#p::init::uniform_(&__t, #a, #b))),
+        Init::XavierUniform => with(quote!(#p::init::xavier_uniform_(&__t, 1.0))),
+        Init::KaimingUniform => with(quote!(#p::init::kaiming_uniform_(&__t, 0.0, #p::init::FanMode::FanIn, #p::init::Nonlinearity::LeakyRelu))),
+    }
+}
+
+fn field_type(p: &TokenStream, f: &NetField, dims: &Dims) -> TokenStream {
+    match &f.kind {
+        FieldKind::Param { .. } => quote!(#p::Param),
+        FieldKind::Buffer { .. } => quote!(#p::Buffer),
+        FieldKind::Constant { .. } => quote!(#p::Tensor),
+        FieldKind::Layer(l) => layers::resolved_type(dims, l).to_token_stream(),
+        FieldKind::Layers { elem, len } => {
+            let t = layers::resolved_type(dims, elem);
+            quote!([#t; #len])
+        }
+    }
+}
+
+fn layer_new(l: &layers::LayerType, dims: &Dims) -> TokenStream {
+    let t = layers::resolved_type(dims, l);
+    match l.kind {
+        LayerKind::Activation(_) | LayerKind::Flatten => quote!(<#t as ::core::default::Default>::default()),
+        LayerKind::Linear { .. } | LayerKind::Opaque => quote!(<#t>::new()),
+    }
+}
+
+fn field_new(p: &TokenStream, f: &NetField, dims: &Dims) -> TokenStream {
+    match &f.kind {
+        FieldKind::Param { shape, init } => {
+            let e = init_expr(p, init, shape);
+            quote!(#p::Param::new(#e))
+        }
+        FieldKind::Buffer { shape, init, persistent } => {
+            let e = init_expr(p, init, shape);
+            if *persistent { quote!(#p::Buffer::new(#e)) } else { quote!(#p::Buffer::non_persistent(#e)) }
+        }
+        FieldKind::Constant { shape, init } => init_expr(p, init, shape),
+        FieldKind::Layer(l) => layer_new(l, dims),
+        FieldKind::Layers { elem, .. } => {
+            let e = layer_new(elem, dims);
+            quote!(::core::array::from_fn(|_| #e))
+        }
+    }
+}
+
+/// The struct, with `#[derive(Module)]` (`#[module(skip)]` on constants).
+fn struct_def(net: &Network, fields: &[NetField], dims: &Dims) -> TokenStream {
+    let p = private();
+    let (attrs, vis, ident, generics) = (&net.attrs, &net.vis, &net.ident, &net.generics);
+    let params = &generics.params;
+    let types: Vec<TokenStream> = fields.iter().map(|f| field_type(&p, f, dims)).collect();
+    match &net.kind {
+        Kind::Sequential { .. } => {
+            let named = attrs.iter().any(|a| a.path().is_ident("module"));
+            let repr = (!named).then(|| quote!(#[module(name = "Sequential")]));
+            quote! {
+                #(#attrs)*
+                #[derive(::fusenet::Module)]
+                #repr
+                #vis struct #ident <#params> (#(pub #types),*);
+            }
+        }
+        Kind::Struct { .. } => {
+            let defs = fields.iter().zip(&types).map(|(f, t)| {
+                let (fa, fv, m) = (&f.attrs, &f.vis, &f.member);
+                quote!(#(#fa)* #fv #m: #t)
+            });
+            quote! {
+                #(#attrs)*
+                #[derive(::fusenet::Module)]
+                #vis struct #ident <#params> { #(#defs),* }
+            }
+        }
+    }
+}
+
+/// `assert!` that a runtime shape fits the static input shape.
+fn input_check(net: &Network, in_shape: &Shape, text: &str) -> TokenStream {
+    let n = in_shape.dims.len();
+    let rank = if in_shape.rest.is_some() { quote!(__s.len() >= #n) } else { quote!(__s.len() == #n) };
+    let checks = in_shape.dims.iter().enumerate().filter_map(|(i, d)| {
+        let back = n - i;
+        match d {
+            Dim::Lit(v) => Some(quote!(&& __s[__s.len() - #back] == #v)),
+            Dim::Named(id) if net.generics.params.iter().any(|p| matches!(p, syn::GenericParam::Const(c) if c.ident == *id)) => {
+                Some(quote!(&& __s[__s.len() - #back] == #id))
+            }
+            _ => None,
+        }
+    });
+    let name = net.ident.to_string();
+    quote! {
+        let __s = __x.shape();
+        assert!(#rank #(#checks)*, "{}::forward: expected an input of shape {}, got {:?}", #name, #text, __s);
+    }
+}
+
+fn helpers(p: &TokenStream) -> TokenStream {
+    quote! {
+        #[inline]
+        fn __acc(slot: &mut ::core::option::Option<#p::Tensor>, g: #p::Tensor) {
+            *slot = ::core::option::Option::Some(match slot.take() {
+                ::core::option::Option::Some(a) => a.add(&g),
+                ::core::option::Option::None => g,
+            });
+        }
+        /// Sums a broadcast gradient back to `shape` (leading dims, then dims of size 1).
+        #[allow(dead_code)]
+        fn __sum_to(g: &#p::Tensor, shape: &[usize]) -> #p::Tensor {
+            let mut g = #p::Tensor::shallow_clone(g);
+            while g.dim() > shape.len() {
+                g = g.sum_dim(0, false);
+            }
+            for (d, &n) in shape.iter().enumerate() {
+                if n == 1 && g.shape()[d] != 1 {
+                    g = g.sum_dim(d as isize, true);
+                }
+            }
+            g
+        }
+        #[allow(dead_code)]
+        fn __saved(t: &::core::option::Option<#p::Tensor>) -> &#p::Tensor {
+            match t {
+                ::core::option::Option::Some(t) => t,
+                ::core::option::Option::None => panic!("Layer::backward called without a matching forward_train (the context holds no saved tensors)"),
+            }
+        }
+    }
+}
+
+pub fn generate(net: &Network, fields: &[NetField], graph: &Graph, dims: &Dims, in_shape: &Shape) -> TokenStream {
+    let p = private();
+    let ident = &net.ident;
+    let (impl_g, ty_g, where_c) = net.generics.split_for_impl();
+    let def = struct_def(net, fields, dims);
+    let news = fields.iter().map(|f| field_new(&p, f, dims));
+    let members = fields.iter().map(|f| &f.member);
+    let need = autodiff::needs(graph);
+    let mut emit = Emit::new(p.clone(), graph, fields, dims, need);
+    let backward = emit.backward();
+    let fw = emit.forward_block(&graph.body, false);
+    let fwt = emit.forward_block(&graph.body, true);
+    let ctxs = codegen::ctx_structs(&emit, &net.generics);
+    let out = super::ops::v(graph.output);
+    let shape_text = match &net.kind {
+        Kind::Struct { forward, .. } => super::text::tokens(&forward.in_shape),
+        Kind::Sequential { .. } => dims.text(in_shape),
+    };
+    let check = input_check(net, in_shape, &shape_text);
+    let helpers = helpers(&p);
+    let doc_new = format!("Builds `{ident}` with every field initialised in declaration order (PyTorch's default init for built-in layers).");
+    let doc_fw = format!("Inference forward on an input of shape `{shape_text}`; panics naming both shapes when the input does not fit.");
+    quote! {
+        #def
+        const _: () = {
+            #helpers
+            #ctxs
+            impl #impl_g #ident #ty_g #where_c {
+                #[doc = #doc_new]
+                pub fn new() -> Self {
+                    Self { #(#members: #news),* }
+                }
+                #[doc = #doc_fw]
+                pub fn forward(&self, __x: &#p::Tensor) -> #p::Tensor {
+                    #check
+                    <Self as #p::Layer>::forward(self, __x)
+                }
+            }
+            impl #impl_g ::core::default::Default for #ident #ty_g #where_c {
+                fn default() -> Self {
+                    Self::new()
+                }
+            }
+            #[allow(unused_variables, unused_mut, clippy::all)]
+            impl #impl_g #p::Layer for #ident #ty_g #where_c {
+                type Ctx = __Ctx #ty_g;
+                fn forward(&self, __x: &#p::Tensor) -> #p::Tensor {
+                    #fw
+                    #out
+                }
+                fn forward_train(&self, __x: &#p::Tensor, __c0: &mut Self::Ctx) -> #p::Tensor {
+                    *__c0 = ::core::default::Default::default();
+                    __c0.__in = __x.shape().to_vec();
+                    #fwt
+                    #out
+                }
+                fn backward(&self, __c0: &mut Self::Ctx, __grad_out: &#p::Tensor, __need_input: bool) -> ::core::option::Option<#p::Tensor> {
+                    #backward
+                }
+            }
+        };
+    }
+}
+
+/// The struct and stub impls beside the errors, so uses of the network do not add errors.
+pub fn fallback(net: &Network, fields: &[NetField]) -> TokenStream {
+    let p = private();
+    let ident = &net.ident;
+    let (impl_g, ty_g, where_c) = net.generics.split_for_impl();
+    let dims = Dims::default();
+    let def = struct_def(net, fields, &dims);
+    quote! {
+        #def
+        const _: () = {
+            impl #impl_g #ident #ty_g #where_c {
+                pub fn new() -> Self { ::core::unreachable!() }
+                pub fn forward(&self, _: &#p::Tensor) -> #p::Tensor { ::core::unreachable!() }
+            }
+            impl #impl_g ::core::default::Default for #ident #ty_g #where_c {
+                fn default() -> Self { ::core::unreachable!() }
+            }
+            impl #impl_g #p::Layer for #ident #ty_g #where_c {
+                type Ctx = ();
+                fn forward(&self, _: &#p::Tensor) -> #p::Tensor { ::core::unreachable!() }
+                fn forward_train(&self, _: &#p::Tensor, _: &mut ()) -> #p::Tensor { ::core::unreachable!() }
+                fn backward(&self, _: &mut (), _: &#p::Tensor, _: bool) -> ::core::option::Option<#p::Tensor> { ::core::unreachable!() }
+            }
+        };
+    }
+}

@@ -1,0 +1,842 @@
+//! Lowering of the forward's body to the IR, with shape inference and checking as it goes.
+//! Every error is reported at the span of the offending expression and lowering continues, so
+//! one compile shows all mistakes.
+
+use super::fields::{FieldKind, NetField};
+use super::ir::{Block, Carried, Cmp, For, Graph, Node, Stmt, Value, ValueId, While};
+use super::layers::{self, LayerKind, activation};
+use super::ops::{self, Bin, Callee, Op, Reduce};
+use super::shape::{Dims, Shape};
+use super::text;
+use crate::ctxt::Ctxt;
+use proc_macro2::Span;
+use std::collections::HashMap;
+use syn::spanned::Spanned;
+
+#[derive(Clone)]
+enum Binding {
+    Value { id: ValueId, mutable: bool },
+    /// The element of a `for` loop over an array field of layers.
+    Elem { loop_id: usize, field: usize },
+}
+
+type Env = HashMap<String, Binding>;
+
+#[derive(Clone, Copy)]
+enum Operand {
+    Val(ValueId),
+    Num(f64),
+}
+
+const BUILTINS: &str = "relu, sigmoid, tanh, exp, log, sqrt, abs, neg, leaky_relu(x, slope), pow(x, p), \
+matmul(a, b), mm(a, b), sum(x), sum(x, dim), sum(x, dim, keepdim), mean (as sum), softmax(x, dim), log_softmax(x, dim), transpose(x, d0, d1), t(x)";
+
+const SUPPORTED: &str = "supported: layer calls `hidden(x)`, built-in functions and their method forms \
+(`relu(x)`, `x.sum()`), `+ - * /` on tensors and numbers, unary `-`, parentheses, and names of inputs, locals, parameters and constants";
+
+pub struct Lowerer<'a> {
+    cx: &'a Ctxt,
+    pub dims: Dims,
+    fields: &'a [NetField],
+    values: Vec<Value>,
+    sites: usize,
+    loops: usize,
+}
+
+impl<'a> Lowerer<'a> {
+    pub fn new(cx: &'a Ctxt, dims: Dims, fields: &'a [NetField]) -> Self {
+        Lowerer { cx, dims, fields, values: Vec::new(), sites: 0, loops: 0 }
+    }
+
+    /// Lowers `fn forward(arg: in_shape) -> out_shape { body }`.
+    pub fn lower(mut self, arg: &syn::Ident, in_shape: Shape, out_shape: &Shape, out_span: Span, body: &syn::Block) -> (Graph, Dims) {
+        let mut block = Block::default();
+        let input = self.push(&mut block, Op::Input, in_shape, arg.span(), arg.to_string());
+        let mut env = Env::new();
+        env.insert(arg.to_string(), Binding::Value { id: input, mutable: true });
+        let result = self.block(&body.stmts, &mut env, &mut block, true);
+        let output = match result {
+            Some((Operand::Val(v), e)) => {
+                let actual = self.values[v].shape.clone();
+                let declared_any = out_shape.rest.is_some() && out_shape.dims.is_empty();
+                if !declared_any && !self.dims.unify_shapes(out_shape, &actual) {
+                    self.cx.error_spanned_by(
+                        e,
+                        format!(
+                            "the forward is declared to return {}, but `{}` is {}",
+                            self.dims.text(out_shape),
+                            self.values[v].text,
+                            self.dims.text(&actual)
+                        ),
+                    );
+                }
+                v
+            }
+            Some((Operand::Num(_), e)) => {
+                self.cx.error_spanned_by(e, "the forward returns a number; it must return a tensor computed from the input");
+                input
+            }
+            None => {
+                if body.stmts.last().is_none_or(|s| !matches!(s, syn::Stmt::Expr(_, None))) {
+                    self.cx.syn_error(syn::Error::new(
+                        out_span,
+                        "the forward's body must end with the expression it returns (no `;` after it)",
+                    ));
+                }
+                input
+            }
+        };
+        let graph = Graph { values: self.values, body: block, input, output, loops: self.loops };
+        (graph, self.dims)
+    }
+
+    /// The forward of `Sequential(..)`: each layer applied to the previous one's output.
+    pub fn chain(mut self, in_shape: Shape) -> (Graph, Dims) {
+        let mut block = Block::default();
+        let input = self.push(&mut block, Op::Input, in_shape, Span::call_site(), "x".to_string());
+        let mut cur = input;
+        let fields = self.fields;
+        for (i, f) in fields.iter().enumerate() {
+            let span = f.span;
+            let e: syn::Expr = syn::parse_quote_spanned!(span=> __seq);
+            let mut env = Env::new();
+            env.insert("__seq".to_string(), Binding::Value { id: cur, mutable: false });
+            match self.layer_call(Callee::Field(i), i, &f.name, &[&e], &e, &env, &mut block) {
+                Some(Operand::Val(v)) => {
+                    if v != cur {
+                        self.values[v].text = format!("{i}(..)");
+                    }
+                    cur = v;
+                }
+                _ => break,
+            }
+        }
+        let graph = Graph { values: self.values, body: block, input, output: cur, loops: self.loops };
+        (graph, self.dims)
+    }
+
+    fn push(&mut self, block: &mut Block, op: Op, shape: Shape, span: Span, text: String) -> ValueId {
+        let out = self.values.len();
+        self.values.push(Value { shape, text, span });
+        block.stmts.push(Stmt::Node(Node { out, op, span }));
+        out
+    }
+
+    fn fresh(&mut self, shape: Shape, span: Span, text: String) -> ValueId {
+        self.values.push(Value { shape, text, span });
+        self.values.len() - 1
+    }
+
+    fn shape_text(&self, v: ValueId) -> String {
+        self.dims.text(&self.values[v].shape)
+    }
+
+    /// Lowers statements; with `tail`, returns the final expression's operand and the expression.
+    fn block<'s>(&mut self, stmts: &'s [syn::Stmt], env: &mut Env, block: &mut Block, tail: bool) -> Option<(Operand, &'s syn::Expr)> {
+        let mut result = None;
+        for (i, stmt) in stmts.iter().enumerate() {
+            let last = i + 1 == stmts.len();
+            match stmt {
+                syn::Stmt::Local(local) => self.local(local, env, block),
+                syn::Stmt::Expr(syn::Expr::While(w), _) => self.while_loop(w, env, block),
+                syn::Stmt::Expr(syn::Expr::ForLoop(f), _) => self.for_loop(f, env, block),
+                syn::Stmt::Expr(syn::Expr::Assign(a), _) => self.assign(&a.left, &a.right, None, a.span(), env, block),
+                syn::Stmt::Expr(syn::Expr::Binary(b), _) if compound(&b.op).is_some() => {
+                    self.assign(&b.left, &b.right, compound(&b.op), b.span(), env, block)
+                }
+                syn::Stmt::Expr(e, None) if last && tail => {
+                    result = self.expr(e, env, block).map(|o| (o, e));
+                }
+                syn::Stmt::Expr(e, _) => {
+                    let what = if tail && last { "the forward must end with the tensor it returns" } else { "an expression statement has no effect here" };
+                    self.cx.error_spanned_by(
+                        e,
+                        format!("{what}; statements in a network's forward are `let`, assignment (`x = ..`, `x /= 2.0`), `while` and `for`"),
+                    );
+                }
+                other => self.cx.error_spanned_by(
+                    other,
+                    "unsupported statement in network! forward; expected `let`, an assignment, `while`, `for` or the returned expression",
+                ),
+            }
+        }
+        result
+    }
+
+    fn local(&mut self, local: &syn::Local, env: &mut Env, block: &mut Block) {
+        let (ident, mutable) = match &local.pat {
+            syn::Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => (&p.ident, p.mutability.is_some()),
+            other => {
+                self.cx.error_spanned_by(other, "expected a name: `let x = ..` or `let mut x = ..` (patterns are not supported)");
+                return;
+            }
+        };
+        let Some(init) = &local.init else {
+            self.cx.error_spanned_by(local, format!("`let {ident}` needs a value: `let {ident} = ..`"));
+            return;
+        };
+        if let Some((else_token, _)) = &init.diverge {
+            self.cx.error_spanned_by(else_token, "`let .. else` is not supported in a network's forward");
+        }
+        match self.expr(&init.expr, env, block) {
+            Some(Operand::Val(id)) => {
+                env.insert(ident.to_string(), Binding::Value { id, mutable });
+            }
+            Some(Operand::Num(_)) => {
+                self.cx.error_spanned_by(&init.expr, "a local of a network's forward is a tensor; use the number directly where it is needed");
+                env.remove(&ident.to_string());
+            }
+            None => {
+                env.remove(&ident.to_string());
+            }
+        }
+    }
+
+    fn assign(&mut self, left: &syn::Expr, right: &syn::Expr, op: Option<Bin>, span: Span, env: &mut Env, block: &mut Block) {
+        let Some(name) = path_ident(left) else {
+            self.cx.error_spanned_by(left, "only a local name can be assigned (`x = ..`); fields and parameters cannot be written in a forward");
+            return;
+        };
+        let Some(Binding::Value { id: old, mutable }) = env.get(&name.to_string()).cloned() else {
+            let msg = if self.field(&name.to_string()).is_some() {
+                format!("`{name}` is a field of the network; a forward cannot assign to it")
+            } else {
+                format!("cannot find `{name}` to assign to; declare it first with `let mut {name} = ..`")
+            };
+            self.cx.error_spanned_by(name, msg);
+            return;
+        };
+        if !mutable {
+            self.cx.error_spanned_by(left, format!("cannot assign twice to immutable variable `{name}`; declare it with `let mut {name}`"));
+        }
+        let value = match op {
+            None => self.expr(right, env, block),
+            Some(op) => {
+                let r = self.expr(right, env, block);
+                r.and_then(|r| self.binary(op, Operand::Val(old), r, span, format!("{name} {} {}", op.symbol(), text::tokens(right)), block))
+            }
+        };
+        match value {
+            Some(Operand::Val(id)) => {
+                env.insert(name.to_string(), Binding::Value { id, mutable });
+            }
+            Some(Operand::Num(_)) => self.cx.error_spanned_by(right, format!("`{name}` is a tensor; assigning a number to it is not supported")),
+            None => {}
+        }
+    }
+
+    /// Locals assigned in a loop body that live outside it: the loop-carried values.
+    fn carried_names(&self, body: &syn::Block, env: &Env) -> Vec<String> {
+        let mut names = Vec::new();
+        collect_assigned(&body.stmts, &mut names);
+        names.retain(|n| matches!(env.get(n), Some(Binding::Value { .. })));
+        for s in &body.stmts {
+            if let syn::Stmt::Local(l) = s
+                && let syn::Pat::Ident(p) = &l.pat
+                && names.contains(&p.ident.to_string())
+            {
+                self.cx.error_spanned_by(
+                    &p.ident,
+                    format!("`{}` is assigned in this loop and also shadowed by `let` inside it; rename the inner variable", p.ident),
+                );
+            }
+        }
+        names
+    }
+
+    /// Enters a loop: every carried name gets a param value (its value at the top of an iteration).
+    fn enter_loop(&mut self, names: &[String], env: &Env, span: Span) -> (Env, Vec<(String, ValueId, ValueId, bool)>) {
+        let mut inner = env.clone();
+        let mut carried = Vec::new();
+        for n in names {
+            if let Some(Binding::Value { id, mutable }) = env.get(n).cloned() {
+                if !mutable {
+                    self.cx.syn_error(syn::Error::new(span, format!("cannot assign twice to immutable variable `{n}` in this loop; declare it with `let mut {n}`")));
+                }
+                let param = self.fresh(self.values[id].shape.clone(), self.values[id].span, n.clone());
+                inner.insert(n.clone(), Binding::Value { id: param, mutable: true });
+                carried.push((n.clone(), id, param, mutable));
+            }
+        }
+        (inner, carried)
+    }
+
+    /// Leaves a loop: checks that each carried value keeps its shape and binds the results.
+    fn leave_loop(&mut self, carried: Vec<(String, ValueId, ValueId, bool)>, inner: &Env, env: &mut Env, span: Span) -> Vec<Carried> {
+        let mut out = Vec::new();
+        for (name, outer, param, mutable) in carried {
+            let next = match inner.get(&name) {
+                Some(Binding::Value { id, .. }) => *id,
+                _ => param,
+            };
+            let (ps, ns) = (self.values[param].shape.clone(), self.values[next].shape.clone());
+            if !self.dims.unify_shapes(&ps, &ns) {
+                self.cx.syn_error(syn::Error::new(
+                    self.values[next].span,
+                    format!(
+                        "`{name}` changes shape in the loop: it is {} before an iteration and {} after it; a loop must keep the shapes of the values it carries",
+                        self.dims.text(&ps),
+                        self.dims.text(&ns)
+                    ),
+                ));
+            }
+            let result = self.fresh(ps, span, name.clone());
+            env.insert(name, Binding::Value { id: result, mutable });
+            out.push(Carried { outer, param, next, result });
+        }
+        out
+    }
+
+    fn while_loop(&mut self, w: &syn::ExprWhile, env: &mut Env, block: &mut Block) {
+        if let Some(l) = &w.label {
+            self.cx.error_spanned_by(l, "loop labels are not supported in a network's forward");
+        }
+        let names = self.carried_names(&w.body, env);
+        let (mut inner, carried) = self.enter_loop(&names, env, w.while_token.span);
+        let mut cond = Block::default();
+        let Some((cond_value, cmp, literal)) = self.condition(&w.cond, &inner, &mut cond) else {
+            return;
+        };
+        let mut body = Block::default();
+        self.block(&w.body.stmts, &mut inner, &mut body, false);
+        let carried = self.leave_loop(carried, &inner, env, w.while_token.span);
+        let id = self.loops;
+        self.loops += 1;
+        block.stmts.push(Stmt::While(While { id, carried, cond, cond_value, cmp, literal, body }));
+    }
+
+    /// `value <op> number` or `number <op> value`, with `value` 0-d.
+    fn condition(&mut self, e: &syn::Expr, env: &Env, block: &mut Block) -> Option<(ValueId, Cmp, f64)> {
+        const USAGE: &str = "the condition of a `while` compares a 0-d tensor with a number, as in `while x.abs().sum() > 1.0`";
+        let e = strip_parens(e);
+        let syn::Expr::Binary(b) = e else {
+            self.cx.error_spanned_by(e, USAGE);
+            return None;
+        };
+        let cmp = match b.op {
+            syn::BinOp::Lt(_) => Cmp::Lt,
+            syn::BinOp::Le(_) => Cmp::Le,
+            syn::BinOp::Gt(_) => Cmp::Gt,
+            syn::BinOp::Ge(_) => Cmp::Ge,
+            syn::BinOp::Eq(_) => Cmp::Eq,
+            syn::BinOp::Ne(_) => Cmp::Ne,
+            _ => {
+                self.cx.error_spanned_by(e, USAGE);
+                return None;
+            }
+        };
+        let l = self.expr(&b.left, env, block)?;
+        let r = self.expr(&b.right, env, block)?;
+        let (v, cmp, lit, ve) = match (l, r) {
+            (Operand::Val(v), Operand::Num(n)) => (v, cmp, n, &b.left),
+            (Operand::Num(n), Operand::Val(v)) => (v, flip(cmp), n, &b.right),
+            _ => {
+                self.cx.error_spanned_by(e, USAGE);
+                return None;
+            }
+        };
+        if self.values[v].shape.rank() != Some(0) {
+            self.cx.error_spanned_by(
+                ve,
+                format!("{USAGE}; `{}` is {}, reduce it first (`.sum()`, `.mean()`)", self.values[v].text, self.shape_text(v)),
+            );
+            return None;
+        }
+        Some((v, cmp, lit))
+    }
+
+    fn for_loop(&mut self, f: &syn::ExprForLoop, env: &mut Env, block: &mut Block) {
+        let syn::Pat::Ident(pat) = &*f.pat else {
+            self.cx.error_spanned_by(&f.pat, "expected a name for the element: `for b in blocks`");
+            return;
+        };
+        let field = path_ident(&f.expr).and_then(|i| self.field(&i.to_string()));
+        let Some(field) = field.filter(|&i| matches!(self.fields[i].kind, FieldKind::Layers { .. })) else {
+            self.cx.error_spanned_by(&f.expr, "a `for` loop iterates over an array field of layers (`blocks: [Block; 4]`): `for b in blocks { x = b(x); }`");
+            return;
+        };
+        let names = self.carried_names(&f.body, env);
+        let (mut inner, carried) = self.enter_loop(&names, env, f.for_token.span);
+        let id = self.loops;
+        self.loops += 1;
+        inner.insert(pat.ident.to_string(), Binding::Elem { loop_id: id, field });
+        let mut body = Block::default();
+        self.block(&f.body.stmts, &mut inner, &mut body, false);
+        let carried = self.leave_loop(carried, &inner, env, f.for_token.span);
+        block.stmts.push(Stmt::For(For { id, field, carried, body }));
+    }
+
+    fn field(&self, name: &str) -> Option<usize> {
+        self.fields.iter().position(|f| f.name == name)
+    }
+
+    fn expr(&mut self, e: &syn::Expr, env: &Env, block: &mut Block) -> Option<Operand> {
+        match e {
+            syn::Expr::Lit(l) => match &l.lit {
+                syn::Lit::Float(f) => f.base10_parse::<f64>().ok().map(Operand::Num),
+                syn::Lit::Int(i) => i.base10_parse::<f64>().ok().map(Operand::Num),
+                _ => {
+                    self.cx.error_spanned_by(e, "only number literals can appear in a network's forward");
+                    None
+                }
+            },
+            syn::Expr::Paren(p) => self.expr(&p.expr, env, block),
+            syn::Expr::Group(g) => self.expr(&g.expr, env, block),
+            syn::Expr::Path(_) => self.name(e, env, block),
+            syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Neg(_)) => match self.expr(&u.expr, env, block)? {
+                Operand::Num(n) => Some(Operand::Num(-n)),
+                Operand::Val(v) => {
+                    let shape = self.values[v].shape.clone();
+                    Some(Operand::Val(self.push(block, Op::Unary(ops::Unary::Neg, v), shape, e.span(), text::source(e.span(), e))))
+                }
+            },
+            syn::Expr::Binary(b) => {
+                let op = match b.op {
+                    syn::BinOp::Add(_) => Bin::Add,
+                    syn::BinOp::Sub(_) => Bin::Sub,
+                    syn::BinOp::Mul(_) => Bin::Mul,
+                    syn::BinOp::Div(_) => Bin::Div,
+                    syn::BinOp::Lt(_) | syn::BinOp::Le(_) | syn::BinOp::Gt(_) | syn::BinOp::Ge(_) | syn::BinOp::Eq(_) | syn::BinOp::Ne(_) => {
+                        self.cx.error_spanned_by(e, "a comparison can only be the condition of a `while` loop");
+                        return None;
+                    }
+                    _ => {
+                        self.cx.error_spanned_by(&b.op, "unsupported operator in network! forward; supported: `+ - * /`");
+                        return None;
+                    }
+                };
+                let l = self.expr(&b.left, env, block);
+                let r = self.expr(&b.right, env, block);
+                self.binary(op, l?, r?, e.span(), text::source(e.span(), e), block)
+            }
+            syn::Expr::Call(c) => {
+                let Some(func) = path_ident(&c.func) else {
+                    self.cx.error_spanned_by(&c.func, format!("expected a layer field or a built-in function name before `(`; {SUPPORTED}"));
+                    return None;
+                };
+                let args: Vec<&syn::Expr> = c.args.iter().collect();
+                self.call(func, &args, e, env, block)
+            }
+            syn::Expr::MethodCall(m) => {
+                if let Some(t) = &m.turbofish {
+                    self.cx.error_spanned_by(t, "turbofish arguments are not supported in a network's forward");
+                }
+                let mut args: Vec<&syn::Expr> = vec![&m.receiver];
+                args.extend(m.args.iter());
+                match self.builtin(&m.method, &args, e, env, block) {
+                    Ok(v) => v,
+                    Err(()) => {
+                        self.cx.error_spanned_by(&m.method, format!("unknown method `{}` in network! forward; the built-ins are {BUILTINS}", m.method));
+                        None
+                    }
+                }
+            }
+            _ => {
+                self.cx.error_spanned_by(e, format!("unsupported expression in network! forward: `{}`; {SUPPORTED}", text::tokens(e)));
+                None
+            }
+        }
+    }
+
+    fn name(&mut self, e: &syn::Expr, env: &Env, block: &mut Block) -> Option<Operand> {
+        let Some(id) = path_ident(e) else {
+            self.cx.error_spanned_by(e, "expected a local name, the input, or a field of the network (paths are not supported)");
+            return None;
+        };
+        let name = id.to_string();
+        match env.get(&name) {
+            Some(Binding::Value { id, .. }) => return Some(Operand::Val(*id)),
+            Some(Binding::Elem { .. }) => {
+                self.cx.error_spanned_by(e, format!("`{name}` is a layer; call it: `{name}(x)`"));
+                return None;
+            }
+            None => {}
+        }
+        let Some(f) = self.field(&name) else {
+            let mut known: Vec<String> = env.keys().map(|k| format!("`{k}`")).collect();
+            known.sort();
+            known.extend(self.fields.iter().filter(|f| !f.is_layer()).map(|f| format!("`{}`", f.name)));
+            self.cx.error_spanned_by(e, format!("cannot find `{name}` in this network's forward; the names in scope are {}", known.join(", ")));
+            return None;
+        };
+        let op_shape = match &self.fields[f].kind {
+            FieldKind::Param { shape, .. } => (Op::Param(f), shape.clone()),
+            FieldKind::Buffer { shape, .. } | FieldKind::Constant { shape, .. } => (Op::Tensor(f), shape.clone()),
+            FieldKind::Layer(_) | FieldKind::Layers { .. } => {
+                self.cx.error_spanned_by(e, format!("`{name}` is a layer; call it: `{name}(x)`"));
+                return None;
+            }
+        };
+        Some(Operand::Val(self.push(block, op_shape.0, op_shape.1, e.span(), name)))
+    }
+
+    fn binary(&mut self, op: Bin, l: Operand, r: Operand, span: Span, text: String, block: &mut Block) -> Option<Operand> {
+        Some(match (l, r) {
+            (Operand::Num(a), Operand::Num(b)) => Operand::Num(op.fold(a, b)),
+            (Operand::Val(a), Operand::Num(c)) => {
+                let s = self.values[a].shape.clone();
+                Operand::Val(self.push(block, Op::ScalarRhs(op, a, c), s, span, text))
+            }
+            (Operand::Num(c), Operand::Val(b)) => {
+                let s = self.values[b].shape.clone();
+                Operand::Val(self.push(block, Op::ScalarLhs(op, c, b), s, span, text))
+            }
+            (Operand::Val(a), Operand::Val(b)) => {
+                let (sa, sb) = (self.values[a].shape.clone(), self.values[b].shape.clone());
+                match self.dims.broadcast(&sa, &sb) {
+                    Ok(s) => Operand::Val(self.push(block, Op::Binary(op, a, b), s, span, text)),
+                    Err(why) => {
+                        self.cx.syn_error(syn::Error::new(
+                            span,
+                            format!(
+                                "the shapes of `{}` {} and `{}` {} do not broadcast for `{}`: {why}",
+                                self.values[a].text,
+                                self.dims.text(&sa),
+                                self.values[b].text,
+                                self.dims.text(&sb),
+                                op.symbol()
+                            ),
+                        ));
+                        return None;
+                    }
+                }
+            }
+        })
+    }
+
+    fn call(&mut self, func: &syn::Ident, args: &[&syn::Expr], e: &syn::Expr, env: &Env, block: &mut Block) -> Option<Operand> {
+        let name = func.to_string();
+        let callee = match env.get(&name) {
+            Some(Binding::Elem { loop_id, field }) => Some((Callee::LoopElem(*loop_id), *field)),
+            Some(Binding::Value { .. }) => {
+                self.cx.error_spanned_by(func, format!("`{name}` is a tensor, not a layer or a function"));
+                return None;
+            }
+            None => match self.field(&name) {
+                Some(f) if self.fields[f].is_layer() => {
+                    if matches!(self.fields[f].kind, FieldKind::Layers { .. }) {
+                        self.cx.error_spanned_by(func, format!("`{name}` is an array of layers; iterate over it: `for b in {name} {{ x = b(x); }}`"));
+                        return None;
+                    }
+                    Some((Callee::Field(f), f))
+                }
+                Some(_) => {
+                    self.cx.error_spanned_by(func, format!("`{name}` is a tensor field, not a layer; use it in an expression such as `matmul(x, {name})`"));
+                    return None;
+                }
+                None => None,
+            },
+        };
+        match callee {
+            Some((callee, field)) => self.layer_call(callee, field, &name, args, e, env, block),
+            None => match self.builtin(func, args, e, env, block) {
+                Ok(v) => v,
+                Err(()) => {
+                    let layers: Vec<String> = self.fields.iter().filter(|f| f.is_layer()).map(|f| format!("`{}`", f.name)).collect();
+                    let layers = if layers.is_empty() { String::new() } else { format!("the layers of this network are {}; ", layers.join(", ")) };
+                    self.cx.error_spanned_by(func, format!("unknown function `{name}` in network! forward; {layers}the built-ins are {BUILTINS}"));
+                    None
+                }
+            },
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn layer_call(&mut self, callee: Callee, field: usize, name: &str, args: &[&syn::Expr], e: &syn::Expr, env: &Env, block: &mut Block) -> Option<Operand> {
+        if args.len() != 1 {
+            self.cx.error_spanned_by(e, format!("the layer `{name}` takes one input tensor: `{name}(x)`, got {} arguments", args.len()));
+            return None;
+        }
+        let x = self.tensor_arg(args[0], env, block, name)?;
+        let layer = match &self.fields[field].kind {
+            FieldKind::Layer(l) => l.clone(),
+            FieldKind::Layers { elem, .. } => elem.clone(),
+            _ => return None,
+        };
+        let xs = self.values[x].shape.clone();
+        let out = match layers::apply(&mut self.dims, &layer, &xs) {
+            Ok(s) => s,
+            Err(takes) => {
+                self.cx.error_spanned_by(
+                    args[0],
+                    format!(
+                        "`{name}` is {} and takes {takes}, but `{}` is {}",
+                        layers::text(&self.dims, &layer),
+                        self.values[x].text,
+                        self.dims.text(&xs)
+                    ),
+                );
+                return None;
+            }
+        };
+        let text = text::source(e.span(), e);
+        let op = match &layer.kind {
+            LayerKind::Linear { .. } => Op::Linear(callee, x),
+            LayerKind::Activation(a) => match activation::op(*a) {
+                Some(u) => Op::Unary(u, x),
+                None => return Some(Operand::Val(x)),
+            },
+            LayerKind::Flatten => Op::Flatten(x),
+            LayerKind::Opaque => {
+                let site = self.sites;
+                self.sites += 1;
+                Op::Layer { site, callee, arg: x }
+            }
+        };
+        Some(Operand::Val(self.push(block, op, out, e.span(), text)))
+    }
+
+    fn tensor_arg(&mut self, a: &syn::Expr, env: &Env, block: &mut Block, func: &str) -> Option<ValueId> {
+        match self.expr(a, env, block)? {
+            Operand::Val(v) => Some(v),
+            Operand::Num(n) => {
+                self.cx.error_spanned_by(a, format!("`{func}` expects a tensor here, found the number {n}"));
+                None
+            }
+        }
+    }
+
+    /// `Err(())` when `func` is not a built-in (the caller reports it).
+    fn builtin(&mut self, func: &syn::Ident, args: &[&syn::Expr], e: &syn::Expr, env: &Env, block: &mut Block) -> Result<Option<Operand>, ()> {
+        let name = func.to_string();
+        let usage: &str = match name.as_str() {
+            n if ops::unary::by_name(n).is_some() => "(x)",
+            "leaky_relu" => "(x) or (x, slope)",
+            "pow" => "(x, p)",
+            "matmul" | "mm" => "(a, b)",
+            "sum" | "mean" => "(x), (x, dim) or (x, dim, keepdim)",
+            "softmax" | "log_softmax" => "(x, dim)",
+            "transpose" => "(x, dim0, dim1)",
+            "t" => "(x)",
+            _ => return Err(()),
+        };
+        let (min, max) = match name.as_str() {
+            "leaky_relu" => (1, 2),
+            "pow" | "matmul" | "mm" | "softmax" | "log_softmax" => (2, 2),
+            "sum" | "mean" => (1, 3),
+            "transpose" => (3, 3),
+            _ => (1, 1),
+        };
+        if args.len() < min || args.len() > max {
+            let n = args.len();
+            self.cx.error_spanned_by(e, format!("`{name}` takes {}, got {n} argument{}: `{name}{usage}`", plural_args(min, max), if n == 1 { "" } else { "s" }));
+            return Ok(None);
+        }
+        let text = text::source(e.span(), e);
+        let span = e.span();
+        let Some(x) = self.tensor_arg(args[0], env, block, &name) else {
+            return Ok(None);
+        };
+        let xs = self.values[x].shape.clone();
+        let (op, shape) = match name.as_str() {
+            "leaky_relu" => {
+                let Some(slope) = (if args.len() == 2 { self.number(args[1], "slope") } else { Some(0.01) }) else {
+                    return Ok(None);
+                };
+                (Op::Unary(ops::Unary::LeakyRelu(slope as f32), x), xs)
+            }
+            "pow" => {
+                let Some(p) = self.number(args[1], "exponent") else {
+                    return Ok(None);
+                };
+                (Op::Unary(ops::Unary::Pow(p as f32), x), xs)
+            }
+            "matmul" | "mm" => {
+                let Some(y) = self.tensor_arg(args[1], env, block, &name) else {
+                    return Ok(None);
+                };
+                let ys = self.values[y].shape.clone();
+                match ops::matmul::shape(&mut self.dims, &xs, &ys) {
+                    Ok(s) => (Op::MatMul(x, y), s),
+                    Err(msg) => {
+                        self.cx.error_spanned_by(e, format!("{msg}: `{}` and `{}`", self.values[x].text, self.values[y].text));
+                        return Ok(None);
+                    }
+                }
+            }
+            "sum" | "mean" => {
+                let dim = match args.get(1) {
+                    Some(d) => match self.integer(d) {
+                        Some(d) => Some(d),
+                        None => return Ok(None),
+                    },
+                    None => None,
+                };
+                let keep = match args.get(2) {
+                    Some(k) => match bool_lit(k) {
+                        Some(b) => b,
+                        None => {
+                            self.cx.error_spanned_by(k, "expected `true` or `false` (keepdim)");
+                            return Ok(None);
+                        }
+                    },
+                    None => false,
+                };
+                let r = Reduce { mean: name == "mean", dim: dim.map(|d| (d, keep)) };
+                match ops::reduce::shape(&mut self.dims, &r, &xs) {
+                    Ok(s) => (Op::Reduce(r, x), s),
+                    Err(msg) => {
+                        self.cx.error_spanned_by(args[1], msg);
+                        return Ok(None);
+                    }
+                }
+            }
+            "softmax" | "log_softmax" => {
+                let Some(dim) = self.integer(args[1]) else {
+                    return Ok(None);
+                };
+                if let Err(msg) = ops::reduce::check_dim(&self.dims, &xs, dim) {
+                    self.cx.error_spanned_by(args[1], msg);
+                    return Ok(None);
+                }
+                (Op::Softmax { log: name == "log_softmax", arg: x, dim }, xs)
+            }
+            "transpose" | "t" => {
+                let (d0, d1) = if name == "t" {
+                    if xs.rank() != Some(2) {
+                        self.cx.error_spanned_by(e, format!("`t` transposes a matrix, but `{}` is {}", self.values[x].text, self.dims.text(&xs)));
+                        return Ok(None);
+                    }
+                    (0, 1)
+                } else {
+                    match (self.integer(args[1]), self.integer(args[2])) {
+                        (Some(a), Some(b)) => (a, b),
+                        _ => return Ok(None),
+                    }
+                };
+                let (i0, i1) = match (ops::reduce::check_dim(&self.dims, &xs, d0), ops::reduce::check_dim(&self.dims, &xs, d1)) {
+                    (Ok(a), Ok(b)) => (a, b),
+                    (Err(msg), _) | (_, Err(msg)) => {
+                        self.cx.error_spanned_by(e, msg);
+                        return Ok(None);
+                    }
+                };
+                let mut s = xs.clone();
+                match (i0, i1) {
+                    (Some(a), Some(b)) => s.dims.swap(a, b),
+                    _ => s = Shape { rest: Some(self.dims.fresh_rest()), dims: Vec::new() },
+                }
+                (Op::Transpose(x, d0, d1), s)
+            }
+            n => match ops::unary::by_name(n) {
+                Some(u) => (Op::Unary(u, x), xs),
+                None => return Err(()),
+            },
+        };
+        Ok(Some(Operand::Val(self.push(block, op, shape, span, text))))
+    }
+
+    fn number(&mut self, e: &syn::Expr, what: &str) -> Option<f64> {
+        match literal(e) {
+            Some(n) => Some(n),
+            None => {
+                self.cx.error_spanned_by(e, format!("expected a number literal ({what})"));
+                None
+            }
+        }
+    }
+
+    fn integer(&mut self, e: &syn::Expr) -> Option<isize> {
+        match literal_int(e) {
+            Some(n) => Some(n),
+            None => {
+                self.cx.error_spanned_by(e, "expected an integer literal (a dim, negative counts from the end)");
+                None
+            }
+        }
+    }
+}
+
+fn plural_args(min: usize, max: usize) -> String {
+    let s = |n: usize| if n == 1 { "1 argument".to_string() } else { format!("{n} arguments") };
+    if min == max { s(min) } else { format!("{min} to {max} arguments") }
+}
+
+fn compound(op: &syn::BinOp) -> Option<Bin> {
+    match op {
+        syn::BinOp::AddAssign(_) => Some(Bin::Add),
+        syn::BinOp::SubAssign(_) => Some(Bin::Sub),
+        syn::BinOp::MulAssign(_) => Some(Bin::Mul),
+        syn::BinOp::DivAssign(_) => Some(Bin::Div),
+        _ => None,
+    }
+}
+
+fn flip(c: Cmp) -> Cmp {
+    match c {
+        Cmp::Lt => Cmp::Gt,
+        Cmp::Le => Cmp::Ge,
+        Cmp::Gt => Cmp::Lt,
+        Cmp::Ge => Cmp::Le,
+        other => other,
+    }
+}
+
+fn strip_parens(e: &syn::Expr) -> &syn::Expr {
+    match e {
+        syn::Expr::Paren(p) => strip_parens(&p.expr),
+        syn::Expr::Group(g) => strip_parens(&g.expr),
+        _ => e,
+    }
+}
+
+fn path_ident(e: &syn::Expr) -> Option<&syn::Ident> {
+    match strip_parens(e) {
+        syn::Expr::Path(p) if p.qself.is_none() && p.attrs.is_empty() => p.path.get_ident(),
+        _ => None,
+    }
+}
+
+fn literal(e: &syn::Expr) -> Option<f64> {
+    match strip_parens(e) {
+        syn::Expr::Lit(l) => match &l.lit {
+            syn::Lit::Float(f) => f.base10_parse().ok(),
+            syn::Lit::Int(i) => i.base10_parse().ok(),
+            _ => None,
+        },
+        syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Neg(_)) => literal(&u.expr).map(|v| -v),
+        _ => None,
+    }
+}
+
+fn literal_int(e: &syn::Expr) -> Option<isize> {
+    match strip_parens(e) {
+        syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) => i.base10_parse().ok(),
+        syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Neg(_)) => literal_int(&u.expr).map(|v| -v),
+        _ => None,
+    }
+}
+
+fn bool_lit(e: &syn::Expr) -> Option<bool> {
+    match strip_parens(e) {
+        syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Bool(b), .. }) => Some(b.value),
+        _ => None,
+    }
+}
+
+/// Names assigned (`x = ..`, `x /= ..`) anywhere in `stmts`, nested loops included, in order.
+fn collect_assigned(stmts: &[syn::Stmt], out: &mut Vec<String>) {
+    for s in stmts {
+        if let syn::Stmt::Expr(e, _) = s {
+            let target = match e {
+                syn::Expr::Assign(a) => path_ident(&a.left),
+                syn::Expr::Binary(b) if compound(&b.op).is_some() => path_ident(&b.left),
+                syn::Expr::While(w) => {
+                    collect_assigned(&w.body.stmts, out);
+                    None
+                }
+                syn::Expr::ForLoop(f) => {
+                    collect_assigned(&f.body.stmts, out);
+                    None
+                }
+                _ => None,
+            };
+            if let Some(t) = target {
+                let t = t.to_string();
+                if !out.contains(&t) {
+                    out.push(t);
+                }
+            }
+        }
+    }
+}

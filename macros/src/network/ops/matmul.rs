@@ -1,0 +1,46 @@
+//! `matmul(a, b)` / `mm(a, b)` of two matrices: `[m, k] · [k, n] → [m, n]`.
+
+use super::BwGen;
+use crate::network::ir::ValueId;
+use crate::network::shape::{Dims, Shape};
+use proc_macro2::{Ident, TokenStream};
+use quote::quote;
+
+/// The shape rule; `Err` explains the mismatch.
+pub fn shape(dims: &mut Dims, a: &Shape, b: &Shape) -> Result<Shape, String> {
+    let (Some(2), Some(2)) = (a.rank(), b.rank()) else {
+        return Err(format!(
+            "`matmul` multiplies two matrices ([m, k] and [k, n]), but the operands are {} and {}",
+            dims.text(a),
+            dims.text(b)
+        ));
+    };
+    if !dims.unify(&a.dims[1], &b.dims[0]) {
+        return Err(format!(
+            "mat1 and mat2 shapes cannot be multiplied: {} · {} (the inner dims {} and {} differ)",
+            dims.text(a),
+            dims.text(b),
+            dims.dim_text(&a.dims[1]),
+            dims.dim_text(&b.dims[0])
+        ));
+    }
+    Ok(Shape::known(vec![a.dims[0].clone(), b.dims[1].clone()]))
+}
+
+pub fn forward(a: &Ident, b: &Ident) -> TokenStream {
+    quote!(#a.matmul(&#b))
+}
+
+/// `∂L/∂a = g bᵀ`, `∂L/∂b = aᵀ g`.
+pub fn backward(a: ValueId, b: ValueId, bw: &mut dyn BwGen) -> TokenStream {
+    let mut code = TokenStream::new();
+    if bw.need(a).is_some() {
+        let bs = bw.saved(b);
+        code.extend(bw.acc(a, quote!(__g.matmul(&#bs.t()))));
+    }
+    if bw.need(b).is_some() {
+        let as_ = bw.saved(a);
+        code.extend(bw.acc(b, quote!(#as_.t().matmul(&__g))));
+    }
+    code
+}

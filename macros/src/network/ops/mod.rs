@@ -1,0 +1,175 @@
+//! The ops of the IR. Each family (one file) holds its shape rule, its forward code and its
+//! gradient rule; [`Op`] dispatches.
+
+pub mod arith;
+pub mod layer;
+pub mod matmul;
+pub mod reduce;
+pub mod unary;
+
+use super::ir::ValueId;
+use proc_macro2::{Ident, TokenStream};
+use quote::{format_ident, quote};
+
+pub use arith::Bin;
+pub use reduce::Reduce;
+pub use unary::Unary;
+
+/// Which layer a call reaches: a field, or the element of a `for` loop over a field.
+#[derive(Clone, Copy)]
+pub enum Callee {
+    Field(usize),
+    LoopElem(usize),
+}
+
+pub enum Op {
+    /// The forward's argument.
+    Input,
+    /// The value of a `Param` field.
+    Param(usize),
+    /// The value of a constant or buffer field (never differentiated).
+    Tensor(usize),
+    Unary(Unary, ValueId),
+    Binary(Bin, ValueId, ValueId),
+    /// `a ∘ c` with a number `c`.
+    ScalarRhs(Bin, ValueId, f64),
+    /// `c ∘ b` with a number `c`.
+    ScalarLhs(Bin, f64, ValueId),
+    MatMul(ValueId, ValueId),
+    Reduce(Reduce, ValueId),
+    /// `softmax(x, dim)` (`log = false`) or `log_softmax(x, dim)`.
+    Softmax { log: bool, arg: ValueId, dim: isize },
+    Transpose(ValueId, isize, isize),
+    /// The built-in `Linear` (`x Wᵀ + b`), inlined.
+    Linear(Callee, ValueId),
+    /// The built-in `Flatten` (dims 1.. into one).
+    Flatten(ValueId),
+    /// Any other layer, through `Layer::{forward, forward_train, backward}`; `site` names its context.
+    Layer { site: usize, callee: Callee, arg: ValueId },
+}
+
+/// What the code generators need from their surroundings.
+pub trait Gen {
+    /// The path of the runtime (`::fusenet::__private`).
+    fn p(&self) -> &TokenStream;
+    /// `&self.field` or the loop element, as an expression of reference type.
+    fn callee(&self, c: Callee) -> TokenStream;
+    /// The member of a field (`self.#member`).
+    fn field(&self, f: usize) -> TokenStream;
+    /// Whether field `f` is a buffer (read with `.value()`) rather than a constant tensor.
+    fn is_buffer(&self, f: usize) -> bool;
+}
+
+pub fn v(id: ValueId) -> Ident {
+    format_ident!("__v{}", id)
+}
+
+/// Forward code of one node: an expression of type `Tensor`. In the training path `site_ctx`
+/// is the place of the layer's context.
+pub fn forward(op: &Op, g: &dyn Gen, site_ctx: Option<TokenStream>) -> TokenStream {
+    let p = g.p();
+    match op {
+        Op::Input => quote!(#p::Tensor::shallow_clone(__x)),
+        Op::Param(f) => {
+            let m = g.field(*f);
+            quote!(#m.value())
+        }
+        Op::Tensor(f) => {
+            let m = g.field(*f);
+            if g.is_buffer(*f) { quote!(#m.value()) } else { quote!(#m.shallow_clone()) }
+        }
+        Op::Unary(u, a) => unary::forward(u, &v(*a), p),
+        Op::Binary(b, x, y) => arith::forward_binary(*b, &v(*x), &v(*y)),
+        Op::ScalarRhs(b, x, c) => arith::forward_rhs(*b, &v(*x), *c),
+        Op::ScalarLhs(b, c, y) => arith::forward_lhs(*b, *c, &v(*y)),
+        Op::MatMul(a, b) => matmul::forward(&v(*a), &v(*b)),
+        Op::Reduce(r, a) => reduce::forward(r, &v(*a)),
+        Op::Softmax { log, arg, dim } => reduce::forward_softmax(*log, &v(*arg), *dim),
+        Op::Transpose(a, d0, d1) => {
+            let a = v(*a);
+            quote!(#a.transpose(#d0, #d1))
+        }
+        Op::Linear(c, a) => layer::forward_linear(&g.callee(*c), &v(*a)),
+        Op::Flatten(a) => {
+            let a = v(*a);
+            quote!(#a.flatten(1, -1))
+        }
+        Op::Layer { callee, arg, .. } => {
+            let c = g.callee(*callee);
+            let a = v(*arg);
+            match site_ctx {
+                Some(ctx) => quote!(#p::Layer::forward_train(#c, &#a, &mut #ctx)),
+                None => quote!(#p::Layer::forward(#c, &#a)),
+            }
+        }
+    }
+}
+
+/// The values an op reads (its operands).
+pub fn operands(op: &Op) -> Vec<ValueId> {
+    match op {
+        Op::Input | Op::Param(_) | Op::Tensor(_) => Vec::new(),
+        Op::Unary(_, a)
+        | Op::ScalarRhs(_, a, _)
+        | Op::ScalarLhs(_, _, a)
+        | Op::Reduce(_, a)
+        | Op::Softmax { arg: a, .. }
+        | Op::Transpose(a, _, _)
+        | Op::Linear(_, a)
+        | Op::Flatten(a)
+        | Op::Layer { arg: a, .. } => vec![*a],
+        Op::Binary(_, a, b) | Op::MatMul(a, b) => vec![*a, *b],
+    }
+}
+
+/// The backward side of code generation, implemented by the autodiff pass: saved values,
+/// gradient needs and accumulation into gradient slots.
+pub trait BwGen: Gen {
+    /// A saved value of the forward, as an expression of type `&Tensor` (records the save).
+    fn saved(&mut self, v: ValueId) -> TokenStream;
+    /// The saved shape of a value, as an expression of type `&[usize]` (records the save).
+    fn saved_shape(&mut self, v: ValueId) -> TokenStream;
+    /// The runtime condition under which `v` needs a gradient, `None` when it never does.
+    fn need(&self, v: ValueId) -> Option<TokenStream>;
+    /// `if need(v) { acc(g_v, expr) }`; nothing when `v` never needs a gradient.
+    fn acc(&mut self, v: ValueId, expr: TokenStream) -> TokenStream;
+    /// Statically the same shape (no broadcast reduction needed).
+    fn same_shape(&self, a: ValueId, b: ValueId) -> bool;
+    /// The context place of a layer call site (for `Layer::backward`).
+    fn site_ctx(&self, site: usize) -> TokenStream;
+}
+
+/// `expr` (shaped like `out`) summed down to the shape of `target` where broadcasting grew it.
+pub fn reduce_to(bw: &mut dyn BwGen, target: ValueId, out: ValueId, expr: TokenStream) -> TokenStream {
+    if bw.same_shape(target, out) {
+        expr
+    } else {
+        let s = bw.saved_shape(target);
+        quote!(__sum_to(&#expr, #s))
+    }
+}
+
+/// Backward code of one node, run with `__g: Tensor` bound to the gradient of its output.
+pub fn backward(op: &Op, out: ValueId, bw: &mut dyn BwGen) -> TokenStream {
+    match op {
+        Op::Input | Op::Tensor(_) => TokenStream::new(),
+        Op::Param(f) => {
+            let m = bw.field(*f);
+            quote!(if #m.requires_grad() { #m.accumulate_grad(&__g); })
+        }
+        Op::Unary(u, a) => unary::backward(u, *a, out, bw),
+        Op::Binary(b, x, y) => arith::backward_binary(*b, *x, *y, out, bw),
+        Op::ScalarRhs(b, x, c) => arith::backward_rhs(*b, *x, *c, bw),
+        Op::ScalarLhs(b, c, y) => arith::backward_lhs(*b, *c, *y, bw),
+        Op::MatMul(a, b) => matmul::backward(*a, *b, bw),
+        Op::Reduce(r, a) => reduce::backward(r, *a, bw),
+        Op::Softmax { log, arg, dim } => reduce::backward_softmax(*log, *arg, *dim, out, bw),
+        Op::Transpose(a, d0, d1) => bw.acc(*a, quote!(__g.transpose(#d0, #d1))),
+        Op::Linear(c, a) => layer::backward_linear(*c, *a, bw),
+        Op::Flatten(a) => {
+            let s = bw.saved_shape(*a);
+            bw.acc(*a, quote!(__g.reshape(#s)))
+        }
+        Op::Layer { site, callee, arg } => layer::backward_layer(*site, *callee, *arg, bw),
+    }
+}

@@ -1,0 +1,96 @@
+//! Reductions `sum`/`mean` over every element or over one dim (`keepdim` optional), and
+//! `softmax`/`log_softmax` along a dim.
+
+use super::BwGen;
+use crate::network::ir::ValueId;
+use crate::network::shape::{Dim, Dims, Shape};
+use proc_macro2::{Ident, TokenStream};
+use quote::quote;
+
+#[derive(Clone, Copy, Debug)]
+pub struct Reduce {
+    /// `false`: sum, `true`: mean.
+    pub mean: bool,
+    /// `None`: every element (0-d result); else `(dim, keepdim)`.
+    pub dim: Option<(isize, bool)>,
+}
+
+/// Checks that `dim` is a valid dim of `s` (PyTorch's range `[-r, r)`); the index into `s.dims`
+/// when it is known.
+pub fn check_dim(dims: &Dims, s: &Shape, dim: isize) -> Result<Option<usize>, String> {
+    match s.rank() {
+        Some(r) => {
+            let r = r as isize;
+            if dim < -r || dim >= r || r == 0 {
+                Err(format!("Dimension out of range (expected to be in range of [{}, {}], but got {dim}): the operand is {}", -r, r - 1, dims.text(s)))
+            } else {
+                Ok(Some(dim.rem_euclid(r) as usize))
+            }
+        }
+        None => Ok((dim < 0 && (-dim) as usize <= s.dims.len()).then(|| (s.dims.len() as isize + dim) as usize)),
+    }
+}
+
+pub fn shape(dims: &mut Dims, r: &Reduce, s: &Shape) -> Result<Shape, String> {
+    let Some((dim, keep)) = r.dim else {
+        return Ok(Shape::scalar());
+    };
+    match check_dim(dims, s, dim)? {
+        Some(i) => {
+            let mut out = s.clone();
+            if keep {
+                out.dims[i] = Dim::Lit(1);
+            } else {
+                out.dims.remove(i);
+            }
+            Ok(out)
+        }
+        None => Ok(Shape { rest: Some(dims.fresh_rest()), dims: Vec::new() }),
+    }
+}
+
+pub fn forward(r: &Reduce, a: &Ident) -> TokenStream {
+    match (r.mean, r.dim) {
+        (false, None) => quote!(#a.sum()),
+        (true, None) => quote!(#a.mean()),
+        (false, Some((d, k))) => quote!(#a.sum_dim(#d, #k)),
+        (true, Some((d, k))) => quote!(#a.mean_dim(#d, #k)),
+    }
+}
+
+/// The gradient is `g` broadcast back over the reduced elements (divided by their count for a mean).
+pub fn backward(r: &Reduce, a: ValueId, bw: &mut dyn BwGen) -> TokenStream {
+    if bw.need(a).is_none() {
+        return TokenStream::new();
+    }
+    let s = bw.saved_shape(a);
+    let g = match r.dim {
+        None => quote!(__g),
+        Some((_, true)) => quote!(__g),
+        Some((d, false)) => quote!(__g.unsqueeze(#d)),
+    };
+    let g = match (r.mean, r.dim) {
+        (false, _) => g,
+        (true, None) => quote!(#g.div(#s.iter().product::<usize>() as f32)),
+        (true, Some((d, _))) => quote!(#g.div(#s[(#d).rem_euclid(#s.len() as isize) as usize] as f32)),
+    };
+    bw.acc(a, quote!(#g.expand(#s)))
+}
+
+pub fn forward_softmax(log: bool, a: &Ident, dim: isize) -> TokenStream {
+    if log { quote!(#a.log_softmax(#dim)) } else { quote!(#a.softmax(#dim)) }
+}
+
+/// softmax: `∂L/∂x = y ⊙ (g − Σ_d g ⊙ y)`; log_softmax: `∂L/∂x = g − eʸ ⊙ Σ_d g`.
+pub fn backward_softmax(log: bool, x: ValueId, dim: isize, y: ValueId, bw: &mut dyn BwGen) -> TokenStream {
+    if bw.need(x).is_none() {
+        return TokenStream::new();
+    }
+    let ys = bw.saved(y);
+    let g = if log {
+        quote!(__g.sub(&#ys.exp().mul(&__g.sum_dim(#dim, true))))
+    } else {
+        quote!(#ys.mul(&__g.sub(&__g.mul(#ys).sum_dim(#dim, true))))
+    };
+    bw.acc(x, g)
+}

@@ -1,0 +1,29 @@
+//! Source text for messages: `relu(hidden(x))` as the user wrote it.
+
+use proc_macro2::Span;
+use quote::ToTokens;
+
+/// Tokens printed compactly: `Linear<256, 10>`, `relu(hidden(x))`.
+pub fn tokens(t: &impl ToTokens) -> String {
+    let s = t.to_token_stream().to_string();
+    let mut out = String::with_capacity(s.len());
+    let chars: Vec<char> = s.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        if c == ' ' {
+            let prev = if i > 0 { chars[i - 1] } else { ' ' };
+            let next = chars.get(i + 1).copied().unwrap_or(' ');
+            let glue_before = matches!(next, '(' | ')' | '<' | '>' | ',' | '.' | '[' | ']' | ';');
+            let glue_after = matches!(prev, '(' | '<' | '.' | '[' | '&' | '!');
+            if glue_before || glue_after {
+                continue;
+            }
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The source text of `t` when the compiler has it, else the compact token text.
+pub fn source(span: Span, t: &impl ToTokens) -> String {
+    span.source_text().unwrap_or_else(|| tokens(t))
+}
