@@ -5,6 +5,7 @@
 pub mod data;
 pub mod device;
 pub mod error;
+pub mod graph;
 pub mod init;
 pub mod io;
 pub mod module;

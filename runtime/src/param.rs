@@ -6,12 +6,51 @@ use std::sync::{Arc, Mutex};
 
 struct ParamInner {
     value: Tensor,
-    grad: Mutex<Option<Tensor>>,
+    grad: Mutex<GradSlot>,
     requires_grad: AtomicBool,
+}
+
+/// The gradient and, after `zero_grad`, the buffer it lived in, kept for the next backward.
+#[derive(Default)]
+struct GradSlot {
+    grad: Option<Tensor>,
+    spare: Option<Tensor>,
+}
+
+/// How many tensors (handles and views) share `t`'s storage.
+fn handles(t: &Tensor) -> usize {
+    Arc::strong_count(&t.storage)
+}
+
+impl GradSlot {
+    /// The buffer the next gradient is written into, and whether it holds the current gradient
+    /// (`true`: add into it) or stale values (`false`: overwrite it). Reuses the spare when it
+    /// has the shape and nobody else holds it; allocates otherwise.
+    fn buffer(&mut self, shape: &[usize]) -> (Tensor, bool) {
+        if let Some(g) = &self.grad {
+            if !g.is_contiguous() {
+                // A view set by `set_grad`: continue in a dense copy.
+                self.grad = Some(g.clone());
+            }
+            return (self.grad.as_ref().map(Tensor::shallow_clone).expect("set above"), true);
+        }
+        let buf = match self.spare.take() {
+            Some(s) if s.shape() == shape && s.is_contiguous() && handles(&s) == 1 => s,
+            _ => Tensor::zeros(shape),
+        };
+        let handle = buf.shallow_clone();
+        self.grad = Some(buf);
+        (handle, false)
+    }
 }
 
 /// A trainable tensor, as `nn.Parameter`: a value, a gradient that is `None` until the first
 /// backward, and a `requires_grad` flag.
+///
+/// Gradient buffers are reused: [`Param::zero_grad`] makes `grad()` `None`, as PyTorch's
+/// `zero_grad(set_to_none=True)`, but keeps the buffer, and the next backward writes into it
+/// instead of allocating — unless someone still holds a handle onto the old gradient (from
+/// [`Param::grad`]), which then keeps its values, as in PyTorch.
 ///
 /// [`Clone`] makes an independent copy (value and grad). [`Param::share`] makes a second handle
 /// onto the same parameter, which is how one layer sits at two places in a network (tied weights):
@@ -35,7 +74,7 @@ impl Param {
         Param {
             inner: Arc::new(ParamInner {
                 value,
-                grad: Mutex::new(None),
+                grad: Mutex::new(GradSlot::default()),
                 requires_grad: AtomicBool::new(true),
             }),
         }
@@ -63,29 +102,94 @@ impl Param {
 
     /// The accumulated gradient, or `None` before the first backward or after `zero_grad`.
     pub fn grad(&self) -> Option<Tensor> {
-        self.lock_grad().as_ref().map(Tensor::shallow_clone)
+        self.lock_grad().grad.as_ref().map(Tensor::shallow_clone)
     }
 
-    /// Replaces the gradient.
+    /// Replaces the gradient (`param.grad = g`). `None` also releases the buffer kept for reuse.
     pub fn set_grad(&self, grad: Option<Tensor>) {
         if let Some(g) = &grad {
             assert_eq!(g.shape(), self.shape(), "set_grad: gradient shape {:?} does not match parameter shape {:?}", g.shape(), self.shape());
         }
-        *self.lock_grad() = grad;
+        let mut slot = self.lock_grad();
+        slot.spare = None;
+        slot.grad = grad;
     }
 
-    /// Adds `g` into the gradient, creating it on first use (what backward does).
+    /// Adds `g` into the gradient (what backward does): in place when a gradient exists, else
+    /// copied into the reused buffer (allocating only the first time).
+    ///
+    /// Panics when `g`'s shape is not the parameter's, naming both.
+    ///
+    /// ```
+    /// use fusenet_runtime::{Param, Tensor};
+    /// let w = Param::new(Tensor::zeros(&[2]));
+    /// w.accumulate_grad(&Tensor::ones(&[2]));
+    /// w.accumulate_grad(&Tensor::ones(&[2]));
+    /// assert_eq!(w.grad().unwrap().to_vec::<f32>(), [2.0, 2.0]);
+    /// w.zero_grad();
+    /// assert!(w.grad().is_none());
+    /// ```
     pub fn accumulate_grad(&self, g: &Tensor) {
+        self.check_grad_shape("accumulate_grad", g);
+        self.accumulate_grad_with(|buf, has_grad| if has_grad { buf.add_(g) } else { buf.copy_(g) });
+    }
+
+    /// [`Param::accumulate_grad`] for a gradient the caller no longer needs: when there is no
+    /// gradient and no reusable buffer, `g` itself becomes the gradient (if it is dense and
+    /// nobody else holds it), so nothing is copied.
+    pub fn accumulate_grad_owned(&self, g: Tensor) {
+        self.check_grad_shape("accumulate_grad_owned", &g);
+        {
+            let mut slot = self.lock_grad();
+            let spare_fits = slot.spare.as_ref().is_some_and(|s| s.is_contiguous() && handles(s) == 1);
+            if slot.grad.is_none() && !spare_fits && g.is_contiguous() && handles(&g) == 1 {
+                slot.spare = None;
+                slot.grad = Some(g);
+                return;
+            }
+        }
+        self.accumulate_grad(&g);
+    }
+
+    /// Runs `f(buf, has_grad)` on the gradient buffer (contiguous, the parameter's shape), for a
+    /// backward that writes its result straight into it (a GEMM with `β = 1`): `has_grad` tells
+    /// whether `buf` holds the current gradient (add into it) or stale values (overwrite it).
+    /// Afterwards `buf` is the gradient.
+    ///
+    /// The gradient is locked while `f` runs: `f` must not call this parameter's grad methods.
+    ///
+    /// ```
+    /// use fusenet_runtime::{Param, Tensor};
+    /// let w = Param::new(Tensor::zeros(&[2]));
+    /// for _ in 0..2 {
+    ///     w.accumulate_grad_with(|buf, has_grad| {
+    ///         buf.with_slice_mut(|s: &mut [f32]| s.iter_mut().for_each(|v| *v = if has_grad { *v + 1.0 } else { 1.0 }))
+    ///     });
+    /// }
+    /// assert_eq!(w.grad().unwrap().to_vec::<f32>(), [2.0, 2.0]);
+    /// ```
+    pub fn accumulate_grad_with(&self, f: impl FnOnce(&Tensor, bool)) {
         let mut slot = self.lock_grad();
-        match slot.as_ref() {
-            Some(acc) => acc.add_(g),
-            None => *slot = Some(g.clone()),
+        let (buf, has_grad) = slot.buffer(self.shape());
+        f(&buf, has_grad);
+    }
+
+    /// PyTorch's `zero_grad(set_to_none=True)`: the gradient becomes `None`; its buffer is kept
+    /// for the next backward (see the type's docs). [`Param::set_grad`]`(None)` releases it.
+    pub fn zero_grad(&self) {
+        let mut slot = self.lock_grad();
+        if let Some(g) = slot.grad.take() {
+            slot.spare = Some(g);
         }
     }
 
-    /// PyTorch's `zero_grad(set_to_none=True)`: the gradient becomes `None`.
-    pub fn zero_grad(&self) {
-        *self.lock_grad() = None;
+    fn check_grad_shape(&self, op: &str, g: &Tensor) {
+        assert!(
+            g.shape() == self.shape(),
+            "{op}: gradient of shape {:?} for a parameter of shape {:?}",
+            g.shape(),
+            self.shape()
+        );
     }
 
     /// Whether backward computes a gradient for this parameter.
@@ -113,7 +217,7 @@ impl Param {
         Arc::as_ptr(&self.inner) as usize
     }
 
-    fn lock_grad(&self) -> std::sync::MutexGuard<'_, Option<Tensor>> {
+    fn lock_grad(&self) -> std::sync::MutexGuard<'_, GradSlot> {
         self.inner.grad.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
@@ -123,7 +227,7 @@ impl Clone for Param {
     fn clone(&self) -> Param {
         let p = Param::new(self.inner.value.clone());
         p.set_requires_grad(self.requires_grad());
-        *p.lock_grad() = self.lock_grad().as_ref().map(Tensor::clone);
+        p.lock_grad().grad = self.lock_grad().grad.as_ref().map(Tensor::clone);
         p
     }
 }
@@ -202,5 +306,110 @@ impl Clone for Buffer {
 impl std::fmt::Debug for Buffer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Buffer(shape={:?}, persistent={})", self.shape(), self.is_persistent())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ptr(t: &Tensor) -> *const f32 {
+        t.with_slice(|s: &[f32]| s.as_ptr())
+    }
+
+    #[test]
+    fn zero_grad_hides_the_gradient_and_keeps_its_buffer() {
+        let p = Param::new(Tensor::zeros(&[2, 3]));
+        p.accumulate_grad(&Tensor::ones(&[2, 3]));
+        let first = ptr(&p.grad().unwrap());
+        p.zero_grad();
+        assert!(p.grad().is_none(), "PyTorch's set_to_none: grad is None");
+        p.accumulate_grad(&Tensor::full(&[2, 3], 2.0));
+        let g = p.grad().unwrap();
+        assert_eq!(ptr(&g), first, "the kept buffer was reused");
+        assert_eq!(g.to_vec::<f32>(), [2.0; 6], "overwritten, not added to the stale values");
+        drop(g);
+        p.accumulate_grad(&Tensor::ones(&[2, 3]));
+        assert_eq!(p.grad().unwrap().to_vec::<f32>(), [3.0; 6]);
+    }
+
+    #[test]
+    fn a_gradient_someone_still_holds_is_not_reused() {
+        let p = Param::new(Tensor::zeros(&[2]));
+        p.accumulate_grad(&Tensor::ones(&[2]));
+        let old = p.grad().unwrap();
+        p.zero_grad();
+        p.accumulate_grad(&Tensor::full(&[2], 5.0));
+        assert_eq!(old.to_vec::<f32>(), [1.0, 1.0], "the old handle keeps its values, as in PyTorch");
+        assert_eq!(p.grad().unwrap().to_vec::<f32>(), [5.0, 5.0]);
+        assert!(!old.shares_storage(&p.grad().unwrap()));
+    }
+
+    #[test]
+    fn a_live_gradient_accumulates_in_place() {
+        let p = Param::new(Tensor::zeros(&[2]));
+        p.accumulate_grad(&Tensor::ones(&[2]));
+        let h = p.grad().unwrap();
+        p.accumulate_grad(&Tensor::ones(&[2]));
+        assert_eq!(h.to_vec::<f32>(), [2.0, 2.0], "PyTorch's `.grad +=` is in place");
+    }
+
+    #[test]
+    fn set_grad_none_releases_the_buffer() {
+        let p = Param::new(Tensor::zeros(&[2]));
+        p.accumulate_grad(&Tensor::ones(&[2]));
+        let first = ptr(&p.grad().unwrap());
+        p.set_grad(None);
+        // Keep an allocation of the same size alive so the allocator cannot hand the block back.
+        let _hold = Tensor::zeros(&[2]);
+        p.accumulate_grad(&Tensor::ones(&[2]));
+        assert_ne!(ptr(&p.grad().unwrap()), first);
+        assert_eq!(p.grad().unwrap().to_vec::<f32>(), [1.0, 1.0]);
+    }
+
+    #[test]
+    fn accumulate_grad_owned_takes_a_private_tensor() {
+        let p = Param::new(Tensor::zeros(&[3]));
+        let g = Tensor::ones(&[3]);
+        let gp = ptr(&g);
+        p.accumulate_grad_owned(g);
+        assert_eq!(ptr(&p.grad().unwrap()), gp, "no copy on the first backward");
+        // A shared tensor is copied, so the caller's handle is never aliased by the gradient.
+        let q = Param::new(Tensor::zeros(&[3]));
+        let g = Tensor::ones(&[3]);
+        q.accumulate_grad_owned(g.shallow_clone());
+        q.accumulate_grad(&Tensor::ones(&[3]));
+        assert_eq!(g.to_vec::<f32>(), [1.0; 3]);
+        // With a spare buffer, the spare is used and the tensor is dropped.
+        let spare = ptr(&p.grad().unwrap());
+        p.zero_grad();
+        p.accumulate_grad_owned(Tensor::full(&[3], 4.0));
+        assert_eq!(ptr(&p.grad().unwrap()), spare);
+        assert_eq!(p.grad().unwrap().to_vec::<f32>(), [4.0; 3]);
+    }
+
+    #[test]
+    fn a_strided_gradient_from_set_grad_still_accumulates() {
+        let p = Param::new(Tensor::zeros(&[2, 2]));
+        p.set_grad(Some(Tensor::arange(4.0).reshape([2, 2]).t()));
+        p.accumulate_grad(&Tensor::ones(&[2, 2]));
+        assert_eq!(p.grad().unwrap().to_vec::<f32>(), [1.0, 3.0, 2.0, 4.0]);
+    }
+
+    #[test]
+    #[should_panic(expected = "accumulate_grad: gradient of shape [3] for a parameter of shape [2, 3]")]
+    fn accumulate_grad_rejects_a_broadcastable_but_different_shape() {
+        Param::new(Tensor::zeros(&[2, 3])).accumulate_grad(&Tensor::ones(&[3]));
+    }
+
+    #[test]
+    fn shared_handles_feed_one_gradient() {
+        let p = Param::new(Tensor::zeros(&[2]));
+        let tied = p.share();
+        p.accumulate_grad(&Tensor::ones(&[2]));
+        tied.accumulate_grad(&Tensor::ones(&[2]));
+        assert_eq!(p.grad().unwrap().to_vec::<f32>(), [2.0, 2.0]);
+        tied.zero_grad();
+        assert!(p.grad().is_none());
     }
 }

@@ -53,3 +53,41 @@ impl std::fmt::Display for Flatten {
         crate::module::fmt_module(self, f)
     }
 }
+
+/// What a `Flatten` call site keeps for its backward: the input's shape.
+#[derive(Debug, Default)]
+pub struct FlattenCtx {
+    shape: Option<Vec<usize>>,
+}
+
+/// The backward reshapes the gradient back to the input's shape (a view when possible).
+///
+/// ```
+/// use fusenet_runtime::module::Layer;
+/// use fusenet_runtime::nn::Flatten;
+/// use fusenet_runtime::Tensor;
+/// let mut ctx = Default::default();
+/// let y = Flatten::default().forward_train(&Tensor::zeros(&[2, 3, 4]), &mut ctx);
+/// assert_eq!(y.shape(), &[2, 12]);
+/// let gx = Flatten::default().backward(&mut ctx, &Tensor::ones(&[2, 12]), true).unwrap();
+/// assert_eq!(gx.shape(), &[2, 3, 4]);
+/// ```
+impl crate::module::Layer for Flatten {
+    type Ctx = FlattenCtx;
+
+    fn forward(&self, x: &Tensor) -> Tensor {
+        Flatten::forward(self, x)
+    }
+
+    fn forward_train(&self, x: &Tensor, ctx: &mut FlattenCtx) -> Tensor {
+        ctx.shape = Some(x.shape().to_vec());
+        Flatten::forward(self, x)
+    }
+
+    fn backward(&self, ctx: &mut FlattenCtx, grad_out: &Tensor, need_input_grad: bool) -> Option<Tensor> {
+        let shape = ctx.shape.take().expect(
+            "Flatten::backward: no saved shape; call forward_train first (and backward once per forward_train)",
+        );
+        need_input_grad.then(|| crate::graph::flatten_backward(grad_out, &shape))
+    }
+}

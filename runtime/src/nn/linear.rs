@@ -86,10 +86,10 @@ impl<const IN: usize, const OUT: usize> Linear<IN, OUT> {
             x.shape()
         );
         let y = x.matmul(&self.weight.value().t());
-        match &self.bias {
-            Some(b) => y.add(&b.value()),
-            None => y,
+        if let Some(b) = &self.bias {
+            y.add_(&b.value());
         }
+        y
     }
 }
 
@@ -168,6 +168,67 @@ impl<const IN: usize, const OUT: usize> Module for Linear<IN, OUT> {
 impl<const IN: usize, const OUT: usize> std::fmt::Display for Linear<IN, OUT> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         crate::module::fmt_module(self, f)
+    }
+}
+
+/// What a `Linear` call site keeps for its backward: a handle onto its input (no copy).
+#[derive(Debug, Default)]
+pub struct LinearCtx {
+    input: Option<Tensor>,
+}
+
+/// `y = x Wᵀ + b` for `x` of shape `[*, IN]`; the backward, with `g = ∂L/∂y` of shape `[*, OUT]`
+/// and the leading dims flattened into rows, adds `gᵀ·x` into `weight.grad` (one GEMM into the
+/// gradient buffer) and `Σ_rows g` into `bias.grad` (each only when it requires a gradient), and
+/// returns `∂L/∂x = g·W` when asked.
+///
+/// The saved input is a handle onto the caller's tensor: it must not be modified in place
+/// between `forward_train` and `backward` (PyTorch would raise "modified by an inplace operation").
+///
+/// ```
+/// use fusenet_runtime::module::Layer;
+/// use fusenet_runtime::nn::Linear;
+/// use fusenet_runtime::Tensor;
+/// let lin = Linear::<2, 1>::from_tensors(Tensor::from_vec(vec![3.0f32, 4.0], &[1, 2]), Some(Tensor::zeros(&[1])));
+/// let mut ctx = Default::default();
+/// let x = Tensor::from_vec(vec![1.0f32, 2.0], &[1, 2]);
+/// assert_eq!(lin.forward_train(&x, &mut ctx).to_vec::<f32>(), [11.0]);
+/// let gx = lin.backward(&mut ctx, &Tensor::ones(&[1, 1]), true).unwrap();
+/// assert_eq!(gx.to_vec::<f32>(), [3.0, 4.0]);
+/// assert_eq!(lin.weight.grad().unwrap().to_vec::<f32>(), [1.0, 2.0]);
+/// ```
+impl<const IN: usize, const OUT: usize> crate::module::Layer for Linear<IN, OUT> {
+    type Ctx = LinearCtx;
+
+    fn forward(&self, x: &Tensor) -> Tensor {
+        Linear::forward(self, x)
+    }
+
+    fn forward_train(&self, x: &Tensor, ctx: &mut LinearCtx) -> Tensor {
+        let y = Linear::forward(self, x);
+        ctx.input = Some(x.shallow_clone());
+        y
+    }
+
+    fn backward(&self, ctx: &mut LinearCtx, grad_out: &Tensor, need_input_grad: bool) -> Option<Tensor> {
+        let x = ctx.input.take().expect(
+            "Linear::backward: no saved input; call forward_train first (and backward once per forward_train)",
+        );
+        let mut want = x.shape().to_vec();
+        if let Some(last) = want.last_mut() {
+            *last = OUT;
+        }
+        assert!(
+            grad_out.shape() == want,
+            "Linear<{IN}, {OUT}>::backward: the input had shape {:?}, so the gradient must have shape {want:?}, got {:?}",
+            x.shape(),
+            grad_out.shape()
+        );
+        crate::graph::add_at_b_to_grad(&self.weight, grad_out, &x);
+        if let Some(b) = &self.bias {
+            crate::graph::add_row_sum_to_grad(b, grad_out);
+        }
+        need_input_grad.then(|| grad_out.matmul(&self.weight.value()))
     }
 }
 

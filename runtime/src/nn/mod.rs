@@ -13,9 +13,9 @@ mod nonlinear;
 mod flatten;
 mod linear;
 
-pub use activation::{Identity, ReLU, Sigmoid, Tanh};
-pub use flatten::Flatten;
-pub use linear::{AnyLinear, Linear};
+pub use activation::{Identity, ReLU, SavedOutput, Sigmoid, Tanh};
+pub use flatten::{Flatten, FlattenCtx};
+pub use linear::{AnyLinear, Linear, LinearCtx};
 pub use batchnorm::{BatchNorm1d, BatchNorm2d, BatchNormOptions};
 pub use dropout::Dropout;
 pub use embedding::Embedding;

@@ -38,6 +38,7 @@ pub use shape_ops::IntoDims;
 pub use assign::SliceValue;
 pub use macros::Nested;
 pub(crate) use iter::StridedOffsets;
+pub(crate) use binary::elementwise;
 pub(crate) use storage::{Data, Storage};
 
 use crate::device::Device;

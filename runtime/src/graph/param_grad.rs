@@ -1,0 +1,143 @@
+//! Accumulating into parameter gradients without temporaries: a GEMM with `β = 1` straight into
+//! the gradient buffer, and a row sum added in place.
+
+use crate::param::Param;
+use crate::tensor::{Element, Tensor};
+use fusenet_kernels::cpu::gemm;
+
+/// `param.grad += g` (taking `g` when it can become the gradient as is); nothing when the
+/// parameter does not require a gradient.
+///
+/// ```
+/// use fusenet_runtime::{Param, Tensor, graph::add_to_grad};
+/// let p = Param::new(Tensor::zeros(&[2]));
+/// add_to_grad(&p, Tensor::ones(&[2]));
+/// add_to_grad(&p, Tensor::ones(&[2]));
+/// assert_eq!(p.grad().unwrap().to_vec::<f32>(), [2.0, 2.0]);
+/// ```
+pub fn add_to_grad(param: &Param, g: Tensor) {
+    if param.requires_grad() {
+        param.accumulate_grad_owned(g);
+    }
+}
+
+/// `a` viewed as `[rows, a.shape[-1]]` with non-negative strides (a copy only when the leading
+/// dims cannot be merged or a stride is negative).
+fn as_matrix(a: &Tensor) -> Tensor {
+    let cols = a.shape()[a.dim() - 1];
+    let rows: usize = a.shape()[..a.dim() - 1].iter().product();
+    let m = a.reshape([rows, cols]);
+    if m.strides().iter().any(|&s| s < 0) { m.clone() } else { m }
+}
+
+/// Runs `f` on the storage slices (from the first element) of two `f32` tensors, locking a shared
+/// storage once.
+fn read_two<R>(a: &Tensor, b: &Tensor, f: impl FnOnce(&[f32], &[f32]) -> R) -> R {
+    let da = a.storage.read();
+    let sa = f32::slice(&da).unwrap_or_else(|| panic!("expected an f32 tensor, got {:?}", a.dtype()));
+    if a.shares_storage(b) {
+        return f(&sa[a.offset..], &sa[b.offset..]);
+    }
+    let db = b.storage.read();
+    let sb = f32::slice(&db).unwrap_or_else(|| panic!("expected an f32 tensor, got {:?}", b.dtype()));
+    f(&sa[a.offset..], &sb[b.offset..])
+}
+
+/// `param.grad += aᵀ·b` over the flattened leading dims: with `a` of shape `[*, P]` and `b` of shape
+/// `[*, Q]` (the same leading dims), `grad[p, q] += Σ_rows a[r, p]·b[r, q]`, for a parameter of
+/// shape `[P, Q]`. One GEMM writes into the gradient buffer (`β = 1` when a gradient exists, `β = 0`
+/// into the reused buffer otherwise), so nothing is allocated in steady state. Nothing happens when
+/// the parameter does not require a gradient.
+///
+/// This is `Linear`'s weight gradient (`dW += gᵀ·x`, with `a = g`, `b = x`) and `matmul(x, W)`'s
+/// (`dW += xᵀ·g`).
+///
+/// ```
+/// use fusenet_runtime::{Param, Tensor, graph::add_at_b_to_grad};
+/// let w = Param::new(Tensor::zeros(&[2, 3]));
+/// let a = Tensor::from_vec(vec![1.0f32, 2.0], &[1, 2]);
+/// let b = Tensor::from_vec(vec![1.0f32, 0.0, -1.0], &[1, 3]);
+/// add_at_b_to_grad(&w, &a, &b);
+/// assert_eq!(w.grad().unwrap().to_vec::<f32>(), [1.0, 0.0, -1.0, 2.0, 0.0, -2.0]);
+/// ```
+pub fn add_at_b_to_grad(param: &Param, a: &Tensor, b: &Tensor) {
+    if !param.requires_grad() {
+        return;
+    }
+    assert!(
+        a.dim() >= 1 && b.dim() >= 1 && a.shape()[..a.dim() - 1] == b.shape()[..b.dim() - 1],
+        "add_at_b_to_grad: a of shape {:?} and b of shape {:?} must have the same leading dims",
+        a.shape(),
+        b.shape()
+    );
+    let (p, q) = (a.shape()[a.dim() - 1], b.shape()[b.dim() - 1]);
+    assert!(
+        param.shape() == [p, q],
+        "add_at_b_to_grad: aᵀ·b for a of shape {:?} and b of shape {:?} is [{p}, {q}], but the parameter has shape {:?}",
+        a.shape(),
+        b.shape(),
+        param.shape()
+    );
+    let (am, bm) = (as_matrix(a), as_matrix(b));
+    let rows = am.shape()[0];
+    param.accumulate_grad_with(|buf, has_grad| {
+        if buf.shares_storage(&am) || buf.shares_storage(&bm) {
+            // The gradient aliases an operand (only a user's set_grad can arrange that).
+            let t = am.t().matmul(&bm);
+            return if has_grad { buf.add_(&t) } else { buf.copy_(&t) };
+        }
+        let beta = if has_grad { 1.0 } else { 0.0 };
+        read_two(&am, &bm, |sa, sb| {
+            buf.with_slice_mut(|c: &mut [f32]| {
+                let (ra, ca) = (am.strides()[0], am.strides()[1]);
+                let (rb, cb) = (bm.strides()[0], bm.strides()[1]);
+                // Aᵀ is A with its strides swapped.
+                gemm::sgemm(p, rows, q, 1.0, sa, ca, ra, sb, rb, cb, beta, c, q as isize, 1);
+            })
+        });
+    });
+}
+
+/// `param.grad += Σ_rows g` over the flattened leading dims: with `g` of shape `[*, Q]`,
+/// `grad[q] += Σ_r g[r, q]`, for a parameter of shape `[Q]` — a bias gradient. Accumulates in
+/// place; nothing when the parameter does not require a gradient.
+///
+/// ```
+/// use fusenet_runtime::{Param, Tensor, graph::add_row_sum_to_grad};
+/// let b = Param::new(Tensor::zeros(&[3]));
+/// add_row_sum_to_grad(&b, &Tensor::arange(6.0).reshape([2, 3]));
+/// assert_eq!(b.grad().unwrap().to_vec::<f32>(), [3.0, 5.0, 7.0]);
+/// ```
+pub fn add_row_sum_to_grad(param: &Param, g: &Tensor) {
+    if !param.requires_grad() {
+        return;
+    }
+    let q = if g.dim() == 0 { 1 } else { g.shape()[g.dim() - 1] };
+    assert!(
+        param.shape() == [q],
+        "add_row_sum_to_grad: the row sums of a gradient of shape {:?} have shape [{q}], but the parameter has shape {:?}",
+        g.shape(),
+        param.shape()
+    );
+    let gm = if g.dim() == 0 { g.reshape([1, 1]) } else { as_matrix(g) };
+    param.accumulate_grad_with(|buf, has_grad| {
+        if buf.shares_storage(&gm) {
+            let t = gm.sum_dim(0, false);
+            return if has_grad { buf.add_(&t) } else { buf.copy_(&t) };
+        }
+        let (rows, (rs, cs)) = (gm.shape()[0], (gm.strides()[0], gm.strides()[1]));
+        read_two(&gm, &gm, |s, _| {
+            buf.with_slice_mut(|c: &mut [f32]| {
+                if !has_grad {
+                    c.fill(0.0);
+                }
+                for r in 0..rows {
+                    let row = r as isize * rs;
+                    for (j, acc) in c.iter_mut().enumerate() {
+                        *acc += s[(row + j as isize * cs) as usize];
+                    }
+                }
+            })
+        });
+    });
+}
