@@ -177,7 +177,7 @@ impl<D: Dataset + 'static, B: 'static> DataLoader<D, B> {
     }
 }
 
-impl<'a, D: Dataset + 'static, B: Send + 'static> IntoIterator for &'a DataLoader<D, B> {
+impl<D: Dataset + 'static, B: Send + 'static> IntoIterator for &DataLoader<D, B> {
     type Item = B;
     type IntoIter = DataLoaderIter<B>;
     fn into_iter(self) -> DataLoaderIter<B> {
@@ -209,13 +209,21 @@ impl<B: Send + 'static> Iterator for DataLoaderIter<B> {
         let pool = self
             .pool
             .get_or_insert_with(|| WorkerPool::new(self.num_workers, self.prefetch_factor, Arc::clone(&self.fetch)));
-        // Keep the workers up to `prefetch_factor * num_workers` batches ahead. Only the building
-        // runs early: the random draws above follow the consumer's requests.
-        while pool.has_room() && pool.dispatched() < self.order.num_batches() {
-            let j = pool.dispatched();
-            pool.dispatch(self.order.batch(j));
-        }
-        pool.next()
+        let num_batches = self.order.num_batches();
+        let order = &self.order;
+        let refill = |pool: &mut WorkerPool<B>| {
+            while pool.has_room() && pool.dispatched() < num_batches {
+                let j = pool.dispatched();
+                pool.dispatch(order.batch(j));
+            }
+        };
+        // Keep `prefetch_factor * num_workers` batches being built beyond the one handed out, as
+        // PyTorch refills its index queues as soon as a batch arrives. Only the building runs
+        // early: the random draws above follow the consumer's requests.
+        refill(pool);
+        let batch = pool.next();
+        refill(pool);
+        batch
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {

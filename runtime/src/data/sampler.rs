@@ -128,10 +128,9 @@ impl EpochOrder {
         if self.order.is_none() {
             self.order = Some(self.draw_order());
         }
-        if self.shuffle && k == self.n / self.batch_size {
-            if let RandomSource::Owned(_) = self.source {
-                self.source.with(|g| skip_randperm(self.n, g));
-            }
+        // The fresh generator of a loader without one is gone by now: nothing to advance.
+        if self.shuffle && k == self.n / self.batch_size && matches!(self.source, RandomSource::Owned(_)) {
+            self.source.with(|g| skip_randperm(self.n, g));
         }
         (k < self.num_batches).then_some(k)
     }
