@@ -354,3 +354,26 @@ fn same_seed_generator_equals_seed() {
     let plain = epochs(&DataLoader::new(range(5), 5).generator(Generator::new(3)), 1);
     assert_eq!(plain[0], [range(5)]);
 }
+
+/// A dataset whose items are draws from the default generator of the thread that builds them.
+struct RandomItems;
+impl Dataset for RandomItems {
+    type Item = f32;
+    fn len(&self) -> usize {
+        8
+    }
+    fn get(&self, _: usize) -> f32 {
+        Tensor::rand(&[1]).item()
+    }
+}
+
+#[test]
+fn workers_seed_their_generators_as_pytorch_does() {
+    // class R(Dataset): __len__ = 8; __getitem__ returns torch.rand(1).item()
+    // [b.tolist() for b in DataLoader(R(), batch_size=2, num_workers=2,
+    //                                 generator=torch.Generator().manual_seed(3))]
+    let loader = DataLoader::new(RandomItems, 2).num_workers(2).generator(Generator::new(3));
+    let got: Vec<Vec<f32>> = loader.iter().map(|b| b.to_vec::<f32>()).collect();
+    let want = [[0.287_607_6, 0.686_291], [0.747_017_56, 0.829_040_8], [0.602_046_43, 0.694_934_3], [0.682_488_2, 0.693_934_7]];
+    assert_eq!(got, want.map(|b| b.to_vec()));
+}

@@ -45,7 +45,10 @@ use std::sync::{Arc, Mutex};
 /// `num_workers(n)` builds batches on `n` background threads. Batches arrive in the same order, with
 /// the same contents, as with `num_workers(0)`. At most `prefetch_factor * n` batches are built
 /// ahead. Dropping the iterator stops and joins the threads; a panic in the dataset or the collate
-/// function is resumed on the thread that iterates.
+/// function is resumed on the thread that iterates. Batch `k` is built by worker `k % n`, whose
+/// default generator is seeded with the epoch's base seed plus `w`, as PyTorch seeds its workers: a
+/// dataset that draws random numbers in `get` (random augmentation) gets PyTorch's numbers, which
+/// differ from the single-threaded ones, as they do in PyTorch.
 pub struct DataLoader<D: Dataset, B> {
     dataset: Arc<D>,
     collate: Arc<dyn Fn(Vec<D::Item>) -> B + Send + Sync>,
@@ -208,7 +211,9 @@ impl<B: Send + 'static> Iterator for DataLoaderIter<B> {
         }
         let pool = self
             .pool
-            .get_or_insert_with(|| WorkerPool::new(self.num_workers, self.prefetch_factor, Arc::clone(&self.fetch)));
+            .get_or_insert_with(|| {
+                WorkerPool::new(self.num_workers, self.prefetch_factor, self.order.base_seed(), Arc::clone(&self.fetch))
+            });
         let num_batches = self.order.num_batches();
         let order = &self.order;
         let refill = |pool: &mut WorkerPool<B>| {

@@ -97,14 +97,20 @@ pub(crate) struct EpochOrder {
     source: RandomSource,
     order: Option<Vec<usize>>,
     requested: usize,
+    base_seed: u64,
 }
 
 impl EpochOrder {
     /// Starts an epoch: draws the `_base_seed` (step 1 above).
     pub(crate) fn start(n: usize, batch_size: usize, drop_last: bool, shuffle: bool, source: RandomSource) -> EpochOrder {
-        source.with(random_i64);
+        let base_seed = source.with(random_i64);
         let num_batches = if drop_last { n / batch_size } else { n.div_ceil(batch_size) };
-        EpochOrder { n, batch_size, num_batches, shuffle, source, order: None, requested: 0 }
+        EpochOrder { n, batch_size, num_batches, shuffle, source, order: None, requested: 0, base_seed }
+    }
+
+    /// The epoch's `_base_seed`: worker `w` seeds its default generator with `base_seed + w`.
+    pub(crate) fn base_seed(&self) -> u64 {
+        self.base_seed
     }
 
     /// The number of batches in the epoch.

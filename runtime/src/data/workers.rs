@@ -5,10 +5,15 @@
 //! back in order. At most `prefetch_factor * num_workers` batches are dispatched and not yet
 //! handed out, so memory stays flat however slow the consumer is.
 //!
+//! Worker `w` seeds its thread's default generator with `base_seed + w`, as PyTorch's worker
+//! loop calls `torch.manual_seed(base_seed + worker_id)`, so a dataset that draws random numbers in
+//! `get` sees the numbers it would see in PyTorch's worker `w`.
+//!
 //! Dropping the pool closes the task channels (idle workers see the end and return) and the
 //! result channel (a worker that finishes a batch finds no receiver and returns), then joins every
 //! thread: no worker outlives its iterator.
 
+use crate::rng;
 use std::any::Any;
 use std::collections::HashMap;
 use std::panic::{self, AssertUnwindSafe};
@@ -34,7 +39,7 @@ pub(crate) struct WorkerPool<B> {
 }
 
 impl<B: Send + 'static> WorkerPool<B> {
-    pub(crate) fn new(num_workers: usize, prefetch_factor: usize, fetch: Fetch<B>) -> WorkerPool<B> {
+    pub(crate) fn new(num_workers: usize, prefetch_factor: usize, base_seed: u64, fetch: Fetch<B>) -> WorkerPool<B> {
         let max_in_flight = num_workers * prefetch_factor;
         let (result_tx, results) = mpsc::sync_channel::<Outcome<B>>(max_in_flight);
         let mut tasks = Vec::with_capacity(num_workers);
@@ -46,6 +51,7 @@ impl<B: Send + 'static> WorkerPool<B> {
             let handle = thread::Builder::new()
                 .name(format!("fusenet-data-worker-{w}"))
                 .spawn(move || {
+                    rng::manual_seed(base_seed.wrapping_add(w as u64));
                     while let Ok((k, indices)) = task_rx.recv() {
                         let outcome = panic::catch_unwind(AssertUnwindSafe(|| fetch(&indices)));
                         if result_tx.send((k, outcome)).is_err() {
@@ -128,7 +134,7 @@ mod tests {
             thread::sleep(std::time::Duration::from_millis(5 * (3 - idx[0] as u64 % 4)));
             idx.to_vec()
         });
-        let mut pool = WorkerPool::new(3, 2, fetch);
+        let mut pool = WorkerPool::new(3, 2, 0, fetch);
         let mut got = Vec::new();
         let mut next_task = 0;
         loop {
@@ -147,7 +153,7 @@ mod tests {
     #[test]
     fn in_flight_is_bounded() {
         let fetch: Fetch<usize> = Arc::new(|idx: &[usize]| idx[0]);
-        let mut pool = WorkerPool::new(2, 3, fetch);
+        let mut pool = WorkerPool::new(2, 3, 0, fetch);
         let mut n = 0;
         while pool.has_room() {
             pool.dispatch(vec![n]);
