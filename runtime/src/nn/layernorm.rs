@@ -54,7 +54,7 @@ impl LayerNorm {
         );
         expect_f32("LayerNorm", "input", x);
         let cols: usize = ns.iter().product();
-        let rows = if cols == 0 { 0 } else { x.numel() / cols };
+        let rows = x.numel().checked_div(cols).unwrap_or(0);
         let g = LayerNormGeom { rows, cols };
         let w = self.weight.as_ref().map(|p| p.value().to_vec::<f32>());
         let b = self.bias.as_ref().map(|p| p.value().to_vec::<f32>());

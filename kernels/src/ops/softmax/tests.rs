@@ -31,7 +31,7 @@ fn values_match_torch_along_a_middle_dim() {
     let g = SoftmaxGeom::of(&[2, 3, 2], 1);
     let mut y = vec![0.0f32; 12];
     softmax_forward(&g, &x, &mut y);
-    let want = [0.015876239, 0.015876239, 0.11731043, 0.11731043, 0.86681336, 0.86681336];
+    let want = [0.015_876_24, 0.015_876_24, 0.117_310_43, 0.117_310_43, 0.866_813_4, 0.866_813_4];
     for (a, b) in y[..6].iter().zip(want) {
         assert!((a - b).abs() < 1e-7, "{y:?}");
     }
