@@ -9,7 +9,8 @@ use super::ops::{self, Bin, Callee, Op, Reduce};
 use super::shape::{Dims, Shape};
 use super::text;
 use crate::ctxt::Ctxt;
-use proc_macro2::Span;
+use proc_macro2::{Span, TokenStream};
+use quote::ToTokens;
 use std::collections::HashMap;
 use syn::spanned::Spanned;
 
@@ -140,9 +141,9 @@ impl<'a> Lowerer<'a> {
                 syn::Stmt::Local(local) => self.local(local, env, block),
                 syn::Stmt::Expr(syn::Expr::While(w), _) => self.while_loop(w, env, block),
                 syn::Stmt::Expr(syn::Expr::ForLoop(f), _) => self.for_loop(f, env, block),
-                syn::Stmt::Expr(syn::Expr::Assign(a), _) => self.assign(&a.left, &a.right, None, a.span(), env, block),
+                syn::Stmt::Expr(syn::Expr::Assign(a), _) => self.assign(&a.left, &a.right, None, a.to_token_stream(), env, block),
                 syn::Stmt::Expr(syn::Expr::Binary(b), _) if compound(&b.op).is_some() => {
-                    self.assign(&b.left, &b.right, compound(&b.op), b.span(), env, block)
+                    self.assign(&b.left, &b.right, compound(&b.op), b.to_token_stream(), env, block)
                 }
                 syn::Stmt::Expr(e, None) if last && tail => {
                     result = self.expr(e, env, block).map(|o| (o, e));
@@ -192,7 +193,7 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    fn assign(&mut self, left: &syn::Expr, right: &syn::Expr, op: Option<Bin>, span: Span, env: &mut Env, block: &mut Block) {
+    fn assign(&mut self, left: &syn::Expr, right: &syn::Expr, op: Option<Bin>, at: TokenStream, env: &mut Env, block: &mut Block) {
         let Some(name) = path_ident(left) else {
             self.cx.error_spanned_by(left, "only a local name can be assigned (`x = ..`); fields and parameters cannot be written in a forward");
             return;
@@ -213,7 +214,7 @@ impl<'a> Lowerer<'a> {
             None => self.expr(right, env, block),
             Some(op) => {
                 let r = self.expr(right, env, block);
-                r.and_then(|r| self.binary(op, Operand::Val(old), r, span, format!("{name} {} {}", op.symbol(), text::tokens(right)), block))
+                r.and_then(|r| self.binary(op, Operand::Val(old), r, at.clone(), format!("{name} {} {}", op.symbol(), text::tokens(right)), block))
             }
         };
         match value {
@@ -387,7 +388,7 @@ impl<'a> Lowerer<'a> {
                 Operand::Num(n) => Some(Operand::Num(-n)),
                 Operand::Val(v) => {
                     let shape = self.values[v].shape.clone();
-                    Some(Operand::Val(self.push(block, Op::Unary(ops::Unary::Neg, v), shape, e.span(), text::source(e.span(), e))))
+                    Some(Operand::Val(self.push(block, Op::Unary(ops::Unary::Neg, v), shape, e.span(), text::tokens(e))))
                 }
             },
             syn::Expr::Binary(b) => {
@@ -407,7 +408,7 @@ impl<'a> Lowerer<'a> {
                 };
                 let l = self.expr(&b.left, env, block);
                 let r = self.expr(&b.right, env, block);
-                self.binary(op, l?, r?, e.span(), text::source(e.span(), e), block)
+                self.binary(op, l?, r?, e.to_token_stream(), text::tokens(e), block)
             }
             syn::Expr::Call(c) => {
                 let Some(func) = path_ident(&c.func) else {
@@ -470,7 +471,8 @@ impl<'a> Lowerer<'a> {
         Some(Operand::Val(self.push(block, op_shape.0, op_shape.1, e.span(), name)))
     }
 
-    fn binary(&mut self, op: Bin, l: Operand, r: Operand, span: Span, text: String, block: &mut Block) -> Option<Operand> {
+    fn binary(&mut self, op: Bin, l: Operand, r: Operand, at: TokenStream, text: String, block: &mut Block) -> Option<Operand> {
+        let span = at.clone().into_iter().next().map_or(Span::call_site(), |t| t.span());
         Some(match (l, r) {
             (Operand::Num(a), Operand::Num(b)) => Operand::Num(op.fold(a, b)),
             (Operand::Val(a), Operand::Num(c)) => {
@@ -486,8 +488,8 @@ impl<'a> Lowerer<'a> {
                 match self.dims.broadcast(&sa, &sb) {
                     Ok(s) => Operand::Val(self.push(block, Op::Binary(op, a, b), s, span, text)),
                     Err(why) => {
-                        self.cx.syn_error(syn::Error::new(
-                            span,
+                        self.cx.error_spanned_by(
+                            at,
                             format!(
                                 "the shapes of `{}` {} and `{}` {} do not broadcast for `{}`: {why}",
                                 self.values[a].text,
@@ -496,7 +498,7 @@ impl<'a> Lowerer<'a> {
                                 self.dims.text(&sb),
                                 op.symbol()
                             ),
-                        ));
+                        );
                         return None;
                     }
                 }
@@ -569,7 +571,7 @@ impl<'a> Lowerer<'a> {
                 return None;
             }
         };
-        let text = text::source(e.span(), e);
+        let text = text::tokens(e);
         let op = match &layer.kind {
             LayerKind::Linear { .. } => Op::Linear(callee, x),
             LayerKind::Activation(a) => match activation::op(*a) {
@@ -622,7 +624,7 @@ impl<'a> Lowerer<'a> {
             self.cx.error_spanned_by(e, format!("`{name}` takes {}, got {n} argument{}: `{name}{usage}`", plural_args(min, max), if n == 1 { "" } else { "s" }));
             return Ok(None);
         }
-        let text = text::source(e.span(), e);
+        let text = text::tokens(e);
         let span = e.span();
         let Some(x) = self.tensor_arg(args[0], env, block, &name) else {
             return Ok(None);

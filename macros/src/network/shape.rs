@@ -135,7 +135,7 @@ impl Dims {
                         Some(false) => {
                             return Err(format!(
                                 "dimension {} is {} in one operand and {} in the other",
-                                i as isize - n as isize,
+                                -(i as isize) - 1,
                                 self.dim_text(&x),
                                 self.dim_text(&y)
                             ));
@@ -147,7 +147,6 @@ impl Dims {
             };
             out.push(d);
         }
-        out.reverse();
         let rest = match (a.rest, b.rest) {
             (None, None) => None,
             (Some(x), Some(y)) if x == y => Some(x),

@@ -1,6 +1,5 @@
 //! Source text for messages: `relu(hidden(x))` as the user wrote it.
 
-use proc_macro2::Span;
 use quote::ToTokens;
 
 /// Tokens printed compactly: `Linear<256, 10>`, `relu(hidden(x))`.
@@ -21,9 +20,4 @@ pub fn tokens(t: &impl ToTokens) -> String {
         out.push(c);
     }
     out
-}
-
-/// The source text of `t` when the compiler has it, else the compact token text.
-pub fn source(span: Span, t: &impl ToTokens) -> String {
-    span.source_text().unwrap_or_else(|| tokens(t))
 }

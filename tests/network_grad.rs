@@ -1,0 +1,275 @@
+//! Gradients of `network!`-generated backwards against central finite differences.
+//!
+//! The runtime is f32 only, so the check uses a step of 1e-2 and accepts
+//! `|analytic − numeric| ≤ 1e-3 · max(1, |numeric|)` (the largest error measured over these
+//! tests is 9e-5; a gradient off by 2% in one op fails). The loss is `Σ y ⊙ r` with a fixed random
+//! `r`, so every output element carries a different weight. Inputs of ops with kinks (`relu`,
+//! `abs`, `leaky_relu`) are kept away from the kink by more than the step.
+
+use fusenet::module::Layer;
+use fusenet::nn::{Linear, ReLU};
+use fusenet::prelude::*;
+
+const STEP: f32 = 1e-2;
+const TOL: f32 = 1e-3;
+
+fn loss<L: Layer>(net: &L, x: &Tensor, r: &Tensor) -> f32 {
+    Layer::forward(net, x).mul(r).sum_all()
+}
+
+fn close(analytic: f32, numeric: f32) -> bool {
+    (analytic - numeric).abs() <= TOL * numeric.abs().max(1.0)
+}
+
+/// Checks the input gradient and every parameter gradient of `net` at `x`.
+fn gradcheck<L: Layer>(net: &L, x: &Tensor) {
+    let y = Layer::forward(net, x);
+    let r = Tensor::rand(y.shape()).sub(0.5);
+    for (_, p) in net.named_parameters() {
+        p.zero_grad();
+    }
+    let mut ctx = Default::default();
+    let y2 = net.forward_train(x, &mut ctx);
+    assert!(y2.allclose(&y, 1e-6, 1e-6), "forward_train and forward differ");
+    let gx = net.backward(&mut ctx, &r, true).expect("input gradient was asked for");
+    assert_eq!(gx.shape(), x.shape(), "input gradient shape");
+    let x = x.clone();
+    let n = x.numel();
+    let flat = x.reshape(-1);
+    let gflat = gx.contiguous().reshape(-1);
+    for i in 0..n {
+        let old = flat.get(i);
+        flat.set(i, old + STEP);
+        let up = loss(net, &x, &r);
+        flat.set(i, old - STEP);
+        let down = loss(net, &x, &r);
+        flat.set(i, old);
+        let numeric = (up - down) / (2.0 * STEP);
+        let analytic = gflat.get(i);
+        assert!(close(analytic, numeric), "d/dx[{i}]: analytic {analytic}, numeric {numeric}");
+    }
+    for (name, p) in net.named_parameters() {
+        let g = p.grad().unwrap_or_else(|| panic!("no gradient for {name}")).contiguous().reshape(-1);
+        let v = p.value().reshape(-1);
+        for i in 0..p.numel() {
+            let old = v.get(i);
+            v.set(i, old + STEP);
+            let up = loss(net, &x, &r);
+            v.set(i, old - STEP);
+            let down = loss(net, &x, &r);
+            v.set(i, old);
+            let numeric = (up - down) / (2.0 * STEP);
+            let analytic = g.get(i);
+                assert!(close(analytic, numeric), "d/d{name}[{i}]: analytic {analytic}, numeric {numeric}");
+        }
+    }
+}
+
+/// `x` with every element moved at least `margin` away from 0.
+fn away_from_zero(x: Tensor, margin: f32) -> Tensor {
+    let s = x.sign();
+    let s = Tensor::where_cond(&s.eq(0.0), 1.0, &s);
+    x.add(&s.mul(margin))
+}
+
+fn input(shape: &[usize]) -> Tensor {
+    away_from_zero(Tensor::randn(shape), 0.1)
+}
+
+network! { struct Primer; fn forward(x: [..]) -> [..] { x * x + 2.0 * x + 2.0 } }
+
+#[test]
+fn primer_dy_dx_is_6_at_2() {
+    let f = Primer::new();
+    let x = Tensor::scalar(2.0);
+    let mut ctx = Default::default();
+    let y = f.forward_train(&x, &mut ctx);
+    assert_eq!(y.item(), 10.0);
+    assert_eq!(f.backward(&mut ctx, &Tensor::scalar(1.0), true).unwrap().item(), 6.0);
+    assert!(f.backward(&mut ctx, &Tensor::scalar(1.0), false).is_none());
+}
+
+network! { struct Unary; fn forward(x: [B, 3]) -> [B, 3] {
+    relu(x) + sigmoid(x) * tanh(x) - exp(x * 0.5) + abs(x) + x.neg() * 0.3 + leaky_relu(x, 0.2) + x.pow(3.0) * 0.1
+} }
+
+network! { struct Positive; fn forward(x: [B, 3]) -> [B, 3] { log(x) + sqrt(x) + 1.0 / x - 2.0 - x } }
+
+#[test]
+fn unary_ops() {
+    manual_seed(1);
+    gradcheck(&Unary::new(), &input(&[2, 3]));
+    gradcheck(&Positive::new(), &Tensor::rand(&[2, 3]).add(0.5));
+}
+
+network! { struct Broadcast {
+    #[init(randn)] row: Param<[3]>,
+    #[init(randn)] col: Param<[2, 1]>,
+    #[init(randn)] one: Param<[1]>,
+} fn forward(x: [2, 3]) -> [2, 3] {
+    (x + row) * col - one / (x * x + 1.0) + x / (col * col + 1.0) - row
+} }
+
+#[test]
+fn broadcasting_binary_ops() {
+    manual_seed(2);
+    gradcheck(&Broadcast::new(), &input(&[2, 3]));
+}
+
+network! { struct Reductions {
+    #[init(randn)] w: Param<[3, 4]>,
+} fn forward(x: [B, 3]) -> [B, 1] {
+    let h = mm(x, w);
+    let a = h.sum(1, true) + mean(h, -1, true) * 2.0;
+    let b = sum(h, 0) + h.mean(0);
+    a + b.sum() * 0.1 + mean(h) + x.sum(1, true) * softmax(h, 1).sum(1, true) + log_softmax(h, 1).mean(1, true)
+} }
+
+#[test]
+fn reductions_matmul_softmax() {
+    manual_seed(3);
+    gradcheck(&Reductions::new(), &input(&[2, 3]));
+}
+
+network! { struct Transposes {
+    #[init(randn)] w: Param<[2, 3]>,
+} fn forward(x: [2, 3]) -> [3, 3] {
+    matmul(transpose(x, 0, 1), w) + t(w).matmul(x) * 0.5
+} }
+
+#[test]
+fn transpose_ops() {
+    manual_seed(4);
+    gradcheck(&Transposes::new(), &input(&[2, 3]));
+}
+
+network! {
+    struct Mlp {
+        hidden: Linear<5, 7>,
+        out: Linear<_, 2>,
+    }
+    fn forward(x: [B, 5]) -> [B, 2] { out(relu(hidden(x))) }
+}
+
+#[test]
+fn linear_layers_and_lazy_in_features() {
+    manual_seed(5);
+    let net = Mlp::new();
+    assert_eq!(net.out.weight.shape(), &[2, 7]);
+    gradcheck(&net, &input(&[3, 5]));
+}
+
+network! {
+    /// The d2l tied net: `shared` is called twice, both contributions accumulate.
+    struct Tied {
+        first: Linear<4, 8>,
+        shared: Linear<8, 8>,
+        last: Linear<8, 1>,
+    }
+    fn forward(x: [B, 4]) -> [B, 1] {
+        let h = relu(first(x));
+        let h = relu(shared(h));
+        let h = relu(shared(h));
+        last(h)
+    }
+}
+
+#[test]
+fn tied_layer_accumulates_both_calls() {
+    manual_seed(6);
+    gradcheck(&Tied::new(), &Tensor::rand(&[2, 4]));
+}
+
+network! {
+    struct Halving {
+        #[constant(rand)] k: [3, 3],
+        lin: Linear<3, 3>,
+    }
+    fn forward(x: [B, 3]) -> [] {
+        let mut x = lin(mm(x, k) + 1.0);
+        while x.abs().sum() > 1.0 { x /= 2.0; }
+        x.sum()
+    }
+}
+
+#[test]
+fn while_loop_halves_the_gradient_per_iteration() {
+    manual_seed(7);
+    let net = Halving::new();
+    let x = Tensor::rand(&[2, 3]).add(1.0);
+    // Count the iterations the forward runs and check the gradient scales by 2^-n.
+    let mut ctx = Default::default();
+    let y = net.forward_train(&x, &mut ctx);
+    let gx = net.backward(&mut ctx, &Tensor::scalar(1.0), true).unwrap();
+    let pre = Layer::forward(&net.lin, &x.matmul(&net.k).add(1.0)).abs().sum_all();
+    let n = (pre.log2().ceil()).max(0.0);
+    assert!(n >= 1.0, "the loop must run for this test to mean something");
+    assert!((y.item() - Layer::forward(&net.lin, &x.matmul(&net.k).add(1.0)).sum_all() / 2f32.powf(n)).abs() < 1e-5);
+    // ∂y/∂x = (Σ_j W_jk) · kᵀ / 2^n for every row.
+    let w = net.lin.weight.value();
+    let expect = w.sum_dim(0, false).unsqueeze(0).matmul(&net.k.t()).div(2f32.powf(n)).expand([2, 3]);
+    assert!(gx.allclose(&expect, 1e-5, 1e-6), "{gx} vs {expect}");
+    gradcheck(&net, &x);
+}
+
+network! { struct Block = Sequential(Linear<4, 8>, ReLU, Linear<8, 4>, ReLU); }
+
+network! {
+    struct Stack {
+        blocks: [Block; 3],
+        head: Linear<4, 1>,
+    }
+    fn forward(x: [B, 4]) -> [B, 1] {
+        let mut x = x;
+        for b in blocks { x = b(x); }
+        head(x)
+    }
+}
+
+#[test]
+fn for_loop_over_nested_networks() {
+    manual_seed(8);
+    let net = Stack::new();
+    assert_eq!(net.state_dict_keys()[..2], ["blocks.0.0.weight", "blocks.0.0.bias"]);
+    gradcheck(&net, &Tensor::rand(&[2, 4]));
+}
+
+network! {
+    struct Centered;
+    fn forward(x: [..]) -> [..] { x - mean(x) }
+}
+
+network! {
+    struct MyLinear<const IN: usize, const UNITS: usize> {
+        #[init(randn)] weight: Param<[IN, UNITS]>,
+        #[init(randn)] bias: Param<[UNITS]>,
+    }
+    fn forward(x: [B, IN]) -> [B, UNITS] { relu(matmul(x, weight) + bias) }
+}
+
+network! { struct Composed = Sequential(MyLinear<3, 5>, Linear<5, 4>, Centered); }
+
+#[test]
+fn composed_custom_layers() {
+    manual_seed(9);
+    gradcheck(&Centered::new(), &input(&[2, 3]));
+    gradcheck(&MyLinear::<3, 2>::new(), &Tensor::rand(&[2, 3]));
+    gradcheck(&Composed::new(), &Tensor::rand(&[2, 3]));
+}
+
+#[test]
+fn input_gradient_only_when_asked_and_params_accumulate() {
+    manual_seed(10);
+    let net = Mlp::new();
+    let x = Tensor::rand(&[3, 5]);
+    let mut ctx = Default::default();
+    let y = net.forward_train(&x, &mut ctx);
+    assert!(net.backward(&mut ctx, &Tensor::ones_like(&y), false).is_none());
+    let g1 = net.hidden.weight.grad().unwrap().clone();
+    net.backward(&mut ctx, &Tensor::ones_like(&y), false);
+    assert!(net.hidden.weight.grad().unwrap().allclose(&g1.mul(2.0), 1e-6, 1e-6));
+    net.hidden.weight.set_requires_grad(false);
+    net.hidden.weight.zero_grad();
+    net.backward(&mut ctx, &Tensor::ones_like(&y), false);
+    assert!(net.hidden.weight.grad().is_none());
+}
