@@ -95,3 +95,39 @@ fn layer_norm_backward_matches_finite_differences() {
         }
     }
 }
+
+#[test]
+fn large_batch_norm_runs_the_parallel_paths_consistently() {
+    // [256, 4, 256] = 2^18 elements: per-channel statistics and row loops run on rayon.
+    let g = BatchNormGeom { n: 256, c: 4, l: 256 };
+    let x: Vec<f32> = (0..g.numel()).map(|i| ((i * 7919) % 1009) as f32 / 100.0 + (i / 256 % 4) as f32).collect();
+    let (mut y, mut mean, mut invstd) = (vec![0.0f32; g.numel()], vec![0.0; 4], vec![0.0; 4]);
+    batch_norm_forward_train(&g, 1e-5, 0.1, &x, None, None, None, &mut y, &mut mean, &mut invstd);
+    let gy = y.clone();
+    let mut scratch = vec![0.0; 8];
+    let (mut dx, mut db) = (vec![0.0f32; g.numel()], vec![0.0; 4]);
+    let stats = BatchNormStats::Batch { mean: &mean, invstd: &invstd };
+    batch_norm_backward(&g, stats, &x, None, &gy, &mut scratch, Some(&mut dx), None, Some(&mut db));
+    for ch in 0..4 {
+        let vals: Vec<f64> = (0..256).flat_map(|ni| y[(ni * 4 + ch) * 256..(ni * 4 + ch + 1) * 256].iter().map(|&v| v as f64)).collect();
+        let m = vals.iter().sum::<f64>() / vals.len() as f64;
+        let v = vals.iter().map(|a| (a - m).powi(2)).sum::<f64>() / vals.len() as f64;
+        assert!(m.abs() < 1e-5 && (v - 1.0).abs() < 1e-4, "channel {ch}: mean {m}, var {v}");
+        // With dy = x̂ the gradient through the batch statistics vanishes: dx = r/M·(M·x̂ − 0 − x̂·M) = 0.
+        assert!(db[ch].abs() < 0.5, "Σdy = Σx̂ ≈ 0, got {}", db[ch]);
+    }
+    assert!(dx.iter().all(|v| v.abs() < 1e-4));
+}
+
+#[test]
+fn large_layer_norm_rows_are_normalised() {
+    let g = LayerNormGeom { rows: 1024, cols: 300 };
+    let x: Vec<f32> = (0..g.rows * g.cols).map(|i| ((i * 31) % 97) as f32 - (i / 300) as f32).collect();
+    let (mut y, mut mean, mut rstd) = (vec![0.0f32; x.len()], vec![0.0; 1024], vec![0.0; 1024]);
+    layer_norm_forward(&g, 1e-5, &x, None, None, &mut y, &mut mean, &mut rstd);
+    for r in [0, 511, 1023] {
+        let row = &y[r * 300..(r + 1) * 300];
+        let m = row.iter().map(|&v| v as f64).sum::<f64>() / 300.0;
+        assert!(m.abs() < 1e-5, "row {r}: mean {m}");
+    }
+}

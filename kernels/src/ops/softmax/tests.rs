@@ -47,3 +47,18 @@ fn large_logits_do_not_overflow_and_neg_infinity_gives_zero() {
     log_softmax_forward(&g, &[0.0, 0.0, f32::NEG_INFINITY], &mut y);
     assert_eq!(y[2], f32::NEG_INFINITY);
 }
+
+#[test]
+fn large_inputs_run_the_parallel_path_with_rows_summing_to_one() {
+    let g = SoftmaxGeom { outer: 512, dim: 300, inner: 2 };
+    let x: Vec<f32> = (0..g.numel()).map(|i| ((i * 37) % 101) as f32 / 10.0).collect();
+    let mut y = vec![0.0f32; g.numel()];
+    softmax_forward(&g, &x, &mut y);
+    for (o, i) in [(0, 0), (255, 1), (511, 1)] {
+        let s: f32 = (0..300).map(|d| y[(o * 300 + d) * 2 + i]).sum();
+        assert!((s - 1.0).abs() < 1e-5, "line ({o}, {i}) sums to {s}");
+    }
+    let mut dx = vec![0.0f32; g.numel()];
+    softmax_backward(&g, &y, &vec![1.0; g.numel()], &mut dx); // a constant grad has no effect
+    assert!(dx.iter().all(|v| v.abs() < 1e-6));
+}
