@@ -5,6 +5,7 @@
 //! and parameter gradients are accumulated (`+=`), as PyTorch accumulates `.grad`.
 
 pub mod activation;
+pub mod conv;
 pub mod dropout;
 pub mod embedding;
 pub mod linear;

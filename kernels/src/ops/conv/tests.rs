@@ -1,0 +1,170 @@
+use super::*;
+use crate::ops::gradcheck::{check, dot, fill};
+
+/// The definition, by direct loops over a 3-d geometry (leading unit axes for 1-d and 2-d).
+fn naive<const D: usize>(g: &ConvGeom<D>, x: &[f64], w: &[f64], b: Option<&[f64]>) -> Vec<f64> {
+    let v = g.vol();
+    let (cig, cog) = (g.c_in / g.groups, g.c_out / g.groups);
+    let [id, ih, iw] = v.input;
+    let [od, oh, ow] = v.output;
+    let [kd, kh, kw] = v.kernel;
+    let mut y = vec![0.0; g.output_len()];
+    let mut at = 0;
+    for n in 0..g.n {
+        for co in 0..g.c_out {
+            let grp = co / cog;
+            for zd in 0..od {
+                for zh in 0..oh {
+                    for zw in 0..ow {
+                        let mut acc = b.map_or(0.0, |b| b[co]);
+                        for ci in 0..cig {
+                            for a in 0..kd {
+                                for bb in 0..kh {
+                                    for e in 0..kw {
+                                        let pos = |z: usize, k: usize, ax: usize| (z * v.stride[ax] + k * v.dilation[ax]) as isize - v.padding[ax] as isize;
+                                        let (pd, ph, pw) = (pos(zd, a, 0), pos(zh, bb, 1), pos(zw, e, 2));
+                                        if pd < 0 || ph < 0 || pw < 0 || pd >= id as isize || ph >= ih as isize || pw >= iw as isize {
+                                            continue;
+                                        }
+                                        let c = grp * cig + ci;
+                                        let xv = x[(((n * g.c_in + c) * id + pd as usize) * ih + ph as usize) * iw + pw as usize];
+                                        let wv = w[(((co * cig + ci) * kd + a) * kh + bb) * kw + e];
+                                        acc += xv * wv;
+                                    }
+                                }
+                            }
+                        }
+                        y[at] = acc;
+                        at += 1;
+                    }
+                }
+            }
+        }
+    }
+    y
+}
+
+fn forward<const D: usize>(g: &ConvGeom<D>, x: &[f64], w: &[f64], b: Option<&[f64]>, slots: usize) -> Vec<f64> {
+    let mut y = vec![f64::NAN; g.output_len()];
+    let one = if g.vol().is_identity() { 0 } else { g.vol().col_len() };
+    let mut scratch = vec![f64::NAN; one * slots];
+    conv_forward(g, x, w, b, &mut y, &mut scratch);
+    y
+}
+
+fn g2(n: usize, c_in: usize, c_out: usize, groups: usize, input: [usize; 2], kernel: [usize; 2], stride: usize, padding: usize, dilation: usize) -> Conv2dGeom {
+    ConvGeom { n, c_in, c_out, groups, input, kernel, stride: [stride; 2], padding: [padding; 2], dilation: [dilation; 2] }
+}
+
+fn cases2() -> Vec<Conv2dGeom> {
+    vec![
+        g2(1, 1, 1, 1, [3, 3], [2, 2], 1, 0, 1),
+        g2(2, 3, 4, 1, [5, 6], [3, 3], 2, 0, 1),
+        g2(2, 2, 3, 1, [4, 5], [3, 2], 1, 1, 1),
+        g2(1, 2, 2, 1, [7, 7], [3, 3], 1, 2, 2),
+        g2(2, 4, 6, 2, [5, 5], [3, 3], 2, 1, 1),
+        g2(1, 4, 4, 4, [4, 4], [2, 2], 1, 1, 1), // depthwise
+        g2(2, 3, 2, 1, [3, 4], [1, 1], 1, 0, 1), // 1×1: no im2col
+        g2(1, 2, 4, 2, [3, 3], [1, 1], 1, 0, 1), // 1×1 grouped
+        g2(1, 1, 2, 1, [5, 4], [1, 1], 2, 1, 1), // 1×1 strided and padded: im2col
+        g2(3, 1, 1, 1, [2, 2], [3, 3], 3, 2, 1), // kernel wider than the input, padding fills it
+    ]
+}
+
+#[test]
+fn forward_matches_the_definition_in_1d_2d_3d() {
+    for g in cases2() {
+        let (x, w, b) = (fill(g.input_len(), 1, -1.0, 1.0), fill(g.weight_len(), 2, -1.0, 1.0), fill(g.c_out, 3, -1.0, 1.0));
+        for bias in [None, Some(&b[..])] {
+            let want = naive(&g, &x, &w, bias);
+            for slots in [1, 3] {
+                let got = forward(&g, &x, &w, bias, slots);
+                want.iter().zip(&got).for_each(|(a, b)| assert!((a - b).abs() < 1e-12, "{g:?}: {a} vs {b}"));
+            }
+        }
+    }
+    let g1 = Conv1dGeom { n: 2, c_in: 4, c_out: 2, groups: 2, input: [9], kernel: [3], stride: [2], padding: [1], dilation: [2] };
+    let g3 = Conv3dGeom { n: 1, c_in: 2, c_out: 3, groups: 1, input: [4, 3, 5], kernel: [2, 3, 2], stride: [1, 2, 1], padding: [1, 1, 0], dilation: [1, 1, 2] };
+    let (x, w) = (fill(g1.input_len(), 4, -1.0, 1.0), fill(g1.weight_len(), 5, -1.0, 1.0));
+    naive(&g1, &x, &w, None).iter().zip(forward(&g1, &x, &w, None, 1)).for_each(|(a, b)| assert!((a - b).abs() < 1e-12));
+    let (x, w) = (fill(g3.input_len(), 6, -1.0, 1.0), fill(g3.weight_len(), 7, -1.0, 1.0));
+    naive(&g3, &x, &w, None).iter().zip(forward(&g3, &x, &w, None, 1)).for_each(|(a, b)| assert!((a - b).abs() < 1e-12));
+}
+
+fn gradcheck<const D: usize>(g: &ConvGeom<D>) {
+    let (x, w, b) = (fill(g.input_len(), 11, -1.0, 1.0), fill(g.weight_len(), 12, -1.0, 1.0), fill(g.c_out, 13, -1.0, 1.0));
+    let gy = fill(g.output_len(), 14, -1.0, 1.0);
+    let mut scratch = vec![f64::NAN; conv_scratch_len(g)];
+    let (mut dx, mut dw, mut db) = (vec![f64::NAN; x.len()], vec![0.5; w.len()], vec![0.5; g.c_out]);
+    conv_backward(g, &x, &w, &gy, &mut scratch, Some(&mut dx), Some(&mut dw), Some(&mut db));
+    dw.iter_mut().chain(db.iter_mut()).for_each(|v| *v -= 0.5); // accumulated onto 0.5
+    check(&format!("{g:?} dx"), &x, &dx, |x| dot(&gy, &forward(g, x, &w, Some(&b), 1)));
+    check(&format!("{g:?} dw"), &w, &dw, |w| dot(&gy, &forward(g, &x, w, Some(&b), 1)));
+    check(&format!("{g:?} db"), &b, &db, |b| dot(&gy, &forward(g, &x, &w, Some(b), 1)));
+}
+
+#[test]
+fn backward_matches_finite_differences() {
+    for g in cases2() {
+        gradcheck(&g);
+    }
+    gradcheck(&Conv1dGeom { n: 2, c_in: 4, c_out: 2, groups: 2, input: [9], kernel: [3], stride: [2], padding: [1], dilation: [2] });
+    gradcheck(&Conv3dGeom { n: 1, c_in: 2, c_out: 2, groups: 1, input: [3, 3, 4], kernel: [2, 2, 2], stride: [1, 2, 1], padding: [1, 0, 1], dilation: [1, 1, 2] });
+}
+
+#[test]
+fn only_the_requested_gradients_are_touched() {
+    let g = g2(2, 2, 2, 1, [4, 4], [3, 3], 1, 1, 1);
+    let (x, w) = (fill(g.input_len(), 1, -1.0, 1.0), fill(g.weight_len(), 2, -1.0, 1.0));
+    let gy = fill(g.output_len(), 3, -1.0, 1.0);
+    let mut scratch = vec![0.0; conv_scratch_len(&g)];
+    let mut dw = vec![0.0; w.len()];
+    conv_backward(&g, &x, &w, &gy, &mut scratch, None, Some(&mut dw), None);
+    let mut dw2 = vec![0.0; w.len()];
+    let mut dx = vec![0.0; x.len()];
+    conv_backward(&g, &x, &w, &gy, &mut scratch, Some(&mut dx), Some(&mut dw2), None);
+    assert_eq!(dw, dw2);
+}
+
+#[test]
+fn large_batches_run_in_parallel_with_the_serial_results() {
+    // Work above PAR_THRESHOLD, many slots: the same numbers as one slot (sums in image order).
+    let g = g2(8, 3, 8, 1, [20, 20], [5, 5], 1, 2, 1);
+    let (x, w, b) = (fill(g.input_len(), 1, -1.0, 1.0), fill(g.weight_len(), 2, -1.0, 1.0), fill(8, 3, -1.0, 1.0));
+    let xs: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+    let ws: Vec<f32> = w.iter().map(|&v| v as f32).collect();
+    let bs: Vec<f32> = b.iter().map(|&v| v as f32).collect();
+    let gy: Vec<f32> = fill(g.output_len(), 4, -1.0, 1.0).iter().map(|&v| v as f32).collect();
+    let run = |slots: usize| {
+        let mut scratch = vec![0f32; g.vol().col_len() * slots];
+        let mut y = vec![0f32; g.output_len()];
+        conv_forward(&g, &xs, &ws, Some(&bs), &mut y, &mut scratch);
+        let (mut dx, mut dw, mut db) = (vec![0f32; xs.len()], vec![0f32; ws.len()], vec![0f32; 8]);
+        conv_backward(&g, &xs, &ws, &gy, &mut scratch, Some(&mut dx), Some(&mut dw), Some(&mut db));
+        (y, dx, dw, db)
+    };
+    assert_eq!(run(1), run(8));
+    let y = run(4).0;
+    naive(&g, &x, &w, Some(&b)).iter().zip(&y).for_each(|(a, &b)| assert!((a - b as f64).abs() < 1e-4));
+}
+
+#[test]
+#[should_panic(expected = "Kernel size can't be greater than actual input size")]
+fn kernel_larger_than_padded_input_panics() {
+    let _ = g2(1, 1, 1, 1, [4, 4], [5, 5], 1, 0, 1).output();
+}
+
+#[test]
+#[should_panic(expected = "conv_forward: input has 15 elements, expected [1, 1, 4, 4] = 16")]
+fn wrong_input_length_panics_with_the_shape() {
+    let g = g2(1, 1, 1, 1, [4, 4], [3, 3], 1, 0, 1);
+    let mut y = [0f32; 4];
+    conv_forward(&g, &[0.0; 15], &[0.0; 9], None, &mut y, &mut [0.0; 36]);
+}
+
+#[test]
+#[should_panic(expected = "groups=2 must divide in_channels=3")]
+fn groups_must_divide_channels() {
+    let g = g2(1, 3, 2, 2, [4, 4], [3, 3], 1, 0, 1);
+    conv_forward(&g, &[0f32; 48], &[0.0; 18], None, &mut [0.0; 8], &mut [0.0; 200]);
+}
