@@ -133,3 +133,25 @@ fn shape_mismatch_panics_naming_both_shapes() {
 fn class_loss_shape_mismatch_panics() {
     let _ = CrossEntropyLoss::new().forward(&Tensor::zeros(&[2, 3]), &Tensor::from_vec(vec![0i64, 1, 2], &[3]));
 }
+
+/// `CrossEntropyLoss::forward_backward` returns `forward`'s value and its gradient: checked by
+/// central differences of `forward`, with class weights and label smoothing.
+#[test]
+fn cross_entropy_forward_backward_matches_finite_differences() {
+    fusenet::manual_seed(3);
+    let x = Tensor::randn(&[4, 5]);
+    let t = fusenet::tensor![1, 0, 4, 2];
+    let loss = CrossEntropyLoss::with_options(Some(Tensor::rand(&[5])), -100, Reduction::Mean, 0.1);
+    let (value, grad) = loss.forward_backward(&x, &t).unwrap();
+    assert_eq!(value.item(), loss.forward(&x, &t).unwrap().item());
+    let (g, h) = (grad.to_vec::<f32>(), 1e-2f32);
+    for i in 0..x.numel() {
+        let at = |d: f32| {
+            let xp = x.clone();
+            xp.set([i / 5, i % 5], x.get([i / 5, i % 5]) + d);
+            loss.forward(&xp, &t).unwrap().item()
+        };
+        let numeric = (at(h) - at(-h)) / (2.0 * h);
+        assert!((numeric - g[i]).abs() < 2e-3, "element {i}: numeric {numeric}, backward {}", g[i]);
+    }
+}

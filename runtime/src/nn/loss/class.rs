@@ -5,7 +5,7 @@ use crate::error::Result;
 use crate::nn::kernel_call::map_f32;
 use crate::param::Buffer;
 use crate::tensor::{DType, Tensor};
-use fusenet_kernels::ops::loss::class::{ClassGeom, ClassLoss, cross_entropy_forward, nll_forward};
+use fusenet_kernels::ops::loss::class::{ClassGeom, ClassLoss, cross_entropy_backward, cross_entropy_forward, nll_forward};
 
 /// The geometry of `input` `[N, C, d…]` (or unbatched `[C]`) against `target` `[N, d…]` (`[]`);
 /// panics with both shapes when they do not fit.
@@ -127,6 +127,35 @@ impl CrossEntropyLoss {
             cross_entropy_forward(g, &opts, x, t, w, &mut log_probs, out)
         })
     }
+    /// The loss and its gradient with respect to `input` (for `∂L/∂loss = 1`), in one call:
+    /// what a training step needs. With `Mean` and no weights, `∂L/∂x = (softmax(x) − onehot(t)) / N`
+    /// (label smoothing mixes the one-hot with `1/C`).
+    ///
+    /// ```
+    /// use fusenet_runtime::{nn::loss::CrossEntropyLoss, tensor};
+    /// let (loss, grad) = CrossEntropyLoss::new().forward_backward(&tensor![[0.0, 0.0]], &tensor![1]).unwrap();
+    /// assert!((loss.item() - 2f32.ln()).abs() < 1e-6);
+    /// assert_eq!(grad.to_vec::<f32>(), [0.5, -0.5]);
+    /// ```
+    pub fn forward_backward(&self, input: &Tensor, target: &Tensor) -> Result<(Tensor, Tensor)> {
+        let g = geometry("CrossEntropyLoss", input, target);
+        let opts = ClassLoss { reduction: self.reduction, ignore_index: self.ignore_index, label_smoothing: self.label_smoothing };
+        let w = self.weight.as_ref().map(|w| w.value().to_vec::<f32>());
+        let (x, t) = (input.contiguous(), target.contiguous());
+        let out_shape = out_shape(opts.reduction, target.shape());
+        let mut loss = vec![0f32; out_shape.iter().product()];
+        let mut grad = vec![0f32; x.numel()];
+        let grad_out = vec![1f32; loss.len()];
+        x.with_slice::<f32, _>(|xs| {
+            t.with_slice::<i64, _>(|ts| {
+                let mut log_probs = vec![0f32; xs.len()];
+                cross_entropy_forward(&g, &opts, xs, ts, w.as_deref(), &mut log_probs, &mut loss)?;
+                cross_entropy_backward(&g, &opts, &log_probs, ts, w.as_deref(), &grad_out, &mut grad)
+            })
+        })?;
+        Ok((Tensor::from_vec(loss, &out_shape), Tensor::from_vec(grad, input.shape())))
+    }
+
     fn share_impl(&self) -> Self {
         CrossEntropyLoss {
             weight: self.weight.as_ref().map(Buffer::share),
