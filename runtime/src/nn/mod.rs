@@ -4,6 +4,7 @@
 
 mod activation;
 mod batchnorm;
+mod conv;
 mod dropout;
 mod embedding;
 mod kernel_call;
@@ -16,6 +17,7 @@ mod linear;
 pub use activation::{Identity, ReLU, SavedOutput, Sigmoid, Tanh};
 pub use flatten::{Flatten, FlattenCtx};
 pub use linear::{AnyLinear, Linear, LinearCtx};
+pub use conv::{Conv1d, Conv2d, Conv3d, ConvCtx, ConvOptions, SizeArg};
 pub use batchnorm::{BatchNorm1d, BatchNorm2d, BatchNormOptions};
 pub use dropout::Dropout;
 pub use embedding::Embedding;
