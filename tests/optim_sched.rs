@@ -135,9 +135,9 @@ fn checkpoint_resumes_the_trajectory() {
     opt2.load_state_dict(&opt_sd).unwrap();
     sched2.load_state_dict(&sched_sd).unwrap();
     assert_eq!(sched2.last_epoch(), 13);
-    for epoch in 14..=25 {
+    for (epoch, want) in uninterrupted.iter().enumerate().skip(14) {
         opt2.step();
         sched2.step(&mut opt2);
-        assert_eq!(sched2.get_last_lr(), uninterrupted[epoch].as_slice(), "epoch {epoch}");
+        assert_eq!(sched2.get_last_lr(), want.as_slice(), "epoch {epoch}");
     }
 }

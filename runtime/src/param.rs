@@ -105,6 +105,21 @@ impl Param {
         self.lock_grad().grad.as_ref().map(Tensor::shallow_clone)
     }
 
+    /// Runs `f(value, grad)` with the gradient locked once and no handles made, for optimisers
+    /// (one update per step, no allocation). `f` must not call this parameter's grad methods.
+    ///
+    /// ```
+    /// use fusenet_runtime::{Param, Tensor};
+    /// let w = Param::new(Tensor::ones(&[2]));
+    /// w.set_grad(Some(Tensor::ones(&[2])));
+    /// w.with_value_and_grad(|v, g| v.add_scaled_(g.unwrap(), -1.0));
+    /// assert_eq!(w.value().to_vec::<f32>(), [0.0, 0.0]);
+    /// ```
+    pub fn with_value_and_grad<R>(&self, f: impl FnOnce(&Tensor, Option<&Tensor>) -> R) -> R {
+        let slot = self.lock_grad();
+        f(&self.inner.value, slot.grad.as_ref())
+    }
+
     /// Replaces the gradient (`param.grad = g`). `None` also releases the buffer kept for reuse.
     pub fn set_grad(&self, grad: Option<Tensor>) {
         if let Some(g) = &grad {
@@ -227,7 +242,7 @@ impl Clone for Param {
     fn clone(&self) -> Param {
         let p = Param::new(self.inner.value.clone());
         p.set_requires_grad(self.requires_grad());
-        p.lock_grad().grad = self.lock_grad().grad.as_ref().map(Tensor::clone);
+        p.lock_grad().grad = self.lock_grad().grad.clone();
         p
     }
 }

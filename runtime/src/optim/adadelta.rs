@@ -1,6 +1,6 @@
 //! Adadelta, as `torch.optim.Adadelta`.
 
-use super::core::{Optim, ParamState, UpdateRule};
+use super::core::{Optim, ParamState, UpdateRule, nonneg};
 use super::json::{self, Obj};
 use fusenet_kernels::cpu::optim::{AdadeltaStep, adadelta_step};
 
@@ -72,16 +72,16 @@ impl UpdateRule for AdadeltaRule {
     }
 
     fn check(lr: f64, o: &AdadeltaOptions) -> Result<(), String> {
-        if !(lr >= 0.0) {
+        if !nonneg(lr) {
             return Err(format!("Invalid learning rate: {}", json::py(lr)));
         }
         if !(0.0 <= o.rho && o.rho <= 1.0) {
-            return Err(format!("Invalid rho value: {}", json::py(o.rho)));
+            return Err(format!("Invalid rho value: {}", json::py_float(o.rho)));
         }
-        if !(o.eps >= 0.0) {
-            return Err(format!("Invalid epsilon value: {}", json::py(o.eps)));
+        if !nonneg(o.eps) {
+            return Err(format!("Invalid epsilon value: {}", json::py_float(o.eps)));
         }
-        if !(o.weight_decay >= 0.0) {
+        if !nonneg(o.weight_decay) {
             return Err(format!("Invalid weight_decay value: {}", json::py(o.weight_decay)));
         }
         Ok(())

@@ -1,6 +1,6 @@
 //! Adagrad, as `torch.optim.Adagrad` (dense gradients).
 
-use super::core::{Optim, ParamState, UpdateRule};
+use super::core::{Optim, ParamState, UpdateRule, nonneg};
 use super::json::{self, Obj};
 use fusenet_kernels::cpu::optim::{AdagradStep, adagrad_step};
 
@@ -51,20 +51,20 @@ impl UpdateRule for AdagradRule {
     }
 
     fn check(lr: f64, o: &AdagradOptions) -> Result<(), String> {
-        if !(lr >= 0.0) {
+        if !nonneg(lr) {
             return Err(format!("Invalid learning rate: {}", json::py(lr)));
         }
-        if !(o.lr_decay >= 0.0) {
+        if !nonneg(o.lr_decay) {
             return Err(format!("Invalid lr_decay value: {}", json::py(o.lr_decay)));
         }
-        if !(o.weight_decay >= 0.0) {
+        if !nonneg(o.weight_decay) {
             return Err(format!("Invalid weight_decay value: {}", json::py(o.weight_decay)));
         }
-        if !(o.initial_accumulator_value >= 0.0) {
+        if !nonneg(o.initial_accumulator_value) {
             return Err(format!("Invalid initial_accumulator_value value: {}", json::py(o.initial_accumulator_value)));
         }
-        if !(o.eps >= 0.0) {
-            return Err(format!("Invalid epsilon value: {}", json::py(o.eps)));
+        if !nonneg(o.eps) {
+            return Err(format!("Invalid epsilon value: {}", json::py_float(o.eps)));
         }
         Ok(())
     }

@@ -1,6 +1,6 @@
 //! Adam and AdamW, as `torch.optim.Adam` and `torch.optim.AdamW`.
 
-use super::core::{Optim, ParamState, UpdateRule};
+use super::core::{Optim, ParamState, UpdateRule, nonneg};
 use super::json::{self, Obj};
 use fusenet_kernels::cpu::optim::{AdamStep, adam_step};
 
@@ -61,19 +61,19 @@ pub type Adam = Optim<AdamRule>;
 pub type AdamW = Optim<AdamWRule>;
 
 fn check(lr: f64, o: &AdamOptions) -> Result<(), String> {
-    if !(lr >= 0.0) {
+    if !nonneg(lr) {
         return Err(format!("Invalid learning rate: {}", json::py(lr)));
     }
-    if !(o.eps >= 0.0) {
-        return Err(format!("Invalid epsilon value: {}", json::py(o.eps)));
+    if !nonneg(o.eps) {
+        return Err(format!("Invalid epsilon value: {}", json::py_float(o.eps)));
     }
     if !(0.0 <= o.betas.0 && o.betas.0 < 1.0) {
-        return Err(format!("Invalid beta parameter at index 0: {}", json::py(o.betas.0)));
+        return Err(format!("Invalid beta parameter at index 0: {}", json::py_float(o.betas.0)));
     }
     if !(0.0 <= o.betas.1 && o.betas.1 < 1.0) {
-        return Err(format!("Invalid beta parameter at index 1: {}", json::py(o.betas.1)));
+        return Err(format!("Invalid beta parameter at index 1: {}", json::py_float(o.betas.1)));
     }
-    if !(o.weight_decay >= 0.0) {
+    if !nonneg(o.weight_decay) {
         return Err(format!("Invalid weight_decay value: {}", json::py(o.weight_decay)));
     }
     Ok(())
@@ -191,13 +191,13 @@ mod tests {
     use crate::{Param, Tensor};
 
     #[test]
-    #[should_panic(expected = "Invalid beta parameter at index 1: 1")]
+    #[should_panic(expected = "Invalid beta parameter at index 1: 1.0")] // torch: Adam([p], betas=(0.9, 1.0))
     fn beta_of_one_panics() {
         let _ = Adam::new([&Param::new(Tensor::zeros(&[1]))], 1e-3).betas(0.9, 1.0);
     }
 
     #[test]
-    #[should_panic(expected = "Invalid epsilon value: -1e-8")]
+    #[should_panic(expected = "Invalid epsilon value: -1e-08")] // torch: AdamW([p], eps=-1e-8)
     fn negative_eps_panics() {
         let _ = AdamW::new([&Param::new(Tensor::zeros(&[1]))], 1e-3).eps(-1e-8);
     }

@@ -8,7 +8,7 @@ use super::state::{self, OptimizerState};
 use super::{Optimizer, ParamGroup};
 use crate::error::Result;
 use crate::param::Param;
-use crate::tensor::{DType, Tensor};
+use crate::tensor::DType;
 use std::borrow::Borrow;
 use std::collections::HashMap;
 
@@ -70,6 +70,11 @@ pub struct Optim<R: UpdateRule> {
     pub(crate) state: HashMap<usize, ParamState>,
 }
 
+/// `x ≥ 0`, false for NaN (PyTorch's `not 0.0 <= x` checks).
+pub(crate) fn nonneg(x: f64) -> bool {
+    x >= 0.0
+}
+
 fn expect_ok(r: std::result::Result<(), String>) {
     if let Err(msg) = r {
         panic!("{msg}");
@@ -122,21 +127,32 @@ impl<R: UpdateRule> Optim<R> {
     }
 }
 
-/// Runs `f` on the parameter's elements (written back) and the grad's, each storage locked once.
-fn with_slices(name: &str, p: &Param, grad: &Tensor, f: impl FnOnce(&mut [f32], &[f32])) {
-    let value = p.value();
-    assert!(value.dtype() == DType::F32, "{name}: can only optimize f32 parameters, got a parameter of dtype {:?}", value.dtype());
-    assert!(grad.dtype() == DType::F32, "{name}: the grad of a parameter of shape {:?} has dtype {:?}, expected F32", value.shape(), grad.dtype());
-    // A grad that aliases the value (or is strided) is copied, so that the two locks never nest
-    // on one storage and the kernel sees contiguous slices.
-    let grad = if grad.shares_storage(&value) || !grad.is_contiguous() { grad.clone() } else { grad.shallow_clone() };
-    if value.is_contiguous() {
-        value.with_slice_mut(|pv| grad.with_slice(|gv| f(pv, gv)));
-    } else {
-        let tmp = value.clone();
-        tmp.with_slice_mut(|pv| grad.with_slice(|gv| f(pv, gv)));
-        value.copy_(&tmp);
-    }
+/// Runs `f` on the parameter's elements (written back) and its grad's, each storage locked once;
+/// `None` when the parameter has no grad. A contiguous parameter with a contiguous grad of its
+/// own (the normal case) is updated in place with no allocation.
+fn with_slices<T>(name: &str, p: &Param, f: impl FnOnce(&mut [f32], &[f32]) -> T) -> Option<T> {
+    p.with_value_and_grad(|value, grad| {
+        let grad = grad?;
+        assert!(value.dtype() == DType::F32, "{name}: can only optimize f32 parameters, got a parameter of dtype {:?}", value.dtype());
+        assert!(grad.dtype() == DType::F32, "{name}: the grad of a parameter of shape {:?} has dtype {:?}, expected F32", value.shape(), grad.dtype());
+        // A grad that aliases the value (or is strided) is copied, so that the two locks never
+        // nest on one storage and the kernel sees contiguous slices.
+        let copy;
+        let grad = if grad.shares_storage(value) || !grad.is_contiguous() {
+            copy = grad.clone();
+            &copy
+        } else {
+            grad
+        };
+        Some(if value.is_contiguous() {
+            value.with_slice_mut(|pv| grad.with_slice(|gv| f(pv, gv)))
+        } else {
+            let tmp = value.clone();
+            let out = tmp.with_slice_mut(|pv| grad.with_slice(|gv| f(pv, gv)));
+            value.copy_(&tmp);
+            out
+        })
+    })
 }
 
 impl<R: UpdateRule> Optimizer for Optim<R> {
@@ -148,12 +164,11 @@ impl<R: UpdateRule> Optimizer for Optim<R> {
         }
         for group in &self.groups {
             for p in &group.params {
-                let Some(grad) = p.grad() else { continue };
-                let st = self
-                    .state
-                    .entry(p.id())
-                    .or_insert_with(|| R::initial_state(p.numel(), &group.options).unwrap_or_default());
-                with_slices(R::NAME, p, &grad, |pv, gv| R::update(pv, gv, st, group.lr, &group.options));
+                let state = &mut self.state;
+                with_slices(R::NAME, p, |pv, gv| {
+                    let st = state.entry(p.id()).or_insert_with(|| R::initial_state(pv.len(), &group.options).unwrap_or_default());
+                    R::update(pv, gv, st, group.lr, &group.options)
+                });
             }
         }
     }

@@ -53,6 +53,13 @@ pub(crate) fn py(x: f64) -> String {
     format!("{x}")
 }
 
+/// [`py`] for a hyper-parameter that is always a Python float (eps, betas, alpha, rho): integral
+/// values keep their `.0` (`Invalid beta parameter at index 1: 1.0`).
+pub(crate) fn py_float(x: f64) -> String {
+    let s = py(x);
+    if x.is_finite() && !s.contains(['.', 'e']) { s + ".0" } else { s }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -63,5 +70,7 @@ mod tests {
         assert_eq!(py(0.5), "0.5");
         assert_eq!(py(2.5e20), "2.5e+20");
         assert_eq!(py(f64::NAN), "nan");
+        assert_eq!(super::py_float(1.0), "1.0");
+        assert_eq!(super::py_float(-1e-8), "-1e-08");
     }
 }

@@ -68,10 +68,10 @@ impl Schedule {
         match *self {
             Schedule::Step { step_size: 0, .. } => Err("StepLR: step_size must be positive, got 0".into()),
             Schedule::CosineAnnealing { t_max: 0, .. } => Err("CosineAnnealingLR: T_max must be positive, got 0".into()),
-            Schedule::Linear { start_factor, .. } if start_factor > 1.0 || start_factor <= 0.0 || start_factor.is_nan() => {
+            Schedule::Linear { start_factor, .. } if !(start_factor > 0.0 && start_factor <= 1.0) => {
                 Err("Starting multiplicative factor expected to be greater than 0 and less or equal to 1.".into())
             }
-            Schedule::Linear { end_factor, .. } if end_factor > 1.0 || end_factor < 0.0 || end_factor.is_nan() => {
+            Schedule::Linear { end_factor, .. } if !(0.0..=1.0).contains(&end_factor) => {
                 Err("Ending multiplicative factor expected to be between 0 and 1.".into())
             }
             _ => Ok(()),

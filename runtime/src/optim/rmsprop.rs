@@ -1,6 +1,6 @@
 //! RMSprop, as `torch.optim.RMSprop`.
 
-use super::core::{Optim, ParamState, UpdateRule};
+use super::core::{Optim, ParamState, UpdateRule, nonneg};
 use super::json::{self, Obj};
 use fusenet_kernels::cpu::optim::{RmspropStep, rmsprop_step};
 
@@ -53,20 +53,20 @@ impl UpdateRule for RmspropRule {
     }
 
     fn check(lr: f64, o: &RmspropOptions) -> Result<(), String> {
-        if !(lr >= 0.0) {
+        if !nonneg(lr) {
             return Err(format!("Invalid learning rate: {}", json::py(lr)));
         }
-        if !(o.eps >= 0.0) {
-            return Err(format!("Invalid epsilon value: {}", json::py(o.eps)));
+        if !nonneg(o.eps) {
+            return Err(format!("Invalid epsilon value: {}", json::py_float(o.eps)));
         }
-        if !(o.momentum >= 0.0) {
+        if !nonneg(o.momentum) {
             return Err(format!("Invalid momentum value: {}", json::py(o.momentum)));
         }
-        if !(o.weight_decay >= 0.0) {
+        if !nonneg(o.weight_decay) {
             return Err(format!("Invalid weight_decay value: {}", json::py(o.weight_decay)));
         }
-        if !(o.alpha >= 0.0) {
-            return Err(format!("Invalid alpha value: {}", json::py(o.alpha)));
+        if !nonneg(o.alpha) {
+            return Err(format!("Invalid alpha value: {}", json::py_float(o.alpha)));
         }
         Ok(())
     }

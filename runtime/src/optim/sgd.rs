@@ -1,6 +1,6 @@
 //! Stochastic gradient descent, as `torch.optim.SGD`.
 
-use super::core::{Optim, ParamState, UpdateRule};
+use super::core::{Optim, ParamState, UpdateRule, nonneg};
 use super::json::{self, Obj};
 use fusenet_kernels::cpu::optim::{SgdStep, sgd_step};
 
@@ -54,13 +54,13 @@ impl UpdateRule for SgdRule {
     }
 
     fn check(lr: f64, o: &SgdOptions) -> Result<(), String> {
-        if !(lr >= 0.0) {
+        if !nonneg(lr) {
             return Err(format!("Invalid learning rate: {}", json::py(lr)));
         }
-        if !(o.momentum >= 0.0) {
+        if !nonneg(o.momentum) {
             return Err(format!("Invalid momentum value: {}", json::py(o.momentum)));
         }
-        if !(o.weight_decay >= 0.0) {
+        if !nonneg(o.weight_decay) {
             return Err(format!("Invalid weight_decay value: {}", json::py(o.weight_decay)));
         }
         Ok(())
@@ -181,7 +181,7 @@ mod tests {
 
     #[test]
     fn strided_parameter_and_aliasing_grad_are_handled() {
-        let w = Param::new(Tensor::arange(6.0).reshape(&[2, 3]).t());
+        let w = Param::new(Tensor::arange(6.0).reshape([2, 3]).t());
         assert!(!w.value().is_contiguous());
         let mut opt = Sgd::new([&w], 1.0);
         w.set_grad(Some(w.value())); // grad aliases the value: θ ← θ − θ
