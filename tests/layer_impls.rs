@@ -100,7 +100,7 @@ fn a_layer_used_twice_accumulates_into_shared_parameters() {
     let gh = shared.backward(&mut c2, &g, true).unwrap();
     shared.backward(&mut c1, &gh, false);
     // dW = gᵀ·h + ghᵀ·x
-    let want = g.t().matmul(&h).add(&gh.t().matmul(&x));
+    let want = g.t().matmul(&h).add(gh.t().matmul(&x));
     assert!(shared.weight.grad().unwrap().allclose(&want, 1e-6, 1e-6));
 }
 

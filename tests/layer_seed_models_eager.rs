@@ -196,11 +196,11 @@ pub struct MyLinearCtx {
 impl Layer for MyLinear {
     type Ctx = MyLinearCtx;
     fn forward(&self, x: &Tensor) -> Tensor {
-        x.matmul(&self.weight.value()).add(&self.bias.value()).relu()
+        x.matmul(&self.weight.value()).add(self.bias.value()).relu()
     }
     fn forward_train(&self, x: &Tensor, ctx: &mut Self::Ctx) -> Tensor {
         ctx.x = Some(x.shallow_clone());
-        let pre = x.matmul(&self.weight.value()).add(&self.bias.value());
+        let pre = x.matmul(&self.weight.value()).add(self.bias.value());
         ReLU.forward_train(&pre, &mut ctx.y)
     }
     fn backward(&self, ctx: &mut Self::Ctx, g: &Tensor, need: bool) -> Option<Tensor> {
@@ -221,11 +221,11 @@ struct CenteredLayer;
 impl Layer for CenteredLayer {
     type Ctx = Vec<usize>;
     fn forward(&self, x: &Tensor) -> Tensor {
-        x.sub(&x.mean())
+        x.sub(x.mean())
     }
     fn forward_train(&self, x: &Tensor, ctx: &mut Vec<usize>) -> Tensor {
         *ctx = x.shape().to_vec();
-        x.sub(&x.mean())
+        x.sub(x.mean())
     }
     fn backward(&self, ctx: &mut Vec<usize>, g: &Tensor, need: bool) -> Option<Tensor> {
         if !need {

@@ -57,7 +57,7 @@ pub fn div_backward(a: &Tensor, b: &Tensor, g: &Tensor, need_a: bool, need_b: bo
     let ga = need_a.then(|| sum_to_shape(&g.div(b), a.shape()));
     let gb = need_b.then(|| {
         let t = g.mul(a);
-        t.div_(&b.square());
+        t.div_(b.square());
         t.neg_();
         sum_to_shape(&t, b.shape())
     });

@@ -263,10 +263,10 @@ fn check_layer_inner<L: Layer>(
         return Err(format!("{name}: backward(.., false) returned an input gradient"));
     }
     for ((k, p), a) in params.iter().zip(&first) {
-        if let (Some(a), Some(now)) = (a, p.grad()) {
-            if !now.allclose(&a.mul(2.0), 1e-5, 1e-6) {
-                return Err(format!("{name}: a second backward did not accumulate into `{k}` (expected twice the first gradient)"));
-            }
+        if let (Some(a), Some(now)) = (a, p.grad())
+            && !now.allclose(&a.mul(2.0), 1e-5, 1e-6)
+        {
+            return Err(format!("{name}: a second backward did not accumulate into `{k}` (expected twice the first gradient)"));
         }
     }
     let mut report = Report::default();

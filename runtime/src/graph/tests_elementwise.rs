@@ -1,4 +1,5 @@
 //! Elementwise backward helpers: finite differences, PyTorch's values and special points.
+#![allow(clippy::cloned_ref_to_slice_refs, clippy::excessive_precision)]
 
 use super::gradcheck::{Tolerance, assert_op, sample, sample_range};
 use super::*;

@@ -1,4 +1,5 @@
 //! `matmul_backward` and the parameter-gradient GEMM helpers.
+#![allow(clippy::cloned_ref_to_slice_refs, clippy::excessive_precision)]
 
 use super::gradcheck::{Tolerance, assert_op, sample};
 use super::*;
@@ -95,7 +96,7 @@ fn add_row_sum_to_grad_sums_leading_dims() {
     let g = sample(&[2, 4, 3], 5);
     add_row_sum_to_grad(&b, &g);
     add_row_sum_to_grad(&b, &g.select(0, 0));
-    let want = g.sum_dim(0, false).sum_dim(0, false).add(&g.select(0, 0).sum_dim(0, false));
+    let want = g.sum_dim(0, false).sum_dim(0, false).add(g.select(0, 0).sum_dim(0, false));
     assert!(b.grad().unwrap().allclose(&want, 1e-6, 1e-6));
     // A 1-D gradient is one row; a transposed view is read through its strides.
     let b = Param::new(Tensor::zeros(&[2]));

@@ -1,4 +1,5 @@
 //! Reductions, softmax and shape ops.
+#![allow(clippy::cloned_ref_to_slice_refs, clippy::excessive_precision)]
 
 use super::gradcheck::{Tolerance, assert_op, sample};
 use super::*;

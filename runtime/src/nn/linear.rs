@@ -87,7 +87,7 @@ impl<const IN: usize, const OUT: usize> Linear<IN, OUT> {
         );
         let y = x.matmul(&self.weight.value().t());
         if let Some(b) = &self.bias {
-            y.add_(&b.value());
+            y.add_(b.value());
         }
         y
     }
