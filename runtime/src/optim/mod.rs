@@ -49,7 +49,7 @@ pub use self::core::{Optim, ParamState, UpdateRule};
 pub use lr_scheduler::{LrScheduler, Schedule};
 pub use rmsprop::{Rmsprop, RmspropOptions, RmspropRule};
 pub use sgd::{Sgd, SgdOptions, SgdRule};
-pub use state::OptimizerState;
+pub use state::{GROUPS_KEY, KIND_KEY, OptimizerState};
 
 use crate::error::Result;
 use crate::param::Param;
