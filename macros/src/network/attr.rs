@@ -29,6 +29,10 @@ pub struct FieldAttrs {
     pub init: Option<(Init, Span)>,
     /// Whether the init came from `#[constant(..)]`.
     pub constant: Option<Span>,
+    /// An `#[init(..)]`/`#[constant(..)]` was written (even an invalid one, already reported).
+    pub written: bool,
+    /// `#[share(other)]`: this layer is a second handle onto an earlier field (tied weights).
+    pub share: Option<syn::Ident>,
     /// `#[persistent = false]`.
     pub non_persistent: Option<Span>,
     /// Everything else (`#[module(..)]`, docs), passed to the struct.
@@ -36,11 +40,12 @@ pub struct FieldAttrs {
 }
 
 pub fn field_attrs(cx: &Ctxt, attrs: &[syn::Attribute]) -> FieldAttrs {
-    let mut out = FieldAttrs { init: None, constant: None, non_persistent: None, passthrough: Vec::new() };
+    let mut out = FieldAttrs { init: None, written: false, share: None, constant: None, non_persistent: None, passthrough: Vec::new() };
     for attr in attrs {
         let path = attr.path();
         if path.is_ident("init") || path.is_ident("constant") {
             let is_constant = path.is_ident("constant");
+            out.written = true;
             if is_constant {
                 out.constant = Some(attr.span());
             }
@@ -56,6 +61,12 @@ pub fn field_attrs(cx: &Ctxt, attrs: &[syn::Attribute]) -> FieldAttrs {
                 }
                 Err(_) => cx.error_spanned_by(attr, format!("expected an initialiser inside the parentheses: {INIT_LIST}")),
             }
+        } else if path.is_ident("share") {
+            match attr.parse_args::<syn::Ident>() {
+                Ok(id) if out.share.is_none() => out.share = Some(id),
+                Ok(_) => cx.error_spanned_by(attr, "duplicate `#[share(..)]`"),
+                Err(_) => cx.error_spanned_by(attr, "expected the name of an earlier layer field: `#[share(shared)]`"),
+            }
         } else if path.is_ident("persistent") {
             match &attr.meta {
                 syn::Meta::NameValue(nv) if matches!(&nv.value, syn::Expr::Lit(l) if matches!(&l.lit, syn::Lit::Bool(b) if !b.value)) => {
@@ -69,7 +80,7 @@ pub fn field_attrs(cx: &Ctxt, attrs: &[syn::Attribute]) -> FieldAttrs {
         } else {
             cx.error_spanned_by(
                 attr,
-                "unknown field attribute in `network!`; expected `#[init(..)]`, `#[constant(..)]`, `#[persistent = false]` or `#[module(..)]`",
+                "unknown field attribute in `network!`; expected `#[init(..)]`, `#[constant(..)]`, `#[share(field)]`, `#[persistent = false]` or `#[module(..)]`",
             );
         }
     }

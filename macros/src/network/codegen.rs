@@ -8,7 +8,7 @@ use super::layers;
 use super::ops::{self, BwGen, Callee, Gen, Op, v};
 use super::shape::Dims;
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
 use std::collections::BTreeSet;
 
 /// What one scope (the forward, or one loop's iteration) keeps for the backward.
@@ -316,7 +316,8 @@ pub fn ctx_structs(e: &Emit, generics: &syn::Generics) -> TokenStream {
                 FieldKind::Layers { elem, .. } => layers::resolved_type(e.dims, elem),
                 _ => syn::parse_quote!(()),
             };
-            quote!(pub #id: <#ty as #p::Layer>::Ctx,)
+            let span = syn::spanned::Spanned::span(&ty);
+            quote_spanned!(span=> pub #id: <#ty as #p::Layer>::Ctx,)
         });
         let w = s.loops.iter().map(|id| {
             let f = format_ident!("w{}", id);

@@ -24,6 +24,8 @@ pub struct NetField {
     pub attrs: Vec<syn::Attribute>,
     /// The span of the field's type.
     pub span: Span,
+    /// `#[share(other)]`: the index of the earlier field this one shares its parameters with.
+    pub share: Option<usize>,
     pub kind: FieldKind,
 }
 
@@ -78,9 +80,10 @@ pub fn signature_shape(cx: &Ctxt, dims: &mut Dims, s: &ShapeAst, rest: &mut Opti
     out
 }
 
-fn require_init(cx: &Ctxt, f: &FieldAst, init: Option<(Init, Span)>, what: &str, attr_name: &str) -> Option<Init> {
+fn require_init(cx: &Ctxt, f: &FieldAst, init: Option<(Init, Span)>, written: bool, what: &str, attr_name: &str) -> Option<Init> {
     match init {
         Some((i, _)) => Some(i),
+        None if written => None,
         None => {
             cx.error_spanned_by(
                 &f.ident,
@@ -91,7 +94,7 @@ fn require_init(cx: &Ctxt, f: &FieldAst, init: Option<(Init, Span)>, what: &str,
     }
 }
 
-pub fn classify(cx: &Ctxt, dims: &mut Dims, f: &FieldAst, generics: &[Ident]) -> Option<NetField> {
+pub fn classify(cx: &Ctxt, dims: &mut Dims, f: &FieldAst, generics: &[Ident], earlier: &[NetField]) -> Option<NetField> {
     let a = attr::field_attrs(cx, &f.attrs);
     let member = syn::Member::Named(f.ident.clone());
     let span = f.ty.span();
@@ -101,11 +104,11 @@ pub fn classify(cx: &Ctxt, dims: &mut Dims, f: &FieldAst, generics: &[Ident]) ->
                 cx.syn_error(syn::Error::new(sp, "`#[constant(..)]` is for plain tensor fields (`name: [20, 20]`); a `Param` takes `#[init(..)]`"));
             }
             let shape = static_shape(cx, shape, generics);
-            FieldKind::Param { shape, init: require_init(cx, f, a.init, "parameter", "init")? }
+            FieldKind::Param { shape, init: require_init(cx, f, a.init, a.written, "parameter", "init")? }
         }
         FieldTy::Buffer { shape, .. } => {
             let shape = static_shape(cx, shape, generics);
-            FieldKind::Buffer { shape, init: require_init(cx, f, a.init, "buffer", "init")?, persistent: a.non_persistent.is_none() }
+            FieldKind::Buffer { shape, init: require_init(cx, f, a.init, a.written, "buffer", "init")?, persistent: a.non_persistent.is_none() }
         }
         FieldTy::Tensor(shape) => {
             if a.constant.is_none() {
@@ -151,5 +154,25 @@ pub fn classify(cx: &Ctxt, dims: &mut Dims, f: &FieldAst, generics: &[Ident]) ->
     if matches!(kind, FieldKind::Constant { .. }) {
         attrs.push(syn::parse_quote!(#[module(skip)]));
     }
-    Some(NetField { member, name: f.ident.to_string(), vis: f.vis.clone(), attrs, span, kind })
+    let share = match &a.share {
+        None => None,
+        Some(id) => {
+            let ty_text = |k: &FieldKind| match k {
+                FieldKind::Layer(l) => Some(super::text::tokens(&l.ty)),
+                _ => None,
+            };
+            match earlier.iter().position(|e| e.name == id.to_string()) {
+                Some(j) if ty_text(&earlier[j].kind).is_some() && ty_text(&earlier[j].kind) == ty_text(&kind) => Some(j),
+                Some(_) => {
+                    cx.error_spanned_by(id, format!("`#[share({id})]` needs `{id}` to be a layer of the same type as `{}`", f.ident));
+                    None
+                }
+                None => {
+                    cx.error_spanned_by(id, format!("`#[share({id})]`: no earlier field named `{id}` (a shared layer comes after the one it shares)"));
+                    None
+                }
+            }
+        }
+    };
+    Some(NetField { member, name: f.ident.to_string(), vis: f.vis.clone(), attrs, span, share, kind })
 }

@@ -10,7 +10,8 @@ use super::layers::{self, LayerKind};
 use super::parse::{Kind, Network};
 use super::shape::{Dim, Dims, Shape};
 use proc_macro2::TokenStream;
-use quote::{ToTokens, quote};
+use quote::{ToTokens, quote, quote_spanned};
+use syn::spanned::Spanned;
 
 fn private() -> TokenStream {
     quote!(::fusenet::__private)
@@ -59,9 +60,10 @@ fn field_type(p: &TokenStream, f: &NetField, dims: &Dims) -> TokenStream {
 
 fn layer_new(l: &layers::LayerType, dims: &Dims) -> TokenStream {
     let t = layers::resolved_type(dims, l);
+    let span = l.ty.span();
     match l.kind {
-        LayerKind::Activation(_) | LayerKind::Flatten => quote!(<#t as ::core::default::Default>::default()),
-        LayerKind::Linear { .. } | LayerKind::Opaque => quote!(<#t>::new()),
+        LayerKind::Activation(_) | LayerKind::Flatten => quote_spanned!(span=> <#t as ::core::default::Default>::default()),
+        LayerKind::Linear { .. } | LayerKind::Opaque => quote_spanned!(span=> <#t>::new()),
     }
 }
 
@@ -95,8 +97,8 @@ fn struct_def(net: &Network, fields: &[NetField], dims: &Dims) -> TokenStream {
             let named = attrs.iter().any(|a| a.path().is_ident("module"));
             let repr = (!named).then(|| quote!(#[module(name = "Sequential")]));
             quote! {
-                #(#attrs)*
                 #[derive(::fusenet::Module)]
+                #(#attrs)*
                 #repr
                 #vis struct #ident <#params> (#(pub #types),*);
             }
@@ -107,8 +109,8 @@ fn struct_def(net: &Network, fields: &[NetField], dims: &Dims) -> TokenStream {
                 quote!(#(#fa)* #fv #m: #t)
             });
             quote! {
-                #(#attrs)*
                 #[derive(::fusenet::Module)]
+                #(#attrs)*
                 #vis struct #ident <#params> { #(#defs),* }
             }
         }
@@ -174,7 +176,17 @@ pub fn generate(net: &Network, fields: &[NetField], graph: &Graph, dims: &Dims, 
     let ident = &net.ident;
     let (impl_g, ty_g, where_c) = net.generics.split_for_impl();
     let def = struct_def(net, fields, dims);
-    let news = fields.iter().map(|f| field_new(&p, f, dims));
+    let locals: Vec<proc_macro2::Ident> = (0..fields.len()).map(|i| quote::format_ident!("__f{}", i)).collect();
+    let news = fields.iter().zip(&locals).map(|(f, l)| {
+        let e = match f.share {
+            Some(j) => {
+                let src = &locals[j];
+                quote!(#p::Module::share(&#src))
+            }
+            None => field_new(&p, f, dims),
+        };
+        quote!(let #l = #e;)
+    });
     let members = fields.iter().map(|f| &f.member);
     let need = autodiff::needs(graph);
     let mut emit = Emit::new(p.clone(), graph, fields, dims, need);
@@ -199,7 +211,8 @@ pub fn generate(net: &Network, fields: &[NetField], graph: &Graph, dims: &Dims, 
             impl #impl_g #ident #ty_g #where_c {
                 #[doc = #doc_new]
                 pub fn new() -> Self {
-                    Self { #(#members: #news),* }
+                    #(#news)*
+                    Self { #(#members: #locals),* }
                 }
                 #[doc = #doc_fw]
                 pub fn forward(&self, __x: &#p::Tensor) -> #p::Tensor {
@@ -234,11 +247,12 @@ pub fn generate(net: &Network, fields: &[NetField], graph: &Graph, dims: &Dims, 
 }
 
 /// The struct and stub impls beside the errors, so uses of the network do not add errors.
-pub fn fallback(net: &Network, fields: &[NetField]) -> TokenStream {
+pub fn fallback(net: &Network, fields: &[NetField], generics: &[proc_macro2::Ident]) -> TokenStream {
     let p = private();
     let ident = &net.ident;
     let (impl_g, ty_g, where_c) = net.generics.split_for_impl();
-    let dims = Dims::default();
+    let mut dims = Dims::default();
+    dims.generics = generics.to_vec();
     let def = struct_def(net, fields, &dims);
     quote! {
         #def

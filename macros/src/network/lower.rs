@@ -17,6 +17,8 @@ use syn::spanned::Spanned;
 #[derive(Clone)]
 enum Binding {
     Value { id: ValueId, mutable: bool },
+    /// A local whose definition had an error (already reported): uses are silently dropped.
+    Poisoned,
     /// The element of a `for` loop over an array field of layers.
     Elem { loop_id: usize, field: usize },
 }
@@ -30,7 +32,7 @@ enum Operand {
 }
 
 const BUILTINS: &str = "relu, sigmoid, tanh, exp, log, sqrt, abs, neg, leaky_relu(x, slope), pow(x, p), \
-matmul(a, b), mm(a, b), sum(x), sum(x, dim), sum(x, dim, keepdim), mean (as sum), softmax(x, dim), log_softmax(x, dim), transpose(x, d0, d1), t(x)";
+matmul(a, b), mm(a, b), sum(x), sum(x, dim), sum(x, dim, keepdim), mean(x) (and over a dim, as sum), softmax(x, dim), log_softmax(x, dim), transpose(x, d0, d1), t(x)";
 
 const SUPPORTED: &str = "supported: layer calls `hidden(x)`, built-in functions and their method forms \
 (`relu(x)`, `x.sum()`), `+ - * /` on tensors and numbers, unary `-`, parentheses, and names of inputs, locals, parameters and constants";
@@ -105,7 +107,7 @@ impl<'a> Lowerer<'a> {
             match self.layer_call(Callee::Field(i), i, &f.name, &[&e], &e, &env, &mut block) {
                 Some(Operand::Val(v)) => {
                     if v != cur {
-                        self.values[v].text = format!("{i}(..)");
+                        self.values[v].text = format!("the output of layer {i}");
                     }
                     cur = v;
                 }
@@ -185,10 +187,10 @@ impl<'a> Lowerer<'a> {
             }
             Some(Operand::Num(_)) => {
                 self.cx.error_spanned_by(&init.expr, "a local of a network's forward is a tensor; use the number directly where it is needed");
-                env.remove(&ident.to_string());
+                env.insert(ident.to_string(), Binding::Poisoned);
             }
             None => {
-                env.remove(&ident.to_string());
+                env.insert(ident.to_string(), Binding::Poisoned);
             }
         }
     }
@@ -198,6 +200,10 @@ impl<'a> Lowerer<'a> {
             self.cx.error_spanned_by(left, "only a local name can be assigned (`x = ..`); fields and parameters cannot be written in a forward");
             return;
         };
+        if matches!(env.get(&name.to_string()), Some(Binding::Poisoned)) {
+            let _ = self.expr(right, env, block);
+            return;
+        }
         let Some(Binding::Value { id: old, mutable }) = env.get(&name.to_string()).cloned() else {
             let msg = if self.field(&name.to_string()).is_some() {
                 format!("`{name}` is a field of the network; a forward cannot assign to it")
@@ -222,7 +228,9 @@ impl<'a> Lowerer<'a> {
                 env.insert(name.to_string(), Binding::Value { id, mutable });
             }
             Some(Operand::Num(_)) => self.cx.error_spanned_by(right, format!("`{name}` is a tensor; assigning a number to it is not supported")),
-            None => {}
+            None => {
+                env.insert(name.to_string(), Binding::Poisoned);
+            }
         }
     }
 
@@ -451,6 +459,7 @@ impl<'a> Lowerer<'a> {
                 self.cx.error_spanned_by(e, format!("`{name}` is a layer; call it: `{name}(x)`"));
                 return None;
             }
+            Some(Binding::Poisoned) => return None,
             None => {}
         }
         let Some(f) = self.field(&name) else {
@@ -514,6 +523,7 @@ impl<'a> Lowerer<'a> {
                 self.cx.error_spanned_by(func, format!("`{name}` is a tensor, not a layer or a function"));
                 return None;
             }
+            Some(Binding::Poisoned) => return None,
             None => match self.field(&name) {
                 Some(f) if self.fields[f].is_layer() => {
                     if matches!(self.fields[f].kind, FieldKind::Layers { .. }) {
@@ -562,9 +572,10 @@ impl<'a> Lowerer<'a> {
                 self.cx.error_spanned_by(
                     args[0],
                     format!(
-                        "`{name}` is {} and takes {takes}, but `{}` is {}",
+                        "{} is {} and takes {takes}, but {} is {}",
+                        layer_name(name),
                         layers::text(&self.dims, &layer),
-                        self.values[x].text,
+                        quoted(&self.values[x].text),
                         self.dims.text(&xs)
                     ),
                 );
@@ -651,7 +662,7 @@ impl<'a> Lowerer<'a> {
                 match ops::matmul::shape(&mut self.dims, &xs, &ys) {
                     Ok(s) => (Op::MatMul(x, y), s),
                     Err(msg) => {
-                        self.cx.error_spanned_by(e, format!("{msg}: `{}` and `{}`", self.values[x].text, self.values[y].text));
+                        self.cx.error_spanned_by(e, format!("cannot multiply `{}` by `{}`: {msg}", self.values[x].text, self.values[y].text));
                         return Ok(None);
                     }
                 }
@@ -747,6 +758,16 @@ impl<'a> Lowerer<'a> {
             }
         }
     }
+}
+
+/// `layer 2` for a Sequential's numbered layers, else `` `name` ``.
+fn layer_name(name: &str) -> String {
+    if name.parse::<usize>().is_ok() { format!("layer {name}") } else { format!("`{name}`") }
+}
+
+/// Source text in backticks, or a description (`the output of layer 1`) as is.
+fn quoted(text: &str) -> String {
+    if text.starts_with("the ") { text.to_string() } else { format!("`{text}`") }
 }
 
 fn plural_args(min: usize, max: usize) -> String {

@@ -56,6 +56,7 @@ fn expand_network(net: &Network) -> TokenStream {
     let cx = Ctxt::default();
     let generics = const_generics(&cx, &net.generics);
     let mut dims = Dims::default();
+    dims.generics = generics.clone();
     let mut fields: Vec<NetField> = Vec::new();
     let mut complete = true;
     match &net.kind {
@@ -65,7 +66,7 @@ fn expand_network(net: &Network) -> TokenStream {
                     cx.error_spanned_by(&f.ident, format!("field `{}` is already declared", f.ident));
                     continue;
                 }
-                match fields::classify(&cx, &mut dims, f, &generics) {
+                match fields::classify(&cx, &mut dims, f, &generics, &fields) {
                     Some(nf) => fields.push(nf),
                     None => complete = false,
                 }
@@ -84,6 +85,7 @@ fn expand_network(net: &Network) -> TokenStream {
                         vis: syn::parse_quote!(pub),
                         attrs: Vec::new(),
                         span: ty.span(),
+                        share: None,
                         kind: FieldKind::Layer(l),
                     }),
                     Err((sp, msg)) => {
@@ -102,10 +104,12 @@ fn expand_network(net: &Network) -> TokenStream {
         (Ok(()), Some((graph, dims, in_shape))) => items::generate(net, &fields, &graph, &dims, &in_shape),
         (Err(e), _) => {
             let mut out = e.into_compile_error();
-            out.extend(items::fallback(net, &fields));
+            if generics.len() == net.generics.params.len() {
+                out.extend(items::fallback(net, &fields, &generics));
+            }
             out
         }
-        (Ok(()), None) => items::fallback(net, &fields),
+        (Ok(()), None) => items::fallback(net, &fields, &generics),
     }
 }
 

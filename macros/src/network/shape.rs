@@ -42,6 +42,8 @@ impl Shape {
 /// Inference variables and fresh ids for unknown leading runs.
 #[derive(Default)]
 pub struct Dims {
+    /// The network's const parameters (the named dims usable in types).
+    pub generics: Vec<Ident>,
     /// Binding of each variable, and what it is (for messages: "in_features of `hidden`").
     pub vars: Vec<(Option<Dim>, String, Span)>,
     next_rest: usize,

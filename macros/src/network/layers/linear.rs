@@ -59,7 +59,10 @@ pub fn apply(dims: &mut Dims, input: &Dim, output: &Dim, x: &Shape) -> Result<Sh
     };
     match x.dims.last() {
         None if x.rest.is_none() => Err(format!("[.., {}]", dims.dim_text(input))),
-        None => Ok(Shape { rest: x.rest, dims: vec![output.clone()] }),
+        None => {
+            dims.unify(input, &Dim::Unknown);
+            Ok(Shape { rest: x.rest, dims: vec![output.clone()] })
+        }
         Some(last) => {
             if dims.unify(last, input) {
                 let mut out = x.clone();
@@ -97,9 +100,15 @@ pub fn resolved_type(dims: &Dims, ty: &syn::Type, input: &Dim, _output: &Dim) ->
         && let Some(seg) = p.path.segments.last_mut()
         && let syn::PathArguments::AngleBracketed(args) = &mut seg.arguments
         && let Some(first) = args.args.first_mut()
-        && let Some(arg) = dim_arg(&dims.resolve(input))
     {
-        *first = arg;
+        let d = match dims.resolve(input) {
+            Dim::Named(n) if !dims.generics.contains(&n) => Dim::Lit(0),
+            Dim::Var(_) | Dim::Unknown => Dim::Lit(0),
+            d => d,
+        };
+        if let Some(arg) = dim_arg(&d) {
+            *first = arg;
+        }
     }
     ty
 }

@@ -22,7 +22,7 @@ pub fn check_dim(dims: &Dims, s: &Shape, dim: isize) -> Result<Option<usize>, St
         Some(r) => {
             let r = r as isize;
             if dim < -r || dim >= r || r == 0 {
-                Err(format!("Dimension out of range (expected to be in range of [{}, {}], but got {dim}): the operand is {}", -r, r - 1, dims.text(s)))
+                Err(format!("Dimension out of range (expected to be in range of [{}, {}], but got {dim}) for an operand of shape {}", -r, r - 1, dims.text(s)))
             } else {
                 Ok(Some(dim.rem_euclid(r) as usize))
             }
