@@ -11,6 +11,7 @@ pub mod embedding;
 pub mod linear;
 pub mod loss;
 pub mod norm;
+pub mod pool;
 pub mod softmax;
 
 #[cfg(test)]
