@@ -52,7 +52,8 @@ pub struct PoolGeom<const D: usize> {
 /// assert_eq!(pool_output_len(24, 2, 2, 0, 1, false), Some(12));
 /// assert_eq!(pool_output_len(5, 2, 2, 0, 1, false), Some(2));
 /// assert_eq!(pool_output_len(5, 2, 2, 0, 1, true), Some(3));
-/// assert_eq!(pool_output_len(6, 3, 2, 1, 1, true), Some(3)); // the 4th window would start in the padding
+/// // F.max_pool1d(torch.zeros(1, 1, 5), 2, stride=3, padding=1, ceil_mode=True): a 3rd window would start in the padding
+/// assert_eq!(pool_output_len(5, 2, 3, 1, 1, true), Some(2));
 /// ```
 pub fn pool_output_len(input: usize, kernel: usize, stride: usize, padding: usize, dilation: usize, ceil_mode: bool) -> Option<usize> {
     let num = (input + 2 * padding) as isize - (dilation * (kernel.max(1) - 1)) as isize - 1 + if ceil_mode { stride as isize - 1 } else { 0 };
