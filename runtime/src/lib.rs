@@ -15,6 +15,7 @@ pub mod param;
 pub mod rng;
 pub mod state_dict;
 pub mod tensor;
+pub mod train;
 
 pub use device::Device;
 pub use error::{Error, Result};
