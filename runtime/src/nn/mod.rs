@@ -11,6 +11,7 @@ mod kernel_call;
 mod layernorm;
 pub mod loss;
 mod nonlinear;
+mod pool;
 mod flatten;
 mod linear;
 
@@ -23,4 +24,5 @@ pub use dropout::Dropout;
 pub use embedding::Embedding;
 pub use layernorm::LayerNorm;
 pub use loss::{BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss, Reduction};
+pub use pool::{AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveAvgPool3d, AvgPool1d, AvgPool2d, AvgPool3d, MaxPool1d, MaxPool2d, MaxPool3d, OutputSize, PoolCtx};
 pub use nonlinear::{ELU, GELU, LeakyReLU, LogSoftmax, SiLU, Softmax};
