@@ -1,0 +1,12 @@
+use fusenet::prelude::*;
+#[allow(unused_imports)]
+use fusenet::nn::{Linear, ReLU};
+
+network! {
+    struct Net;
+    fn forward(x: [B, 3]) -> [B, 3] {
+        x.clamp(0.0, 1.0)
+    }
+}
+
+fn main() {}

@@ -1,0 +1,14 @@
+use fusenet::prelude::*;
+#[allow(unused_imports)]
+use fusenet::nn::{Linear, ReLU};
+
+network! {
+    struct Net;
+    fn forward(x: [B, 3]) -> [B, 3] {
+        let y = z + x;
+        let z = x;
+        y
+    }
+}
+
+fn main() {}
