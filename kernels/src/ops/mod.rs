@@ -12,6 +12,7 @@ pub mod linear;
 pub mod loss;
 pub mod norm;
 pub mod pool;
+pub mod rnn;
 pub mod softmax;
 
 #[cfg(test)]
