@@ -12,6 +12,7 @@ mod layernorm;
 pub mod loss;
 mod nonlinear;
 mod pool;
+mod rnn;
 mod flatten;
 mod linear;
 
@@ -25,4 +26,5 @@ pub use embedding::Embedding;
 pub use layernorm::LayerNorm;
 pub use loss::{BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss, Reduction};
 pub use pool::{AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveAvgPool3d, AvgPool1d, AvgPool2d, AvgPool3d, MaxPool1d, MaxPool2d, MaxPool3d, OutputSize, PoolCtx};
+pub use rnn::{GRU, LSTM, RNN, RnnCtx, RnnGrads, RnnLayerParams, RnnOptions};
 pub use nonlinear::{ELU, GELU, LeakyReLU, LogSoftmax, SiLU, Softmax};
