@@ -71,10 +71,28 @@ pub struct Block {
     pub stmts: Vec<Stmt>,
 }
 
+/// One side of a compile-time dim check between composed layers.
+pub enum Side {
+    Known(usize),
+    /// `<T as Layer>::IN_DIMS`.
+    LayerIn(syn::Type),
+    /// `<T as Layer>::OUT_DIMS`.
+    LayerOut(syn::Type),
+}
+
+/// A dim check left to the type checker: dim `back` from the end of `given` must equal `want`'s.
+pub struct ShapeCheck {
+    pub span: Span,
+    pub back: usize,
+    pub given: Side,
+    pub want: Side,
+}
+
 pub struct Graph {
     pub values: Vec<Value>,
     pub body: Block,
     pub input: ValueId,
     pub output: ValueId,
     pub loops: usize,
+    pub checks: Vec<ShapeCheck>,
 }

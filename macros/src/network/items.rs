@@ -138,6 +138,43 @@ fn input_check(net: &Network, in_shape: &Shape, text: &str) -> TokenStream {
     }
 }
 
+/// `IN_DIMS`/`OUT_DIMS`: the trailing dims known at compile time (`ANY` for run-time dims).
+fn dims_const(p: &TokenStream, dims: &Dims, s: &Shape) -> TokenStream {
+    let ds = s.dims.iter().map(|d| match dims.resolve(d) {
+        Dim::Lit(n) => quote!(#n),
+        Dim::Named(id) if dims.generics.contains(&id) => quote!(#id),
+        _ => quote!(#p::shape::ANY),
+    });
+    quote!(&[#(#ds),*])
+}
+
+/// The checks between composed layers that only the type checker can decide.
+fn shape_checks(p: &TokenStream, graph: &Graph) -> TokenStream {
+    use super::ir::Side;
+    let dim = |side: &Side, back: usize, default: TokenStream| -> TokenStream {
+        match side {
+            Side::Known(n) => quote!(#n),
+            Side::LayerIn(t) => quote!(#p::shape::dim(<#t as #p::Layer>::IN_DIMS, #back, #default)),
+            Side::LayerOut(t) => quote!(#p::shape::dim(<#t as #p::Layer>::OUT_DIMS, #back, #default)),
+        }
+    };
+    let checks = graph.checks.iter().map(|c| {
+        let want_fallback = dim(&c.want, c.back, quote!(0usize));
+        let given = dim(&c.given, c.back, want_fallback);
+        let want = dim(&c.want, c.back, given.clone());
+        super::text::respan(quote!(#p::shape::check::<{ #given }, { #want }>();), c.span)
+    });
+    if graph.checks.is_empty() {
+        return TokenStream::new();
+    }
+    quote! {
+        #[allow(dead_code, clippy::all)]
+        fn __static_shape_checks() {
+            #(#checks)*
+        }
+    }
+}
+
 fn helpers(p: &TokenStream) -> TokenStream {
     quote! {
         #[inline]
@@ -201,12 +238,16 @@ pub fn generate(net: &Network, fields: &[NetField], graph: &Graph, dims: &Dims, 
     };
     let check = input_check(net, in_shape, &shape_text);
     let helpers = helpers(&p);
+    let checks = shape_checks(&p, graph);
+    let in_dims = dims_const(&p, dims, in_shape);
+    let out_dims = dims_const(&p, dims, &graph.values[graph.output].shape);
     let doc_new = format!("Builds `{ident}` with every field initialised in declaration order (PyTorch's default init for built-in layers).");
     let doc_fw = format!("Inference forward on an input of shape `{shape_text}`; panics naming both shapes when the input does not fit.");
     quote! {
         #def
         const _: () = {
             #helpers
+            #checks
             #ctxs
             impl #impl_g #ident #ty_g #where_c {
                 #[doc = #doc_new]
@@ -228,6 +269,8 @@ pub fn generate(net: &Network, fields: &[NetField], graph: &Graph, dims: &Dims, 
             #[allow(unused_variables, unused_mut, clippy::all)]
             impl #impl_g #p::Layer for #ident #ty_g #where_c {
                 type Ctx = __Ctx #ty_g;
+                const IN_DIMS: &'static [usize] = #in_dims;
+                const OUT_DIMS: &'static [usize] = #out_dims;
                 fn forward(&self, __x: &#p::Tensor) -> #p::Tensor {
                     #fw
                     #out

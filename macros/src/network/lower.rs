@@ -3,10 +3,10 @@
 //! one compile shows all mistakes.
 
 use super::fields::{FieldKind, NetField};
-use super::ir::{Block, Carried, Cmp, For, Graph, Node, Stmt, Value, ValueId, While};
+use super::ir::{Block, Carried, Cmp, For, Graph, Node, ShapeCheck, Side, Stmt, Value, ValueId, While};
 use super::layers::{self, LayerKind, activation};
 use super::ops::{self, Bin, Callee, Op, Reduce};
-use super::shape::{Dims, Shape};
+use super::shape::{Dim, Dims, Shape};
 use super::text;
 use crate::ctxt::Ctxt;
 use proc_macro2::{Span, TokenStream};
@@ -44,11 +44,14 @@ pub struct Lowerer<'a> {
     values: Vec<Value>,
     sites: usize,
     loops: usize,
+    /// Unknown leading runs that are exactly the output of an opaque layer of this type.
+    opaque_out: HashMap<usize, syn::Type>,
+    checks: Vec<ShapeCheck>,
 }
 
 impl<'a> Lowerer<'a> {
     pub fn new(cx: &'a Ctxt, dims: Dims, fields: &'a [NetField]) -> Self {
-        Lowerer { cx, dims, fields, values: Vec::new(), sites: 0, loops: 0 }
+        Lowerer { cx, dims, fields, values: Vec::new(), sites: 0, loops: 0, opaque_out: HashMap::new(), checks: Vec::new() }
     }
 
     /// Lowers `fn forward(arg: in_shape) -> out_shape { body }`.
@@ -89,7 +92,7 @@ impl<'a> Lowerer<'a> {
                 input
             }
         };
-        let graph = Graph { values: self.values, body: block, input, output, loops: self.loops };
+        let graph = Graph { values: self.values, body: block, input, output, loops: self.loops, checks: self.checks };
         (graph, self.dims)
     }
 
@@ -114,7 +117,7 @@ impl<'a> Lowerer<'a> {
                 _ => break,
             }
         }
-        let graph = Graph { values: self.values, body: block, input, output: cur, loops: self.loops };
+        let graph = Graph { values: self.values, body: block, input, output: cur, loops: self.loops, checks: self.checks };
         (graph, self.dims)
     }
 
@@ -375,6 +378,18 @@ impl<'a> Lowerer<'a> {
         block.stmts.push(Stmt::For(For { id, field, carried, body }));
     }
 
+    /// Whether a type mentions the network's const parameters (then no static check can name it).
+    fn mentions_generics(&self, ty: &syn::Type) -> bool {
+        fn scan(ts: TokenStream, g: &[syn::Ident]) -> bool {
+            ts.into_iter().any(|t| match t {
+                proc_macro2::TokenTree::Ident(id) => g.contains(&id),
+                proc_macro2::TokenTree::Group(gr) => scan(gr.stream(), g),
+                _ => false,
+            })
+        }
+        scan(ty.to_token_stream(), &self.dims.generics)
+    }
+
     fn field(&self, name: &str) -> Option<usize> {
         self.fields.iter().position(|f| f.name == name)
     }
@@ -583,6 +598,37 @@ impl<'a> Lowerer<'a> {
             }
         };
         let text = text::tokens(e);
+        let at = args[0].span();
+        let producer = xs.dims.is_empty().then(|| xs.rest.and_then(|r| self.opaque_out.get(&r).cloned())).flatten();
+        let out = match &layer.kind {
+            LayerKind::Opaque if !self.mentions_generics(&layer.ty) => {
+                let ty = layers::resolved_type(&self.dims, &layer);
+                match &producer {
+                    Some(a) => {
+                        for back in 1..=4 {
+                            self.checks.push(ShapeCheck { span: at, back, given: Side::LayerOut(a.clone()), want: Side::LayerIn(ty.clone()) });
+                        }
+                    }
+                    None => {
+                        for (i, d) in xs.dims.iter().rev().enumerate() {
+                            if let Dim::Lit(n) = self.dims.resolve(d) {
+                                self.checks.push(ShapeCheck { span: at, back: i + 1, given: Side::Known(n), want: Side::LayerIn(ty.clone()) });
+                            }
+                        }
+                    }
+                }
+                let r = self.dims.fresh_rest();
+                self.opaque_out.insert(r, ty);
+                Shape { rest: Some(r), dims: Vec::new() }
+            }
+            LayerKind::Linear { input, .. } => {
+                if let (Some(a), Dim::Lit(n)) = (&producer, self.dims.resolve(input)) {
+                    self.checks.push(ShapeCheck { span: at, back: 1, given: Side::LayerOut(a.clone()), want: Side::Known(n) });
+                }
+                out
+            }
+            _ => out,
+        };
         let op = match &layer.kind {
             LayerKind::Linear { .. } => Op::Linear(callee, x),
             LayerKind::Activation(a) => match activation::op(*a) {

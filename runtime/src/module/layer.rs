@@ -30,6 +30,14 @@ pub trait Layer: Module {
     /// What one call site keeps between `forward_train` and `backward`.
     type Ctx: Default + Send + 'static;
 
+    /// The trailing dims of the input shape known at compile time, last dim last
+    /// ([`shape::ANY`] for a dim known only at run time, such as the batch); empty when nothing
+    /// is known. `network!` fills it in, and checks the layers it calls against it at type-check
+    /// time (see [`shape`]).
+    const IN_DIMS: &'static [usize] = &[];
+    /// The trailing dims of the output shape known at compile time, as [`Layer::IN_DIMS`].
+    const OUT_DIMS: &'static [usize] = &[];
+
     /// Inference (`torch.no_grad()`): saves nothing.
     fn forward(&self, x: &Tensor) -> Tensor;
 
@@ -39,4 +47,46 @@ pub trait Layer: Module {
     /// Backward from `grad_out = ∂L/∂y`: accumulates parameter gradients (for parameters with
     /// `requires_grad`), and returns `∂L/∂x` only when `need_input_grad`.
     fn backward(&self, ctx: &mut Self::Ctx, grad_out: &Tensor, need_input_grad: bool) -> Option<Tensor>;
+}
+
+/// Compile-time shape checks between composed layers, used by `network!`-generated code: a
+/// mismatch is a trait error (`Dim: Fits<8, 16>` does not hold) that `cargo check` reports at
+/// the offending expression, never a post-monomorphisation `const` assert.
+///
+/// ```
+/// use fusenet_runtime::module::shape::{check, dim, ANY};
+/// const IN: &[usize] = &[ANY, 20];
+/// check::<20, { dim(IN, 1, 20) }>();   // the last dim is 20: fits
+/// check::<7, { dim(IN, 2, 7) }>();     // the batch dim is ANY: anything fits
+/// ```
+#[doc(hidden)]
+pub mod shape {
+    /// A dim known only at run time.
+    pub const ANY: usize = usize::MAX;
+
+    /// The subject of [`Fits`].
+    pub struct Dim;
+
+    /// `Dim: Fits<N, N>`: a tensor dim of size `N` fits a layer input dim of size `N`.
+    #[diagnostic::on_unimplemented(
+        message = "shape mismatch between composed layers: the tensor has size {GIVEN} in this dimension, but the layer takes {WANT}",
+        label = "this tensor does not fit the layer's input",
+        note = "the sizes come from the static shapes (`Layer::IN_DIMS`, `Layer::OUT_DIMS`) of the layers being composed"
+    )]
+    pub trait Fits<const GIVEN: usize, const WANT: usize> {}
+
+    impl<const N: usize> Fits<N, N> for Dim {}
+
+    /// Compiles only when `GIVEN == WANT`.
+    pub const fn check<const GIVEN: usize, const WANT: usize>()
+    where
+        Dim: Fits<GIVEN, WANT>,
+    {
+    }
+
+    /// The dim `back` places from the end of `dims` (1 = last), or `default` when `dims` does
+    /// not know it (too short, or [`ANY`]).
+    pub const fn dim(dims: &[usize], back: usize, default: usize) -> usize {
+        if back == 0 || back > dims.len() || dims[dims.len() - back] == ANY { default } else { dims[dims.len() - back] }
+    }
 }

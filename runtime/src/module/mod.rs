@@ -22,7 +22,7 @@ mod repr;
 mod visit;
 
 pub use field::{Field, FlattenField, Persistence, flat_name};
-pub use layer::Layer;
+pub use layer::{Layer, shape};
 pub use repr::{fmt_module, repr};
 
 use crate::error::Result;
