@@ -1,3 +1,6 @@
+// Expected values are PyTorch's printed f64 reprs of f32 numbers.
+#![allow(clippy::excessive_precision)]
+
 //! The `bn_net` architecture, `nn.Sequential(nn.Conv2d(1, 6, 5), nn.BatchNorm2d(6), nn.ReLU())`,
 //! against PyTorch's key lists, shapes, module list and repr (`tests/fixtures/state_dict_keys.tsv`,
 //! `named_*.tsv`, `repr_bn_net.txt`).

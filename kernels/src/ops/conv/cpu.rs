@@ -49,10 +49,10 @@ fn slots<'a, T>(v: &Vol, n: usize, scratch: &'a mut [T], op: &str) -> Vec<&'a mu
 
 /// Runs `f(image, slot)` for every image: serially when the work is small or there is one slot,
 /// else in chunks of `slots.len()` images in parallel.
-fn for_each_image<'a, T: Send, O: Send>(
+fn for_each_image<T: Send, O: Send>(
     n: usize,
     work: usize,
-    slots: &mut [&'a mut [T]],
+    slots: &mut [&mut [T]],
     outs: Vec<O>,
     f: impl Fn(usize, &mut [T], O) + Sync + Send,
 ) {
@@ -152,7 +152,10 @@ pub fn conv_backward<T: Real, const D: usize>(
             }
             for j in 0..k {
                 let i = start + j;
-                let col: &[T] = if v.is_identity() { &x[i * in_img..(i + 1) * in_img] } else { slots[j] };
+                let col: &[T] = match slots.get(j) {
+                    Some(slot) => slot,
+                    None => &x[i * in_img..(i + 1) * in_img], // 1×1 kernel: no slots, col = x
+                };
                 for grp in 0..dm.groups {
                     let gy = &grad_out[i * out_img + grp * dm.cog * dm.l..];
                     let cg = &col[grp * rows * dm.l..];

@@ -127,7 +127,7 @@ impl<const D: usize> ConvGeom<D> {
     pub(crate) fn check(&self, op: &str, x: usize, w: usize, b: Option<usize>, y: usize) {
         assert!((1..=3).contains(&D), "{op}: only 1, 2 or 3 spatial dims are supported, got {D}");
         assert!(
-            self.groups >= 1 && self.c_in % self.groups == 0 && self.c_out % self.groups == 0,
+            self.groups >= 1 && self.c_in.is_multiple_of(self.groups) && self.c_out.is_multiple_of(self.groups),
             "{op}: groups={} must divide in_channels={} and out_channels={}",
             self.groups,
             self.c_in,

@@ -52,6 +52,7 @@ fn forward<const D: usize>(g: &ConvGeom<D>, x: &[f64], w: &[f64], b: Option<&[f6
     y
 }
 
+#[allow(clippy::too_many_arguments)]
 fn g2(n: usize, c_in: usize, c_out: usize, groups: usize, input: [usize; 2], kernel: [usize; 2], stride: usize, padding: usize, dilation: usize) -> Conv2dGeom {
     ConvGeom { n, c_in, c_out, groups, input, kernel, stride: [stride; 2], padding: [padding; 2], dilation: [dilation; 2] }
 }

@@ -113,7 +113,7 @@ impl<const D: usize> PoolGeom<D> {
             assert!(s > 0, "{op}: stride must be greater than zero, but got {:?}", self.stride);
             assert!(d > 0, "{op}: dilation must be greater than zero, but got {:?}", self.dilation);
             assert!(
-                p <= ((k - 1) * d + 1) / 2,
+                p <= ((k - 1) * d).div_ceil(2), // half of the effective kernel (k − 1)·d + 1, rounded down
                 "{op}: pad should be at most half of effective kernel size, but got pad={p}, kernel_size={k} and dilation={d}"
             );
         }

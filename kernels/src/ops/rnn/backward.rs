@@ -39,7 +39,7 @@ pub fn rnn_backward<T: Real>(
     grad_cn: Option<&[T]>,
     scratch: &mut [T],
     grad_x: Option<&mut [T]>,
-    mut grad_h0: Option<&mut [T]>,
+    grad_h0: Option<&mut [T]>,
     grad_c0: Option<&mut [T]>,
     grads: RnnWeightGrads<'_, T>,
 ) {
@@ -134,7 +134,7 @@ pub fn rnn_backward<T: Real>(
             }
         }
     }
-    if let Some(d) = grad_h0.as_deref_mut() {
+    if let Some(d) = grad_h0 {
         g.check_state(OP, "grad_h0", d.len());
         d.copy_from_slice(dh);
     }

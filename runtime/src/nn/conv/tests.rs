@@ -1,3 +1,6 @@
+// Expected values are PyTorch's printed f64 reprs of f32 numbers.
+#![allow(clippy::excessive_precision)]
+
 use super::*;
 use crate::graph::gradcheck::{Tolerance, assert_layer, sample};
 use crate::module::Layer;
