@@ -69,7 +69,7 @@ fn gradcheck<L: Layer>(net: &L, x: &Tensor) {
 fn away_from_zero(x: Tensor, margin: f32) -> Tensor {
     let s = x.sign();
     let s = Tensor::where_cond(&s.eq(0.0), 1.0, &s);
-    x.add(&s.mul(margin))
+    x.add(s.mul(margin))
 }
 
 fn input(shape: &[usize]) -> Tensor {

@@ -132,7 +132,7 @@ fn parse_init(cx: &Ctxt, e: &syn::Expr) -> Option<Init> {
         let vals: Vec<f64> = args.iter().filter_map(|a| number(cx, a)).collect();
         (vals.len() == n).then_some(vals)
     };
-    let init = match id.to_string().as_str() {
+    match id.to_string().as_str() {
         "randn" => want(0, "randn").map(|_| Init::Randn),
         "rand" => want(0, "rand").map(|_| Init::Rand),
         "zeros" => want(0, "zeros").map(|_| Init::Zeros),
@@ -146,6 +146,5 @@ fn parse_init(cx: &Ctxt, e: &syn::Expr) -> Option<Init> {
             cx.error_spanned_by(id, format!("unknown initialiser `{id}`; expected {INIT_LIST}"));
             None
         }
-    };
-    init
+    }
 }

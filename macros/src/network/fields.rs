@@ -161,7 +161,7 @@ pub fn classify(cx: &Ctxt, dims: &mut Dims, f: &FieldAst, generics: &[Ident], ea
                 FieldKind::Layer(l) => Some(super::text::tokens(&l.ty)),
                 _ => None,
             };
-            match earlier.iter().position(|e| e.name == id.to_string()) {
+            match earlier.iter().position(|e| *id == e.name) {
                 Some(j) if ty_text(&earlier[j].kind).is_some() && ty_text(&earlier[j].kind) == ty_text(&kind) => Some(j),
                 Some(_) => {
                     cx.error_spanned_by(id, format!("`#[share({id})]` needs `{id}` to be a layer of the same type as `{}`", f.ident));

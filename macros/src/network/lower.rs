@@ -425,7 +425,7 @@ impl<'a> Lowerer<'a> {
                         return None;
                     }
                     _ => {
-                        self.cx.error_spanned_by(&b.op, "unsupported operator in network! forward; supported: `+ - * /`");
+                        self.cx.error_spanned_by(b.op, "unsupported operator in network! forward; supported: `+ - * /`");
                         return None;
                     }
                 };

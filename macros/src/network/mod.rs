@@ -62,7 +62,7 @@ fn expand_network(net: &Network) -> TokenStream {
     match &net.kind {
         Kind::Struct { fields: asts, .. } => {
             for f in asts {
-                if fields.iter().any(|g| g.name == f.ident.to_string()) {
+                if fields.iter().any(|g| f.ident == g.name) {
                     cx.error_spanned_by(&f.ident, format!("field `{}` is already declared", f.ident));
                     continue;
                 }
