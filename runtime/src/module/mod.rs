@@ -15,12 +15,14 @@
 //! assert_eq!(net.to_string(), "Linear(in_features=4, out_features=8, bias=True)");
 //! ```
 
+mod dict;
 mod field;
 mod layer;
 mod load;
 mod repr;
 mod visit;
 
+pub use dict::{DynLayer, ModuleDict};
 pub use field::{Field, FlattenField, Persistence, flat_name};
 pub use layer::{Layer, shape};
 pub use repr::{fmt_module, repr};
