@@ -71,6 +71,11 @@ macro_rules! batch_norm {
             /// The eager forward (see the type's docs for the modes). Panics, naming the shape,
             /// when the input is not `$expected` with `C` channels.
             pub fn forward(&self, x: &Tensor) -> Tensor {
+                self.forward_saving(x).0
+            }
+
+            /// The eager forward, and what its backward needs.
+            fn forward_saving(&self, x: &Tensor) -> (Tensor, Saved) {
                 let shape = x.shape();
                 assert!(matches!(shape.len(), $dims), "{}: expected {} input (got {}D input of shape {:?})", $torch, $expected, shape.len(), shape);
                 assert!(shape[1] == C, "{}: expected input with {C} channels (dim 1), but got input of shape {:?}", $torch, shape);
@@ -208,14 +213,14 @@ fn forward(
     running_mean: Option<&Buffer>,
     running_var: Option<&Buffer>,
     num_batches_tracked: Option<&Buffer>,
-) -> Tensor {
+) -> (Tensor, Saved) {
     let x = x.contiguous();
     let w = weight.map(|p| vec_of(&p.value()));
     let b = bias.map(|p| vec_of(&p.value()));
     let mut y = vec![0f32; g.numel()];
     let running = running_mean.zip(running_var);
     let use_batch_stats = training || running.is_none();
-    if use_batch_stats {
+    let stats = if use_batch_stats {
         // PyTorch: in training mode with tracking, count the batch, then pick the factor.
         let mut factor = o.momentum.unwrap_or(0.0);
         let update = training && running.is_some();
@@ -238,9 +243,117 @@ fn forward(
             rm.value().with_slice_mut::<f32, _>(|s| s.copy_from_slice(&m));
             rv.value().with_slice_mut::<f32, _>(|s| s.copy_from_slice(&v));
         }
+        Stats::Batch { mean, invstd }
     } else {
         let (rm, rv) = running.map(|(m, v)| (vec_of(&m.value()), vec_of(&v.value()))).expect("running stats exist in this branch");
         x.with_slice::<f32, _>(|xs| batch_norm_forward_eval(g, o.eps, xs, w.as_deref(), b.as_deref(), &rm, &rv, &mut y));
-    }
-    Tensor::from_vec(y, x.shape())
+        Stats::Running { mean: rm, var: rv }
+    };
+    (Tensor::from_vec(y, x.shape()), Saved { geom: *g, eps: o.eps, x, stats })
 }
+
+// ----- `Layer`: the forward's statistics saved for the backward -----
+
+use super::conv::grad::with_grad_slice;
+use super::saved_layer::{check_grad_out, with_two_slices};
+use fusenet_kernels::ops::norm::batch_norm::{BatchNormStats, batch_norm_backward, batch_norm_backward_scratch_len};
+
+/// The statistics a forward normalised with.
+#[derive(Debug)]
+enum Stats {
+    /// Training mode (or no running statistics): the batch's mean and `1/√(σ² + eps)`.
+    Batch { mean: Vec<f32>, invstd: Vec<f32> },
+    /// Evaluation mode: the running statistics as they were at the forward.
+    Running { mean: Vec<f32>, var: Vec<f32> },
+}
+
+/// What a batch-norm forward keeps: the (contiguous) input, its geometry and the statistics.
+#[derive(Debug)]
+struct Saved {
+    geom: BatchNormGeom,
+    eps: f64,
+    x: Tensor,
+    stats: Stats,
+}
+
+/// What a `BatchNorm1d`/`BatchNorm2d` call site keeps for its backward: a handle onto its input
+/// (no copy) and the per-channel statistics the forward normalised with (`2·C` floats).
+///
+/// ```
+/// use fusenet_runtime::module::Layer;
+/// use fusenet_runtime::nn::{BatchNorm1d, BatchNormCtx};
+/// use fusenet_runtime::Tensor;
+/// let bn = BatchNorm1d::<1>::new(); // training mode: batch statistics
+/// let mut ctx = BatchNormCtx::default();
+/// let y = bn.forward_train(&Tensor::from_vec(vec![1.0f32, 3.0], &[2, 1]), &mut ctx);
+/// assert!((y.to_vec::<f32>()[1] - 1.0).abs() < 1e-5);
+/// // A constant gradient is removed by the mean: ∂L/∂x = 0.
+/// let gx = bn.backward(&mut ctx, &Tensor::ones(&[2, 1]), true).unwrap();
+/// assert!(gx.to_vec::<f32>().iter().all(|v| v.abs() < 1e-6));
+/// assert_eq!(bn.bias.as_ref().unwrap().grad().unwrap().to_vec::<f32>(), [2.0]);
+/// ```
+#[derive(Debug, Default)]
+pub struct BatchNormCtx {
+    saved: Option<Saved>,
+}
+
+/// The backward shared by both batch-norm layers.
+fn backward(name: &str, ctx: &mut BatchNormCtx, weight: Option<&Param>, bias: Option<&Param>, grad_out: &Tensor, need_input_grad: bool) -> Option<Tensor> {
+    let s = ctx.saved.take().unwrap_or_else(|| {
+        panic!("{name}::backward: nothing saved; call forward_train first (and backward once per forward_train)")
+    });
+    check_grad_out(name, s.x.shape(), grad_out);
+    let wants_param_grad = weight.is_some_and(Param::requires_grad) || bias.is_some_and(Param::requires_grad);
+    if !need_input_grad && !wants_param_grad {
+        return None;
+    }
+    let g = s.geom;
+    let stats = match &s.stats {
+        Stats::Batch { mean, invstd } => BatchNormStats::Batch { mean, invstd },
+        Stats::Running { mean, var } => BatchNormStats::Running { mean, var, eps: s.eps },
+    };
+    let w = weight.map(|p| vec_of(&p.value()));
+    let gy = grad_out.contiguous();
+    let mut dx = need_input_grad.then(|| vec![0f32; g.numel()]);
+    let mut scratch = vec![0f32; batch_norm_backward_scratch_len(&g)];
+    with_grad_slice(weight, |dw| {
+        with_grad_slice(bias, |db| {
+            with_two_slices::<f32, f32, _>(&s.x, &gy, |xs, gs| {
+                batch_norm_backward(&g, stats, xs, w.as_deref(), gs, &mut scratch, dx.as_deref_mut(), dw, db)
+            })
+        })
+    });
+    dx.map(|d| Tensor::from_vec(d, s.x.shape()))
+}
+
+macro_rules! batch_norm_layer {
+    ($name:ident) => {
+        /// `forward` is the eager forward: in training mode it normalises with the batch
+        /// statistics and updates the running statistics (as PyTorch's `bn(x)` under
+        /// `torch.no_grad()` in training mode). `forward_train` does the same, once, and saves the
+        /// input and the statistics. `backward` differentiates through the batch statistics
+        /// (`∂L/∂x = γr/M·(M·g − Σg − x̂·Σ(g·x̂))`, `M = N·L` values per channel) when the forward
+        /// used them, and through the constant running statistics (`∂L/∂x = γr·g`) in evaluation
+        /// mode; it adds `Σ g·x̂` into `weight.grad` and `Σ g` into `bias.grad`.
+        impl<const C: usize> crate::module::Layer for $name<C> {
+            type Ctx = BatchNormCtx;
+
+            fn forward(&self, x: &Tensor) -> Tensor {
+                $name::forward(self, x)
+            }
+
+            fn forward_train(&self, x: &Tensor, ctx: &mut BatchNormCtx) -> Tensor {
+                let (y, saved) = self.forward_saving(x);
+                ctx.saved = Some(saved);
+                y
+            }
+
+            fn backward(&self, ctx: &mut BatchNormCtx, grad_out: &Tensor, need_input_grad: bool) -> Option<Tensor> {
+                backward(stringify!($name), ctx, self.weight.as_ref(), self.bias.as_ref(), grad_out, need_input_grad)
+            }
+        }
+    };
+}
+
+batch_norm_layer!(BatchNorm1d);
+batch_norm_layer!(BatchNorm2d);

@@ -1,6 +1,6 @@
 //! `Dropout { p }`: PyTorch's `nn.Dropout(p=0.5)`.
 
-use super::kernel_call::{map_f32, py_float};
+use super::kernel_call::{expect_f32, py_float};
 use crate::module::{Module, Visitor, VisitorMut};
 use crate::rng::with_default_generator;
 use crate::tensor::Tensor;
@@ -43,11 +43,19 @@ impl Dropout {
         if !self.training {
             return x.shallow_clone();
         }
-        map_f32("Dropout", x, x.shape(), |xs, out| {
-            let mut mask = vec![0f32; xs.len()];
-            with_default_generator(|g| mask.iter_mut().for_each(|u| *u = g.uniform_f32()));
-            dropout_forward(self.p, xs, &mut mask, out);
-        })
+        self.forward_with_mask(x).0
+    }
+
+    /// The training-mode forward: `(y, mask)`, with the scaled keep-mask `m` (`1/(1 − p)` or 0
+    /// per element) such that `y = x ⊙ m`.
+    fn forward_with_mask(&self, x: &Tensor) -> (Tensor, Tensor) {
+        expect_f32("Dropout", "input", x);
+        let x = x.contiguous();
+        let mut mask = vec![0f32; x.numel()];
+        with_default_generator(|g| mask.iter_mut().for_each(|u| *u = g.uniform_f32()));
+        let mut y = vec![0f32; x.numel()];
+        x.with_slice::<f32, _>(|xs| dropout_forward(self.p, xs, &mut mask, &mut y));
+        (Tensor::from_vec(y, x.shape()), Tensor::from_vec(mask, x.shape()))
     }
 }
 
@@ -81,5 +89,70 @@ impl Module for Dropout {
 impl std::fmt::Display for Dropout {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         crate::module::fmt_module(self, f)
+    }
+}
+
+// ----- `Layer`: the mask saved for the backward -----
+
+use super::saved_layer::{backward_like, check_grad_out};
+use fusenet_kernels::ops::dropout::dropout_backward;
+
+#[derive(Debug)]
+enum Saved {
+    /// Evaluation mode: the identity on a tensor of this shape.
+    Identity(Vec<usize>),
+    /// Training mode: the scaled keep-mask.
+    Mask(Tensor),
+}
+
+/// What a `Dropout` call site keeps for its backward: the scaled keep-mask of a training-mode
+/// forward (one `f32` per element), or only the shape in evaluation mode.
+///
+/// ```
+/// use fusenet_runtime::module::Layer;
+/// use fusenet_runtime::nn::{Dropout, DropoutCtx};
+/// use fusenet_runtime::{Tensor, manual_seed};
+/// manual_seed(0);
+/// let drop = Dropout::new(0.5);
+/// let mut ctx = DropoutCtx::default();
+/// let y = drop.forward_train(&Tensor::ones(&[8]), &mut ctx);
+/// let gx = drop.backward(&mut ctx, &Tensor::ones(&[8]), true).unwrap();
+/// assert_eq!(gx.to_vec::<f32>(), y.to_vec::<f32>()); // the same mask: 2 where kept, 0 where dropped
+/// ```
+#[derive(Debug, Default)]
+pub struct DropoutCtx {
+    saved: Option<Saved>,
+}
+
+/// In training mode `forward_train` draws the mask from this thread's default generator (as the
+/// eager forward does: reseeding with `manual_seed` reproduces it) and saves it; `backward`
+/// returns `∂L/∂x = g ⊙ m` with the saved mask `m` (`1/(1 − p)` where kept, 0 where dropped).
+/// In evaluation mode both are the identity (handles onto `x` and `g`, no copy).
+impl crate::module::Layer for Dropout {
+    type Ctx = DropoutCtx;
+
+    fn forward(&self, x: &Tensor) -> Tensor {
+        Dropout::forward(self, x)
+    }
+
+    fn forward_train(&self, x: &Tensor, ctx: &mut DropoutCtx) -> Tensor {
+        if !self.training {
+            ctx.saved = Some(Saved::Identity(x.shape().to_vec()));
+            return x.shallow_clone();
+        }
+        let (y, mask) = self.forward_with_mask(x);
+        ctx.saved = Some(Saved::Mask(mask));
+        y
+    }
+
+    fn backward(&self, ctx: &mut DropoutCtx, grad_out: &Tensor, need_input_grad: bool) -> Option<Tensor> {
+        let saved = ctx.saved.take().expect("Dropout::backward: nothing saved; call forward_train first (and backward once per forward_train)");
+        match saved {
+            Saved::Identity(shape) => {
+                check_grad_out("Dropout", &shape, grad_out);
+                need_input_grad.then(|| grad_out.shallow_clone())
+            }
+            Saved::Mask(mask) => need_input_grad.then(|| backward_like("Dropout", &mask, grad_out, |m, g, dx| dropout_backward(m, g, dx))),
+        }
     }
 }

@@ -112,3 +112,63 @@ impl<const NUM: usize, const DIM: usize> std::fmt::Display for Embedding<NUM, DI
         crate::module::fmt_module(self, f)
     }
 }
+
+// ----- `Layer`: the indices saved for the backward -----
+
+use super::conv::grad::with_grad_slice;
+use super::saved_layer::{SavedTensor, check_grad_out};
+use fusenet_kernels::ops::embedding::embedding_backward;
+
+/// `forward_train` saves a handle onto the `i64` indices; `backward` scatter-adds `g` into
+/// `weight.grad` (`dW[idx[i]] += g[i]`, none for `padding_idx`).
+///
+/// The input is a tensor of indices, which has no gradient: `backward` returns `None` whatever
+/// `need_input_grad` says (PyTorch's `indices.grad` stays `None` too), so an `Embedding` is the
+/// first layer of a differentiated chain.
+///
+/// `Layer::forward` and `forward_train` panic with [`Error::Kernel`](crate::Error::Kernel)'s
+/// message on an index outside `[0, NUM)` (a `Layer` returns a tensor, as PyTorch raises
+/// `IndexError`); call the eager [`Embedding::forward`] to get the `Result` instead.
+///
+/// ```
+/// use fusenet_runtime::module::Layer;
+/// use fusenet_runtime::nn::Embedding;
+/// use fusenet_runtime::{Param, Tensor};
+/// let mut emb = Embedding::<3, 2>::new();
+/// emb.weight = Param::new(Tensor::zeros(&[3, 2]));
+/// let mut ctx = Default::default();
+/// let idx = Tensor::from_vec(vec![2i64, 0, 2], &[3]);
+/// assert_eq!(emb.forward_train(&idx, &mut ctx).shape(), &[3, 2]);
+/// let g = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0], &[3, 2]);
+/// assert!(emb.backward(&mut ctx, &g, true).is_none()); // indices have no gradient
+/// assert_eq!(emb.weight.grad().unwrap().to_vec::<f32>(), [3.0, 4.0, 0.0, 0.0, 6.0, 8.0]);
+/// ```
+impl<const NUM: usize, const DIM: usize> crate::module::Layer for Embedding<NUM, DIM> {
+    type Ctx = SavedTensor;
+
+    fn forward(&self, indices: &Tensor) -> Tensor {
+        Embedding::forward(self, indices).unwrap_or_else(|e| panic!("Embedding: {e}"))
+    }
+
+    fn forward_train(&self, indices: &Tensor, ctx: &mut SavedTensor) -> Tensor {
+        let y = crate::module::Layer::forward(self, indices);
+        ctx.save(indices.contiguous());
+        y
+    }
+
+    fn backward(&self, ctx: &mut SavedTensor, grad_out: &Tensor, _need_input_grad: bool) -> Option<Tensor> {
+        let idx = ctx.take("Embedding");
+        let mut want = idx.shape().to_vec();
+        want.push(DIM);
+        check_grad_out("Embedding", &want, grad_out);
+        let gy = grad_out.contiguous();
+        let g = EmbeddingGeom { num: NUM, dim: DIM };
+        with_grad_slice(Some(&self.weight), |dw| {
+            if let Some(dw) = dw {
+                idx.with_slice::<i64, _>(|is| gy.with_slice::<f32, _>(|gs| embedding_backward(&g, is, self.padding_idx, gs, dw)))
+                    .expect("the indices were checked by the forward");
+            }
+        });
+        None
+    }
+}

@@ -46,6 +46,11 @@ impl LayerNorm {
     /// The eager forward. Panics, in PyTorch's words, when the input's trailing dims are not
     /// `normalized_shape`.
     pub fn forward(&self, x: &Tensor) -> Tensor {
+        self.forward_saving(x).0
+    }
+
+    /// The eager forward, and what its backward needs.
+    fn forward_saving(&self, x: &Tensor) -> (Tensor, Saved) {
         let (shape, ns) = (x.shape(), &self.normalized_shape);
         assert!(
             shape.len() >= ns.len() && shape[shape.len() - ns.len()..] == ns[..],
@@ -61,7 +66,7 @@ impl LayerNorm {
         let x = x.contiguous();
         let (mut y, mut mean, mut rstd) = (vec![0f32; x.numel()], vec![0f32; rows], vec![0f32; rows]);
         x.with_slice::<f32, _>(|xs| layer_norm_forward(&g, self.eps, xs, w.as_deref(), b.as_deref(), &mut y, &mut mean, &mut rstd));
-        Tensor::from_vec(y, x.shape())
+        (Tensor::from_vec(y, x.shape()), Saved { geom: g, x, mean, rstd })
     }
 }
 
@@ -106,5 +111,76 @@ impl Module for LayerNorm {
 impl std::fmt::Display for LayerNorm {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         crate::module::fmt_module(self, f)
+    }
+}
+
+// ----- `Layer`: the rows' statistics saved for the backward -----
+
+use super::conv::grad::with_grad_slice;
+use super::saved_layer::{check_grad_out, with_two_slices};
+use fusenet_kernels::ops::norm::layer_norm::layer_norm_backward;
+
+/// What a layer-norm forward keeps: the (contiguous) input and each row's mean and `1/√(σ² + eps)`.
+#[derive(Debug)]
+struct Saved {
+    geom: LayerNormGeom,
+    x: Tensor,
+    mean: Vec<f32>,
+    rstd: Vec<f32>,
+}
+
+/// What a `LayerNorm` call site keeps for its backward: a handle onto its input (no copy) and
+/// the mean and `1/√(σ² + eps)` of each normalised row (`2·rows` floats).
+///
+/// ```
+/// use fusenet_runtime::module::Layer;
+/// use fusenet_runtime::nn::{LayerNorm, LayerNormCtx};
+/// use fusenet_runtime::Tensor;
+/// let ln = LayerNorm::new(&[2]);
+/// let mut ctx = LayerNormCtx::default();
+/// ln.forward_train(&Tensor::from_vec(vec![1.0f32, 3.0], &[1, 2]), &mut ctx);
+/// let gx = ln.backward(&mut ctx, &Tensor::ones(&[1, 2]), true).unwrap();
+/// assert!(gx.to_vec::<f32>().iter().all(|v| v.abs() < 1e-6)); // a shift does not change y
+/// assert_eq!(ln.bias.as_ref().unwrap().grad().unwrap().to_vec::<f32>(), [1.0, 1.0]);
+/// ```
+#[derive(Debug, Default)]
+pub struct LayerNormCtx {
+    saved: Option<Saved>,
+}
+
+/// `forward_train` saves the input and each row's statistics; `backward`, with `x̂ = (x − μ)r`
+/// and `h = γ ⊙ g` per row, returns `∂L/∂x = r·(h − mean(h) − x̂·mean(h ⊙ x̂))` and adds
+/// `Σ_rows g ⊙ x̂` into `weight.grad`, `Σ_rows g` into `bias.grad`.
+impl crate::module::Layer for LayerNorm {
+    type Ctx = LayerNormCtx;
+
+    fn forward(&self, x: &Tensor) -> Tensor {
+        LayerNorm::forward(self, x)
+    }
+
+    fn forward_train(&self, x: &Tensor, ctx: &mut LayerNormCtx) -> Tensor {
+        let (y, saved) = self.forward_saving(x);
+        ctx.saved = Some(saved);
+        y
+    }
+
+    fn backward(&self, ctx: &mut LayerNormCtx, grad_out: &Tensor, need_input_grad: bool) -> Option<Tensor> {
+        let s = ctx.saved.take().expect("LayerNorm::backward: nothing saved; call forward_train first (and backward once per forward_train)");
+        check_grad_out("LayerNorm", s.x.shape(), grad_out);
+        let (weight, bias) = (self.weight.as_ref(), self.bias.as_ref());
+        if !need_input_grad && !weight.is_some_and(Param::requires_grad) && !bias.is_some_and(Param::requires_grad) {
+            return None;
+        }
+        let w = weight.map(|p| p.value().to_vec::<f32>());
+        let gy = grad_out.contiguous();
+        let mut dx = need_input_grad.then(|| vec![0f32; s.x.numel()]);
+        with_grad_slice(weight, |dw| {
+            with_grad_slice(bias, |db| {
+                with_two_slices::<f32, f32, _>(&s.x, &gy, |xs, gs| {
+                    layer_norm_backward(&s.geom, xs, w.as_deref(), &s.mean, &s.rstd, gs, dx.as_deref_mut(), dw, db)
+                })
+            })
+        });
+        dx.map(|d| Tensor::from_vec(d, s.x.shape()))
     }
 }

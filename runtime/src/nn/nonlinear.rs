@@ -173,3 +173,87 @@ impl LogSoftmax {
     }
 }
 hyper_module!(LogSoftmax, "LogSoftmax", |s| format!("dim={}", s.dim));
+
+// ----- `Layer`: forward_train saves one tensor (a handle), backward runs the kernel's backward -----
+
+use super::saved_layer::{SavedTensor, backward_like};
+use fusenet_kernels::ops::activation::activation_backward;
+use fusenet_kernels::ops::softmax::{log_softmax_backward, softmax_backward};
+
+macro_rules! activation_layer {
+    ($(#[$doc:meta])* $name:ident, |$s:ident| $act:expr) => {
+        $(#[$doc])*
+        impl crate::module::Layer for $name {
+            type Ctx = SavedTensor;
+
+            fn forward(&self, x: &Tensor) -> Tensor {
+                $name::forward(self, x)
+            }
+
+            fn forward_train(&self, x: &Tensor, ctx: &mut SavedTensor) -> Tensor {
+                let x = x.contiguous();
+                let y = $name::forward(self, &x);
+                ctx.save(x);
+                y
+            }
+
+            fn backward(&self, ctx: &mut SavedTensor, grad_out: &Tensor, need_input_grad: bool) -> Option<Tensor> {
+                let x = ctx.take(stringify!($name));
+                let $s = self;
+                need_input_grad.then(|| backward_like(stringify!($name), &x, grad_out, |xs, gs, dx| activation_backward($act, xs, gs, dx)))
+            }
+        }
+    };
+}
+
+activation_layer!(
+    /// Saves the input; backward: `∂L/∂x = g` where `x > 0`, else `negative_slope·g`.
+    LeakyReLU, |s| Activation::LeakyRelu(s.negative_slope)
+);
+activation_layer!(
+    /// Saves the input; backward: `∂L/∂x = g·(Φ(x) + x·φ(x))` (exact), or the derivative of the
+    /// tanh form for `approximate='tanh'`.
+    GELU, |s| if s.tanh_approximation { Activation::GeluTanh } else { Activation::Gelu }
+);
+activation_layer!(
+    /// Saves the input; backward: `∂L/∂x = g` where `x > 0`, else `g·alpha·eˣ`.
+    ELU, |s| Activation::Elu(s.alpha)
+);
+activation_layer!(
+    /// Saves the input; backward: `∂L/∂x = g·σ(x)·(1 + x·(1 − σ(x)))`.
+    SiLU, |_s| Activation::Silu
+);
+
+macro_rules! softmax_layer {
+    ($(#[$doc:meta])* $name:ident, $backward:path) => {
+        $(#[$doc])*
+        impl crate::module::Layer for $name {
+            type Ctx = SavedTensor;
+
+            fn forward(&self, x: &Tensor) -> Tensor {
+                $name::forward(self, x)
+            }
+
+            fn forward_train(&self, x: &Tensor, ctx: &mut SavedTensor) -> Tensor {
+                let y = $name::forward(self, x);
+                ctx.save(y.shallow_clone());
+                y
+            }
+
+            fn backward(&self, ctx: &mut SavedTensor, grad_out: &Tensor, need_input_grad: bool) -> Option<Tensor> {
+                let y = ctx.take(stringify!($name));
+                let g = SoftmaxGeom::of(y.shape(), y.wrap_dim(self.dim));
+                need_input_grad.then(|| backward_like(stringify!($name), &y, grad_out, |ys, gs, dx| $backward(&g, ys, gs, dx)))
+            }
+        }
+    };
+}
+
+softmax_layer!(
+    /// Saves the output `y`; backward: `∂L/∂x = y ⊙ (g − Σ_dim g ⊙ y)`.
+    Softmax, softmax_backward
+);
+softmax_layer!(
+    /// Saves the output `y`; backward: `∂L/∂x = g − e^y ⊙ Σ_dim g`.
+    LogSoftmax, log_softmax_backward
+);
