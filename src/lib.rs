@@ -120,6 +120,7 @@ pub use fusenet_runtime::*;
 pub mod prelude {
     pub use fusenet_macros::{Module, network};
     pub use fusenet_runtime::{manual_seed, Buffer, DType, Device, Module, Param, StateDict, Tensor};
+    pub use fusenet_runtime::module::{DynLayer, ModuleDict};
 }
 
 #[doc(hidden)]
