@@ -16,6 +16,7 @@ mod storage;
 mod iter;
 
 mod create;
+mod create_new;
 mod binary;
 mod unary;
 mod compare;
