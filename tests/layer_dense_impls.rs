@@ -363,7 +363,7 @@ fn activation_and_softmax_backwards_match_torch() {
         let y = l.forward_train(x, &mut ctx).to_vec::<f32>();
         (y, l.backward(&mut ctx, gy, true).unwrap().to_vec::<f32>())
     }
-    let cases: [(&str, (Vec<f32>, Vec<f32>)); 5] = [
+    let cases = [
         ("leaky_relu", grad(&LeakyReLU::new(0.2), &x, &gy)),
         ("gelu", grad(&GELU::new(), &x, &gy)),
         ("gelu_tanh", grad(&GELU::tanh(), &x, &gy)),

@@ -152,7 +152,7 @@ impl crate::module::Layer for Dropout {
                 check_grad_out("Dropout", &shape, grad_out);
                 need_input_grad.then(|| grad_out.shallow_clone())
             }
-            Saved::Mask(mask) => need_input_grad.then(|| backward_like("Dropout", &mask, grad_out, |m, g, dx| dropout_backward(m, g, dx))),
+            Saved::Mask(mask) => need_input_grad.then(|| backward_like("Dropout", &mask, grad_out, dropout_backward)),
         }
     }
 }
