@@ -2,45 +2,31 @@
 //! digits under `data/mnist/`), print per-epoch loss and accuracy, save the model as safetensors
 //! and write a loss curve. Run with `cargo run --release --example train_mnist`.
 
-use fusenet::data::{DataLoader, Dataset};
 use fusenet::data::mnist::Mnist;
-use fusenet::module::Layer;
+use fusenet::data::{DataLoader, Dataset};
 use fusenet::nn::loss::CrossEntropyLoss;
-use fusenet::nn::{Flatten, Linear, ReLU};
+use fusenet::nn::{Conv2d, Flatten, Linear, MaxPool2d, ReLU};
 use fusenet::optim::Adam;
 use fusenet::prelude::*;
 use fusenet::train::{FitOptions, fit};
 
-/// `Sequential(Flatten(), Linear(784, 256), ReLU(), Linear(256, 10))`.
-#[derive(Module)]
-#[module(name = "Sequential")]
-struct Mlp(Flatten, Linear<784, 256>, ReLU, Linear<256, 10>);
-
-#[derive(Default)]
-struct MlpCtx(
-    <Flatten as Layer>::Ctx,
-    <Linear<784, 256> as Layer>::Ctx,
-    <ReLU as Layer>::Ctx,
-    <Linear<256, 10> as Layer>::Ctx,
-);
-
-impl Layer for Mlp {
-    type Ctx = MlpCtx;
-    fn forward(&self, x: &Tensor) -> Tensor {
-        self.3.forward(&Layer::forward(&self.2, &self.1.forward(&Layer::forward(&self.0, x))))
-    }
-    fn forward_train(&self, x: &Tensor, c: &mut MlpCtx) -> Tensor {
-        let h = self.0.forward_train(x, &mut c.0);
-        let h = self.1.forward_train(&h, &mut c.1);
-        let h = self.2.forward_train(&h, &mut c.2);
-        self.3.forward_train(&h, &mut c.3)
-    }
-    fn backward(&self, c: &mut MlpCtx, g: &Tensor, need_input_grad: bool) -> Option<Tensor> {
-        let g = self.3.backward(&mut c.3, g, true)?;
-        let g = self.2.backward(&mut c.2, &g, true)?;
-        let g = self.1.backward(&mut c.1, &g, need_input_grad)?;
-        self.0.backward(&mut c.0, &g, need_input_grad)
-    }
+network! {
+    /// LeNet-5 (with ReLU and max pooling): every shape below is checked at compile time, and
+    /// `Linear<_, 120>` infers its 400 inputs from the flattened `[B, 16, 5, 5]`.
+    pub struct LeNet = Sequential(
+        Conv2d<1, 6, 5> = Conv2d::new().padding(2),
+        ReLU,
+        MaxPool2d = MaxPool2d::new(2),
+        Conv2d<6, 16, 5>,
+        ReLU,
+        MaxPool2d = MaxPool2d::new(2),
+        Flatten,
+        Linear<_, 120>,
+        ReLU,
+        Linear<120, 84>,
+        ReLU,
+        Linear<84, 10>,
+    ) : [B, 1, 28, 28];
 }
 
 fn main() -> fusenet::Result<()> {
@@ -50,7 +36,7 @@ fn main() -> fusenet::Result<()> {
     println!("MNIST subset: {} training and {} test digits", train.len(), test.len());
 
     manual_seed(0);
-    let mut net = Mlp(Flatten::default(), Linear::new(), ReLU, Linear::new());
+    let mut net = LeNet::new();
     println!("{net}");
     let mut opt = Adam::new(net.parameters(), 1e-3);
     let train = DataLoader::new(train.into_dataset(), 64).shuffle(true).seed(0).num_workers(1);

@@ -130,4 +130,6 @@ pub mod __private {
     pub use fusenet_runtime::module::shape;
     pub use fusenet_runtime::tensor::Tensor;
     pub use fusenet_runtime::init;
+    /// The backward helpers generated code calls (`fusenet_runtime::graph`).
+    pub use fusenet_runtime::graph as ops;
 }

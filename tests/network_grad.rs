@@ -7,7 +7,7 @@
 //! `abs`, `leaky_relu`) are kept away from the kink by more than the step.
 
 use fusenet::module::Layer;
-use fusenet::nn::{Linear, ReLU};
+use fusenet::nn::{AvgPool2d, Conv1d, Conv2d, Flatten, Linear, MaxPool2d, ReLU};
 use fusenet::prelude::*;
 
 const STEP: f32 = 1e-2;
@@ -272,4 +272,69 @@ fn input_gradient_only_when_asked_and_params_accumulate() {
     net.hidden.weight.zero_grad();
     net.backward(&mut ctx, &Tensor::ones_like(&y), false);
     assert!(net.hidden.weight.grad().is_none());
+}
+
+network! { struct GeluMax; fn forward(x: [B, 4]) -> [B] {
+    gelu(x).max(1) + x.max(0, true).sum() * 0.5 + max(x * 2.0) + x.gelu().max(-1, false) * 0.1
+} }
+
+#[test]
+fn gelu_and_max() {
+    manual_seed(11);
+    // Distinct values, so no max is tied within the finite-difference step.
+    let x = Tensor::from_vec(vec![0.3f32, -1.2, 2.1, 0.9, -0.4, 1.5, -2.2, 0.6], &[2, 4]);
+    gradcheck(&GeluMax::new(), &x);
+}
+
+network! { struct Shapes {
+    #[init(randn)] w: Param<[6, 4]>,
+} fn forward(x: [2, 3, 4]) -> [4, 2, 6] {
+    let a = reshape(x, [-1, 4]) + flatten(x, 0, 1);             // [6, 4]
+    let b = view(a * w, [2, _, 4]).permute([1, 0, 2]);          // [3, 2, 4]
+    let c = flatten(b, 1).unsqueeze(0).squeeze(0);              // [3, 8]
+    let d = cat([c, c * 2.0, sigmoid(c)], 0);                   // [9, 8]
+    let e = stack([d.sum(0), d.mean(0) * w.sum()], 0);          // [2, 8]
+    let f = e.unsqueeze(2).squeeze();                           // [2, 8]
+    let g = reshape(f, [2, 2, 4]).permute([2, 0, 1]);           // [4, 2, 2]
+    cat([g, g * g, g.sum(2, true) * g], 2)
+} }
+
+#[test]
+fn shape_ops() {
+    manual_seed(12);
+    gradcheck(&Shapes::new(), &input(&[2, 3, 4]));
+}
+
+network! {
+    /// Built-in layers called through `Layer`, with their shapes checked at compile time.
+    struct Convs {
+        c1: Conv2d<2, 3, 3> = Conv2d::new().padding(1).stride(2),
+        pool: MaxPool2d = MaxPool2d::new(2).stride(1),
+        avg: AvgPool2d = AvgPool2d::new([1, 2]),
+        c2: Conv2d<_, 2, 2, 1>,
+        flat: Flatten = Flatten::new(1, -1),
+        head: Linear<_, 3>,
+    }
+    fn forward(x: [B, 2, 7, 6]) -> [B, 3] {
+        // [B, 2, 7, 6] → c1 [B, 3, 4, 3] → pool [B, 3, 3, 2] → avg [B, 3, 3, 1] → c2 [B, 2, 2, 1]
+        head(flat(c2(avg(pool(tanh(c1(x)))))))
+    }
+}
+
+network! {
+    struct Conv1dNet = Sequential(Conv1d<2, 4, 3> = Conv1d::new().dilation(2), ReLU, Flatten, Linear<_, 2>) : [B, 2, 9];
+}
+
+#[test]
+fn conv_pool_layers() {
+    manual_seed(13);
+    let net = Convs::new();
+    assert_eq!(net.head.weight.shape(), &[3, 4], "Linear<_, 3> inferred 2·2·1 = 4 inputs");
+    assert_eq!(net.c2.weight.shape(), &[2, 3, 2, 1], "Conv2d<_, ..> inferred 3 input channels");
+    let x = input(&[2, 2, 7, 6]);
+    assert_eq!(net.forward(&x).shape(), &[2, 3]);
+    gradcheck(&net, &x);
+    let seq = Conv1dNet::new();
+    assert_eq!(seq.3.weight.shape(), &[2, 20], "9 − 2·2 = 5 positions × 4 channels");
+    gradcheck(&seq, &input(&[2, 2, 9]));
 }

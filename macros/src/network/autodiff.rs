@@ -32,7 +32,7 @@ fn block(b: &Block, need: &mut [Need]) {
             Stmt::Node(n) => {
                 need[n.out] = match &n.op {
                     Op::Input => Need::IfInput,
-                    Op::Param(_) | Op::Linear(..) | Op::Layer { .. } => Need::Always,
+                    Op::Param(_) | Op::Linear(..) | Op::Layer { params: true, .. } => Need::Always,
                     Op::Tensor(_) => Need::Never,
                     op => ops::operands(op).iter().map(|&v| need[v]).max().unwrap_or(Need::Never),
                 };

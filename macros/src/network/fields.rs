@@ -98,6 +98,10 @@ pub fn classify(cx: &Ctxt, dims: &mut Dims, f: &FieldAst, generics: &[Ident], ea
     let a = attr::field_attrs(cx, &f.attrs);
     let member = syn::Member::Named(f.ident.clone());
     let span = f.ty.span();
+    if let (Some(e), FieldTy::Param { .. } | FieldTy::Buffer { .. } | FieldTy::Tensor(_)) = (&f.init, &f.ty) {
+        cx.error_spanned_by(e, "`= expr` builds a layer field; a parameter, buffer or constant is filled by its `#[init(..)]`/`#[constant(..)]` attribute");
+    }
+    let init = f.init.as_ref();
     let kind = match &f.ty {
         FieldTy::Param { shape, .. } => {
             if let Some(sp) = a.constant {
@@ -126,7 +130,7 @@ pub fn classify(cx: &Ctxt, dims: &mut Dims, f: &FieldAst, generics: &[Ident], ea
                 cx.syn_error(syn::Error::new(*sp, "`#[init(..)]` and `#[constant(..)]` apply to `Param<[..]>`, `Buffer<[..]>` and tensor fields; a layer initialises itself"));
             }
             match ty {
-                syn::Type::Array(arr) => match layers::classify(dims, &arr.elem, &f.ident, generics) {
+                syn::Type::Array(arr) => match layers::classify(dims, &arr.elem, init, &f.ident, generics) {
                     Ok(elem) => FieldKind::Layers { elem, len: arr.len.clone() },
                     Err((sp, msg)) => {
                         cx.syn_error(syn::Error::new(sp, msg));
@@ -137,7 +141,7 @@ pub fn classify(cx: &Ctxt, dims: &mut Dims, f: &FieldAst, generics: &[Ident], ea
                     cx.error_spanned_by(ty, "a `Vec` of layers has no length to build it with; use an array `[Block; 4]`");
                     return None;
                 }
-                _ => match layers::classify(dims, ty, &f.ident, generics) {
+                _ => match layers::classify(dims, ty, init, &f.ident, generics) {
                     Ok(l) => FieldKind::Layer(l),
                     Err((sp, msg)) => {
                         cx.syn_error(syn::Error::new(sp, msg));

@@ -6,12 +6,11 @@ use super::autodiff;
 use super::codegen::{self, Emit};
 use super::fields::{FieldKind, NetField};
 use super::ir::Graph;
-use super::layers::{self, LayerKind};
+use super::layers;
 use super::parse::{Kind, Network};
 use super::shape::{Dim, Dims, Shape};
 use proc_macro2::TokenStream;
-use quote::{ToTokens, quote, quote_spanned};
-use syn::spanned::Spanned;
+use quote::{ToTokens, quote};
 
 fn private() -> TokenStream {
     quote!(::fusenet::__private)
@@ -59,12 +58,7 @@ fn field_type(p: &TokenStream, f: &NetField, dims: &Dims) -> TokenStream {
 }
 
 fn layer_new(l: &layers::LayerType, dims: &Dims) -> TokenStream {
-    let t = layers::resolved_type(dims, l);
-    let span = l.ty.span();
-    match l.kind {
-        LayerKind::Activation(_) | LayerKind::Flatten => quote_spanned!(span=> <#t as ::core::default::Default>::default()),
-        LayerKind::Linear { .. } | LayerKind::Opaque => quote_spanned!(span=> <#t>::new()),
-    }
+    layers::build(dims, l)
 }
 
 fn field_new(p: &TokenStream, f: &NetField, dims: &Dims) -> TokenStream {

@@ -76,9 +76,10 @@ fn expand_network(net: &Network) -> TokenStream {
             if tys.is_empty() {
                 cx.error_spanned_by(seq, "`Sequential()` needs at least one layer");
             }
-            for (i, ty) in tys.iter().enumerate() {
+            for (i, layer) in tys.iter().enumerate() {
+                let ty = &layer.ty;
                 let name = Ident::new(&format!("layer{i}"), ty.span());
-                match layers::classify(&mut dims, ty, &name, &generics) {
+                match layers::classify(&mut dims, ty, layer.init.as_ref(), &name, &generics) {
                     Ok(l) => fields.push(NetField {
                         member: syn::Member::Unnamed(syn::Index { index: i as u32, span: ty.span() }),
                         name: i.to_string(),
@@ -134,6 +135,9 @@ fn lower(cx: &Ctxt, net: &Network, fields: &[NetField], mut dims: Dims) -> Optio
                 None => match fields.first().map(|f| &f.kind) {
                     Some(FieldKind::Layer(l)) => match &l.kind {
                         LayerKind::Linear { input: d @ (Dim::Lit(_) | Dim::Named(_)), .. } => Shape { rest: Some(dims.fresh_rest()), dims: vec![d.clone()] },
+                        LayerKind::Conv(c) if matches!(c.c_in, Dim::Lit(_) | Dim::Named(_)) => {
+                            Shape { rest: Some(dims.fresh_rest()), dims: std::iter::once(c.c_in.clone()).chain((0..c.d).map(|_| Dim::Unknown)).collect() }
+                        }
                         _ => Shape { rest: Some(dims.fresh_rest()), dims: Vec::new() },
                     },
                     _ => Shape { rest: Some(dims.fresh_rest()), dims: Vec::new() },
@@ -154,23 +158,25 @@ fn check_inferred(cx: &Ctxt, fields: &[NetField], dims: &Dims, generics: &[Ident
             FieldKind::Layers { elem, .. } => elem,
             _ => continue,
         };
-        if let LayerKind::Linear { input: Dim::Var(var), .. } = &layer.kind {
-            let span = dims.vars.get(*var).map_or(Span::call_site(), |v| v.2);
-            match dims.resolve(&Dim::Var(*var)) {
+        if let Some(Dim::Var(var)) = layers::lazy_input(&layer.kind) {
+            let var = *var;
+            let what = if matches!(layer.kind, LayerKind::Linear { .. }) { "input size" } else { "input channels" };
+            let span = dims.vars.get(var).map_or(Span::call_site(), |v| v.2);
+            match dims.resolve(&Dim::Var(var)) {
                 Dim::Lit(_) => {}
                 Dim::Named(n) if generics.contains(&n) => {}
                 Dim::Named(n) => cx.syn_error(syn::Error::new(
                     span,
-                    format!("cannot infer the input size `_` of `{}`: it would be `{n}`, which is only known at run time; write the size", f.name),
+                    format!("cannot infer the {what} `_` of `{}`: it would be `{n}`, which is only known at run time; write the size", f.name),
                 )),
                 Dim::Var(_) => cx.syn_error(syn::Error::new(
                     span,
-                    format!("cannot infer the input size `_` of `{}`: it is never called; write the size", f.name),
+                    format!("cannot infer the {what} `_` of `{}`: it is never called; write the size", f.name),
                 )),
                 Dim::Unknown => cx.syn_error(syn::Error::new(
                     span,
                     format!(
-                        "cannot infer the input size `_` of `{}`: its input comes from a layer whose output shape is not known at compile time; write the size",
+                        "cannot infer the {what} `_` of `{}`: its input comes from a layer whose output shape is not known at compile time; write the size",
                         f.name
                     ),
                 )),

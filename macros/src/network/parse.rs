@@ -2,9 +2,10 @@
 //!
 //! ```text
 //! input     := network*
-//! network   := attr* vis 'struct' Ident generics? ( fields forward | '=' 'Sequential' '(' type,* ')' (':' shape)? ';' )
+//! network   := attr* vis 'struct' Ident generics? ( fields forward | '=' 'Sequential' '(' layer,* ')' (':' shape)? ';' )
 //! fields    := '{' field,* '}' | ';'
-//! field     := attr* vis Ident ':' ( 'Param' '<' shape '>' | 'Buffer' '<' shape '>' | shape | Type )
+//! field     := attr* vis Ident ':' ( 'Param' '<' shape '>' | 'Buffer' '<' shape '>' | shape | Type ('=' Expr)? )
+//! layer     := Type ('=' Expr)?                 (the expression builds the layer; default `<Type>::new()`)
 //! forward   := 'fn' 'forward' '(' 'mut'? Ident ':' shape ')' '->' shape Block
 //! shape     := '[' (dim | '..'),* ']'         dim := Int | Ident | '_'
 //! ```
@@ -32,7 +33,29 @@ pub enum Kind {
     /// A struct with named fields (or none) and a forward.
     Struct { fields: Vec<FieldAst>, forward: Forward },
     /// `= Sequential(T0, T1, ...) (: [dims])?;`
-    Sequential { seq: Ident, layers: Vec<syn::Type>, input: Option<ShapeAst> },
+    Sequential { seq: Ident, layers: Vec<SeqLayer>, input: Option<ShapeAst> },
+}
+
+/// One layer of the Sequential form: `Conv2d<1, 6, 5> = Conv2d::new().padding(2)`.
+pub struct SeqLayer {
+    pub ty: syn::Type,
+    pub init: Option<syn::Expr>,
+}
+
+impl Parse for SeqLayer {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let ty = input.parse()?;
+        Ok(SeqLayer { ty, init: constructor(input)? })
+    }
+}
+
+/// `= expr` after a layer's type.
+fn constructor(input: ParseStream) -> syn::Result<Option<syn::Expr>> {
+    if input.peek(Token![=]) && !input.peek(Token![==]) {
+        input.parse::<Token![=]>()?;
+        return Ok(Some(input.parse()?));
+    }
+    Ok(None)
 }
 
 pub struct FieldAst {
@@ -40,6 +63,8 @@ pub struct FieldAst {
     pub vis: Visibility,
     pub ident: Ident,
     pub ty: FieldTy,
+    /// `= expr`: how `new()` builds the field (layers only).
+    pub init: Option<syn::Expr>,
 }
 
 pub enum FieldTy {
@@ -124,7 +149,7 @@ impl Parse for Network {
             }
             let content;
             parenthesized!(content in input);
-            let layers = content.parse_terminated(syn::Type::parse, Token![,])?.into_iter().collect();
+            let layers = content.parse_terminated(SeqLayer::parse, Token![,])?.into_iter().collect();
             let shape = if input.peek(Token![:]) {
                 input.parse::<Token![:]>()?;
                 Some(input.parse()?)
@@ -169,7 +194,8 @@ impl Parse for FieldAst {
         } else {
             FieldTy::Type(input.parse()?)
         };
-        Ok(FieldAst { attrs, vis, ident, ty })
+        let init = constructor(input)?;
+        Ok(FieldAst { attrs, vis, ident, ty, init })
     }
 }
 

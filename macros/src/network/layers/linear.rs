@@ -6,27 +6,29 @@ use crate::network::shape::{Dim, Dims, Shape};
 use proc_macro2::{Ident, Span};
 use syn::spanned::Spanned;
 
-fn dim_of(dims: &mut Dims, arg: &syn::GenericArgument, field: &Ident, generics: &[Ident], what: &str) -> Result<Dim, (Span, String)> {
+/// A size in a layer's type: a literal, a const parameter of the network, or `_` (a fresh
+/// inference variable).
+pub fn dim_of(dims: &mut Dims, arg: &syn::GenericArgument, field: &Ident, generics: &[Ident], what: &str, layer: &str) -> Result<Dim, (Span, String)> {
     let ident_dim = |id: &Ident| -> Result<Dim, (Span, String)> {
         if generics.iter().any(|g| g == id) {
             Ok(Dim::Named(id.clone()))
         } else {
-            Err((id.span(), format!("`{id}` is not a const parameter of this network; the {what} of a `Linear` is a number, a const parameter or `_`")))
+            Err((id.span(), format!("`{id}` is not a const parameter of this network; the {what} of a `{layer}` is a number, a const parameter or `_`")))
         }
     };
     match arg {
         syn::GenericArgument::Const(syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. })) => {
             i.base10_parse::<usize>().map(Dim::Lit).map_err(|e| (i.span(), e.to_string()))
         }
-        syn::GenericArgument::Type(syn::Type::Infer(t)) => Ok(dims.fresh_var(format!("in_features of `{field}`"), t.span())),
-        syn::GenericArgument::Const(syn::Expr::Infer(t)) => Ok(dims.fresh_var(format!("in_features of `{field}`"), t.span())),
+        syn::GenericArgument::Type(syn::Type::Infer(t)) => Ok(dims.fresh_var(format!("{what} of `{field}`"), t.span())),
+        syn::GenericArgument::Const(syn::Expr::Infer(t)) => Ok(dims.fresh_var(format!("{what} of `{field}`"), t.span())),
         syn::GenericArgument::Type(syn::Type::Path(p)) if p.qself.is_none() && p.path.get_ident().is_some() => {
             p.path.get_ident().map_or(Err((p.span(), String::new())), ident_dim)
         }
         syn::GenericArgument::Const(syn::Expr::Path(p)) if p.path.get_ident().is_some() => {
             p.path.get_ident().map_or(Err((p.span(), String::new())), ident_dim)
         }
-        other => Err((other.span(), format!("expected the {what} of `Linear` here: a number, a const parameter or `_`"))),
+        other => Err((other.span(), format!("expected the {what} of `{layer}` here: a number, a const parameter or `_`"))),
     }
 }
 
@@ -38,8 +40,8 @@ pub fn classify(dims: &mut Dims, seg: &syn::PathSegment, field: &Ident, generics
     if list.len() != 2 {
         return Err((args.span(), format!("`Linear` takes two sizes, `Linear<IN, OUT>`, but {} are given", list.len())));
     }
-    let input = dim_of(dims, list[0], field, generics, "input size")?;
-    let output = match dim_of(dims, list[1], field, generics, "output size")? {
+    let input = dim_of(dims, list[0], field, generics, "input size", "Linear")?;
+    let output = match dim_of(dims, list[1], field, generics, "output size", "Linear")? {
         Dim::Var(_) => {
             return Err((list[1].span(), "the output size of a `Linear` cannot be inferred; write it (only the input size may be `_`)".to_string()));
         }
@@ -92,9 +94,9 @@ fn dim_arg(d: &Dim) -> Option<syn::GenericArgument> {
     }
 }
 
-/// `Linear<_, 256>` with `_` replaced by the inferred size (left as written when unresolved:
+/// `Linear<_, 256>` (or `Conv2d<_, 16, 3>`) with `_` replaced by the inferred size (left as written when unresolved:
 /// the checker reports that).
-pub fn resolved_type(dims: &Dims, ty: &syn::Type, input: &Dim, _output: &Dim) -> syn::Type {
+pub fn resolved_type(dims: &Dims, ty: &syn::Type, input: &Dim) -> syn::Type {
     let mut ty = ty.clone();
     if let syn::Type::Path(p) = &mut ty
         && let Some(seg) = p.path.segments.last_mut()

@@ -12,6 +12,9 @@ impl Lowerer<'_> {
     /// `Err(())` when `func` is not a built-in (the caller reports it).
     pub(super) fn builtin(&mut self, func: &syn::Ident, args: &[&syn::Expr], e: &syn::Expr, env: &Env, block: &mut Block) -> Result<Option<Operand>, ()> {
         let name = func.to_string();
+        if let Some(r) = self.shape_builtin(&name, args, e, env, block) {
+            return Ok(r);
+        }
         let usage: &str = match name.as_str() {
             n if ops::unary::by_name(n).is_some() => "(x)",
             "leaky_relu" => "(x) or (x, slope)",
@@ -139,7 +142,7 @@ impl Lowerer<'_> {
         Ok(Some(Operand::Val(self.push(block, op, shape, span, text))))
     }
 
-    fn number(&mut self, e: &syn::Expr, what: &str) -> Option<f64> {
+    pub(super) fn number(&mut self, e: &syn::Expr, what: &str) -> Option<f64> {
         match literal(e) {
             Some(n) => Some(n),
             None => {
@@ -149,7 +152,7 @@ impl Lowerer<'_> {
         }
     }
 
-    fn integer(&mut self, e: &syn::Expr) -> Option<isize> {
+    pub(super) fn integer(&mut self, e: &syn::Expr) -> Option<isize> {
         match literal_int(e) {
             Some(n) => Some(n),
             None => {
@@ -177,7 +180,7 @@ fn literal(e: &syn::Expr) -> Option<f64> {
     }
 }
 
-fn literal_int(e: &syn::Expr) -> Option<isize> {
+pub(super) fn literal_int(e: &syn::Expr) -> Option<isize> {
     match strip_parens(e) {
         syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) => i.base10_parse().ok(),
         syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Neg(_)) => literal_int(&u.expr).map(|v| -v),
@@ -185,7 +188,7 @@ fn literal_int(e: &syn::Expr) -> Option<isize> {
     }
 }
 
-fn bool_lit(e: &syn::Expr) -> Option<bool> {
+pub(super) fn bool_lit(e: &syn::Expr) -> Option<bool> {
     match strip_parens(e) {
         syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Bool(b), .. }) => Some(b.value),
         _ => None,

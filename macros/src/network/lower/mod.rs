@@ -3,13 +3,15 @@
 //! one compile shows all mistakes.
 
 use super::fields::{FieldKind, NetField};
-use super::ir::{Block, Carried, Cmp, For, Graph, Node, ShapeCheck, Side, Stmt, Value, ValueId, While};
-use super::layers::{self, LayerKind, activation};
+use super::ir::{Block, Graph, Node, ShapeCheck, Stmt, Value, ValueId};
 use super::ops::{self, Bin, Callee, Op};
-use super::shape::{Dim, Dims, Shape};
+use super::shape::{Dims, Shape};
 use super::text;
 
 mod builtin;
+mod layer_call;
+mod loops;
+mod shape_ops;
 use crate::ctxt::Ctxt;
 use proc_macro2::{Span, TokenStream};
 use quote::ToTokens;
@@ -33,8 +35,10 @@ enum Operand {
     Num(f64),
 }
 
-const BUILTINS: &str = "relu, sigmoid, tanh, exp, log, sqrt, abs, neg, leaky_relu(x, slope), pow(x, p), \
-matmul(a, b), mm(a, b), sum(x), sum(x, dim), sum(x, dim, keepdim), mean(x) (and over a dim, as sum), softmax(x, dim), log_softmax(x, dim), transpose(x, d0, d1), t(x)";
+const BUILTINS: &str = "relu, sigmoid, tanh, gelu, exp, log, sqrt, abs, neg, leaky_relu(x, slope), pow(x, p), \
+matmul(a, b), mm(a, b), sum(x), sum(x, dim), sum(x, dim, keepdim), mean(x) (and over a dim, as sum), softmax(x, dim), log_softmax(x, dim), transpose(x, d0, d1), t(x), \
+max(x), max(x, dim), max(x, dim, keepdim), reshape(x, [..]) and view(x, [..]) (one `-1` or `_`), flatten(x, start), flatten(x, start, end), \
+permute(x, [..]), unsqueeze(x, dim), squeeze(x), squeeze(x, dim), cat([a, b, ..], dim), stack([a, b, ..], dim)";
 
 const SUPPORTED: &str = "supported: layer calls `hidden(x)`, built-in functions and their method forms \
 (`relu(x)`, `x.sum()`), `+ - * /` on tensors and numbers, unary `-`, parentheses, and names of inputs, locals, parameters and constants";
@@ -239,159 +243,6 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    /// Locals assigned in a loop body that live outside it: the loop-carried values.
-    fn carried_names(&self, body: &syn::Block, env: &Env) -> Vec<String> {
-        let mut names = Vec::new();
-        collect_assigned(&body.stmts, &mut names);
-        names.retain(|n| matches!(env.get(n), Some(Binding::Value { .. })));
-        for s in &body.stmts {
-            if let syn::Stmt::Local(l) = s
-                && let syn::Pat::Ident(p) = &l.pat
-                && names.contains(&p.ident.to_string())
-            {
-                self.cx.error_spanned_by(
-                    &p.ident,
-                    format!("`{}` is assigned in this loop and also shadowed by `let` inside it; rename the inner variable", p.ident),
-                );
-            }
-        }
-        names
-    }
-
-    /// Enters a loop: every carried name gets a param value (its value at the top of an iteration).
-    fn enter_loop(&mut self, names: &[String], env: &Env, span: Span) -> (Env, Vec<(String, ValueId, ValueId, bool)>) {
-        let mut inner = env.clone();
-        let mut carried = Vec::new();
-        for n in names {
-            if let Some(Binding::Value { id, mutable }) = env.get(n).cloned() {
-                if !mutable {
-                    self.cx.syn_error(syn::Error::new(span, format!("cannot assign twice to immutable variable `{n}` in this loop; declare it with `let mut {n}`")));
-                }
-                let param = self.fresh(self.values[id].shape.clone(), self.values[id].span, n.clone());
-                inner.insert(n.clone(), Binding::Value { id: param, mutable: true });
-                carried.push((n.clone(), id, param, mutable));
-            }
-        }
-        (inner, carried)
-    }
-
-    /// Leaves a loop: checks that each carried value keeps its shape and binds the results.
-    fn leave_loop(&mut self, carried: Vec<(String, ValueId, ValueId, bool)>, inner: &Env, env: &mut Env, span: Span) -> Vec<Carried> {
-        let mut out = Vec::new();
-        for (name, outer, param, mutable) in carried {
-            let next = match inner.get(&name) {
-                Some(Binding::Value { id, .. }) => *id,
-                _ => param,
-            };
-            let (ps, ns) = (self.values[param].shape.clone(), self.values[next].shape.clone());
-            if !self.dims.unify_shapes(&ps, &ns) {
-                self.cx.syn_error(syn::Error::new(
-                    self.values[next].span,
-                    format!(
-                        "`{name}` changes shape in the loop: it is {} before an iteration and {} after it; a loop must keep the shapes of the values it carries",
-                        self.dims.text(&ps),
-                        self.dims.text(&ns)
-                    ),
-                ));
-            }
-            let result = self.fresh(ps, span, name.clone());
-            env.insert(name, Binding::Value { id: result, mutable });
-            out.push(Carried { outer, param, next, result });
-        }
-        out
-    }
-
-    fn while_loop(&mut self, w: &syn::ExprWhile, env: &mut Env, block: &mut Block) {
-        if let Some(l) = &w.label {
-            self.cx.error_spanned_by(l, "loop labels are not supported in a network's forward");
-        }
-        let names = self.carried_names(&w.body, env);
-        let (mut inner, carried) = self.enter_loop(&names, env, w.while_token.span);
-        let mut cond = Block::default();
-        let Some((cond_value, cmp, literal)) = self.condition(&w.cond, &inner, &mut cond) else {
-            return;
-        };
-        let mut body = Block::default();
-        self.block(&w.body.stmts, &mut inner, &mut body, false);
-        let carried = self.leave_loop(carried, &inner, env, w.while_token.span);
-        let id = self.loops;
-        self.loops += 1;
-        block.stmts.push(Stmt::While(While { id, carried, cond, cond_value, cmp, literal, body }));
-    }
-
-    /// `value <op> number` or `number <op> value`, with `value` 0-d.
-    fn condition(&mut self, e: &syn::Expr, env: &Env, block: &mut Block) -> Option<(ValueId, Cmp, f64)> {
-        const USAGE: &str = "the condition of a `while` compares a 0-d tensor with a number, as in `while x.abs().sum() > 1.0`";
-        let e = strip_parens(e);
-        let syn::Expr::Binary(b) = e else {
-            self.cx.error_spanned_by(e, USAGE);
-            return None;
-        };
-        let cmp = match b.op {
-            syn::BinOp::Lt(_) => Cmp::Lt,
-            syn::BinOp::Le(_) => Cmp::Le,
-            syn::BinOp::Gt(_) => Cmp::Gt,
-            syn::BinOp::Ge(_) => Cmp::Ge,
-            syn::BinOp::Eq(_) => Cmp::Eq,
-            syn::BinOp::Ne(_) => Cmp::Ne,
-            _ => {
-                self.cx.error_spanned_by(e, USAGE);
-                return None;
-            }
-        };
-        let l = self.expr(&b.left, env, block)?;
-        let r = self.expr(&b.right, env, block)?;
-        let (v, cmp, lit, ve) = match (l, r) {
-            (Operand::Val(v), Operand::Num(n)) => (v, cmp, n, &b.left),
-            (Operand::Num(n), Operand::Val(v)) => (v, flip(cmp), n, &b.right),
-            _ => {
-                self.cx.error_spanned_by(e, USAGE);
-                return None;
-            }
-        };
-        if self.values[v].shape.rank() != Some(0) {
-            self.cx.error_spanned_by(
-                ve,
-                format!("{USAGE}; `{}` is {}, reduce it first (`.sum()`, `.mean()`)", self.values[v].text, self.shape_text(v)),
-            );
-            return None;
-        }
-        Some((v, cmp, lit))
-    }
-
-    fn for_loop(&mut self, f: &syn::ExprForLoop, env: &mut Env, block: &mut Block) {
-        let syn::Pat::Ident(pat) = &*f.pat else {
-            self.cx.error_spanned_by(&f.pat, "expected a name for the element: `for b in blocks`");
-            return;
-        };
-        let field = path_ident(&f.expr).and_then(|i| self.field(&i.to_string()));
-        let Some(field) = field.filter(|&i| matches!(self.fields[i].kind, FieldKind::Layers { .. })) else {
-            self.cx.error_spanned_by(&f.expr, "a `for` loop iterates over an array field of layers (`blocks: [Block; 4]`): `for b in blocks { x = b(x); }`");
-            return;
-        };
-        let names = self.carried_names(&f.body, env);
-        let (mut inner, carried) = self.enter_loop(&names, env, f.for_token.span);
-        let id = self.loops;
-        self.loops += 1;
-        inner.insert(pat.ident.to_string(), Binding::Elem { loop_id: id, field });
-        let mut body = Block::default();
-        self.block(&f.body.stmts, &mut inner, &mut body, false);
-        let carried = self.leave_loop(carried, &inner, env, f.for_token.span);
-        block.stmts.push(Stmt::For(For { id, field, carried, body }));
-    }
-
-    /// Whether a type mentions the network's const parameters (then no static check can name it).
-    fn mentions_generics(&self, ty: &syn::Type) -> bool {
-        fn scan(ts: TokenStream, g: &[syn::Ident]) -> bool {
-            ts.into_iter().any(|t| match t {
-                proc_macro2::TokenTree::Ident(id) => g.contains(&id),
-                proc_macro2::TokenTree::Group(gr) => scan(gr.stream(), g),
-                _ => false,
-            })
-        }
-        scan(ty.to_token_stream(), &self.dims.generics)
-    }
-
     fn field(&self, name: &str) -> Option<usize> {
         self.fields.iter().position(|f| f.name == name)
     }
@@ -570,83 +421,6 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn layer_call(&mut self, callee: Callee, field: usize, name: &str, args: &[&syn::Expr], e: &syn::Expr, env: &Env, block: &mut Block) -> Option<Operand> {
-        if args.len() != 1 {
-            self.cx.error_spanned_by(e, format!("the layer `{name}` takes one input tensor: `{name}(x)`, got {} arguments", args.len()));
-            return None;
-        }
-        let x = self.tensor_arg(args[0], env, block, name)?;
-        let layer = match &self.fields[field].kind {
-            FieldKind::Layer(l) => l.clone(),
-            FieldKind::Layers { elem, .. } => elem.clone(),
-            _ => return None,
-        };
-        let xs = self.values[x].shape.clone();
-        let out = match layers::apply(&mut self.dims, &layer, &xs) {
-            Ok(s) => s,
-            Err(takes) => {
-                self.cx.error_spanned_by(
-                    args[0],
-                    format!(
-                        "{} is {} and takes {takes}, but {} is {}",
-                        layer_name(name),
-                        layers::text(&self.dims, &layer),
-                        quoted(&self.values[x].text),
-                        self.dims.text(&xs)
-                    ),
-                );
-                return None;
-            }
-        };
-        let text = text::tokens(e);
-        let at = args[0].span();
-        let producer = xs.dims.is_empty().then(|| xs.rest.and_then(|r| self.opaque_out.get(&r).cloned())).flatten();
-        let out = match &layer.kind {
-            LayerKind::Opaque if !self.mentions_generics(&layer.ty) => {
-                let ty = layers::resolved_type(&self.dims, &layer);
-                match &producer {
-                    Some(a) => {
-                        for back in 1..=4 {
-                            self.checks.push(ShapeCheck { span: at, back, given: Side::LayerOut(a.clone()), want: Side::LayerIn(ty.clone()) });
-                        }
-                    }
-                    None => {
-                        for (i, d) in xs.dims.iter().rev().enumerate() {
-                            if let Dim::Lit(n) = self.dims.resolve(d) {
-                                self.checks.push(ShapeCheck { span: at, back: i + 1, given: Side::Known(n), want: Side::LayerIn(ty.clone()) });
-                            }
-                        }
-                    }
-                }
-                let r = self.dims.fresh_rest();
-                self.opaque_out.insert(r, ty);
-                Shape { rest: Some(r), dims: Vec::new() }
-            }
-            LayerKind::Linear { input, .. } => {
-                if let (Some(a), Dim::Lit(n)) = (&producer, self.dims.resolve(input)) {
-                    self.checks.push(ShapeCheck { span: at, back: 1, given: Side::LayerOut(a.clone()), want: Side::Known(n) });
-                }
-                out
-            }
-            _ => out,
-        };
-        let op = match &layer.kind {
-            LayerKind::Linear { .. } => Op::Linear(callee, x),
-            LayerKind::Activation(a) => match activation::op(*a) {
-                Some(u) => Op::Unary(u, x),
-                None => return Some(Operand::Val(x)),
-            },
-            LayerKind::Flatten => Op::Flatten(x),
-            LayerKind::Opaque => {
-                let site = self.sites;
-                self.sites += 1;
-                Op::Layer { site, callee, arg: x }
-            }
-        };
-        Some(Operand::Val(self.push(block, op, out, e.span(), text)))
-    }
-
     fn tensor_arg(&mut self, a: &syn::Expr, env: &Env, block: &mut Block, func: &str) -> Option<ValueId> {
         match self.expr(a, env, block)? {
             Operand::Val(v) => Some(v),
@@ -658,16 +432,6 @@ impl<'a> Lowerer<'a> {
     }
 }
 
-/// `layer 2` for a Sequential's numbered layers, else `` `name` ``.
-fn layer_name(name: &str) -> String {
-    if name.parse::<usize>().is_ok() { format!("layer {name}") } else { format!("`{name}`") }
-}
-
-/// Source text in backticks, or a description (`the output of layer 1`) as is.
-fn quoted(text: &str) -> String {
-    if text.starts_with("the ") { text.to_string() } else { format!("`{text}`") }
-}
-
 
 fn compound(op: &syn::BinOp) -> Option<Bin> {
     match op {
@@ -676,16 +440,6 @@ fn compound(op: &syn::BinOp) -> Option<Bin> {
         syn::BinOp::MulAssign(_) => Some(Bin::Mul),
         syn::BinOp::DivAssign(_) => Some(Bin::Div),
         _ => None,
-    }
-}
-
-fn flip(c: Cmp) -> Cmp {
-    match c {
-        Cmp::Lt => Cmp::Gt,
-        Cmp::Le => Cmp::Ge,
-        Cmp::Gt => Cmp::Lt,
-        Cmp::Ge => Cmp::Le,
-        other => other,
     }
 }
 
@@ -707,29 +461,3 @@ fn path_ident(e: &syn::Expr) -> Option<&syn::Ident> {
 
 
 
-/// Names assigned (`x = ..`, `x /= ..`) anywhere in `stmts`, nested loops included, in order.
-fn collect_assigned(stmts: &[syn::Stmt], out: &mut Vec<String>) {
-    for s in stmts {
-        if let syn::Stmt::Expr(e, _) = s {
-            let target = match e {
-                syn::Expr::Assign(a) => path_ident(&a.left),
-                syn::Expr::Binary(b) if compound(&b.op).is_some() => path_ident(&b.left),
-                syn::Expr::While(w) => {
-                    collect_assigned(&w.body.stmts, out);
-                    None
-                }
-                syn::Expr::ForLoop(f) => {
-                    collect_assigned(&f.body.stmts, out);
-                    None
-                }
-                _ => None,
-            };
-            if let Some(t) = target {
-                let t = t.to_string();
-                if !out.contains(&t) {
-                    out.push(t);
-                }
-            }
-        }
-    }
-}

@@ -5,6 +5,7 @@ pub mod arith;
 pub mod layer;
 pub mod matmul;
 pub mod reduce;
+pub mod shape_ops;
 pub mod unary;
 
 use super::ir::ValueId;
@@ -40,12 +41,24 @@ pub enum Op {
     /// `softmax(x, dim)` (`log = false`) or `log_softmax(x, dim)`.
     Softmax { log: bool, arg: ValueId, dim: isize },
     Transpose(ValueId, isize, isize),
+    /// `max(x)` (`dim = None`) or `max(x, dim, keepdim)` (the values).
+    Max { dim: Option<(isize, bool)>, arg: ValueId },
+    /// `reshape(x, [..])` / `view(x, [..])`.
+    Reshape { arg: ValueId, spec: Vec<shape_ops::Target>, view: bool },
+    Permute(ValueId, Vec<isize>),
+    Unsqueeze(ValueId, isize),
+    /// `squeeze(x)` (every size-1 dim) or `squeeze(x, dim)`.
+    Squeeze(ValueId, Option<isize>),
+    /// `cat([a, b, ..], dim)` (`stack = false`) or `stack([a, b, ..], dim)`.
+    Join { parts: Vec<ValueId>, dim: isize, stack: bool },
     /// The built-in `Linear` (`x Wᵀ + b`), inlined.
     Linear(Callee, ValueId),
-    /// The built-in `Flatten` (dims 1.. into one).
-    Flatten(ValueId),
-    /// Any other layer, through `Layer::{forward, forward_train, backward}`; `site` names its context.
-    Layer { site: usize, callee: Callee, arg: ValueId },
+    /// The built-in `Flatten` (dims `start..=end` into one).
+    Flatten(ValueId, isize, isize),
+    /// Any other layer, through `Layer::{forward, forward_train, backward}`; `site` names its
+    /// context; `params`: whether it may hold parameters (else it needs a backward only when its
+    /// input does).
+    Layer { site: usize, callee: Callee, arg: ValueId, params: bool },
 }
 
 /// What the code generators need from their surroundings.
@@ -89,10 +102,19 @@ pub fn forward(op: &Op, g: &dyn Gen, site_ctx: Option<TokenStream>) -> TokenStre
             let a = v(*a);
             quote!(#a.transpose(#d0, #d1))
         }
-        Op::Linear(c, a) => layer::forward_linear(&g.callee(*c), &v(*a)),
-        Op::Flatten(a) => {
+        Op::Max { dim, arg } => reduce::forward_max(*dim, &v(*arg)),
+        Op::Reshape { arg, spec, view } => shape_ops::forward_reshape(&v(*arg), spec, *view),
+        Op::Permute(a, dims) => shape_ops::forward_permute(&v(*a), dims),
+        Op::Unsqueeze(a, d) => {
             let a = v(*a);
-            quote!(#a.flatten(1, -1))
+            quote!(#a.unsqueeze(#d))
+        }
+        Op::Squeeze(a, d) => shape_ops::forward_squeeze(&v(*a), *d),
+        Op::Join { parts, dim, stack } => shape_ops::forward_join(p, parts, *dim, *stack),
+        Op::Linear(c, a) => layer::forward_linear(&g.callee(*c), &v(*a)),
+        Op::Flatten(a, s, e) => {
+            let a = v(*a);
+            quote!(#a.flatten(#s, #e))
         }
         Op::Layer { callee, arg, .. } => {
             let c = g.callee(*callee);
@@ -115,10 +137,16 @@ pub fn operands(op: &Op) -> Vec<ValueId> {
         | Op::Reduce(_, a)
         | Op::Softmax { arg: a, .. }
         | Op::Transpose(a, _, _)
+        | Op::Max { arg: a, .. }
+        | Op::Reshape { arg: a, .. }
+        | Op::Permute(a, _)
+        | Op::Unsqueeze(a, _)
+        | Op::Squeeze(a, _)
         | Op::Linear(_, a)
-        | Op::Flatten(a)
+        | Op::Flatten(a, ..)
         | Op::Layer { arg: a, .. } => vec![*a],
         Op::Binary(_, a, b) | Op::MatMul(a, b) => vec![*a, *b],
+        Op::Join { parts, .. } => parts.clone(),
     }
 }
 
@@ -164,12 +192,16 @@ pub fn backward(op: &Op, out: ValueId, bw: &mut dyn BwGen) -> TokenStream {
         Op::MatMul(a, b) => matmul::backward(*a, *b, bw),
         Op::Reduce(r, a) => reduce::backward(r, *a, bw),
         Op::Softmax { log, arg, dim } => reduce::backward_softmax(*log, *arg, *dim, out, bw),
-        Op::Transpose(a, d0, d1) => bw.acc(*a, quote!(__g.transpose(#d0, #d1))),
-        Op::Linear(c, a) => layer::backward_linear(*c, *a, bw),
-        Op::Flatten(a) => {
-            let s = bw.saved_shape(*a);
-            bw.acc(*a, quote!(__g.reshape(#s)))
+        Op::Transpose(a, d0, d1) => {
+            let p = bw.p().clone();
+            bw.acc(*a, quote!(#p::ops::transpose_backward(&__g, #d0, #d1)))
         }
-        Op::Layer { site, callee, arg } => layer::backward_layer(*site, *callee, *arg, bw),
+        Op::Max { dim, arg } => reduce::backward_max(*dim, *arg, out, bw),
+        Op::Reshape { arg, .. } | Op::Unsqueeze(arg, _) | Op::Squeeze(arg, _) => shape_ops::backward_reshape(*arg, bw),
+        Op::Permute(a, dims) => shape_ops::backward_permute(*a, dims, bw),
+        Op::Join { parts, dim, stack } => shape_ops::backward_join(parts, *dim, *stack, bw),
+        Op::Linear(c, a) => layer::backward_linear(*c, *a, bw),
+        Op::Flatten(a, ..) => shape_ops::backward_reshape(*a, bw),
+        Op::Layer { site, callee, arg, .. } => layer::backward_layer(*site, *callee, *arg, bw),
     }
 }

@@ -1,4 +1,4 @@
-//! Reductions `sum`/`mean` over every element or over one dim (`keepdim` optional), and
+//! Reductions `sum`/`mean`/`max` over every element or over one dim (`keepdim` optional), and
 //! `softmax`/`log_softmax` along a dim.
 
 use super::BwGen;
@@ -86,11 +86,34 @@ pub fn backward_softmax(log: bool, x: ValueId, dim: isize, y: ValueId, bw: &mut 
     if bw.need(x).is_none() {
         return TokenStream::new();
     }
+    let p = bw.p().clone();
     let ys = bw.saved(y);
-    let g = if log {
-        quote!(__g.sub(&#ys.exp().mul(&__g.sum_dim(#dim, true))))
-    } else {
-        quote!(#ys.mul(&__g.sub(&__g.mul(#ys).sum_dim(#dim, true))))
+    let g = if log { quote!(#p::ops::log_softmax_backward(#ys, &__g, #dim)) } else { quote!(#p::ops::softmax_backward(#ys, &__g, #dim)) };
+    bw.acc(x, g)
+}
+
+pub fn forward_max(dim: Option<(isize, bool)>, a: &Ident) -> TokenStream {
+    match dim {
+        None => quote!(#a.max()),
+        Some((d, k)) => quote!(#a.max_dim(#d, #k).0),
+    }
+}
+
+/// `max` over all elements: the gradient is shared evenly by the tied maxima (PyTorch's
+/// `evenly_distribute_backward`); over a dim: it goes to the index the forward picked, recomputed
+/// here from the saved input.
+pub fn backward_max(dim: Option<(isize, bool)>, x: ValueId, y: ValueId, bw: &mut dyn BwGen) -> TokenStream {
+    if bw.need(x).is_none() {
+        return TokenStream::new();
+    }
+    let p = bw.p().clone();
+    let xs = bw.saved(x);
+    let g = match dim {
+        None => {
+            let ys = bw.saved(y);
+            quote!(#p::ops::max_backward(#xs, #ys, &__g))
+        }
+        Some((d, k)) => quote!(#p::ops::max_dim_backward(&__g, &#xs.max_dim(#d, #k).1, #xs.shape(), #d, #k)),
     };
     bw.acc(x, g)
 }

@@ -1,4 +1,4 @@
-//! Elementwise unary ops: `relu`, `sigmoid`, `tanh`, `exp`, `log`, `sqrt`, `abs`, `-x`,
+//! Elementwise unary ops: `relu`, `sigmoid`, `tanh`, `gelu`, `exp`, `log`, `sqrt`, `abs`, `-x`,
 //! `leaky_relu(x, slope)`, `pow(x, p)`. Shape: unchanged.
 
 use super::BwGen;
@@ -18,6 +18,8 @@ pub enum Unary {
     Neg,
     LeakyRelu(f32),
     Pow(f32),
+    /// Exact GELU, `x Φ(x)`.
+    Gelu,
 }
 
 pub fn by_name(name: &str) -> Option<Unary> {
@@ -30,6 +32,7 @@ pub fn by_name(name: &str) -> Option<Unary> {
         "sqrt" => Unary::Sqrt,
         "abs" => Unary::Abs,
         "neg" => Unary::Neg,
+        "gelu" => Unary::Gelu,
         _ => return None,
     })
 }
@@ -44,64 +47,71 @@ pub fn forward(u: &Unary, a: &Ident, p: &TokenStream) -> TokenStream {
         Unary::Sqrt => quote!(#a.sqrt()),
         Unary::Abs => quote!(#a.abs()),
         Unary::Neg => quote!(#a.neg()),
-        Unary::LeakyRelu(s) => quote!(#p::Tensor::where_cond(&#a.gt(0.0f32), &#a, #a.mul(#s))),
+        Unary::LeakyRelu(s) => quote!(#p::ops::leaky_relu(&#a, #s)),
+        Unary::Gelu => quote!(#p::ops::gelu(&#a)),
         Unary::Pow(e) => quote!(#a.pow(#e)),
     }
 }
 
-/// `∂L/∂x` from `__g = ∂L/∂y`, reading `x` (the operand) or `y` (the output) as each formula needs.
+/// `∂L/∂x` from `__g = ∂L/∂y`, through the runtime's backward helpers (`__private::ops`),
+/// reading `x` (the operand) or `y` (the output) as each formula needs.
 pub fn backward(u: &Unary, x: ValueId, y: ValueId, bw: &mut dyn BwGen) -> TokenStream {
     if bw.need(x).is_none() {
         return TokenStream::new();
     }
     let p = bw.p().clone();
+    let o = quote!(#p::ops);
     let expr = match u {
         // relu'(x) = [y > 0]
         Unary::Relu => {
             let y = bw.saved(y);
-            quote!(#p::Tensor::where_cond(&#y.gt(0.0f32), &__g, 0.0f32))
+            quote!(#o::relu_backward(#y, &__g))
         }
         // σ' = y (1 − y)
         Unary::Sigmoid => {
             let y = bw.saved(y);
-            quote!(__g.mul(&#y.mul(&#y.neg().add(1.0f32))))
+            quote!(#o::sigmoid_backward(#y, &__g))
         }
         // tanh' = 1 − y²
         Unary::Tanh => {
             let y = bw.saved(y);
-            quote!(__g.mul(&#y.mul(#y).neg().add(1.0f32)))
+            quote!(#o::tanh_backward(#y, &__g))
         }
         // exp' = y
         Unary::Exp => {
             let y = bw.saved(y);
-            quote!(__g.mul(#y))
+            quote!(#o::exp_backward(#y, &__g))
         }
         // log' = 1 / x
         Unary::Log => {
             let x = bw.saved(x);
-            quote!(__g.div(#x))
+            quote!(#o::log_backward(#x, &__g))
         }
         // sqrt' = 1 / (2 y)
         Unary::Sqrt => {
             let y = bw.saved(y);
-            quote!(__g.div(&#y.mul(2.0f32)))
+            quote!(#o::sqrt_backward(#y, &__g))
         }
         // |x|' = sign(x) (0 at 0, as PyTorch)
         Unary::Abs => {
             let x = bw.saved(x);
-            quote!(__g.mul(&#x.sign()))
+            quote!(#o::abs_backward(#x, &__g))
         }
         Unary::Neg => quote!(__g.neg()),
         // leaky_relu' = 1 for x > 0, else slope
         Unary::LeakyRelu(s) => {
             let x = bw.saved(x);
-            quote!(#p::Tensor::where_cond(&#x.gt(0.0f32), &__g, __g.mul(#s)))
+            quote!(#o::leaky_relu_backward(#x, &__g, #s))
         }
         // (x^p)' = p x^(p−1)
         Unary::Pow(e) => {
             let x = bw.saved(x);
-            let e1 = *e - 1.0;
-            quote!(__g.mul(&#x.pow(#e1).mul(#e)))
+            quote!(#o::pow_backward(#x, &__g, #e))
+        }
+        // gelu'(x) = Φ(x) + x φ(x)
+        Unary::Gelu => {
+            let x = bw.saved(x);
+            quote!(#o::gelu_backward(#x, &__g))
         }
     };
     bw.acc(x, expr)
