@@ -413,3 +413,13 @@ fn backward_twice_for_one_forward_train_panics() {
     ELU::default().backward(&mut ctx, &Tensor::ones(&[2]), true);
     ELU::default().backward(&mut ctx, &Tensor::ones(&[2]), true);
 }
+
+#[test]
+fn static_dims_for_network_shape_checks() {
+    use fusenet::module::shape::ANY;
+    assert_eq!(<BatchNorm2d<6> as Layer>::IN_DIMS, [ANY, 6, ANY, ANY]);
+    assert_eq!(<BatchNorm2d<6> as Layer>::OUT_DIMS, [ANY, 6, ANY, ANY]);
+    assert!(<BatchNorm1d<6> as Layer>::IN_DIMS.is_empty(), "[N, C] or [N, C, L]: no fixed place from the end");
+    assert_eq!(<Embedding<10, 3> as Layer>::OUT_DIMS, [3]);
+    assert!(<Embedding<10, 3> as Layer>::IN_DIMS.is_empty());
+}

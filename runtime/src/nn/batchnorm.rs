@@ -327,7 +327,7 @@ fn backward(name: &str, ctx: &mut BatchNormCtx, weight: Option<&Param>, bias: Op
 }
 
 macro_rules! batch_norm_layer {
-    ($name:ident) => {
+    ($name:ident, $dims:expr) => {
         /// `forward` is the eager forward: in training mode it normalises with the batch
         /// statistics and updates the running statistics (as PyTorch's `bn(x)` under
         /// `torch.no_grad()` in training mode). `forward_train` does the same, once, and saves the
@@ -337,6 +337,9 @@ macro_rules! batch_norm_layer {
         /// mode; it adds `Σ g·x̂` into `weight.grad` and `Σ g` into `bias.grad`.
         impl<const C: usize> crate::module::Layer for $name<C> {
             type Ctx = BatchNormCtx;
+
+            const IN_DIMS: &'static [usize] = $dims;
+            const OUT_DIMS: &'static [usize] = $dims;
 
             fn forward(&self, x: &Tensor) -> Tensor {
                 $name::forward(self, x)
@@ -355,5 +358,7 @@ macro_rules! batch_norm_layer {
     };
 }
 
-batch_norm_layer!(BatchNorm1d);
-batch_norm_layer!(BatchNorm2d);
+// `[N, C]` or `[N, C, L]`: the channel dim has no fixed place from the end, so nothing is static.
+batch_norm_layer!(BatchNorm1d, &[]);
+// `[N, C, H, W]`: `C` channels, checked by `network!` at type-check time.
+batch_norm_layer!(BatchNorm2d, &[crate::module::shape::ANY, C, crate::module::shape::ANY, crate::module::shape::ANY]);

@@ -146,6 +146,9 @@ use fusenet_kernels::ops::embedding::embedding_backward;
 impl<const NUM: usize, const DIM: usize> crate::module::Layer for Embedding<NUM, DIM> {
     type Ctx = SavedTensor;
 
+    /// The output is `[*indices.shape, DIM]`; the indices may have any shape.
+    const OUT_DIMS: &'static [usize] = &[DIM];
+
     fn forward(&self, indices: &Tensor) -> Tensor {
         Embedding::forward(self, indices).unwrap_or_else(|e| panic!("Embedding: {e}"))
     }
