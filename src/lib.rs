@@ -120,6 +120,7 @@ pub use fusenet_runtime::*;
 pub mod prelude {
     pub use fusenet_macros::{Module, network};
     pub use fusenet_runtime::{manual_seed, Buffer, DType, Device, Module, Param, StateDict, Tensor};
+    pub use fusenet_runtime::tensor::{C, Dyn, Typed};
     pub use fusenet_runtime::module::{DynLayer, ModuleDict};
 }
 
@@ -132,4 +133,5 @@ pub mod __private {
     pub use fusenet_runtime::init;
     /// The backward helpers generated code calls (`fusenet_runtime::graph`).
     pub use fusenet_runtime::graph as ops;
+    pub use fusenet_runtime::tensor::{C, Dyn, Typed};
 }

@@ -132,6 +132,41 @@ fn input_check(net: &Network, in_shape: &Shape, text: &str) -> TokenStream {
     }
 }
 
+/// `Typed<(Dyn, C<20>)>` for a shape of known rank (at most 6 dims): literal and const-parameter
+/// dims are `C<N>`, batch names and unknown dims `Dyn`.
+fn typed_shape(p: &TokenStream, dims: &Dims, s: &Shape) -> Option<TokenStream> {
+    if s.rest.is_some() || s.dims.len() > 6 {
+        return None;
+    }
+    let ds = s.dims.iter().map(|d| match dims.resolve(d) {
+        Dim::Lit(n) => quote!(#p::C<#n>),
+        Dim::Named(id) if dims.generics.contains(&id) => quote!(#p::C<#id>),
+        _ => quote!(#p::Dyn),
+    });
+    Some(quote!(#p::Typed<(#(#ds,)*)>))
+}
+
+/// The typed entry point: the input's static dims are in its type, so a wrongly shaped typed
+/// tensor does not compile.
+fn typed_forward(p: &TokenStream, dims: &Dims, in_shape: &Shape, out_shape: &Shape, text: &str) -> TokenStream {
+    let Some(input) = typed_shape(p, dims, in_shape) else { return TokenStream::new() };
+    let doc = format!("Inference forward on a typed input of shape `{text}`: its static dims are checked by the compiler (build it with `Typed::new`, which checks the runtime shape once).");
+    match typed_shape(p, dims, out_shape) {
+        Some(output) => quote! {
+            #[doc = #doc]
+            pub fn forward_typed(&self, __x: &#input) -> #output {
+                <#output>::from_proven(<Self as #p::Layer>::forward(self, __x.tensor()))
+            }
+        },
+        None => quote! {
+            #[doc = #doc]
+            pub fn forward_typed(&self, __x: &#input) -> #p::Tensor {
+                <Self as #p::Layer>::forward(self, __x.tensor())
+            }
+        },
+    }
+}
+
 /// `IN_DIMS`/`OUT_DIMS`: the trailing dims known at compile time (`ANY` for run-time dims).
 fn dims_const(p: &TokenStream, dims: &Dims, s: &Shape) -> TokenStream {
     let ds = s.dims.iter().map(|d| match dims.resolve(d) {
@@ -231,6 +266,7 @@ pub fn generate(net: &Network, fields: &[NetField], graph: &Graph, dims: &Dims, 
         Kind::Sequential { .. } => dims.text(in_shape),
     };
     let check = input_check(net, in_shape, &shape_text);
+    let typed = typed_forward(&p, dims, in_shape, &graph.values[graph.output].shape, &shape_text);
     let helpers = helpers(&p);
     let checks = shape_checks(&p, graph);
     let in_dims = dims_const(&p, dims, in_shape);
@@ -254,6 +290,7 @@ pub fn generate(net: &Network, fields: &[NetField], graph: &Graph, dims: &Dims, 
                     #check
                     <Self as #p::Layer>::forward(self, __x)
                 }
+                #typed
             }
             impl #impl_g ::core::default::Default for #ident #ty_g #where_c {
                 fn default() -> Self {

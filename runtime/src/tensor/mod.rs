@@ -30,6 +30,7 @@ mod device_ops;
 mod macros;
 mod assign;
 mod gather;
+pub mod typed;
 
 pub use element::{DType, Element};
 pub use binary::{Operand, Scalar, broadcast_shapes};
@@ -38,6 +39,7 @@ pub use index::NewAxis;
 pub use shape_ops::IntoDims;
 pub use assign::SliceValue;
 pub use macros::Nested;
+pub use typed::{C, Dyn, ShapeMismatch, ShapeSpec, Typed};
 pub(crate) use iter::StridedOffsets;
 pub(crate) use binary::elementwise;
 pub(crate) use storage::{Data, Storage};
