@@ -3,7 +3,7 @@
 
 use super::binary::Scalar;
 use super::shape_ops::IntoDims;
-use super::{DType, Tensor};
+use super::Tensor;
 
 /// The sizes of a `new_*` shape: every entry must be non-negative.
 fn sizes(op: &str, shape: impl IntoDims) -> Vec<usize> {
