@@ -17,11 +17,10 @@ pub(crate) fn state_dict_entries(m: &dyn Module) -> Vec<(String, Tensor)> {
             }
         }
         for member in &ms {
-            if let Member::Buffer(name, b) = member {
-                if b.is_persistent() {
+            if let Member::Buffer(name, b) = member
+                && b.is_persistent() {
                     out.push((join(path, name), b.value()));
                 }
-            }
         }
         for member in ms {
             if let Member::Module(name, child) = member {

@@ -50,11 +50,10 @@ fn identity(m: &dyn Module) -> Option<Identity> {
 
 /// Pre-order walk over modules, skipping duplicates (by [`identity`]) as PyTorch's memo does.
 fn walk_modules<'a>(m: &'a dyn Module, path: String, seen: &mut HashSet<Identity>, out: &mut Vec<(String, &'a dyn Module)>) {
-    if let Some(id) = identity(m) {
-        if !seen.insert(id) {
+    if let Some(id) = identity(m)
+        && !seen.insert(id) {
             return;
         }
-    }
     out.push((path.clone(), m));
     for member in members(m) {
         if let Member::Module(name, child) = member {
@@ -73,11 +72,10 @@ pub(crate) fn named_children(m: &dyn Module) -> Vec<(String, &dyn Module)> {
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     for member in members(m) {
-        if let Member::Module(name, child) = member {
-            if identity(child).is_none_or(|id| seen.insert(id)) {
+        if let Member::Module(name, child) = member
+            && identity(child).is_none_or(|id| seen.insert(id)) {
                 out.push((name, child));
             }
-        }
     }
     out
 }
@@ -88,11 +86,10 @@ pub(crate) fn named_parameters(m: &dyn Module, dedup: bool) -> Vec<(String, &Par
     fn go<'a>(m: &'a dyn Module, path: &str, dedup: bool, seen: &mut HashSet<usize>, out: &mut Vec<(String, &'a Param)>) {
         let ms = members(m);
         for member in &ms {
-            if let Member::Param(name, p) = member {
-                if !dedup || seen.insert(p.id()) {
+            if let Member::Param(name, p) = member
+                && (!dedup || seen.insert(p.id())) {
                     out.push((join(path, name), *p));
                 }
-            }
         }
         for member in ms {
             if let Member::Module(name, child) = member {
