@@ -91,3 +91,92 @@ impl crate::module::Layer for Flatten {
         need_input_grad.then(|| crate::graph::flatten_backward(grad_out, &shape))
     }
 }
+
+/// PyTorch's `nn.Unflatten(dim, unflattened_size)`: splits dimension `dim` into `sizes`
+/// (`[B, 50] → [B, 2, 5, 5]` for `Unflatten::new(1, &[2, 5, 5])`).
+///
+/// ```
+/// use fusenet_runtime::{Tensor, nn::Unflatten};
+/// let u = Unflatten::new(1, &[2, 5, 5]);
+/// assert_eq!(u.to_string(), "Unflatten(dim=1, unflattened_size=(2, 5, 5))");
+/// assert_eq!(u.forward(&Tensor::zeros(&[3, 50])).shape(), &[3, 2, 5, 5]);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unflatten {
+    pub dim: isize,
+    pub sizes: Vec<usize>,
+}
+
+impl Unflatten {
+    /// `nn.Unflatten(dim, sizes)`.
+    pub fn new(dim: isize, sizes: &[usize]) -> Unflatten {
+        Unflatten { dim, sizes: sizes.to_vec() }
+    }
+
+    /// The eager forward: `x.unflatten(dim, sizes)` (a view when strides allow).
+    pub fn forward(&self, x: &Tensor) -> Tensor {
+        x.unflatten(self.dim, self.sizes.as_slice())
+    }
+}
+
+impl Module for Unflatten {
+    fn visit<'a>(&'a self, _v: &mut dyn Visitor<'a>) {}
+    fn visit_mut(&mut self, _v: &mut dyn VisitorMut) {}
+    fn type_name(&self) -> &'static str {
+        "Unflatten"
+    }
+    fn extra_repr(&self) -> String {
+        // Python's tuple repr: `(4,)` for one element.
+        let sizes: Vec<String> = self.sizes.iter().map(usize::to_string).collect();
+        let tuple = if sizes.len() == 1 { format!("({},)", sizes[0]) } else { format!("({})", sizes.join(", ")) };
+        format!("dim={}, unflattened_size={tuple}", self.dim)
+    }
+    fn share(&self) -> Unflatten {
+        self.clone()
+    }
+    crate::__module_boilerplate!();
+}
+
+impl std::fmt::Display for Unflatten {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::module::fmt_module(self, f)
+    }
+}
+
+/// The backward reshapes the gradient back to the input's shape, as for [`Flatten`].
+impl crate::module::Layer for Unflatten {
+    type Ctx = FlattenCtx;
+
+    fn forward(&self, x: &Tensor) -> Tensor {
+        Unflatten::forward(self, x)
+    }
+
+    fn forward_train(&self, x: &Tensor, ctx: &mut FlattenCtx) -> Tensor {
+        ctx.shape = Some(x.shape().to_vec());
+        Unflatten::forward(self, x)
+    }
+
+    fn backward(&self, ctx: &mut FlattenCtx, grad_out: &Tensor, need_input_grad: bool) -> Option<Tensor> {
+        let shape = ctx.shape.take().expect(
+            "Unflatten::backward: no saved shape; call forward_train first (and backward once per forward_train)",
+        );
+        need_input_grad.then(|| crate::graph::flatten_backward(grad_out, &shape))
+    }
+}
+
+#[cfg(test)]
+mod unflatten_tests {
+    use super::*;
+    use crate::graph::gradcheck::{Tolerance, assert_layer};
+
+    #[test]
+    fn repr_matches_torch_for_one_and_many_sizes() {
+        // print(nn.Unflatten(-1, (4,)))
+        assert_eq!(Unflatten::new(-1, &[4]).to_string(), "Unflatten(dim=-1, unflattened_size=(4,))");
+    }
+
+    #[test]
+    fn gradient_reshapes_back() {
+        assert_layer(&Unflatten::new(1, &[2, 3]), &Tensor::randn(&[2, 6]), Tolerance::default());
+    }
+}

@@ -2,6 +2,7 @@
 //!
 //! Each is a hand-written [`Module`](crate::Module) with an eager `forward`.
 
+pub mod functional;
 mod activation;
 mod batchnorm;
 mod conv;
@@ -18,7 +19,7 @@ mod flatten;
 mod linear;
 
 pub use activation::{Identity, ReLU, SavedOutput, Sigmoid, Tanh};
-pub use flatten::{Flatten, FlattenCtx};
+pub use flatten::{Flatten, FlattenCtx, Unflatten};
 pub use linear::{AnyLinear, Linear, LinearCtx};
 pub use conv::{Conv1d, Conv2d, Conv3d, ConvCtx, ConvOptions, SizeArg};
 pub use batchnorm::{BatchNorm1d, BatchNorm2d, BatchNormCtx, BatchNormOptions};
