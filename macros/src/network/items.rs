@@ -208,24 +208,12 @@ fn helpers(p: &TokenStream) -> TokenStream {
     quote! {
         #[inline]
         fn __acc(slot: &mut ::core::option::Option<#p::Tensor>, g: #p::Tensor) {
-            *slot = ::core::option::Option::Some(match slot.take() {
-                ::core::option::Option::Some(a) => a.add(&g),
-                ::core::option::Option::None => g,
-            });
+            #p::ops::accumulate(slot, g)
         }
-        /// Sums a broadcast gradient back to `shape` (leading dims, then dims of size 1).
+        /// Sums a broadcast gradient back to `shape`.
         #[allow(dead_code)]
         fn __sum_to(g: &#p::Tensor, shape: &[usize]) -> #p::Tensor {
-            let mut g = #p::Tensor::shallow_clone(g);
-            while g.dim() > shape.len() {
-                g = g.sum_dim(0, false);
-            }
-            for (d, &n) in shape.iter().enumerate() {
-                if n == 1 && g.shape()[d] != 1 {
-                    g = g.sum_dim(d as isize, true);
-                }
-            }
-            g
+            #p::ops::sum_to_shape(g, shape)
         }
         #[allow(dead_code)]
         fn __saved(t: &::core::option::Option<#p::Tensor>) -> &#p::Tensor {

@@ -92,7 +92,7 @@ impl Lowerer<'_> {
                         let mut seen = vec![false; r];
                         let ok = dims.len() == r && idx.iter().all(|i| i.is_some_and(|i| !std::mem::replace(&mut seen[i], true)));
                         if !ok {
-                            return fail(self, args[1], format!("permute(sparse_coo): number of dimensions in the tensor input does not match the length of the desired ordering of dimensions, or a dim repeats: `{}` is {} and the order is {:?}", self.values[x].text, self.dims.text(&xs), dims).replace("permute(sparse_coo): ", ""));
+                            return fail(self, args[1], format!("`permute` takes an order naming each of the {r} dims of its input once, got {dims:?}; `{}` is {}", self.values[x].text, self.dims.text(&xs)));
                         }
                         Shape::known(idx.iter().flatten().map(|&i| xs.dims[i].clone()).collect())
                     }
