@@ -1,0 +1,40 @@
+//! The machine's sgemm peak through `fusenet::kernels::cpu::gemm::sgemm` (matrixmultiply), the
+//! reference for the achieved GFLOP/s of the workloads.
+//!
+//! `MATMUL_NUM_THREADS=2 cargo bench --bench sgemm_peak` times `C ← A·B` for square `n×n`
+//! matrices at several `n` (best of several runs, after a warm-up) and prints one line per size,
+//! `sgemm n=<n> threads=<env> gflops=<best>`, then `sgemm_peak gflops=<max over n ≥ 1024>`.
+//! matrixmultiply reads `MATMUL_NUM_THREADS` once, at its first call, so a thread count is one
+//! process.
+
+use fusenet::kernels::cpu::gemm::sgemm;
+use std::hint::black_box;
+use std::time::Instant;
+
+fn main() {
+    let threads = std::env::var("MATMUL_NUM_THREADS").unwrap_or_else(|_| "default".into());
+    let mut peak: f64 = 0.0;
+    for n in [256usize, 512, 1024, 2048] {
+        let a: Vec<f32> = (0..n * n).map(|i| ((i * 7) % 13) as f32 * 0.01).collect();
+        let b: Vec<f32> = (0..n * n).map(|i| ((i * 5) % 11) as f32 * 0.01).collect();
+        let mut c = vec![0f32; n * n];
+        let flops = 2.0 * (n * n * n) as f64;
+        // Enough repetitions for about half a second per size.
+        let reps = ((0.5e9 * 100.0 / flops) as usize).clamp(3, 200);
+        let run = |c: &mut [f32]| sgemm(n, n, n, 1.0, black_box(&a), n as isize, 1, black_box(&b), n as isize, 1, 0.0, c, n as isize, 1);
+        run(&mut c);
+        let mut best = f64::INFINITY;
+        for _ in 0..reps {
+            let t = Instant::now();
+            run(&mut c);
+            best = best.min(t.elapsed().as_secs_f64());
+        }
+        black_box(&c);
+        let gflops = flops / best / 1e9;
+        println!("sgemm n={n} threads={threads} gflops={gflops:.1}");
+        if n >= 1024 {
+            peak = peak.max(gflops);
+        }
+    }
+    println!("sgemm_peak gflops={peak:.1}");
+}

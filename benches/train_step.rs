@@ -1,0 +1,31 @@
+//! Training-step and inference timings of the four workloads of issue 6 (see
+//! `benches/workloads/mod.rs` for what a step does, and `scripts/bench.sh` for the comparison
+//! with PyTorch).
+//!
+//! `cargo bench --bench train_step` reports `cpu/train/<workload>` and `cpu/infer/<workload>`.
+//! Everything runs on the CPU, so the clock stops when the step returns. Timings are reported,
+//! never asserted.
+
+mod workloads;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use std::hint::black_box;
+use std::time::Duration;
+
+fn train_step(c: &mut Criterion) {
+    for kind in ["train", "infer"] {
+        let mut group = c.benchmark_group(format!("cpu/{kind}"));
+        group.sample_size(20).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2));
+        for spec in workloads::SPECS {
+            let (_, mut step) = workloads::build(spec.name).expect("a known workload");
+            match kind {
+                "train" => group.bench_function(spec.name, |b| b.iter(|| black_box(step.train_step()))),
+                _ => group.bench_function(spec.name, |b| b.iter(|| black_box(step.infer()))),
+            };
+        }
+        group.finish();
+    }
+}
+
+criterion_group!(benches, train_step);
+criterion_main!(benches);

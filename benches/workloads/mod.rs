@@ -1,0 +1,217 @@
+//! The four workloads of issue 6, shared by `benches/train_step.rs` (criterion timings) and
+//! `benches/train_rss.rs` (one training run per process, for peak resident memory).
+//!
+//! A training step is PyTorch's
+//! `opt.zero_grad(set_to_none=True); loss = ce(net(x), t); loss.backward(); opt.step()`:
+//! `forward_train`, `CrossEntropyLoss::forward_backward` (mean reduction, fixed labels),
+//! `backward` (no gradient for the input), `Sgd::step` (lr 0.01, no momentum) and `zero_grad`.
+//! Inference is `Layer::forward` (nothing saved).
+//!
+//! The MLPs are `network!` types. The LeNet is chained by hand over the built-in layers' `Layer`
+//! impls, because `network!` cannot yet construct `MaxPool2d` (its kernel size is a run-time
+//! argument) — see BENCHMARKS.md.
+
+#![allow(dead_code)]
+
+use fusenet::module::Layer;
+use fusenet::nn::loss::CrossEntropyLoss;
+use fusenet::nn::{Conv2d, Flatten, Linear, MaxPool2d, ReLU};
+use fusenet::optim::{Optimizer, Sgd};
+use fusenet::prelude::*;
+
+network! {
+    /// `Sequential(Linear(20, 256), ReLU(), Linear(256, 10))`: the d2l seed MLP.
+    pub struct SeedMlp = Sequential(Linear<20, 256>, ReLU, Linear<256, 10>);
+}
+
+network! {
+    /// `Sequential(Linear(784, 256), ReLU(), Linear(256, 256), ReLU(), Linear(256, 10))`.
+    pub struct MnistMlp = Sequential(Linear<784, 256>, ReLU, Linear<256, 256>, ReLU, Linear<256, 10>);
+}
+
+network! {
+    /// Three 1024-wide hidden layers: 1024-1024-1024-1024-10.
+    pub struct WideMlp = Sequential(
+        Linear<1024, 1024>, ReLU, Linear<1024, 1024>, ReLU, Linear<1024, 1024>, ReLU, Linear<1024, 10>
+    );
+}
+
+/// LeNet-5 with ReLU and max pooling, on `[N, 1, 28, 28]`:
+/// conv(1→6,5)-relu-maxpool2-conv(6→16,5)-relu-maxpool2-flatten-fc(256→120)-relu-fc(120→84)-relu-fc(84→10).
+#[derive(Module)]
+#[module(name = "Sequential")]
+pub struct LeNet(
+    Conv2d<1, 6, 5>,
+    ReLU,
+    MaxPool2d,
+    Conv2d<6, 16, 5>,
+    ReLU,
+    MaxPool2d,
+    Flatten,
+    Linear<256, 120>,
+    ReLU,
+    Linear<120, 84>,
+    ReLU,
+    Linear<84, 10>,
+);
+
+type Ctx<L> = <L as Layer>::Ctx;
+
+/// What a `LeNet` training forward keeps for its backward, one context per layer.
+#[derive(Default)]
+pub struct LeNetCtx(
+    Ctx<Conv2d<1, 6, 5>>,
+    Ctx<ReLU>,
+    Ctx<MaxPool2d>,
+    Ctx<Conv2d<6, 16, 5>>,
+    Ctx<ReLU>,
+    Ctx<MaxPool2d>,
+    Ctx<Flatten>,
+    Ctx<Linear<256, 120>>,
+    Ctx<ReLU>,
+    Ctx<Linear<120, 84>>,
+    Ctx<ReLU>,
+    Ctx<Linear<84, 10>>,
+);
+
+impl LeNet {
+    pub fn new() -> LeNet {
+        LeNet(
+            Conv2d::new(),
+            ReLU,
+            MaxPool2d::new(2),
+            Conv2d::new(),
+            ReLU,
+            MaxPool2d::new(2),
+            Flatten::default(),
+            Linear::new(),
+            ReLU,
+            Linear::new(),
+            ReLU,
+            Linear::new(),
+        )
+    }
+}
+
+impl Layer for LeNet {
+    type Ctx = LeNetCtx;
+
+    fn forward(&self, x: &Tensor) -> Tensor {
+        let h = Layer::forward(&self.0, x);
+        let h = Layer::forward(&self.1, &h);
+        let h = Layer::forward(&self.2, &h);
+        let h = Layer::forward(&self.3, &h);
+        let h = Layer::forward(&self.4, &h);
+        let h = Layer::forward(&self.5, &h);
+        let h = Layer::forward(&self.6, &h);
+        let h = Layer::forward(&self.7, &h);
+        let h = Layer::forward(&self.8, &h);
+        let h = Layer::forward(&self.9, &h);
+        let h = Layer::forward(&self.10, &h);
+        Layer::forward(&self.11, &h)
+    }
+
+    fn forward_train(&self, x: &Tensor, c: &mut LeNetCtx) -> Tensor {
+        let h = self.0.forward_train(x, &mut c.0);
+        let h = self.1.forward_train(&h, &mut c.1);
+        let h = self.2.forward_train(&h, &mut c.2);
+        let h = self.3.forward_train(&h, &mut c.3);
+        let h = self.4.forward_train(&h, &mut c.4);
+        let h = self.5.forward_train(&h, &mut c.5);
+        let h = self.6.forward_train(&h, &mut c.6);
+        let h = self.7.forward_train(&h, &mut c.7);
+        let h = self.8.forward_train(&h, &mut c.8);
+        let h = self.9.forward_train(&h, &mut c.9);
+        let h = self.10.forward_train(&h, &mut c.10);
+        self.11.forward_train(&h, &mut c.11)
+    }
+
+    fn backward(&self, c: &mut LeNetCtx, g: &Tensor, need_input_grad: bool) -> Option<Tensor> {
+        let g = self.11.backward(&mut c.11, g, true)?;
+        let g = self.10.backward(&mut c.10, &g, true)?;
+        let g = self.9.backward(&mut c.9, &g, true)?;
+        let g = self.8.backward(&mut c.8, &g, true)?;
+        let g = self.7.backward(&mut c.7, &g, true)?;
+        let g = self.6.backward(&mut c.6, &g, true)?;
+        let g = self.5.backward(&mut c.5, &g, true)?;
+        let g = self.4.backward(&mut c.4, &g, true)?;
+        let g = self.3.backward(&mut c.3, &g, true)?;
+        let g = self.2.backward(&mut c.2, &g, true)?;
+        let g = self.1.backward(&mut c.1, &g, true)?;
+        self.0.backward(&mut c.0, &g, need_input_grad)
+    }
+}
+
+/// One workload: its name, batch, input shape and the FLOPs of one step.
+#[derive(Clone, Copy, Debug)]
+pub struct Spec {
+    pub name: &'static str,
+    pub batch: usize,
+    /// Input shape after the batch dim.
+    pub input: &'static [usize],
+}
+
+/// The four workloads of issue 6.
+pub const SPECS: [Spec; 4] = [
+    Spec { name: "seed_mlp_b2", batch: 2, input: &[20] },
+    Spec { name: "mnist_mlp_b128", batch: 128, input: &[784] },
+    Spec { name: "wide_mlp_b512", batch: 512, input: &[1024] },
+    Spec { name: "lenet_b64", batch: 64, input: &[1, 28, 28] },
+];
+
+/// A network with its training state, fixed input and fixed labels.
+pub trait Step {
+    /// One training step; returns the loss.
+    fn train_step(&mut self) -> f32;
+    /// One inference forward; returns the logits.
+    fn infer(&self) -> Tensor;
+}
+
+pub struct Runner<N: Layer> {
+    net: N,
+    ctx: N::Ctx,
+    opt: Sgd,
+    loss: CrossEntropyLoss,
+    x: Tensor,
+    labels: Tensor,
+}
+
+impl<N: Layer> Runner<N> {
+    fn new(net: N, spec: &Spec) -> Runner<N> {
+        let mut shape = vec![spec.batch];
+        shape.extend_from_slice(spec.input);
+        let x = Tensor::randn(&shape);
+        let labels = Tensor::from_vec((0..spec.batch as i64).map(|i| i % 10).collect::<Vec<i64>>(), &[spec.batch]);
+        let opt = Sgd::new(net.parameters(), 0.01);
+        Runner { net, ctx: Default::default(), opt, loss: CrossEntropyLoss::new(), x, labels }
+    }
+}
+
+impl<N: Layer> Step for Runner<N> {
+    fn train_step(&mut self) -> f32 {
+        let y = self.net.forward_train(&self.x, &mut self.ctx);
+        let (loss, grad) = self.loss.forward_backward(&y, &self.labels).expect("labels are in range");
+        self.net.backward(&mut self.ctx, &grad, false);
+        self.opt.step();
+        self.opt.zero_grad();
+        loss.item()
+    }
+
+    fn infer(&self) -> Tensor {
+        Layer::forward(&self.net, &self.x)
+    }
+}
+
+/// The workload `name`, built after `manual_seed(0)`; `None` for an unknown name.
+pub fn build(name: &str) -> Option<(Spec, Box<dyn Step>)> {
+    let spec = *SPECS.iter().find(|s| s.name == name)?;
+    manual_seed(0);
+    let step: Box<dyn Step> = match name {
+        "seed_mlp_b2" => Box::new(Runner::new(SeedMlp::new(), &spec)),
+        "mnist_mlp_b128" => Box::new(Runner::new(MnistMlp::new(), &spec)),
+        "wide_mlp_b512" => Box::new(Runner::new(WideMlp::new(), &spec)),
+        "lenet_b64" => Box::new(Runner::new(LeNet::new(), &spec)),
+        _ => return None,
+    };
+    Some((spec, step))
+}
