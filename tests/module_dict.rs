@@ -2,6 +2,9 @@
 //! forwards against PyTorch's `nn.ModuleDict` (expected values printed by PyTorch 2.x in the venv;
 //! the Python producing each is in the comment above it).
 
+// The expected values are PyTorch's, rounded to 8 significant digits.
+#![allow(clippy::excessive_precision)]
+
 use fusenet::module::{DynLayer, ModuleDict};
 use fusenet::nn::{Conv2d, Dropout, LeakyReLU, Linear, MaxPool2d, ReLU, Tanh};
 use fusenet::prelude::*;
