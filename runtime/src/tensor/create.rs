@@ -116,7 +116,7 @@ impl Tensor {
         assert!(st != 0.0, "step must be nonzero");
         assert!(
             (st > 0.0 && e >= s) || (st < 0.0 && e <= s),
-            "upper bound and larger bound inconsistent with step sign"
+            "upper bound and lower bound inconsistent with step sign"
         );
         let n = ((e - s) / st).ceil() as usize;
         Tensor::from_vec((0..n).map(|i| (s + st * i as f64) as f32).collect(), &[n])

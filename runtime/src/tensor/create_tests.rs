@@ -41,7 +41,7 @@ fn ranges_match_torch() {
 }
 
 #[test]
-#[should_panic(expected = "upper bound and larger bound inconsistent with step sign")]
+#[should_panic(expected = "upper bound and lower bound inconsistent with step sign")]
 fn arange_wrong_direction_panics() {
     let _ = Tensor::arange_step(0.0, 1.0, -1.0);
 }
