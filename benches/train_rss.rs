@@ -1,11 +1,17 @@
-//! One training run of one workload in its own process, for its peak resident memory:
-//! `train_rss <workload> [steps]` runs `steps` (default 50) training steps and prints
-//! `<workload> steps=<n> ms_per_step=<median> rss_setup_kib=<..> rss_peak_kib=<..>`, where
-//! the RSS figures are `VmRSS` after building the network and data, and `VmHWM` (the peak) at
-//! the end, both from `/proc/self/status` (0 where that file does not exist).
+//! One training run of one workload in its own process, for its peak resident memory, and a
+//! breakdown of where a step's time goes.
 //!
-//! `scripts/bench.sh` runs it through `cargo bench --bench train_rss -- <workload>`; cargo's
-//! extra `--bench` argument is ignored.
+//! - `train_rss <workload> [steps]` runs `steps` (default 50) training steps and prints
+//!   `<workload> steps=<n> ms_per_step=<median> loss=<last> rss_setup_kib=<..> rss_peak_kib=<..>`,
+//!   where the RSS figures are `VmRSS` after building the network and data, and `VmHWM` (the
+//!   peak) at the end, both from `/proc/self/status` (0 where that file does not exist).
+//! - `train_rss pieces <workload> [steps]` times the pieces of a step (medians over `steps`,
+//!   default 200): `forward_train`, the loss, `backward`, `opt.step`, `zero_grad`; and the GEMM
+//!   floor: the same GEMMs alone on preallocated buffers (`workloads::gemms`), for a step and
+//!   for inference.
+//!
+//! `scripts/bench.sh` runs it through `cargo bench --bench train_rss -- <args>`; cargo's extra
+//! `--bench` argument is ignored. Numbers are printed, never asserted.
 
 mod workloads;
 
@@ -20,34 +26,77 @@ fn status_kib(key: &str) -> u64 {
         .unwrap_or(0)
 }
 
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+fn build(name: &str) -> (workloads::Spec, Box<dyn workloads::Step>) {
+    workloads::build(name).unwrap_or_else(|| {
+        eprintln!("unknown workload {name:?}; known: {:?}", workloads::SPECS.map(|s| s.name));
+        std::process::exit(2)
+    })
+}
+
+fn rss(name: &str, steps: usize) {
+    let (_, mut step) = build(name);
+    let setup = status_kib("VmRSS:");
+    let mut times = Vec::with_capacity(steps);
+    let mut loss = 0.0;
+    for _ in 0..steps {
+        let t = Instant::now();
+        loss = step.train_step();
+        times.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    println!(
+        "{name} steps={steps} ms_per_step={:.4} loss={loss:.4} rss_setup_kib={setup} rss_peak_kib={}",
+        median(times),
+        status_kib("VmHWM:")
+    );
+}
+
+fn pieces(name: &str, steps: usize) {
+    let (spec, mut step) = build(name);
+    for _ in 0..steps / 10 + 2 {
+        step.train_step();
+    }
+    let mut cols: [Vec<f64>; 5] = Default::default();
+    let mut total = Vec::with_capacity(steps);
+    for _ in 0..steps {
+        let p = step.train_step_pieces();
+        for (c, t) in cols.iter_mut().zip(p) {
+            c.push(t * 1e3);
+        }
+        total.push(p.iter().sum::<f64>() * 1e3);
+    }
+    let labels = ["forward_train", "loss", "backward", "opt.step", "zero_grad"];
+    let parts: Vec<String> = labels.iter().zip(cols).map(|(l, c)| format!("{l}={:.4}", median(c))).collect();
+    println!("{name} pieces_ms step={:.4} {}", median(total), parts.join(" "));
+
+    let (fwd, train) = workloads::gemms(&spec);
+    let mut scratch: [Vec<f32>; 3] = Default::default();
+    for (label, list) in [("train", &train), ("infer", &fwd)] {
+        workloads::run_gemms(list, &mut scratch);
+        let times: Vec<f64> = (0..steps)
+            .map(|_| {
+                let t = Instant::now();
+                workloads::run_gemms(list, &mut scratch);
+                t.elapsed().as_secs_f64() * 1e3
+            })
+            .collect();
+        println!("{name} gemm_floor_ms {label}={:.4} gemms={}", median(times), list.len());
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
-    let names: Vec<&str> = match args.first() {
-        Some(n) => vec![n.as_str()],
-        None => workloads::SPECS.iter().map(|s| s.name).collect(),
-    };
-    let steps: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(50);
-    if names.len() > 1 {
-        eprintln!("note: several workloads in one process share one peak RSS; pass one name for a clean figure");
-    }
-    for name in names {
-        let Some((_, mut step)) = workloads::build(name) else {
-            eprintln!("unknown workload {name:?}; known: {:?}", workloads::SPECS.map(|s| s.name));
-            std::process::exit(2);
-        };
-        let setup = status_kib("VmRSS:");
-        let mut times = Vec::with_capacity(steps);
-        let mut loss = 0.0;
-        for _ in 0..steps {
-            let t = Instant::now();
-            loss = step.train_step();
-            times.push(t.elapsed().as_secs_f64() * 1e3);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args.as_slice() {
+        ["pieces", name, rest @ ..] => pieces(name, rest.first().and_then(|s| s.parse().ok()).unwrap_or(200)),
+        [name, rest @ ..] => rss(name, rest.first().and_then(|s| s.parse().ok()).unwrap_or(50)),
+        [] => {
+            eprintln!("usage: train_rss <workload> [steps] | train_rss pieces <workload> [steps]");
+            std::process::exit(2)
         }
-        times.sort_by(f64::total_cmp);
-        let median = times.get(times.len() / 2).copied().unwrap_or(f64::NAN);
-        println!(
-            "{name} steps={steps} ms_per_step={median:.4} loss={loss:.4} rss_setup_kib={setup} rss_peak_kib={}",
-            status_kib("VmHWM:")
-        );
     }
 }

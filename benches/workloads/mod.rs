@@ -165,6 +165,9 @@ pub trait Step {
     fn train_step(&mut self) -> f32;
     /// One inference forward; returns the logits.
     fn infer(&self) -> Tensor;
+    /// One training step with each piece timed, in seconds:
+    /// `[forward_train, loss forward+backward, backward, opt.step, zero_grad]`.
+    fn train_step_pieces(&mut self) -> [f64; 5];
 }
 
 pub struct Runner<N: Layer> {
@@ -199,6 +202,74 @@ impl<N: Layer> Step for Runner<N> {
 
     fn infer(&self) -> Tensor {
         Layer::forward(&self.net, &self.x)
+    }
+
+    fn train_step_pieces(&mut self) -> [f64; 5] {
+        let t0 = std::time::Instant::now();
+        let y = self.net.forward_train(&self.x, &mut self.ctx);
+        let t1 = std::time::Instant::now();
+        let (_loss, grad) = self.loss.forward_backward(&y, &self.labels).expect("labels are in range");
+        let t2 = std::time::Instant::now();
+        self.net.backward(&mut self.ctx, &grad, false);
+        let t3 = std::time::Instant::now();
+        self.opt.step();
+        let t4 = std::time::Instant::now();
+        self.opt.zero_grad();
+        let t5 = std::time::Instant::now();
+        [t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4].map(|d| d.as_secs_f64())
+    }
+}
+
+/// The GEMMs of one step of `spec`, as `(m, k, n, a_transposed, b_transposed)`, for the floor
+/// that `gemm_floor` times: `(forward, train step)`. Linear `[B, in] -> [B, out]` with weight
+/// `[out, in]`: forward `X·Wᵀ`, weight gradient `Gᵀ·X`, input gradient `G·W` (not for the first
+/// layer). A convolution is its im2col GEMM per sample: `W[c_out, c_in·k²]·cols[c_in·k², h·w]`,
+/// weight gradient `G·colsᵀ`, input gradient `Wᵀ·G` (then col2im, not counted).
+pub fn gemms(spec: &Spec) -> (Vec<(usize, usize, usize, bool, bool)>, Vec<(usize, usize, usize, bool, bool)>) {
+    let b = spec.batch;
+    let (fc, convs): (Vec<(usize, usize)>, Vec<(usize, usize, usize)>) = match spec.name {
+        "seed_mlp_b2" => (vec![(20, 256), (256, 10)], vec![]),
+        "mnist_mlp_b128" => (vec![(784, 256), (256, 256), (256, 10)], vec![]),
+        "wide_mlp_b512" => (vec![(1024, 1024), (1024, 1024), (1024, 1024), (1024, 10)], vec![]),
+        // (c_out, c_in·k², output pixels)
+        _ => (vec![(256, 120), (120, 84), (84, 10)], vec![(6, 25, 576), (16, 150, 64)]),
+    };
+    let (mut fwd, mut train) = (Vec::new(), Vec::new());
+    for (i, &(co, kk, px)) in convs.iter().enumerate() {
+        for _ in 0..b {
+            fwd.push((co, kk, px, false, false));
+            train.push((co, kk, px, false, false));
+            train.push((co, px, kk, false, true));
+            if i > 0 {
+                train.push((kk, co, px, true, false));
+            }
+        }
+    }
+    for (i, &(inp, out)) in fc.iter().enumerate() {
+        fwd.push((b, inp, out, false, true));
+        train.push((b, inp, out, false, true));
+        train.push((out, b, inp, true, false));
+        if i > 0 || !convs.is_empty() {
+            train.push((b, out, inp, false, false));
+        }
+    }
+    (fwd, train)
+}
+
+/// Runs `list` once through `fusenet::kernels::cpu::gemm::sgemm` on preallocated buffers: the
+/// arithmetic of a step with nothing else (no allocation, no elementwise pass, no locking).
+pub fn run_gemms(list: &[(usize, usize, usize, bool, bool)], scratch: &mut [Vec<f32>; 3]) {
+    use fusenet::kernels::cpu::gemm::sgemm;
+    for &(m, k, n, ta, tb) in list {
+        for (buf, len) in scratch.iter_mut().zip([m * k, k * n, m * n]) {
+            if buf.len() < len {
+                buf.resize(len, 0.01);
+            }
+        }
+        let [a, bm, c] = scratch;
+        let (rsa, csa) = if ta { (1, m as isize) } else { (k as isize, 1) };
+        let (rsb, csb) = if tb { (1, k as isize) } else { (n as isize, 1) };
+        sgemm(m, k, n, 1.0, &a[..m * k], rsa, csa, &bm[..k * n], rsb, csb, 0.0, &mut c[..m * n], n as isize, 1);
     }
 }
 
