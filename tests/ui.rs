@@ -13,7 +13,7 @@ fn derive_module() {
 #[test]
 fn network() {
     let t = trybuild::TestCases::new();
-    for kind in ["shape", "inference", "composition", "syntax", "attributes", "multi"] {
+    for kind in ["shape", "layers", "inference", "composition", "syntax", "attributes", "multi"] {
         t.compile_fail(format!("tests/ui/network/{kind}/*.rs"));
     }
     t.pass("tests/ui/network/pass/*.rs");

@@ -78,7 +78,7 @@ fn expand_network(net: &Network) -> TokenStream {
             }
             for (i, layer) in tys.iter().enumerate() {
                 let ty = &layer.ty;
-                let name = Ident::new(&format!("layer{i}"), ty.span());
+                let name = Ident::new(&format!("__layer{i}"), ty.span());
                 match layers::classify(&mut dims, ty, layer.init.as_ref(), &name, &generics) {
                     Ok(l) => fields.push(NetField {
                         member: syn::Member::Unnamed(syn::Index { index: i as u32, span: ty.span() }),

@@ -37,5 +37,5 @@ pub fn tokens(t: &impl ToTokens) -> String {
         }
         out.push(c);
     }
-    out
+    out.replace(" :: ", "::").replace(":: ", "::")
 }

@@ -9,10 +9,10 @@ use proc_macro2::Span;
 
 pub fn classify(name: &str, d: usize, init: Option<&syn::Expr>, field: &str, ty_span: Span) -> Result<LayerKind, (Span, String)> {
     let Some(e) = init else {
-        return Err((ty_span, format!("`{name}` needs its output size: write `{field}: {name} = {name}::new(1)`")));
+        return Err((ty_span, format!("`{name}` needs its output size: write `{}{name} = {name}::new(1)`", ctor::decl(field))));
     };
     let understood = format!("`{name}::new(o)` with `o` an integer or an array of integers, `None` or `Some(n)`");
-    let bad = || ctor::not_understood(e, field, &understood);
+    let bad = || ctor::not_understood(e, ctor::chain(e).map(|c| ctor::arg_span(&c.base)), field, &understood);
     let Some(ch) = ctor::chain(e) else { return Err(bad()) };
     let ([o], "new", true) = (ch.base.args.as_slice(), ch.base.name.as_str(), ch.methods.is_empty()) else { return Err(bad()) };
     let out = match ctor::usize_lit(o) {

@@ -61,37 +61,39 @@ pub fn classify(dims: &mut Dims, seg: &syn::PathSegment, d: usize, init: Option<
 }
 
 fn read_options(conv: &mut Conv, e: &syn::Expr, field: &str) -> Result<(), (Span, String)> {
-    let bad = || ctor::not_understood(e, field, UNDERSTOOD);
-    let Some(Chain { base, methods }) = ctor::chain(e) else { return Err(bad()) };
+    let bad = |at: Option<Span>| ctor::not_understood(e, at, field, UNDERSTOOD);
+    let Some(Chain { base, methods }) = ctor::chain(e) else { return Err(bad(None)) };
     match (base.name.as_str(), base.args.as_slice()) {
         ("new" | "default", []) => {}
         ("with_options", [o]) => {
-            let Some(Chain { base: ob, methods: om }) = ctor::chain(o) else { return Err(bad()) };
+            let Some(Chain { base: ob, methods: om }) = ctor::chain(o) else { return Err(bad(Some(o.span()))) };
             if !matches!((ob.name.as_str(), ob.args.len()), ("default" | "new", 0)) {
-                return Err(bad());
+                return Err(bad(Some(ob.span)));
             }
-            apply_methods(conv, &om, true).ok_or_else(bad)?;
+            apply_methods(conv, &om, true).map_err(|at| bad(Some(at)))?;
         }
-        _ => return Err(bad()),
+        _ => return Err(bad(Some(base.span))),
     }
-    apply_methods(conv, &methods, false).ok_or_else(bad)
+    apply_methods(conv, &methods, false).map_err(|at| bad(Some(at)))
 }
 
-fn apply_methods(conv: &mut Conv, methods: &[ctor::Call], options: bool) -> Option<()> {
+/// Reads the builder calls; `Err(span)` at the first one not understood.
+fn apply_methods(conv: &mut Conv, methods: &[ctor::Call], options: bool) -> Result<(), Span> {
     for m in methods {
-        let [a] = m.args.as_slice() else { return None };
-        match m.name.as_str() {
-            "stride" => conv.stride = ctor::sizes(a, conv.d)?,
-            "padding" => conv.padding = ctor::sizes(a, conv.d)?,
-            "dilation" => conv.dilation = ctor::sizes(a, conv.d)?,
-            "groups" if options => conv.groups = ctor::usize_lit(a)?,
-            "bias" if options => {
-                ctor::bool_lit(a)?;
-            }
-            _ => return None,
+        let [a] = m.args.as_slice() else { return Err(m.span) };
+        let ok = match m.name.as_str() {
+            "stride" => ctor::sizes(a, conv.d).map(|v| conv.stride = v),
+            "padding" => ctor::sizes(a, conv.d).map(|v| conv.padding = v),
+            "dilation" => ctor::sizes(a, conv.d).map(|v| conv.dilation = v),
+            "groups" if options => ctor::usize_lit(a).map(|g| conv.groups = g),
+            "bias" if options => ctor::bool_lit(a).map(|_| ()),
+            _ => return Err(m.span),
+        };
+        if ok.is_none() {
+            return Err(a.span());
         }
     }
-    Some(())
+    Ok(())
 }
 
 /// `⌊(len + 2p − dil·(k − 1) − 1) / s⌋ + 1` (`ceil` rounds up, keeping the last window inside

@@ -87,13 +87,33 @@ pub fn list(e: &syn::Expr) -> Option<Vec<usize>> {
     }
 }
 
-/// The error for a constructor whose shape-relevant part is not a literal.
-pub fn not_understood(e: &syn::Expr, field: &str, what: &str) -> (Span, String) {
+/// `` `c1` `` for a field, `layer 2` for a layer of the Sequential form (named `__layer2` inside).
+pub fn who(field: &str) -> String {
+    match field.strip_prefix("__layer") {
+        Some(i) => format!("layer {i}"),
+        None => format!("`{field}`"),
+    }
+}
+
+/// The start of a suggested declaration: `c1: ` for a field, nothing in the Sequential form.
+pub fn decl(field: &str) -> String {
+    if field.starts_with("__layer") { String::new() } else { format!("{field}: ") }
+}
+
+/// The error for a constructor whose shape-relevant part is not a literal, at `at` (the
+/// argument not understood) or at the whole expression.
+pub fn not_understood(e: &syn::Expr, at: Option<Span>, field: &str, what: &str) -> (Span, String) {
     (
-        e.span(),
+        at.unwrap_or_else(|| e.span()),
         format!(
-            "cannot read the sizes of `{field}` from `{}` at compile time; network! needs them to check shapes and understands {what} (integer literals, or arrays of them, one per axis)",
+            "cannot read the sizes of {} from `{}` at compile time; network! needs them to check shapes and understands {what} (integer literals, or arrays of them, one per axis)",
+            who(field),
             text::tokens(e)
         ),
     )
+}
+
+/// The span of the first argument of `call`, or of its name.
+pub fn arg_span(call: &Call) -> Span {
+    call.args.first().map_or(call.span, |a| a.span())
 }

@@ -8,7 +8,7 @@ use proc_macro2::Span;
 
 pub fn classify(init: Option<&syn::Expr>, field: &str) -> Result<LayerKind, (Span, String)> {
     let Some(e) = init else { return Ok(LayerKind::Flatten { start: 1, end: -1 }) };
-    let bad = || ctor::not_understood(e, field, "`Flatten::new(start, end)` and `Flatten::default()`");
+    let bad = || ctor::not_understood(e, None, field, "`Flatten::new(start, end)` and `Flatten::default()`");
     let ch = ctor::chain(e).ok_or_else(bad)?;
     if !ch.methods.is_empty() {
         return Err(bad());

@@ -96,7 +96,7 @@ pub fn classify(dims: &mut Dims, ty: &syn::Type, init: Option<&syn::Expr>, field
                 "Flatten" => flatten::classify(init, &f)?,
                 "LayerNorm" => {
                     if init.is_none() {
-                        return Err((ty.span(), format!("`LayerNorm` needs its normalized shape: write `{f}: LayerNorm = LayerNorm::new(&[64])`")));
+                        return Err((ty.span(), format!("`LayerNorm` needs its normalized shape: write `{}LayerNorm = LayerNorm::new(&[64])`", ctor::decl(&f))));
                     }
                     LayerKind::LayerNorm(layer_norm::normalized(init))
                 }
@@ -123,7 +123,7 @@ pub fn apply(dims: &mut Dims, layer: &LayerType, x: &Shape) -> Result<Shape, Mis
         LayerKind::Activation(_) | LayerKind::Kept { dim: None } => Ok(x.clone()),
         LayerKind::Kept { dim: Some(d) } => match super::ops::reduce::check_dim(dims, x, *d) {
             Ok(_) => Ok(x.clone()),
-            Err(msg) => Err(Mismatch::Other(format!("its dim {d} is not a dim of its input: {msg}"))),
+            Err(_) => Err(Mismatch::Other(format!("its dim {d} is not a dim of its input"))),
         },
         LayerKind::Flatten { start, end } => flatten::shape(dims, x, *start, *end),
         LayerKind::Conv(c) => conv::apply(dims, c, x),

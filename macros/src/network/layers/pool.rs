@@ -8,6 +8,7 @@ use super::ctor::{self, Chain};
 use super::{LayerKind, Mismatch};
 use crate::network::shape::{Dim, Dims, Shape};
 use proc_macro2::Span;
+use syn::spanned::Spanned;
 
 #[derive(Clone)]
 pub struct Pool {
@@ -21,27 +22,28 @@ pub struct Pool {
 
 pub fn classify(name: &str, d: usize, max: bool, init: Option<&syn::Expr>, field: &str, ty_span: Span) -> Result<LayerKind, (Span, String)> {
     let Some(e) = init else {
-        return Err((ty_span, format!("`{name}` needs its kernel size: write `{field}: {name} = {name}::new(2)`")));
+        return Err((ty_span, format!("`{name}` needs its kernel size: write `{}{name} = {name}::new(2)`", ctor::decl(field))));
     };
     let understood = if max {
         format!("`{name}::new(k)` followed by `.stride(s)`, `.padding(p)`, `.dilation(d)`, `.ceil_mode(b)`")
     } else {
         format!("`{name}::new(k)` followed by `.stride(s)`, `.padding(p)`, `.ceil_mode(b)`, `.count_include_pad(b)`, `.divisor_override(n)`")
     };
-    let bad = || ctor::not_understood(e, field, &understood);
-    let Some(Chain { base, methods }) = ctor::chain(e) else { return Err(bad()) };
-    let ([k], "new") = (base.args.as_slice(), base.name.as_str()) else { return Err(bad()) };
-    let kernel = ctor::sizes(k, d).ok_or_else(bad)?;
+    let bad_at = |at: Option<Span>| ctor::not_understood(e, at, field, &understood);
+    let Some(Chain { base, methods }) = ctor::chain(e) else { return Err(bad_at(None)) };
+    let ([k], "new") = (base.args.as_slice(), base.name.as_str()) else { return Err(bad_at(Some(base.span))) };
+    let kernel = ctor::sizes(k, d).ok_or_else(|| bad_at(Some(k.span())))?;
     let mut p = Pool { d, stride: kernel.clone(), kernel, padding: vec![0; d], dilation: vec![1; d], ceil: false };
     for m in &methods {
-        let [a] = m.args.as_slice() else { return Err(bad()) };
+        let bad = || bad_at(Some(ctor::arg_span(m)));
+        let [a] = m.args.as_slice() else { return Err(bad_at(Some(m.span))) };
         match m.name.as_str() {
             "stride" => p.stride = ctor::sizes(a, d).ok_or_else(bad)?,
             "padding" => p.padding = ctor::sizes(a, d).ok_or_else(bad)?,
             "dilation" if max => p.dilation = ctor::sizes(a, d).ok_or_else(bad)?,
             "ceil_mode" => p.ceil = ctor::bool_lit(a).ok_or_else(bad)?,
             "count_include_pad" | "divisor_override" if !max => {}
-            _ => return Err(bad()),
+            _ => return Err(bad_at(Some(m.span))),
         }
     }
     if let Some(i) = (0..d).find(|&i| 2 * p.padding[i] > p.kernel[i]) {
