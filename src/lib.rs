@@ -110,6 +110,35 @@
 //! elements, `(x, dim)`, `(x, dim, keepdim)`), `softmax(x, dim)`, `log_softmax(x, dim)`,
 //! `transpose(x, d0, d1)`, `t(x)`. Calls of other layers are checked at type-check time against
 //! their `Layer::IN_DIMS`/`OUT_DIMS`.
+//! Also `gelu`, `max` (all elements, or `(x, dim[, keepdim])`), `reshape(x, [..])`/`view` (one
+//! `-1` or `_` inferred), `flatten(x, start[, end])`, `permute(x, [..])`, `unsqueeze(x, d)`,
+//! `squeeze(x[, d])`, `cat([a, b], dim)` and `stack([a, b], dim)`. There is no functional
+//! `dropout(x, p)`: a forward has no train/eval flag of its own; use a `Dropout` field, which
+//! follows the module's mode.
+//!
+//! A layer field may give its constructor after `=`; the sizes that decide shapes (kernel,
+//! stride, padding, dilation, output size, ...) are read from it at compile time, so convolution
+//! and pooling shapes are checked and `Linear<_, N>` after them is inferred. `forward_typed`
+//! takes a [`Typed`](tensor::Typed) tensor whose static dims are in its type:
+//!
+//! ```
+//! use fusenet::nn::{Conv2d, Flatten, Linear, MaxPool2d, ReLU};
+//! use fusenet::prelude::*;
+//!
+//! network! {
+//!     struct LeNet = Sequential(
+//!         Conv2d<1, 6, 5> = Conv2d::new().padding(2), ReLU, MaxPool2d = MaxPool2d::new(2),
+//!         Conv2d<6, 16, 5>, ReLU, MaxPool2d = MaxPool2d::new(2),
+//!         Flatten, Linear<_, 120>, ReLU, Linear<120, 84>, ReLU, Linear<84, 10>,
+//!     ) : [B, 1, 28, 28];
+//! }
+//!
+//! let net = LeNet::new();
+//! assert_eq!(net.7.weight.shape(), &[120, 400]);   // 16 × 5 × 5, inferred at compile time
+//! let x: Typed<(Dyn, C<1>, C<28>, C<28>)> = Typed::new(Tensor::zeros(&[2, 1, 28, 28])).unwrap();
+//! let y: Typed<(Dyn, C<10>)> = net.forward_typed(&x);
+//! assert_eq!(y.tensor().shape(), &[2, 10]);
+//! ```
 
 pub use fusenet_kernels as kernels;
 pub use fusenet_macros::Module;
