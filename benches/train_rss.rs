@@ -8,14 +8,55 @@
 //! - `train_rss pieces <workload> [steps]` times the pieces of a step (medians over `steps`,
 //!   default 200): `forward_train`, the loss, `backward`, `opt.step`, `zero_grad`; and the GEMM
 //!   floor: the same GEMMs alone on preallocated buffers (`workloads::gemms`), for a step and
-//!   for inference.
+//!   for inference; and the heap allocations per step (count and bytes, all threads, through a
+//!   counting global allocator).
 //!
 //! `scripts/bench.sh` runs it through `cargo bench --bench train_rss -- <args>`; cargo's extra
 //! `--bench` argument is ignored. Numbers are printed, never asserted.
 
 mod workloads;
 
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Instant;
+
+/// The system allocator, counting allocations (`alloc`, `alloc_zeroed`, `realloc`) and bytes.
+struct Counting;
+
+static ALLOCS: AtomicU64 = AtomicU64::new(0);
+static BYTES: AtomicU64 = AtomicU64::new(0);
+
+fn count(bytes: usize) {
+    ALLOCS.fetch_add(1, Relaxed);
+    BYTES.fetch_add(bytes as u64, Relaxed);
+}
+
+// SAFETY: every method forwards to `System` with the caller's arguments unchanged, so the
+// `GlobalAlloc` contract holds exactly as it does for `System`; the counters are plain atomics.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        count(layout.size());
+        // SAFETY: forwarded unchanged; the caller upholds `alloc`'s contract.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        count(layout.size());
+        // SAFETY: as for `alloc`.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        count(new_size);
+        // SAFETY: forwarded unchanged; `ptr` came from this allocator, that is from `System`.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded unchanged; `ptr` came from `System` with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
 
 fn status_kib(key: &str) -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -61,7 +102,11 @@ fn pieces(name: &str, steps: usize) {
         step.train_step();
     }
     let mut cols: [Vec<f64>; 5] = Default::default();
+    for c in cols.iter_mut() {
+        c.reserve(steps);
+    }
     let mut total = Vec::with_capacity(steps);
+    let (allocs0, bytes0) = (ALLOCS.load(Relaxed), BYTES.load(Relaxed));
     for _ in 0..steps {
         let p = step.train_step_pieces();
         for (c, t) in cols.iter_mut().zip(p) {
@@ -69,9 +114,13 @@ fn pieces(name: &str, steps: usize) {
         }
         total.push(p.iter().sum::<f64>() * 1e3);
     }
+    let per_step = |now: u64, before: u64| (now - before) as f64 / steps.max(1) as f64;
+    let allocs = per_step(ALLOCS.load(Relaxed), allocs0);
+    let kib = per_step(BYTES.load(Relaxed), bytes0) / 1024.0;
     let labels = ["forward_train", "loss", "backward", "opt.step", "zero_grad"];
     let parts: Vec<String> = labels.iter().zip(cols).map(|(l, c)| format!("{l}={:.4}", median(c))).collect();
     println!("{name} pieces_ms step={:.4} {}", median(total), parts.join(" "));
+    println!("{name} heap_per_step allocs={allocs:.1} kib={kib:.1}");
 
     let (fwd, train) = workloads::gemms(&spec);
     let mut scratch: [Vec<f32>; 3] = Default::default();

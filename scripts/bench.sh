@@ -124,20 +124,20 @@ for name in NAMES:
           f"{fg:.1f} ({100 * fg / peak:.0f}%) | {pg:.1f} ({100 * pg / peak:.0f}%) | {fi:.4f} | {pti:.4f} | "
           f"{pti / fi:.2f}x | {frss:.1f} / {prss:.1f} | {frss - fset:.1f} / {prss - pset:.1f} |")
 print()
-pieces, floor = {}, {}
+pieces, floor, heap = {}, {}, {}
 for line in open(os.path.join(out, "pieces.txt")):
     f = line.split()
     kv = dict(x.split("=", 1) for x in f[2:] if "=" in x)
-    (pieces if f[1] == "pieces_ms" else floor).setdefault(f[0], {}).update(kv)
+    {"pieces_ms": pieces, "heap_per_step": heap}.get(f[1], floor).setdefault(f[0], {}).update(kv)
 print("fusenet, where a train step goes (medians of a separate run, ms), and the GEMM floor: the step's GEMMs alone on preallocated buffers")
 print()
-print("| workload | step | forward_train | loss | backward | opt.step | zero_grad | GEMM floor train (GFLOP/s) | GEMM floor infer | step / floor |")
-print("|---|---|---|---|---|---|---|---|---|---|")
+print("| workload | step | forward_train | loss | backward | opt.step | zero_grad | GEMM floor train (GFLOP/s) | GEMM floor infer | step / floor | heap allocations per step (KiB) |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
 for name in ["seed_mlp_b2", "mnist_mlp_b128", "wide_mlp_b512", "lenet_b64"]:
     p, fl = pieces[name], floor[name]
     ft = float(fl["train"])
     print(f"| {name} | {p['step']} | {p['forward_train']} | {p['loss']} | {p['backward']} | {p['opt.step']} | {p['zero_grad']} | "
-          f"{ft:.4f} ({flops(name)[1] / ft / 1e6:.0f}) | {fl['infer']} | {float(p['step']) / ft:.2f}x |")
+          f"{ft:.4f} ({flops(name)[1] / ft / 1e6:.0f}) | {fl['infer']} | {float(p['step']) / ft:.2f}x | {heap[name]['allocs']} ({heap[name]['kib']}) |")
 print()
 print("load average (1, 5, 15 min) before each phase:")
 print(open(os.path.join(out, "load.txt")).read().rstrip())

@@ -7,9 +7,7 @@
 //! `backward` (no gradient for the input), `Sgd::step` (lr 0.01, no momentum) and `zero_grad`.
 //! Inference is `Layer::forward` (nothing saved).
 //!
-//! The MLPs are `network!` types. The LeNet is chained by hand over the built-in layers' `Layer`
-//! impls, because `network!` cannot yet construct `MaxPool2d` (its kernel size is a run-time
-//! argument) — see BENCHMARKS.md.
+//! All four networks are one-line `network!` `Sequential`s.
 
 #![allow(dead_code)]
 
@@ -36,110 +34,14 @@ network! {
     );
 }
 
-/// LeNet-5 with ReLU and max pooling, on `[N, 1, 28, 28]`:
-/// conv(1→6,5)-relu-maxpool2-conv(6→16,5)-relu-maxpool2-flatten-fc(256→120)-relu-fc(120→84)-relu-fc(84→10).
-#[derive(Module)]
-#[module(name = "Sequential")]
-pub struct LeNet(
-    Conv2d<1, 6, 5>,
-    ReLU,
-    MaxPool2d,
-    Conv2d<6, 16, 5>,
-    ReLU,
-    MaxPool2d,
-    Flatten,
-    Linear<256, 120>,
-    ReLU,
-    Linear<120, 84>,
-    ReLU,
-    Linear<84, 10>,
-);
-
-type Ctx<L> = <L as Layer>::Ctx;
-
-/// What a `LeNet` training forward keeps for its backward, one context per layer.
-#[derive(Default)]
-pub struct LeNetCtx(
-    Ctx<Conv2d<1, 6, 5>>,
-    Ctx<ReLU>,
-    Ctx<MaxPool2d>,
-    Ctx<Conv2d<6, 16, 5>>,
-    Ctx<ReLU>,
-    Ctx<MaxPool2d>,
-    Ctx<Flatten>,
-    Ctx<Linear<256, 120>>,
-    Ctx<ReLU>,
-    Ctx<Linear<120, 84>>,
-    Ctx<ReLU>,
-    Ctx<Linear<84, 10>>,
-);
-
-impl LeNet {
-    pub fn new() -> LeNet {
-        LeNet(
-            Conv2d::new(),
-            ReLU,
-            MaxPool2d::new(2),
-            Conv2d::new(),
-            ReLU,
-            MaxPool2d::new(2),
-            Flatten::default(),
-            Linear::new(),
-            ReLU,
-            Linear::new(),
-            ReLU,
-            Linear::new(),
-        )
-    }
-}
-
-impl Layer for LeNet {
-    type Ctx = LeNetCtx;
-
-    fn forward(&self, x: &Tensor) -> Tensor {
-        let h = Layer::forward(&self.0, x);
-        let h = Layer::forward(&self.1, &h);
-        let h = Layer::forward(&self.2, &h);
-        let h = Layer::forward(&self.3, &h);
-        let h = Layer::forward(&self.4, &h);
-        let h = Layer::forward(&self.5, &h);
-        let h = Layer::forward(&self.6, &h);
-        let h = Layer::forward(&self.7, &h);
-        let h = Layer::forward(&self.8, &h);
-        let h = Layer::forward(&self.9, &h);
-        let h = Layer::forward(&self.10, &h);
-        Layer::forward(&self.11, &h)
-    }
-
-    fn forward_train(&self, x: &Tensor, c: &mut LeNetCtx) -> Tensor {
-        let h = self.0.forward_train(x, &mut c.0);
-        let h = self.1.forward_train(&h, &mut c.1);
-        let h = self.2.forward_train(&h, &mut c.2);
-        let h = self.3.forward_train(&h, &mut c.3);
-        let h = self.4.forward_train(&h, &mut c.4);
-        let h = self.5.forward_train(&h, &mut c.5);
-        let h = self.6.forward_train(&h, &mut c.6);
-        let h = self.7.forward_train(&h, &mut c.7);
-        let h = self.8.forward_train(&h, &mut c.8);
-        let h = self.9.forward_train(&h, &mut c.9);
-        let h = self.10.forward_train(&h, &mut c.10);
-        self.11.forward_train(&h, &mut c.11)
-    }
-
-    fn backward(&self, c: &mut LeNetCtx, g: &Tensor, need_input_grad: bool) -> Option<Tensor> {
-        let g = self.11.backward(&mut c.11, g, true)?;
-        let g = self.10.backward(&mut c.10, &g, true)?;
-        let g = self.9.backward(&mut c.9, &g, true)?;
-        let g = self.8.backward(&mut c.8, &g, true)?;
-        let g = self.7.backward(&mut c.7, &g, true)?;
-        let g = self.6.backward(&mut c.6, &g, true)?;
-        let g = self.5.backward(&mut c.5, &g, true)?;
-        let g = self.4.backward(&mut c.4, &g, true)?;
-        let g = self.3.backward(&mut c.3, &g, true)?;
-        let g = self.2.backward(&mut c.2, &g, true)?;
-        let g = self.1.backward(&mut c.1, &g, true)?;
-        self.0.backward(&mut c.0, &g, need_input_grad)
-    }
+network! {
+    /// LeNet-5 with ReLU and max pooling, on `[N, 1, 28, 28]`: conv(1→6,5)-relu-maxpool2-
+    /// conv(6→16,5)-relu-maxpool2-flatten-fc(256→120)-relu-fc(120→84)-relu-fc(84→10).
+    pub struct LeNet = Sequential(
+        Conv2d<1, 6, 5>, ReLU, MaxPool2d = MaxPool2d::new(2),
+        Conv2d<6, 16, 5>, ReLU, MaxPool2d = MaxPool2d::new(2),
+        Flatten, Linear<_, 120>, ReLU, Linear<120, 84>, ReLU, Linear<84, 10>,
+    ) : [B, 1, 28, 28];
 }
 
 /// One workload: its name, batch, input shape and the FLOPs of one step.
