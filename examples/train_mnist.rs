@@ -39,6 +39,7 @@ fn main() -> fusenet::Result<()> {
     manual_seed(0);
     let mut net = LeNet::new();
     println!("{net}");
+    net.print_summary();
     let mut opt = Adam::new(net.parameters(), 1e-3);
     let train = DataLoader::new(train.into_dataset(), 64).shuffle(true).seed(0).num_workers(1);
     let test = DataLoader::new(test.into_dataset(), 500);

@@ -259,6 +259,7 @@ pub fn generate(net: &Network, fields: &[NetField], graph: &Graph, dims: &Dims, 
     let checks = shape_checks(&p, graph);
     let in_dims = dims_const(&p, dims, in_shape);
     let out_dims = dims_const(&p, dims, &graph.values[graph.output].shape);
+    let introspect = introspection(net, fields, graph, dims, in_shape);
     let doc_new = format!("Builds `{ident}` with every field initialised in declaration order (PyTorch's default init for built-in layers).");
     let doc_fw = format!("Inference forward on an input of shape `{shape_text}`; panics naming both shapes when the input does not fit.");
     quote! {
@@ -279,6 +280,7 @@ pub fn generate(net: &Network, fields: &[NetField], graph: &Graph, dims: &Dims, 
                     <Self as #p::Layer>::forward(self, __x)
                 }
                 #typed
+                #introspect
             }
             impl #impl_g ::core::default::Default for #ident #ty_g #where_c {
                 fn default() -> Self {
@@ -305,6 +307,22 @@ pub fn generate(net: &Network, fields: &[NetField], graph: &Graph, dims: &Dims, 
                 }
             }
         };
+    }
+}
+
+/// `summary()`, `print_summary()`, `graph_dot()` and (when every key is known) `STATE_DICT_KEYS`.
+fn introspection(net: &Network, fields: &[NetField], graph: &Graph, dims: &Dims, in_shape: &Shape) -> TokenStream {
+    let summary = super::summary::methods(net, fields, graph, dims, in_shape);
+    let dot = super::dot::graph_dot(&net.ident.to_string(), graph, dims, fields);
+    let keys = super::keys::state_dict_keys(fields);
+    quote! {
+        #summary
+        /// The forward IR and the generated backward as Graphviz DOT (`dot -Tsvg`), one cluster
+        /// each; nodes are ops labelled with their static shapes, edges the data flow.
+        pub fn graph_dot() -> ::std::string::String {
+            ::std::string::String::from(#dot)
+        }
+        #keys
     }
 }
 

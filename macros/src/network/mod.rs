@@ -11,14 +11,17 @@
 mod attr;
 mod autodiff;
 mod codegen;
+mod dot;
 mod fields;
 mod ir;
 mod items;
+mod keys;
 mod layers;
 mod lower;
 mod ops;
 mod parse;
 mod shape;
+mod summary;
 mod text;
 
 use crate::ctxt::Ctxt;
