@@ -220,3 +220,23 @@ fn graph_dot_structure() {
     let dot = FixedHiddenMlp::graph_dot();
     assert!(dot.contains("subgraph cluster_forward_loop") && dot.contains("subgraph cluster_backward_loop"), "{dot}");
 }
+
+/// The DOT text is valid Graphviz: `dot -Tsvg` accepts it (skipped with a note when Graphviz is not installed).
+#[test]
+fn graph_dot_renders_with_graphviz() {
+    let Ok(mut child) = std::process::Command::new("dot")
+        .arg("-Tsvg")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+    else {
+        println!("skipped: Graphviz `dot` is not installed");
+        return;
+    };
+    use std::io::Write;
+    child.stdin.take().expect("stdin").write_all(LeNet::graph_dot().as_bytes()).expect("write");
+    let out = child.wait_with_output().expect("dot runs");
+    assert!(out.status.success(), "dot rejected the graph: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("<svg"));
+}
