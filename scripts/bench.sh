@@ -25,19 +25,31 @@ load() { echo "$1 $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/load.txt"; }
 : >"$OUT/load.txt"
 
 echo "== build (release)"
-cargo bench --no-run --bench train_step --bench train_rss --bench sgemm_peak 2>&1 | grep -E "^(error|warning: unused)|Finished" || true
+# Build once and run the binaries themselves: `cargo bench` in each phase would rebuild whenever
+# someone edits the tree, and the passes would time different code.
+cargo bench --no-run --bench train_step --bench train_rss --bench sgemm_peak 2>&1 | grep -E "^error|Finished" || true
+BINS=$(cargo bench --no-run --bench train_step --bench train_rss --bench sgemm_peak --message-format=json 2>/dev/null | "$PYTHON" -c '
+import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m.get("executable"):
+        print(m["target"]["name"], m["executable"])')
+bin() { awk -v n="$1" '$1 == n { print $2 }' <<<"$BINS"; }
+TRAIN_STEP=$(bin train_step) TRAIN_RSS=$(bin train_rss) SGEMM_PEAK=$(bin sgemm_peak)
+[ -x "$TRAIN_STEP" ] && [ -x "$TRAIN_RSS" ] && [ -x "$SGEMM_PEAK" ] || { echo "build failed"; exit 1; }
+echo "commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . 2>/dev/null || echo ' (+ uncommitted changes)')" | tee "$OUT/commit.txt"
 
 for pass in $(seq 1 "$PASSES"); do
     P="$OUT/pass$pass"
     mkdir -p "$P"
     echo "== pass $pass/$PASSES: sgemm peak"
     load "pass$pass sgemm"
-    cargo bench -q --bench sgemm_peak 2>/dev/null | tee "$P/sgemm.txt"
-    MATMUL_NUM_THREADS=1 cargo bench -q --bench sgemm_peak 2>/dev/null | tee "$P/sgemm_1thread.txt"
+    "$SGEMM_PEAK" | tee "$P/sgemm.txt"
+    MATMUL_NUM_THREADS=1 "$SGEMM_PEAK" | tee "$P/sgemm_1thread.txt"
 
     echo "== pass $pass/$PASSES: fusenet, criterion (cpu/train/*, cpu/infer/*)"
     load "pass$pass fusenet"
-    cargo bench -q --bench train_step 2>/dev/null | grep -E "^cpu/|time:" | tee "$P/criterion.txt"
+    "$TRAIN_STEP" --bench 2>/dev/null | grep -E "^cpu/|time:" | tee "$P/criterion.txt"
     rm -rf "$P/criterion" && mkdir -p "$P/criterion" && cp -r target/criterion/cpu_train target/criterion/cpu_infer "$P/criterion/"
 
     echo "== pass $pass/$PASSES: PyTorch eager ($PYTHON, $THREADS threads)"
@@ -49,7 +61,7 @@ echo "== fusenet: peak RSS of 50 training steps per workload"
 load fusenet_rss
 : >"$OUT/fusenet_rss.txt"
 for w in seed_mlp_b2 mnist_mlp_b128 wide_mlp_b512 lenet_b64; do
-    cargo bench -q --bench train_rss -- "$w" 50 2>/dev/null | tee -a "$OUT/fusenet_rss.txt"
+    "$TRAIN_RSS" "$w" 50 | tee -a "$OUT/fusenet_rss.txt"
 done
 
 echo "== fusenet: where a step's time goes (medians, ms) and the GEMM floor (the same GEMMs alone)"
@@ -57,7 +69,7 @@ load fusenet_pieces
 : >"$OUT/pieces.txt"
 for w in seed_mlp_b2 mnist_mlp_b128 wide_mlp_b512 lenet_b64; do
     steps=200; [ "$w" = wide_mlp_b512 ] && steps=20
-    cargo bench -q --bench train_rss -- pieces "$w" "$steps" 2>/dev/null | tee -a "$OUT/pieces.txt"
+    "$TRAIN_RSS" pieces "$w" "$steps" | tee -a "$OUT/pieces.txt"
 done
 
 load end
