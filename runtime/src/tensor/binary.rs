@@ -283,7 +283,16 @@ impl Tensor {
     }
 
     /// In-place `self += alpha · other` (`tensor.add_(other, alpha=alpha)`), the SGD update.
+    ///
+    /// On an `f32` tensor it runs in one pass with no temporary (no heap allocation when `other`
+    /// is `f32` too).
     pub fn add_scaled_(&self, other: &Tensor, alpha: f32) {
-        self.add_(other.mul(alpha))
+        if self.dtype() == DType::F32 {
+            let other = other.to_dtype(DType::F32);
+            // `alpha * y` rounds to f32 before the add, as `self.add_(other.mul(alpha))` does.
+            elementwise::zip_assign("add", self, &other, move |x: f32, y: f32| x + alpha * y)
+        } else {
+            self.add_(other.mul(alpha))
+        }
     }
 }

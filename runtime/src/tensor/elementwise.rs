@@ -6,7 +6,7 @@
 //! An in-place op whose source shares the destination's storage copies the source first
 //! (a read and a write lock on one `RwLock` would deadlock).
 
-use crate::tensor::{Data, Element, Storage, Tensor, dtype_panic};
+use crate::tensor::{Data, Dims, Element, Storage, Tensor, dtype_panic};
 use fusenet_kernels::cpu::parallel;
 use std::sync::Arc;
 
@@ -21,8 +21,16 @@ use std::sync::Arc;
 /// assert_eq!(broadcast_shapes(&[], &[5]), vec![5]);
 /// ```
 pub fn broadcast_shapes(a: &[usize], b: &[usize]) -> Vec<usize> {
+    broadcast_dims(a, b).to_vec()
+}
+
+/// [`broadcast_shapes`] without a heap allocation (at most [`MAX_DIMS`](crate::tensor::MAX_DIMS) dims).
+pub(crate) fn broadcast_dims(a: &[usize], b: &[usize]) -> Dims<usize> {
+    if a == b {
+        return Dims::from_slice(a);
+    }
     let n = a.len().max(b.len());
-    let mut out = vec![0; n];
+    let mut out = Dims::filled(0, n);
     for i in 0..n {
         let da = if i < a.len() { a[a.len() - 1 - i] } else { 1 };
         let db = if i < b.len() { b[b.len() - 1 - i] } else { 1 };
@@ -42,7 +50,7 @@ pub fn broadcast_shapes(a: &[usize], b: &[usize]) -> Vec<usize> {
 
 /// The strides that view `t` as `shape` (which `t.shape` must broadcast to): 0 on new and
 /// stretched dims.
-pub(crate) fn expanded_strides(t: &Tensor, shape: &[usize]) -> Vec<isize> {
+pub(crate) fn expanded_strides(t: &Tensor, shape: &[usize]) -> Dims<isize> {
     let lead = shape.len() - t.dim();
     (0..shape.len())
         .map(|i| if i < lead || t.shape[i - lead] != shape[i] { 0 } else { t.strides[i - lead] })
@@ -64,7 +72,7 @@ pub(crate) fn for_each_offsets<const K: usize>(
         f(offsets);
         return;
     };
-    let mut idx = vec![0usize; last];
+    let mut idx = Dims::filled(0usize, last);
     let mut base = offsets.map(|o| o as isize);
     loop {
         let mut cur = base;
@@ -163,7 +171,7 @@ pub(crate) fn zip<A: Element, B: Element, C: Element>(
     b: &Tensor,
     f: impl Fn(A, B) -> C + Sync + Send,
 ) -> Tensor {
-    let shape = broadcast_shapes(&a.shape, &b.shape);
+    let shape = broadcast_dims(&a.shape, &b.shape);
     let out = read_all(&[a, b], |d| {
         let (da, db) = (slice_of::<A>(op, a, d[0]), slice_of::<B>(op, b, d[1]));
         let (ca, cb) = (contiguous_part(a, da), contiguous_part(b, db));
@@ -222,7 +230,7 @@ pub(crate) fn zip_assign<T: Element, B: Element>(
     src: &Tensor,
     f: impl Fn(T, B) -> T + Sync + Send,
 ) {
-    let shape = broadcast_shapes(&dst.shape, &src.shape);
+    let shape = broadcast_dims(&dst.shape, &src.shape);
     assert!(
         shape == dst.shape,
         "output with shape {:?} doesn't match the broadcast shape {:?}",

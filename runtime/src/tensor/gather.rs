@@ -1,7 +1,7 @@
 //! Selection by index or mask, which copies: `masked_select`, `index_select` and `gather`.
 
 use super::binary::broadcast_shapes;
-use super::{DType, StridedOffsets, Tensor};
+use super::{DType, Dims, StridedOffsets, Tensor};
 
 impl Tensor {
     /// PyTorch's `masked_select(mask)`: the elements where the bool `mask` (broadcast with `self`)
@@ -70,7 +70,7 @@ impl Tensor {
             "Index tensor must have the same number of dimensions as input tensor"
         );
         let d = self.wrap_dim(dim);
-        let (shape, strides) = if self.dim() == 0 { (vec![1], vec![1]) } else { (self.shape.clone(), self.strides.clone()) };
+        let (shape, strides) = if self.dim() == 0 { (Dims::from([1]), Dims::from([1])) } else { (self.shape, self.strides) };
         let ishape = if index.dim() == 0 { vec![1] } else { index.shape().to_vec() };
         for k in (0..shape.len()).filter(|&k| k != d) {
             assert!(
@@ -81,7 +81,7 @@ impl Tensor {
                 self.shape()
             );
         }
-        let mut base_strides = strides.clone();
+        let mut base_strides = strides;
         base_strides[d] = 0;
         let idx = index.to_vec::<i64>();
         let offsets: Vec<usize> = StridedOffsets::new(&ishape, &base_strides, self.offset)

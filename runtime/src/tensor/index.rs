@@ -5,7 +5,7 @@
 //! (with [`Tensor::slice_assign`] or an in-place op) changes the original, as in PyTorch.
 
 use super::assign::SliceValue;
-use super::{Element, Tensor, dtype_panic};
+use super::{Dims, Element, Tensor, dtype_panic};
 use super::shape_ops::IntoDims;
 use std::ops::{Range, RangeFrom, RangeFull, RangeInclusive, RangeTo, RangeToInclusive};
 
@@ -85,7 +85,8 @@ macro_rules! slice_arg_from {
 }
 slice_arg_from!(isize, i32, i64, usize);
 
-/// Builds a slice description for [`Tensor::slice`], with Python's indexing in Rust syntax.
+/// Builds a slice description for [`Tensor::slice`], with Python's indexing in Rust syntax: an
+/// array `[SliceArg; N]` (no heap allocation).
 ///
 /// | Python | `s!` |
 /// |---|---|
@@ -108,7 +109,7 @@ slice_arg_from!(isize, i32, i64, usize);
 #[macro_export]
 macro_rules! s {
     (@go [$($done:expr,)*]) => {{
-        let args: ::std::vec::Vec<$crate::tensor::SliceArg> = ::std::vec![$($done,)*];
+        let args: [$crate::tensor::SliceArg; _] = [$($done,)*];
         args
     }};
     (@go [$($done:expr,)*] NewAxis $(, $($rest:tt)*)?) => {
@@ -154,7 +155,7 @@ impl Tensor {
             args.iter().filter(|a| **a == SliceArg::Ellipsis).count() <= 1,
             "an index can only have a single ellipsis ('...')"
         );
-        let (mut shape, mut strides, mut offset) = (Vec::new(), Vec::new(), self.offset as isize);
+        let (mut shape, mut strides, mut offset) = (Dims::new(), Dims::new(), self.offset as isize);
         let mut d = 0; // the next source dimension
         for arg in args {
             match *arg {
@@ -244,7 +245,7 @@ impl Tensor {
     /// ```
     pub fn set(&self, index: impl IntoDims, value: impl SliceValue) {
         let offset = self.element_offset(&index.into_dims());
-        value.write_into(&self.view_with(Vec::new(), Vec::new(), offset));
+        value.write_into(&self.view_with([], [], offset));
     }
 
     /// PyTorch's `narrow(dim, start, length)`: the view of `length` entries from `start` (which
@@ -269,10 +270,10 @@ impl Tensor {
             start + length <= size as usize,
             "start ({start}) + length ({length}) exceeds dimension size ({size})."
         );
-        let mut shape = self.shape.clone();
+        let mut shape = self.shape;
         shape[d] = length;
         let offset = if length > 0 { self.offset as isize + start as isize * self.strides[d] } else { self.offset as isize };
-        self.view_with(shape, self.strides.clone(), offset as usize)
+        self.view_with(shape, self.strides, offset as usize)
     }
 
     /// PyTorch's `select(dim, index)`: the view at `index` along `dim`, without that dimension
@@ -294,7 +295,7 @@ impl Tensor {
         );
         let i = if index < 0 { index + size } else { index };
         let offset = self.offset as isize + i * self.strides[d];
-        let (mut shape, mut strides) = (self.shape.clone(), self.strides.clone());
+        let (mut shape, mut strides) = (self.shape, self.strides);
         shape.remove(d);
         strides.remove(d);
         self.view_with(shape, strides, offset as usize)

@@ -11,21 +11,21 @@ fn x() -> Tensor {
 #[test]
 fn s_macro_builds_python_slices() {
     let full = SliceArg::Range { start: None, end: None, step: 1 };
-    assert_eq!(s![..], vec![full.clone()]);
-    assert_eq!(s![0, ..], vec![SliceArg::Index(0), full.clone()]);
+    assert_eq!(s![..], [full.clone()]);
+    assert_eq!(s![0, ..], [SliceArg::Index(0), full.clone()]);
     assert_eq!(
         s![1..3, ..;2],
-        vec![
+        [
             SliceArg::Range { start: Some(1), end: Some(3), step: 1 },
             SliceArg::Range { start: None, end: None, step: 2 }
         ]
     );
-    assert_eq!(s![.., -1], vec![full.clone(), SliceArg::Index(-1)]);
-    assert_eq!(s![NewAxis, Ellipsis], vec![SliceArg::NewAxis, SliceArg::Ellipsis]);
-    assert_eq!(s![1..=-1], vec![SliceArg::Range { start: Some(1), end: None, step: 1 }]);
-    assert_eq!(s![..=2;3], vec![SliceArg::Range { start: None, end: Some(3), step: 3 }]);
+    assert_eq!(s![.., -1], [full.clone(), SliceArg::Index(-1)]);
+    assert_eq!(s![NewAxis, Ellipsis], [SliceArg::NewAxis, SliceArg::Ellipsis]);
+    assert_eq!(s![1..=-1], [SliceArg::Range { start: Some(1), end: None, step: 1 }]);
+    assert_eq!(s![..=2;3], [SliceArg::Range { start: None, end: Some(3), step: 3 }]);
     let (i, n) = (2usize, 3i64);
-    assert_eq!(s![i, -n.., i + 1..;2,], vec![
+    assert_eq!(s![i, -n.., i + 1..;2,], [
         SliceArg::Index(2),
         SliceArg::Range { start: Some(-3), end: None, step: 1 },
         SliceArg::Range { start: Some(3), end: None, step: 2 },

@@ -1,10 +1,13 @@
-//! Iteration over the storage offsets of a strided view.
+//! Iteration over the storage offsets of a strided view (no heap allocation: the geometry and
+//! the index live in inline [`Dims`]).
+
+use super::Dims;
 
 /// Yields the storage offset of every element of a strided view, in row-major logical order.
 pub struct StridedOffsets {
-    shape: Vec<usize>,
-    strides: Vec<isize>,
-    index: Vec<usize>,
+    shape: Dims<usize>,
+    strides: Dims<isize>,
+    index: Dims<usize>,
     current: isize,
     remaining: usize,
 }
@@ -12,9 +15,9 @@ pub struct StridedOffsets {
 impl StridedOffsets {
     pub fn new(shape: &[usize], strides: &[isize], offset: usize) -> StridedOffsets {
         StridedOffsets {
-            shape: shape.to_vec(),
-            strides: strides.to_vec(),
-            index: vec![0; shape.len()],
+            shape: Dims::from_slice(shape),
+            strides: Dims::from_slice(strides),
+            index: Dims::filled(0, shape.len()),
             current: offset as isize,
             remaining: shape.iter().product(),
         }

@@ -39,17 +39,17 @@ impl Tensor {
         }
         // Promote vectors to matrices by a view with a size-1 dim.
         let a = if self.dim() == 1 {
-            self.view_with(vec![1, self.shape[0]], vec![0, self.strides[0]], self.offset)
+            self.view_with([1, self.shape[0]], [0, self.strides[0]], self.offset)
         } else {
             self.shallow_clone()
         };
         let b = if other.dim() == 1 {
-            other.view_with(vec![other.shape[0], 1], vec![other.strides[0], 0], other.offset)
+            other.view_with([other.shape[0], 1], [other.strides[0], 0], other.offset)
         } else {
             other.shallow_clone()
         };
         let out = batched(&a, &b, "mm");
-        let mut shape = out.shape.clone();
+        let mut shape = out.shape;
         let r = shape.len();
         if other.dim() == 1 {
             shape.remove(r - 1);
@@ -57,7 +57,7 @@ impl Tensor {
         if self.dim() == 1 {
             shape.remove(r - 2);
         }
-        out.view_with(shape.clone(), super::contiguous_strides(&shape), 0)
+        out.view_with(shape, super::contiguous_strides(&shape), 0)
     }
 
     /// The product of two matrices (`torch.mm`): `[m, k] @ [k, n] → [m, n]`.
@@ -128,10 +128,10 @@ impl Tensor {
             self.shape[0],
             other.shape[0]
         );
-        let a = self.view_with(vec![1, self.shape[0]], vec![0, self.strides[0]], self.offset);
-        let b = other.view_with(vec![other.shape[0], 1], vec![other.strides[0], 0], other.offset);
+        let a = self.view_with([1, self.shape[0]], [0, self.strides[0]], self.offset);
+        let b = other.view_with([other.shape[0], 1], [other.strides[0], 0], other.offset);
         let out = batched(&a, &b, "dot");
-        out.view_with(vec![], vec![], 0)
+        out.view_with([], [], 0)
     }
 }
 
@@ -177,8 +177,8 @@ fn run<T: Element + Default>(a: &Tensor, b: &Tensor, batch: &[usize], [m, k, n]:
     let (rsa, csa) = (a.strides[ra - 2], a.strides[ra - 1]);
     let (rsb, csb) = (b.strides[rb - 2], b.strides[rb - 1]);
     // The batch part of each operand, viewed at the broadcast batch shape.
-    let a_batch = a.view_with(a.shape[..ra - 2].to_vec(), a.strides[..ra - 2].to_vec(), a.offset);
-    let b_batch = b.view_with(b.shape[..rb - 2].to_vec(), b.strides[..rb - 2].to_vec(), b.offset);
+    let a_batch = a.view_with(&a.shape[..ra - 2], &a.strides[..ra - 2], a.offset);
+    let b_batch = b.view_with(&b.shape[..rb - 2], &b.strides[..rb - 2], b.offset);
     let (sa, sb) = (expanded_strides(&a_batch, batch), expanded_strides(&b_batch, batch));
     let mut out = vec![T::default(); batch.iter().product::<usize>() * m * n];
     if m * n > 0 {

@@ -12,6 +12,7 @@
 //! threads are safe; an op takes the lock once, never per element.
 
 mod element;
+mod dims;
 mod storage;
 mod iter;
 
@@ -33,6 +34,7 @@ mod gather;
 pub mod typed;
 
 pub use element::{DType, Element};
+pub use dims::{Dims, MAX_DIMS};
 pub use binary::{Operand, Scalar, broadcast_shapes};
 pub use index::{SliceArg, s};
 pub use index::NewAxis;
@@ -57,14 +59,19 @@ use std::sync::Arc;
 /// ```
 pub struct Tensor {
     pub(crate) storage: Arc<Storage>,
-    pub(crate) shape: Vec<usize>,
-    pub(crate) strides: Vec<isize>,
+    pub(crate) shape: Dims<usize>,
+    pub(crate) strides: Dims<isize>,
     pub(crate) offset: usize,
 }
 
 /// Row-major (C-order) strides of a shape.
-pub fn contiguous_strides(shape: &[usize]) -> Vec<isize> {
-    let mut strides = vec![0isize; shape.len()];
+///
+/// ```
+/// use fusenet_runtime::tensor::contiguous_strides;
+/// assert_eq!(contiguous_strides(&[2, 3, 4]), [12, 4, 1]);
+/// ```
+pub fn contiguous_strides(shape: &[usize]) -> Dims<isize> {
+    let mut strides = Dims::filled(0isize, shape.len());
     let mut acc = 1isize;
     for (s, &d) in strides.iter_mut().zip(shape).rev() {
         *s = acc;
@@ -92,20 +99,20 @@ impl Tensor {
     pub(crate) fn from_data(data: Data, shape: &[usize]) -> Tensor {
         Tensor {
             storage: Arc::new(Storage::new(data, Device::Cpu)),
-            shape: shape.to_vec(),
+            shape: Dims::from_slice(shape),
             strides: contiguous_strides(shape),
             offset: 0,
         }
     }
 
     /// A view with new geometry onto the same storage.
-    pub(crate) fn view_with(&self, shape: Vec<usize>, strides: Vec<isize>, offset: usize) -> Tensor {
-        Tensor { storage: Arc::clone(&self.storage), shape, strides, offset }
+    pub(crate) fn view_with(&self, shape: impl Into<Dims<usize>>, strides: impl Into<Dims<isize>>, offset: usize) -> Tensor {
+        Tensor { storage: Arc::clone(&self.storage), shape: shape.into(), strides: strides.into(), offset }
     }
 
     /// A second handle onto the same storage and geometry (Python's `y = x`).
     pub fn shallow_clone(&self) -> Tensor {
-        self.view_with(self.shape.clone(), self.strides.clone(), self.offset)
+        self.view_with(self.shape, self.strides, self.offset)
     }
 
     /// The size of each dimension.

@@ -24,13 +24,13 @@ pub(crate) fn lane_layout(t: &Tensor, d: usize) -> (Vec<usize>, Vec<usize>, usiz
     if t.dim() == 0 {
         return (vec![], vec![t.offset], 1, 0);
     }
-    let mut outer_shape = t.shape.clone();
-    let mut outer_strides = t.strides.clone();
+    let mut outer_shape = t.shape;
+    let mut outer_strides = t.strides;
     let len = outer_shape.remove(d);
     let stride = outer_strides.remove(d);
     let mut bases = Vec::with_capacity(outer_shape.iter().product());
     for_each_offsets(&outer_shape, [&outer_strides], [t.offset], |[o]| bases.push(o));
-    (outer_shape, bases, len, stride as usize)
+    (outer_shape.to_vec(), bases, len, stride as usize)
 }
 
 /// `self` itself, or a contiguous copy when a stride is negative (lanes need `usize` strides).

@@ -110,10 +110,10 @@ impl Tensor {
         let mut lane_major = outer.clone();
         lane_major.push(len);
         let lm = Tensor::from_vec(out, &lane_major);
-        let mut strides = lm.strides.clone();
+        let mut strides = lm.strides;
         let inner = strides.pop().expect("rank ≥ 1");
         strides.insert(d, inner);
-        lm.view_with(self.shape.clone(), strides, 0).contiguous()
+        lm.view_with(self.shape, strides, 0).contiguous()
     }
 }
 

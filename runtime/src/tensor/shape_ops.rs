@@ -4,7 +4,7 @@
 //! Dimensions are `isize` and may be negative (`-1` is the last dimension), as in PyTorch. Shapes
 //! and dimension lists are taken as any [`IntoDims`]: `[2, -1]`, `&[2, 3]`, `x.shape()`, a `Vec`.
 
-use super::{Tensor, contiguous_strides};
+use super::{Dims, Tensor, contiguous_strides};
 
 /// A list of sizes or dimensions: an array `[2, -1]`, a slice such as `x.shape()`, a `Vec`, a
 /// reference to an array or `Vec` (`usize`, `isize`, `i32` or `i64` elements), or one integer for a
@@ -12,44 +12,52 @@ use super::{Tensor, contiguous_strides};
 ///
 /// Integer literals with no suffix become `i32`, so `x.reshape([3, -1])` needs no annotation. Pass
 /// arrays by value (`[3, -1]`); `&[3, -1]` works too but clippy calls the borrow needless. The
-/// empty list (the shape of a 0-d tensor) is `()`.
+/// empty list (the shape of a 0-d tensor) is `()`. A list holds at most
+/// [`MAX_DIMS`](super::MAX_DIMS) entries (converting a longer one panics); it is kept inline, so
+/// passing a shape allocates nothing.
 pub trait IntoDims {
     /// The list as signed integers.
-    fn into_dims(self) -> Vec<isize>;
+    fn into_dims(self) -> Dims<isize>;
 }
 
 macro_rules! into_dims {
     ($($t:ty),*) => {$(
         impl IntoDims for &[$t] {
-            fn into_dims(self) -> Vec<isize> { self.iter().map(|&d| d as isize).collect() }
+            fn into_dims(self) -> Dims<isize> { self.iter().map(|&d| d as isize).collect() }
         }
         impl<const N: usize> IntoDims for [$t; N] {
-            fn into_dims(self) -> Vec<isize> { self.iter().map(|&d| d as isize).collect() }
+            fn into_dims(self) -> Dims<isize> { self.iter().map(|&d| d as isize).collect() }
         }
         impl<const N: usize> IntoDims for &[$t; N] {
-            fn into_dims(self) -> Vec<isize> { self.iter().map(|&d| d as isize).collect() }
+            fn into_dims(self) -> Dims<isize> { self.iter().map(|&d| d as isize).collect() }
         }
         impl IntoDims for Vec<$t> {
-            fn into_dims(self) -> Vec<isize> { self.iter().map(|&d| d as isize).collect() }
+            fn into_dims(self) -> Dims<isize> { self.iter().map(|&d| d as isize).collect() }
+        }
+        impl IntoDims for Dims<$t> {
+            fn into_dims(self) -> Dims<isize> { self.iter().map(|&d| d as isize).collect() }
+        }
+        impl IntoDims for &Dims<$t> {
+            fn into_dims(self) -> Dims<isize> { self.iter().map(|&d| d as isize).collect() }
         }
         impl IntoDims for &Vec<$t> {
-            fn into_dims(self) -> Vec<isize> { self.iter().map(|&d| d as isize).collect() }
+            fn into_dims(self) -> Dims<isize> { self.iter().map(|&d| d as isize).collect() }
         }
         impl IntoDims for $t {
-            fn into_dims(self) -> Vec<isize> { vec![self as isize] }
+            fn into_dims(self) -> Dims<isize> { Dims::from([self as isize]) }
         }
     )*};
 }
 into_dims!(usize, isize, i32, i64);
 
 impl IntoDims for () {
-    fn into_dims(self) -> Vec<isize> {
-        Vec::new()
+    fn into_dims(self) -> Dims<isize> {
+        Dims::new()
     }
 }
 
 /// Resolves a requested shape with at most one `-1` against `numel` elements (PyTorch's `infer_size`).
-pub(crate) fn infer_size(shape: &[isize], numel: usize) -> Vec<usize> {
+pub(crate) fn infer_size(shape: &[isize], numel: usize) -> Dims<usize> {
     let mut infer = None;
     let mut known = 1usize;
     for (i, &d) in shape.iter().enumerate() {
@@ -61,7 +69,7 @@ pub(crate) fn infer_size(shape: &[isize], numel: usize) -> Vec<usize> {
             known *= d as usize;
         }
     }
-    let mut out: Vec<usize> = shape.iter().map(|&d| d.max(0) as usize).collect();
+    let mut out: Dims<usize> = shape.iter().map(|&d| d.max(0) as usize).collect();
     match infer {
         Some(i) => {
             assert!(
@@ -79,18 +87,18 @@ pub(crate) fn infer_size(shape: &[isize], numel: usize) -> Vec<usize> {
 
 /// Strides that let `new_shape` view a tensor of `old_shape`/`old_strides` without a copy, or
 /// `None` when some new dimension would span two non-contiguous chunks (PyTorch's `computeStride`).
-pub(crate) fn view_strides(old_shape: &[usize], old_strides: &[isize], new_shape: &[usize]) -> Option<Vec<isize>> {
+pub(crate) fn view_strides(old_shape: &[usize], old_strides: &[isize], new_shape: &[usize]) -> Option<Dims<isize>> {
     if old_shape.is_empty() {
-        return Some(vec![1; new_shape.len()]);
+        return Some(Dims::filled(1, new_shape.len()));
     }
     let numel: usize = old_shape.iter().product();
     if numel == 0 {
         if old_shape == new_shape {
-            return Some(old_strides.to_vec());
+            return Some(Dims::from_slice(old_strides));
         }
         return Some(contiguous_strides(new_shape));
     }
-    let mut new_strides = vec![0isize; new_shape.len()];
+    let mut new_strides = Dims::filled(0isize, new_shape.len());
     let mut view_d = new_shape.len() as isize - 1;
     let mut chunk_base_stride = *old_strides.last().unwrap_or(&1);
     let (mut tensor_numel, mut view_numel) = (1usize, 1usize);
@@ -133,6 +141,9 @@ impl Tensor {
     /// ```
     pub fn view(&self, shape: impl IntoDims) -> Tensor {
         let shape = infer_size(&shape.into_dims(), self.numel());
+        if self.is_contiguous() {
+            return self.view_with(shape, contiguous_strides(&shape), self.offset);
+        }
         match view_strides(&self.shape, &self.strides, &shape) {
             Some(strides) => self.view_with(shape, strides, self.offset),
             None => panic!(
@@ -154,6 +165,9 @@ impl Tensor {
     /// ```
     pub fn reshape(&self, shape: impl IntoDims) -> Tensor {
         let shape = infer_size(&shape.into_dims(), self.numel());
+        if self.is_contiguous() {
+            return self.view_with(shape, contiguous_strides(&shape), self.offset);
+        }
         match view_strides(&self.shape, &self.strides, &shape) {
             Some(strides) => self.view_with(shape, strides, self.offset),
             None => {
@@ -187,10 +201,10 @@ impl Tensor {
             return self.shallow_clone();
         }
         let merged: usize = self.shape[start..=end].iter().product();
-        let mut shape: Vec<usize> = self.shape[..start].to_vec();
+        let mut shape = Dims::from_slice(&self.shape[..start]);
         shape.push(merged);
         shape.extend_from_slice(&self.shape[end + 1..]);
-        self.reshape(&shape)
+        self.reshape(shape)
     }
 
     /// PyTorch's `unflatten(dim, sizes)`: splits one dimension into `sizes` (one may be `-1`).
@@ -211,21 +225,23 @@ impl Tensor {
             "unflatten: Provided sizes {req:?} don't multiply up to the size of dim {dim} ({size}) in the input tensor"
         );
         let sizes = infer_size(&req, size);
-        let mut shape = self.shape.clone();
-        let mut strides = self.strides.clone();
         let inner = self.strides.get(d).copied().unwrap_or(1);
-        let split = contiguous_strides(&sizes).into_iter().map(|s| s * inner);
+        let split: Dims<isize> = contiguous_strides(&sizes).into_iter().map(|s| s * inner).collect();
         if self.dim() == 0 {
-            return self.view_with(sizes.clone(), split.collect(), self.offset);
+            return self.view_with(sizes, split, self.offset);
         }
-        shape.splice(d..=d, sizes.iter().copied());
-        strides.splice(d..=d, split);
+        let mut shape = Dims::from_slice(&self.shape[..d]);
+        let mut strides = Dims::from_slice(&self.strides[..d]);
+        shape.extend_from_slice(&sizes);
+        strides.extend_from_slice(&split);
+        shape.extend_from_slice(&self.shape[d + 1..]);
+        strides.extend_from_slice(&self.strides[d + 1..]);
         self.view_with(shape, strides, self.offset)
     }
 
     /// PyTorch's `squeeze()`: removes every dimension of size 1 (a view).
     pub fn squeeze(&self) -> Tensor {
-        let (shape, strides) = self
+        let (shape, strides): (Dims<usize>, Dims<isize>) = self
             .shape
             .iter()
             .zip(&self.strides)
@@ -249,7 +265,7 @@ impl Tensor {
         if self.dim() == 0 || self.shape[d] != 1 {
             return self.shallow_clone();
         }
-        let (mut shape, mut strides) = (self.shape.clone(), self.strides.clone());
+        let (mut shape, mut strides) = (self.shape, self.strides);
         shape.remove(d);
         strides.remove(d);
         self.view_with(shape, strides, self.offset)
@@ -273,7 +289,7 @@ impl Tensor {
         );
         let d = if dim < 0 { dim + n } else { dim } as usize;
         let stride = if d < self.dim() { self.strides[d] * self.shape[d] as isize } else { 1 };
-        let (mut shape, mut strides) = (self.shape.clone(), self.strides.clone());
+        let (mut shape, mut strides) = (self.shape, self.strides);
         shape.insert(d, 1);
         strides.insert(d, stride);
         self.view_with(shape, strides, self.offset)
@@ -290,7 +306,7 @@ impl Tensor {
     /// ```
     pub fn transpose(&self, dim0: isize, dim1: isize) -> Tensor {
         let (a, b) = (self.wrap_dim(dim0), self.wrap_dim(dim1));
-        let (mut shape, mut strides) = (self.shape.clone(), self.strides.clone());
+        let (mut shape, mut strides) = (self.shape, self.strides);
         if self.dim() > 0 {
             shape.swap(a, b);
             strides.swap(a, b);
@@ -319,8 +335,8 @@ impl Tensor {
             self.dim(),
             dims.len()
         );
-        let mut seen = vec![false; self.dim()];
-        let (mut shape, mut strides) = (Vec::new(), Vec::new());
+        let mut seen = [false; super::MAX_DIMS];
+        let (mut shape, mut strides) = (Dims::new(), Dims::new());
         for &d in &dims {
             let d = self.wrap_dim(d);
             assert!(!seen[d], "permute(): duplicate dims are not allowed.");
@@ -364,8 +380,8 @@ impl Tensor {
             self.dim()
         );
         let lead = sizes.len() - self.dim();
-        let mut shape = vec![0usize; sizes.len()];
-        let mut strides = vec![0isize; sizes.len()];
+        let mut shape = Dims::filled(0usize, sizes.len());
+        let mut strides = Dims::filled(0isize, sizes.len());
         // From the last dimension, as PyTorch checks (its message names the last mismatch first).
         for (i, &target) in sizes.iter().enumerate().rev() {
             if i < lead {
@@ -413,19 +429,26 @@ impl Tensor {
         );
         assert!(reps.iter().all(|&r| r >= 0), "Trying to create tensor with negative dimension {reps:?}");
         let lead = reps.len() - self.dim();
-        // View the source as [r0, 1.., r1, s1, ...]: each source dim d becomes (reps[d], shape[d]),
-        // the repeat axis with stride 0. Copying that view row-major tiles the data.
-        let mut shape = Vec::with_capacity(2 * reps.len());
-        let mut strides = Vec::with_capacity(2 * reps.len());
-        let mut out_shape = Vec::with_capacity(reps.len());
+        // One dim at a time: a contiguous [outer, size·inner] becomes [outer, r, size·inner]
+        // through a stride-0 axis, which a row-major copy tiles. Every view has 3 dims, so any
+        // rank up to MAX_DIMS works.
+        let mut shape = Dims::filled(1usize, lead);
+        shape.extend_from_slice(&self.shape);
+        let base = self.contiguous();
+        let mut out = base.view_with(shape, contiguous_strides(&shape), base.offset);
+        let mut copied = false;
         for (i, &r) in reps.iter().enumerate() {
-            let (size, stride) = if i < lead { (1, 0) } else { (self.shape[i - lead], self.strides[i - lead]) };
-            shape.extend([r as usize, size]);
-            strides.extend([0, stride]);
-            out_shape.push(r as usize * size);
+            if r == 1 {
+                continue;
+            }
+            copied = true;
+            let outer: usize = shape[..i].iter().product();
+            let rest: usize = shape[i..].iter().product();
+            let tiled = out.view_with([outer, r as usize, rest], [rest as isize, 0, 1], out.offset).clone();
+            shape[i] *= r as usize;
+            out = tiled.view_with(shape, contiguous_strides(&shape), 0);
         }
-        let tiled = self.view_with(shape, strides, self.offset).clone();
-        tiled.view_with(out_shape.clone(), contiguous_strides(&out_shape), 0)
+        if copied { out } else { out.clone() }
     }
 
     /// PyTorch's `flip(dims)`: reverses the order of elements along `dims`, copying.
@@ -435,9 +458,9 @@ impl Tensor {
     /// assert_eq!(Tensor::arange(3.0).flip([0]).to_vec::<f32>(), [2.0, 1.0, 0.0]);
     /// ```
     pub fn flip(&self, dims: impl IntoDims) -> Tensor {
-        let mut strides = self.strides.clone();
+        let mut strides = self.strides;
         let mut offset = self.offset as isize;
-        let mut seen = vec![false; self.dim().max(1)];
+        let mut seen = [false; super::MAX_DIMS];
         for d in dims.into_dims() {
             let d = self.wrap_dim(d);
             assert!(!seen[d], "dim {d} appears multiple times in the list of dims");
@@ -451,7 +474,7 @@ impl Tensor {
         if self.numel() == 0 {
             return self.clone();
         }
-        self.view_with(self.shape.clone(), strides, offset as usize).clone()
+        self.view_with(self.shape, strides, offset as usize).clone()
     }
 }
 

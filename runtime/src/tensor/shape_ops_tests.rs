@@ -242,6 +242,25 @@ fn repeat_tiles_and_copies() {
 }
 
 #[test]
+fn repeat_tiles_several_dims_and_full_rank() {
+    // torch.arange(6.).reshape(2,1,3).repeat(2,1,2,2)
+    let x = Tensor::arange(6.0).reshape([2, 1, 3]);
+    let r = x.repeat([2, 1, 2, 2]);
+    let (a, b) = ([0.0, 1.0, 2.0].repeat(4), [3.0, 4.0, 5.0].repeat(4));
+    assert_eq!(r.shape(), &[2, 2, 2, 6]);
+    assert_eq!(r.to_vec::<f32>(), [&a[..], &b, &a, &b].concat());
+    // An 8-dim result (MAX_DIMS): torch.arange(2.).reshape(1,1,1,1,1,1,1,2).repeat(1,1,1,1,1,1,2,2)
+    let y = Tensor::arange(2.0).reshape([1, 1, 1, 1, 1, 1, 1, 2]).repeat([1, 1, 1, 1, 1, 1, 2, 2]);
+    assert_eq!(y.shape(), &[1, 1, 1, 1, 1, 1, 2, 4]);
+    assert_eq!(y.to_vec::<f32>(), [0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0]);
+    // All ones still copies; a view with an offset: x[:, :, 1:].repeat(1, 1, 1)
+    let v = x.slice(crate::s![.., .., 1..]);
+    let c = v.repeat([1, 1, 1]);
+    assert!(!c.shares_storage(&x));
+    assert_eq!(c.to_vec::<f32>(), [1.0, 2.0, 4.0, 5.0]);
+}
+
+#[test]
 #[should_panic(expected = "Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor")]
 fn repeat_with_too_few_dims_panics() {
     Tensor::zeros(&[2, 3]).repeat([2]);

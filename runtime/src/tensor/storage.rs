@@ -50,19 +50,23 @@ impl Data {
 }
 
 /// Storage shared by every view of a tensor.
+///
+/// The dtype is kept beside the lock: every op asks for it several times, and reading it must
+/// not take the lock. Writers change elements, never the `Data` variant.
 #[derive(Debug)]
 pub struct Storage {
     data: RwLock<Data>,
+    dtype: DType,
     device: Device,
 }
 
 impl Storage {
     pub fn new(data: Data, device: Device) -> Storage {
-        Storage { data: RwLock::new(data), device }
+        Storage { dtype: data.dtype(), data: RwLock::new(data), device }
     }
 
     pub fn dtype(&self) -> DType {
-        self.read().dtype()
+        self.dtype
     }
 
     pub fn device(&self) -> Device {
@@ -75,7 +79,11 @@ impl Storage {
         self.data.read().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// A write guard. Callers write elements only: replacing the `Data` with another dtype's
+    /// would make [`Storage::dtype`] stale (checked in debug builds when the guard is taken).
     pub fn write(&self) -> RwLockWriteGuard<'_, Data> {
-        self.data.write().unwrap_or_else(|e| e.into_inner())
+        let guard = self.data.write().unwrap_or_else(|e| e.into_inner());
+        debug_assert_eq!(guard.dtype(), self.dtype, "storage dtype changed under a write guard");
+        guard
     }
 }
