@@ -152,5 +152,11 @@ for name in ["seed_mlp_b2", "mnist_mlp_b128", "wide_mlp_b512", "lenet_b64"]:
           f"{ft:.4f} ({flops(name)[1] / ft / 1e6:.0f}) | {fl['infer']} | {float(p['step']) / ft:.2f}x | {heap[name]['allocs']} ({heap[name]['kib']}) |")
 print()
 print("load average (1, 5, 15 min) before each phase:")
-print(open(os.path.join(out, "load.txt")).read().rstrip())
+loads = open(os.path.join(out, "load.txt")).read().rstrip()
+print(loads)
+worst = max(float(l.split()[-3]) for l in loads.splitlines())
+if worst > 3.0:
+    print(f"WARNING: 1-minute load reached {worst:.1f} on this machine (this script alone makes about 2). "
+          "Other processes slow PyTorch's OpenMP threads more than fusenet, so the ratios above flatter "
+          "fusenet; run again when the machine is quiet.")
 EOF
