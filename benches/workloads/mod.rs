@@ -122,14 +122,19 @@ impl<N: Layer> Step for Runner<N> {
     }
 }
 
-/// The GEMMs of one step of `spec`, as `(m, k, n, a_transposed, b_transposed)`, for the floor
+/// One GEMM `C[m, n] = op(A)[m, k]·op(B)[k, n]`: `(m, k, n, a_transposed, b_transposed)`.
+pub type Gemm = (usize, usize, usize, bool, bool);
+
+/// The GEMMs of one step of `spec`, as [`Gemm`]s, for the floor
 /// that `gemm_floor` times: `(forward, train step)`. Linear `[B, in] -> [B, out]` with weight
 /// `[out, in]`: forward `X·Wᵀ`, weight gradient `Gᵀ·X`, input gradient `G·W` (not for the first
 /// layer). A convolution is its im2col GEMM per sample: `W[c_out, c_in·k²]·cols[c_in·k², h·w]`,
 /// weight gradient `G·colsᵀ`, input gradient `Wᵀ·G` (then col2im, not counted).
-pub fn gemms(spec: &Spec) -> (Vec<(usize, usize, usize, bool, bool)>, Vec<(usize, usize, usize, bool, bool)>) {
+pub fn gemms(spec: &Spec) -> (Vec<Gemm>, Vec<Gemm>) {
     let b = spec.batch;
-    let (fc, convs): (Vec<(usize, usize)>, Vec<(usize, usize, usize)>) = match spec.name {
+    type Fc = Vec<(usize, usize)>;
+    type Conv = Vec<(usize, usize, usize)>;
+    let (fc, convs): (Fc, Conv) = match spec.name {
         "seed_mlp_b2" => (vec![(20, 256), (256, 10)], vec![]),
         "mnist_mlp_b128" => (vec![(784, 256), (256, 256), (256, 10)], vec![]),
         "wide_mlp_b512" => (vec![(1024, 1024), (1024, 1024), (1024, 1024), (1024, 10)], vec![]),
@@ -160,7 +165,7 @@ pub fn gemms(spec: &Spec) -> (Vec<(usize, usize, usize, bool, bool)>, Vec<(usize
 
 /// Runs `list` once through `fusenet::kernels::cpu::gemm::sgemm` on preallocated buffers: the
 /// arithmetic of a step with nothing else (no allocation, no elementwise pass, no locking).
-pub fn run_gemms(list: &[(usize, usize, usize, bool, bool)], scratch: &mut [Vec<f32>; 3]) {
+pub fn run_gemms(list: &[Gemm], scratch: &mut [Vec<f32>; 3]) {
     use fusenet::kernels::cpu::gemm::sgemm;
     for &(m, k, n, ta, tb) in list {
         for (buf, len) in scratch.iter_mut().zip([m * k, k * n, m * n]) {
