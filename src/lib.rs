@@ -116,6 +116,46 @@
 //! `dropout(x, p)`: a forward has no train/eval flag of its own; use a `Dropout` field, which
 //! follows the module's mode.
 //!
+//! Losses are built-ins too: `cross_entropy(logits, target)` (logits `[B, C]` or `[B, C, d…]`,
+//! class indices `[B]` / `[B, d…]`), `nll_loss(log_probs, target)`, `mse_loss(a, b)`,
+//! `l1_loss(a, b)`, `binary_cross_entropy(p, t)` and `binary_cross_entropy_with_logits(x, t)`,
+//! each with an optional `reduction = "mean"` (the default), `"sum"` or `"none"`. A forward may
+//! take targets after its input, each with its dtype: `fn forward(x: [B, 784], target: [B] as
+//! i64)` (`as i64`: class indices, only the target of `cross_entropy`/`nll_loss`; `as f32`: a
+//! float target). Shapes of logits and targets are checked at compile time. Targets are never
+//! differentiated. A network with targets is not a [`Layer`](module::Layer) (which takes one
+//! input); it gets inherent `forward(&x, &target..)`, `forward_train(&x, &target.., &mut ctx)`
+//! and `backward(&mut ctx, grad_out, need_input_grad)` with `grad_out` a number (`1.0` for a 0-d
+//! loss) or a tensor. When it holds a loss that can fail on data (`cross_entropy`, `nll_loss`,
+//! `binary_cross_entropy`: a class index out of range, a probability outside [0, 1]) both
+//! forwards return [`Result<Tensor>`](Result) instead of panicking; such a network with one
+//! input is not a `Layer` either.
+//!
+//! ```
+//! use fusenet::nn::Linear;
+//! use fusenet::optim::{Optimizer, Sgd};
+//! use fusenet::prelude::*;
+//!
+//! network! {
+//!     struct Classifier { fc: Linear<784, 10> }
+//!     fn forward(x: [B, 784], target: [B] as i64) -> [] {
+//!         cross_entropy(fc(x), target)
+//!     }
+//! }
+//!
+//! let net = Classifier::new();
+//! let mut opt = Sgd::new(net.parameters(), 0.1);
+//! let (x, target) = (Tensor::rand(&[4, 784]), Tensor::from_vec(vec![3i64, 1, 4, 1], &[4]));
+//! let mut ctx = Default::default();
+//! let loss = net.forward_train(&x, &target, &mut ctx)?;
+//! net.backward(&mut ctx, 1.0, false);
+//! opt.step();
+//! assert!(net.forward(&x, &target)?.item() < loss.item());
+//! let bad = Tensor::from_vec(vec![10i64, 0, 0, 0], &[4]);
+//! assert!(net.forward(&x, &bad).unwrap_err().to_string().contains("Target 10 is out of bounds"));
+//! # Ok::<(), fusenet::Error>(())
+//! ```
+//!
 //! A layer field may give its constructor after `=`; the sizes that decide shapes (kernel,
 //! stride, padding, dilation, output size, ...) are read from it at compile time, so convolution
 //! and pooling shapes are checked and `Linear<_, N>` after them is inferred. `forward_typed`

@@ -73,6 +73,7 @@ impl<'a> Emit<'a> {
     /// The forward of a block; `train` saves what the backward needs. `entry` are the values
     /// visible on entry (loop params and outer values) that this scope saves.
     pub fn forward_block(&mut self, b: &Block, train: bool) -> TokenStream {
+        let p = self.p.clone();
         let mut out = TokenStream::new();
         for s in &b.stmts {
             match s {
@@ -81,11 +82,21 @@ impl<'a> Emit<'a> {
                         (Op::Layer { site, .. }, true) => Some(self.site_ctx(*site)),
                         _ => None,
                     };
-                    let e = ops::forward(&n.op, self, site);
                     let out_v = v(n.out);
-                    out.extend(quote!(let #out_v: _ = #e;));
-                    if train {
-                        out.extend(self.saves(&[n.out]));
+                    match (&n.op, train) {
+                        (Op::Loss { kind, red, a, b, aux: Some(aux) }, true) => {
+                            let e = ops::loss::forward(*kind, *red, &v(*a), &v(*b), &self.p, true);
+                            let aux_v = v(*aux);
+                            out.extend(quote!(let (#out_v, #aux_v): (#p::Tensor, #p::Tensor) = #e;));
+                            out.extend(self.saves(&[n.out, *aux]));
+                        }
+                        _ => {
+                            let e = ops::forward(&n.op, self, site);
+                            out.extend(quote!(let #out_v: _ = #e;));
+                            if train {
+                                out.extend(self.saves(&[n.out]));
+                            }
+                        }
                     }
                 }
                 Stmt::While(w) => {

@@ -113,6 +113,11 @@ fn struct_def(net: &Network, fields: &[NetField], dims: &Dims) -> TokenStream {
 
 /// `assert!` that a runtime shape fits the static input shape.
 fn input_check(net: &Network, in_shape: &Shape, text: &str) -> TokenStream {
+    arg_check(net, &quote::format_ident!("__x"), "input", in_shape, text)
+}
+
+/// `assert!` that the runtime shape of argument `x` fits its static shape.
+fn arg_check(net: &Network, x: &proc_macro2::Ident, what: &str, in_shape: &Shape, text: &str) -> TokenStream {
     let n = in_shape.dims.len();
     let rank = if in_shape.rest.is_some() { quote!(__s.len() >= #n) } else { quote!(__s.len() == #n) };
     let checks = in_shape.dims.iter().enumerate().filter_map(|(i, d)| {
@@ -126,9 +131,10 @@ fn input_check(net: &Network, in_shape: &Shape, text: &str) -> TokenStream {
         }
     });
     let name = net.ident.to_string();
+    let msg = format!("{{}}::forward: expected {} {what} of shape {{}}, got {{:?}}", if what.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" });
     quote! {
-        let __s = __x.shape();
-        assert!(#rank #(#checks)*, "{}::forward: expected an input of shape {}, got {:?}", #name, #text, __s);
+        let __s = #x.shape();
+        assert!(#rank #(#checks)*, #msg, #name, #text, __s);
     }
 }
 
@@ -239,9 +245,10 @@ pub fn generate(net: &Network, fields: &[NetField], graph: &Graph, dims: &Dims, 
             }
             None => field_new(&p, f, dims),
         };
-        quote!(let #l = #e;)
+        (l, e)
     });
     let members = fields.iter().map(|f| &f.member);
+    let news: Vec<(&proc_macro2::Ident, TokenStream)> = news.collect();
     let need = autodiff::needs(graph);
     let mut emit = Emit::new(p.clone(), graph, fields, dims, need);
     let backward = emit.backward();
@@ -261,6 +268,11 @@ pub fn generate(net: &Network, fields: &[NetField], graph: &Graph, dims: &Dims, 
     let out_dims = dims_const(&p, dims, &graph.values[graph.output].shape);
     let introspect = introspection(net, fields, graph, dims, in_shape);
     let doc_new = format!("Builds `{ident}` with every field initialised in declaration order (PyTorch's default init for built-in layers).");
+    if let Some(targets) = loss_inputs(net, graph) {
+        let body = super::loss_items::LossBody { fw, fwt, backward, out, check, helpers, checks, ctxs, introspect, news: news.iter().map(|(_, e)| e.clone()).collect(), members: members.cloned().collect(), doc_new };
+        return super::loss_items::generate(net, &def, graph, dims, targets, fallible(&graph.body), &shape_text, body);
+    }
+    let news_stmts = news.iter().map(|(l, e)| quote!(let #l = #e;));
     let doc_fw = format!("Inference forward on an input of shape `{shape_text}`; panics naming both shapes when the input does not fit.");
     quote! {
         #def
@@ -271,7 +283,7 @@ pub fn generate(net: &Network, fields: &[NetField], graph: &Graph, dims: &Dims, 
             impl #impl_g #ident #ty_g #where_c {
                 #[doc = #doc_new]
                 pub fn new() -> Self {
-                    #(#news)*
+                    #(#news_stmts)*
                     Self { #(#members: #locals),* }
                 }
                 #[doc = #doc_fw]
@@ -334,6 +346,11 @@ pub fn fallback(net: &Network, fields: &[NetField], generics: &[proc_macro2::Ide
     let mut dims = Dims::default();
     dims.generics = generics.to_vec();
     let def = struct_def(net, fields, &dims);
+    if let Kind::Struct { forward, .. } = &net.kind
+        && !forward.targets.is_empty()
+    {
+        return super::loss_items::fallback(net, &def, forward.targets.len());
+    }
     quote! {
         #def
         const _: () = {
@@ -352,4 +369,41 @@ pub fn fallback(net: &Network, fields: &[NetField], generics: &[proc_macro2::Ide
             }
         };
     }
+}
+
+/// The targets of a network that is generated as a loss network (more than one input, or a
+/// loss that can fail on data): `None` for a `Layer`.
+fn loss_inputs<'a>(net: &'a Network, graph: &Graph) -> Option<&'a [super::parse::Target]> {
+    match &net.kind {
+        Kind::Struct { forward, .. } if !forward.targets.is_empty() || fallible(&graph.body) => Some(&forward.targets),
+        _ => None,
+    }
+}
+
+/// Whether a block holds a loss whose forward can fail on data.
+fn fallible(b: &super::ir::Block) -> bool {
+    use super::ir::Stmt;
+    b.stmts.iter().any(|s| match s {
+        Stmt::Node(n) => matches!(&n.op, super::ops::Op::Loss { kind, .. } if kind.fallible()),
+        Stmt::While(w) => fallible(&w.body) || fallible(&w.cond),
+        Stmt::For(f) => fallible(&f.body),
+    })
+}
+
+pub(super) fn arg_checks(net: &Network, dims: &Dims, targets: &[(proc_macro2::Ident, &super::parse::Target, Shape)]) -> TokenStream {
+    let _ = dims;
+    targets
+        .iter()
+        .map(|(x, t, shape)| {
+            let what = format!("target `{}`", t.name);
+            let check = arg_check(net, x, &what, shape, &super::text::tokens(&t.shape));
+            let (dtype, torch) = if t.int { (quote!(I64), "torch.int64") } else { (quote!(F32), "torch.float32") };
+            let name = net.ident.to_string();
+            let msg = format!("{{}}::forward: expected {what} of dtype {torch}, got {{}}");
+            quote! {{
+                #check
+                assert!(#x.dtype() == ::fusenet::DType::#dtype, #msg, #name, #x.dtype().torch_name());
+            }}
+        })
+        .collect()
 }

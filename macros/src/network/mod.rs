@@ -17,6 +17,7 @@ mod ir;
 mod items;
 mod keys;
 mod layers;
+mod loss_items;
 mod lower;
 mod ops;
 mod parse;
@@ -126,9 +127,14 @@ fn lower(cx: &Ctxt, net: &Network, fields: &[NetField], mut dims: Dims) -> Optio
             }
             let mut rest = None;
             let in_shape = fields::signature_shape(cx, &mut dims, &forward.in_shape, &mut rest);
+            let targets: Vec<(Ident, Shape, bool)> = forward
+                .targets
+                .iter()
+                .map(|t| (t.name.clone(), fields::signature_shape(cx, &mut dims, &t.shape, &mut rest), t.int))
+                .collect();
             let out_shape = fields::signature_shape(cx, &mut dims, &forward.out_shape, &mut rest);
             let lw = lower::Lowerer::new(cx, dims, fields);
-            let (g, dims) = lw.lower(&forward.arg, in_shape.clone(), &out_shape, forward.out_shape.span, &forward.body);
+            let (g, dims) = lw.lower(&forward.arg, in_shape.clone(), &targets, &out_shape, forward.out_shape.span, &forward.body);
             Some((g, dims, in_shape))
         }
         Kind::Sequential { input, .. } => {

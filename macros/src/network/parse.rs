@@ -6,7 +6,9 @@
 //! fields    := '{' field,* '}' | ';'
 //! field     := attr* vis Ident ':' ( 'Param' '<' shape '>' | 'Buffer' '<' shape '>' | shape | Type ('=' Expr)? )
 //! layer     := Type ('=' Expr)?                 (the expression builds the layer; default `<Type>::new()`)
-//! forward   := 'fn' 'forward' '(' 'mut'? Ident ':' shape ')' '->' shape Block
+//! forward   := 'fn' 'forward' '(' input (',' target)* ','? ')' '->' shape Block
+//! input     := 'mut'? Ident ':' shape ('as' 'f32')?
+//! target    := Ident ':' shape 'as' ('f32' | 'i64')     (targets of losses, never differentiated)
 //! shape     := '[' (dim | '..'),* ']'         dim := Int | Ident | '_'
 //! ```
 
@@ -104,10 +106,19 @@ pub enum DimAst {
     Infer(Span),
 }
 
+/// An input after the first: `target: [B] as i64`.
+pub struct Target {
+    pub name: Ident,
+    pub shape: ShapeAst,
+    /// `as i64`: class indices (only the target of `cross_entropy`/`nll_loss`).
+    pub int: bool,
+}
+
 pub struct Forward {
     pub name: Ident,
     pub arg: Ident,
     pub in_shape: ShapeAst,
+    pub targets: Vec<Target>,
     pub out_shape: ShapeAst,
     pub body: syn::Block,
 }
@@ -262,15 +273,59 @@ impl Parse for Forward {
         let arg: Ident = content.parse()?;
         content.parse::<Token![:]>()?;
         let in_shape: ShapeAst = content.parse()?;
-        if content.peek(Token![,]) {
-            content.parse::<Token![,]>()?;
+        if let Some((ty, true)) = dtype(&content)? {
+            return Err(syn::Error::new(ty.span(), "a network's first input is the float tensor it differentiates; only later (target) inputs can be `as i64`"));
         }
-        if !content.is_empty() {
-            return Err(content.error("a network's forward takes one input tensor: `fn forward(x: [B, 20])`"));
+        let mut targets = Vec::new();
+        loop {
+            if content.peek(Token![,]) {
+                content.parse::<Token![,]>()?;
+            }
+            if content.is_empty() {
+                break;
+            }
+            // A later input declares its dtype; without it, the one-input form is meant.
+            let Some(target) = target(&content.fork()) else {
+                return Err(content.error("a network's forward takes one input tensor: `fn forward(x: [B, 20])`"));
+            };
+            target_advance(&content)?;
+            targets.push(target);
         }
         input.parse::<Token![->]>()?;
         let out_shape: ShapeAst = input.parse()?;
         let body = input.parse()?;
-        Ok(Forward { name, arg, in_shape, out_shape, body })
+        Ok(Forward { name, arg, in_shape, targets, out_shape, body })
     }
+}
+
+/// `as f32` / `as i64` after a shape: `Some((dtype, is_i64))`.
+fn dtype(input: ParseStream) -> syn::Result<Option<(Ident, bool)>> {
+    if !input.peek(Token![as]) {
+        return Ok(None);
+    }
+    input.parse::<Token![as]>()?;
+    let ty: Ident = input.parse()?;
+    match ty.to_string().as_str() {
+        "f32" => Ok(Some((ty, false))),
+        "i64" => Ok(Some((ty, true))),
+        other => Err(syn::Error::new(ty.span(), format!("an input's dtype is `f32` or `i64` (class indices), not `{other}`"))),
+    }
+}
+
+/// `name: [dims] as dtype`, parsed on a fork; `None` when it is not of that form.
+fn target(input: ParseStream) -> Option<Target> {
+    let name: Ident = input.parse().ok()?;
+    input.parse::<Token![:]>().ok()?;
+    let shape: ShapeAst = input.parse().ok()?;
+    let (_, int) = dtype(input).ok()??;
+    Some(Target { name, shape, int })
+}
+
+/// Consumes what [`target`] accepted.
+fn target_advance(input: ParseStream) -> syn::Result<()> {
+    input.parse::<Ident>()?;
+    input.parse::<Token![:]>()?;
+    input.parse::<ShapeAst>()?;
+    dtype(input)?;
+    Ok(())
 }

@@ -27,7 +27,8 @@ pub fn op_name(op: &Op) -> String {
         Bin::Div => "div",
     };
     match op {
-        Op::Input => "input".into(),
+        Op::Input | Op::Arg(_) => "input".into(),
+        Op::Loss { kind, red, .. } => format!("{}(reduction={:?})", kind.name(), format!("{red:?}").to_lowercase()),
         Op::Param(_) => "param".into(),
         Op::Tensor(_) => "tensor".into(),
         Op::Unary(u, _) => format!("{u:?}").to_lowercase(),
@@ -206,7 +207,7 @@ impl Walk<'_> {
         for s in &b.stmts {
             match s {
                 Stmt::Node(n) => match &n.op {
-                    Op::Input | Op::Tensor(_) => {}
+                    Op::Input | Op::Arg(_) | Op::Tensor(_) => {}
                     Op::Param(f) => {
                         let p = self.field_params(*f, false);
                         self.push(format!("{} (Param)", self.fields[*f].name), n.out, p);

@@ -34,6 +34,7 @@
 mod binary;
 mod broadcast;
 mod kernel;
+mod loss;
 mod matmul;
 mod param_grad;
 mod reduce;
@@ -45,6 +46,11 @@ pub mod gradcheck;
 
 pub use binary::{add_backward, div_backward, mul_backward, sub_backward};
 pub use broadcast::{accumulate, sum_to_shape};
+pub use loss::{
+    GradSeed, Reduction, binary_cross_entropy, binary_cross_entropy_backward, binary_cross_entropy_with_logits,
+    binary_cross_entropy_with_logits_backward, cross_entropy, cross_entropy_backward, l1_loss, l1_loss_backward,
+    mse_loss, mse_loss_backward, nll_loss, nll_loss_backward,
+};
 pub use matmul::matmul_backward;
 pub use param_grad::{add_at_b_to_grad, add_row_sum_to_grad, add_to_grad};
 pub use reduce::{

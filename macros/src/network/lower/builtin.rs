@@ -15,6 +15,9 @@ impl Lowerer<'_> {
         if let Some(r) = self.shape_builtin(&name, args, e, env, block) {
             return Ok(r);
         }
+        if let Some(kind) = crate::network::ops::loss::LossKind::by_name(&name) {
+            return Ok(self.loss(kind, args, e, env, block));
+        }
         let usage: &str = match name.as_str() {
             n if ops::unary::by_name(n).is_some() => "(x)",
             "leaky_relu" => "(x) or (x, slope)",

@@ -11,6 +11,7 @@ use super::text;
 mod builtin;
 mod layer_call;
 mod loops;
+mod loss;
 mod shape_ops;
 use crate::ctxt::Ctxt;
 use proc_macro2::{Span, TokenStream};
@@ -25,6 +26,8 @@ enum Binding {
     Poisoned,
     /// The element of a `for` loop over an array field of layers.
     Elem { loop_id: usize, field: usize },
+    /// An `as i64` input: class indices, only the target of a class loss.
+    Index { id: ValueId },
 }
 
 type Env = HashMap<String, Binding>;
@@ -61,11 +64,19 @@ impl<'a> Lowerer<'a> {
     }
 
     /// Lowers `fn forward(arg: in_shape) -> out_shape { body }`.
-    pub fn lower(mut self, arg: &syn::Ident, in_shape: Shape, out_shape: &Shape, out_span: Span, body: &syn::Block) -> (Graph, Dims) {
+    pub fn lower(mut self, arg: &syn::Ident, in_shape: Shape, targets: &[(syn::Ident, Shape, bool)], out_shape: &Shape, out_span: Span, body: &syn::Block) -> (Graph, Dims) {
         let mut block = Block::default();
         let input = self.push(&mut block, Op::Input, in_shape, arg.span(), arg.to_string());
         let mut env = Env::new();
         env.insert(arg.to_string(), Binding::Value { id: input, mutable: true });
+        for (k, (name, shape, int)) in targets.iter().enumerate() {
+            if env.contains_key(&name.to_string()) {
+                self.cx.error_spanned_by(name, format!("the input `{name}` is declared twice"));
+            }
+            let id = self.push(&mut block, Op::Arg(k + 1), shape.clone(), name.span(), name.to_string());
+            let b = if *int { Binding::Index { id } } else { Binding::Value { id, mutable: false } };
+            env.insert(name.to_string(), b);
+        }
         let result = self.block(&body.stmts, &mut env, &mut block, true);
         let output = match result {
             Some((Operand::Val(v), e)) => {
@@ -328,6 +339,10 @@ impl<'a> Lowerer<'a> {
                 return None;
             }
             Some(Binding::Poisoned) => return None,
+            Some(Binding::Index { .. }) => {
+                self.cx.error_spanned_by(e, format!("`{name}` holds class indices (`as i64`); it can only be the target of `cross_entropy` or `nll_loss`"));
+                return None;
+            }
             None => {}
         }
         let Some(f) = self.field(&name) else {
@@ -387,7 +402,7 @@ impl<'a> Lowerer<'a> {
         let name = func.to_string();
         let callee = match env.get(&name) {
             Some(Binding::Elem { loop_id, field }) => Some((Callee::LoopElem(*loop_id), *field)),
-            Some(Binding::Value { .. }) => {
+            Some(Binding::Value { .. } | Binding::Index { .. }) => {
                 self.cx.error_spanned_by(func, format!("`{name}` is a tensor, not a layer or a function"));
                 return None;
             }

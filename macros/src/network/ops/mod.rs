@@ -3,6 +3,7 @@
 
 pub mod arith;
 pub mod layer;
+pub mod loss;
 pub mod matmul;
 pub mod reduce;
 pub mod shape_ops;
@@ -26,6 +27,10 @@ pub enum Callee {
 pub enum Op {
     /// The forward's argument.
     Input,
+    /// The forward's `k`-th argument after the first (`k >= 1`): a target, never differentiated.
+    Arg(usize),
+    /// A loss of `a` against the target `b`; `aux` holds `cross_entropy`'s log-probabilities.
+    Loss { kind: loss::LossKind, red: loss::Red, a: ValueId, b: ValueId, aux: Option<ValueId> },
     /// The value of a `Param` field.
     Param(usize),
     /// The value of a constant or buffer field (never differentiated).
@@ -83,6 +88,11 @@ pub fn forward(op: &Op, g: &dyn Gen, site_ctx: Option<TokenStream>) -> TokenStre
     let p = g.p();
     match op {
         Op::Input => quote!(#p::Tensor::shallow_clone(__x)),
+        Op::Arg(k) => {
+            let x = format_ident!("__x{}", k);
+            quote!(#p::Tensor::shallow_clone(#x))
+        }
+        Op::Loss { kind, red, a, b, .. } => loss::forward(*kind, *red, &v(*a), &v(*b), p, false),
         Op::Param(f) => {
             let m = g.field(*f);
             quote!(#m.value())
@@ -130,7 +140,8 @@ pub fn forward(op: &Op, g: &dyn Gen, site_ctx: Option<TokenStream>) -> TokenStre
 /// The values an op reads (its operands).
 pub fn operands(op: &Op) -> Vec<ValueId> {
     match op {
-        Op::Input | Op::Param(_) | Op::Tensor(_) => Vec::new(),
+        Op::Input | Op::Arg(_) | Op::Param(_) | Op::Tensor(_) => Vec::new(),
+        Op::Loss { a, b, .. } => vec![*a, *b],
         Op::Unary(_, a)
         | Op::ScalarRhs(_, a, _)
         | Op::ScalarLhs(_, _, a)
@@ -180,7 +191,8 @@ pub fn reduce_to(bw: &mut dyn BwGen, target: ValueId, out: ValueId, expr: TokenS
 /// Backward code of one node, run with `__g: Tensor` bound to the gradient of its output.
 pub fn backward(op: &Op, out: ValueId, bw: &mut dyn BwGen) -> TokenStream {
     match op {
-        Op::Input | Op::Tensor(_) => TokenStream::new(),
+        Op::Input | Op::Arg(_) | Op::Tensor(_) => TokenStream::new(),
+        Op::Loss { kind, red, a, b, aux } => loss::backward(*kind, *red, *a, *b, *aux, bw),
         Op::Param(f) => {
             let m = bw.field(*f);
             quote!(if #m.requires_grad() { #m.accumulate_grad(&__g); })
