@@ -286,7 +286,7 @@ impl Parse for Forward {
             }
             // A later input declares its dtype; without it, the one-input form is meant.
             let Some(target) = target(&content.fork()) else {
-                return Err(content.error("a network's forward takes one input tensor: `fn forward(x: [B, 20])`"));
+                return Err(content.error("a network's forward takes one input tensor, plus loss targets that declare their dtype: `fn forward(x: [B, 20])` or `fn forward(x: [B, 20], target: [B] as i64)`"));
             };
             target_advance(&content)?;
             targets.push(target);

@@ -41,7 +41,9 @@ enum Operand {
 const BUILTINS: &str = "relu, sigmoid, tanh, gelu, exp, log, sqrt, abs, neg, leaky_relu(x, slope), pow(x, p), \
 matmul(a, b), mm(a, b), sum(x), sum(x, dim), sum(x, dim, keepdim), mean(x) (and over a dim, as sum), softmax(x, dim), log_softmax(x, dim), transpose(x, d0, d1), t(x), \
 max(x), max(x, dim), max(x, dim, keepdim), reshape(x, [..]) and view(x, [..]) (one `-1` or `_`), flatten(x, start), flatten(x, start, end), \
-permute(x, [..]), unsqueeze(x, dim), squeeze(x), squeeze(x, dim), cat([a, b, ..], dim), stack([a, b, ..], dim)";
+permute(x, [..]), unsqueeze(x, dim), squeeze(x), squeeze(x, dim), cat([a, b, ..], dim), stack([a, b, ..], dim), \
+and the losses cross_entropy(logits, target), nll_loss(log_probs, target), mse_loss(a, b), l1_loss(a, b), binary_cross_entropy(p, t), \
+binary_cross_entropy_with_logits(x, t) (each with an optional reduction \"sum\" or \"none\")";
 
 const SUPPORTED: &str = "supported: layer calls `hidden(x)`, built-in functions and their method forms \
 (`relu(x)`, `x.sum()`), `+ - * /` on tensors and numbers, unary `-`, parentheses, and names of inputs, locals, parameters and constants";
