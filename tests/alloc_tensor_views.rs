@@ -135,6 +135,20 @@ fn in_place_ops_on_one_shape_do_not_allocate() {
 }
 
 #[test]
+fn out_of_place_ops_allocate_only_their_result() {
+    let a = Tensor::ones(&[2, 256]);
+    let b = Tensor::full(&[256], 0.5);
+    let m = Tensor::ones(&[256, 4]);
+    // Two allocations each: the result's element `Vec` and its `Arc<Storage>`.
+    assert_eq!(allocs(|| a.add(&b)), 2, "add with broadcasting");
+    assert_eq!(allocs(|| a.exp()), 2, "exp");
+    // matmul adds what the GEMM kernel itself allocates (matrixmultiply's packing buffers).
+    let (x, y, mut c) = (vec![1.0f32; 512], vec![1.0f32; 1024], vec![0.0f32; 8]);
+    let gemm = allocs(|| fusenet::kernels::cpu::gemm::sgemm(2, 256, 4, 1.0, &x, 256, 1, &y, 4, 1, 0.0, &mut c, 4, 1));
+    assert_eq!(allocs(|| a.matmul(&m)), 2 + gemm, "matmul ({gemm} inside the GEMM)");
+}
+
+#[test]
 fn dims_holds_up_to_max_dims_inline() {
     let shape = [1usize; MAX_DIMS];
     let x = Tensor::zeros(&shape);
@@ -148,3 +162,4 @@ fn dims_holds_up_to_max_dims_inline() {
 fn more_dims_than_max_panics() {
     let _ = Tensor::zeros(&[1; MAX_DIMS + 1]);
 }
+

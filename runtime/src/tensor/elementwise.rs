@@ -8,7 +8,7 @@
 
 use crate::tensor::{Data, Dims, Element, Storage, Tensor, dtype_panic};
 use fusenet_kernels::cpu::parallel;
-use std::sync::Arc;
+use std::sync::{Arc, RwLockReadGuard};
 
 /// PyTorch's broadcasting rule: align shapes on the right; each pair of sizes must be equal or
 /// contain a 1.
@@ -103,25 +103,33 @@ pub(crate) fn for_each_offsets<const K: usize>(
     }
 }
 
+/// The most operands [`read_all`] locks at once (`where` has three).
+const MAX_OPERANDS: usize = 4;
+
 /// Runs `f` with the data of every tensor in `ts` (same order), each distinct storage read-locked
-/// once, locks taken in address order.
+/// once, locks taken in address order. No heap allocation (at most [`MAX_OPERANDS`] tensors).
 pub(crate) fn read_all<R>(ts: &[&Tensor], f: impl FnOnce(&[&Data]) -> R) -> R {
-    let mut unique: Vec<&Arc<Storage>> = Vec::new();
+    static UNUSED: Data = Data::F32(Vec::new());
+    assert!(ts.len() <= MAX_OPERANDS, "read_all: {} operands, at most {MAX_OPERANDS}", ts.len());
+    let mut unique: [Option<&Arc<Storage>>; MAX_OPERANDS] = [None; MAX_OPERANDS];
+    let mut n = 0;
     for t in ts {
-        if !unique.iter().any(|s| Arc::ptr_eq(s, &t.storage)) {
-            unique.push(&t.storage);
+        if !unique[..n].iter().flatten().any(|s| Arc::ptr_eq(s, &t.storage)) {
+            unique[n] = Some(&t.storage);
+            n += 1;
         }
     }
-    unique.sort_by_key(|s| Arc::as_ptr(s) as usize);
-    let guards: Vec<_> = unique.iter().map(|s| s.read()).collect();
-    let datas: Vec<&Data> = ts
-        .iter()
-        .map(|t| {
-            let i = unique.iter().position(|s| Arc::ptr_eq(s, &t.storage)).expect("locked above");
-            &*guards[i]
-        })
-        .collect();
-    f(&datas)
+    unique[..n].sort_by_key(|s| s.map_or(0, |s| Arc::as_ptr(s) as usize));
+    // `from_fn` runs in index order, so the locks are taken in address order.
+    let guards: [Option<RwLockReadGuard<'_, Data>>; MAX_OPERANDS] = std::array::from_fn(|i| unique[i].map(|s| s.read()));
+    let datas: [&Data; MAX_OPERANDS] = std::array::from_fn(|k| match ts.get(k) {
+        Some(t) => {
+            let i = unique[..n].iter().flatten().position(|s| Arc::ptr_eq(s, &t.storage)).expect("locked above");
+            &**guards[i].as_ref().expect("locked above")
+        }
+        None => &UNUSED,
+    });
+    f(&datas[..ts.len()])
 }
 
 /// Runs `f` with `dst`'s data write-locked and `src`'s read-locked; locks in address order.

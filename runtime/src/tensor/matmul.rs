@@ -5,7 +5,7 @@
 //! `f32` uses `matrixmultiply` (multithreaded); `i64` uses the naive triple loop (PyTorch allows
 //! integer matmul). Both operands must have the same dtype, as in PyTorch.
 
-use super::binary::elementwise::{broadcast_shapes, expanded_strides, for_each_offsets, read_all};
+use super::binary::elementwise::{broadcast_dims, expanded_strides, for_each_offsets, read_all};
 use super::reduce::non_negative;
 use super::{DType, Element, Tensor};
 use fusenet_kernels::cpu::gemm;
@@ -156,7 +156,7 @@ fn batched(a: &Tensor, b: &Tensor, op: &str) -> Tensor {
         c_type(a.dtype()),
         c_type(b.dtype())
     );
-    let batch = broadcast_shapes(&a.shape[..ra - 2], &b.shape[..rb - 2]);
+    let batch = broadcast_dims(&a.shape[..ra - 2], &b.shape[..rb - 2]);
     match a.dtype() {
         DType::F32 => run::<f32>(a, b, &batch, [m, k, n], |m, k, n, a, rsa, csa, b, rsb, csb, c| {
             gemm::sgemm(m, k, n, 1.0, a, rsa, csa, b, rsb, csb, 0.0, c, n as isize, 1)
@@ -193,8 +193,8 @@ fn run<T: Element + Default>(a: &Tensor, b: &Tensor, batch: &[usize], [m, k, n]:
             });
         });
     }
-    let mut shape = batch.to_vec();
-    shape.extend([m, n]);
+    let mut shape = super::Dims::from_slice(batch);
+    shape.extend_from_slice(&[m, n]);
     Tensor::from_vec(out, &shape)
 }
 
