@@ -65,10 +65,12 @@ pub fn plain_ctor(init: Option<&syn::Expr>) -> bool {
 }
 
 /// The keys of one built-in layer, relative to it; `None` when not known at expansion time.
-pub fn layer_keys(l: &LayerType) -> Option<Vec<&'static str>> {
+pub fn layer_keys(l: &LayerType) -> Option<Vec<String>> {
     let init = l.init.as_ref();
     let wb = |bias: bool| if bias { vec!["weight", "bias"] } else { vec!["weight"] };
-    match &l.kind {
+    let owned = |v: Vec<&str>| v.into_iter().map(String::from).collect::<Vec<String>>();
+    let keys = match &l.kind {
+        LayerKind::Rnn(r) => return Some(r.keys()),
         LayerKind::Linear { .. } => linear_bias(init).map(wb),
         LayerKind::Conv(_) => conv_bias(init).map(wb),
         LayerKind::BatchNorm { .. } => plain_ctor(init).then(|| vec!["weight", "bias", "running_mean", "running_var", "num_batches_tracked"]),
@@ -76,7 +78,8 @@ pub fn layer_keys(l: &LayerType) -> Option<Vec<&'static str>> {
         LayerKind::Embedding { .. } => plain_ctor(init).then(|| vec!["weight"]),
         LayerKind::Activation(_) | LayerKind::Kept { .. } | LayerKind::Flatten { .. } | LayerKind::Pool(_) | LayerKind::AdaptiveAvgPool { .. } => Some(Vec::new()),
         LayerKind::Opaque => None,
-    }
+    };
+    keys.map(owned)
 }
 
 fn array_len(e: &syn::Expr) -> Option<usize> {

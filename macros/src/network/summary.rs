@@ -115,6 +115,7 @@ pub fn layer_params(dims: &Dims, l: &LayerType) -> Option<TokenStream> {
         LayerKind::Activation(_) | LayerKind::Kept { .. } | LayerKind::Flatten { .. } | LayerKind::Pool(_) | LayerKind::AdaptiveAvgPool { .. } => {
             Some(quote!(0usize))
         }
+        LayerKind::Rnn(r) => r.num_parameters().map(|n| quote!(#n)),
         LayerKind::Opaque => None,
     }
 }

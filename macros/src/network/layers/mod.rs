@@ -14,6 +14,7 @@ pub mod flatten;
 pub mod layer_norm;
 pub mod linear;
 pub mod pool;
+pub mod rnn;
 
 use super::shape::{Dim, Dims, Shape};
 use proc_macro2::{Ident, Span, TokenStream};
@@ -40,6 +41,8 @@ pub enum LayerKind {
     LayerNorm(Option<Vec<usize>>),
     /// `Embedding<N, D>`: `[*]` indices to `[*, D]`.
     Embedding { dim: Dim },
+    /// `RNN<I, H>`, `LSTM<I, H>`, `GRU<I, H>`: a sequence `[.., I]` to `[.., D·H]`.
+    Rnn(rnn::Rnn),
     /// Shape kept: `Dropout`, `GELU`, `LeakyReLU`, `ELU`, `SiLU`, `Softmax(dim)`, `LogSoftmax(dim)`.
     Kept { dim: Option<isize> },
     /// Anything else: a type implementing `Layer`, shapes checked by the type checker.
@@ -84,6 +87,9 @@ pub fn classify(dims: &mut Dims, ty: &syn::Type, init: Option<&syn::Expr>, field
                 "BatchNorm1d" => batch_norm::classify(dims, seg, 1, field, generics)?,
                 "BatchNorm2d" => batch_norm::classify(dims, seg, 2, field, generics)?,
                 "Embedding" => embedding::classify(dims, seg, field, generics)?,
+                "RNN" => rnn::classify(dims, seg, 1, init, field, generics)?,
+                "GRU" => rnn::classify(dims, seg, 3, init, field, generics)?,
+                "LSTM" => rnn::classify(dims, seg, 4, init, field, generics)?,
                 _ if !plain => LayerKind::Opaque,
                 "MaxPool1d" | "MaxPool2d" | "MaxPool3d" | "AvgPool1d" | "AvgPool2d" | "AvgPool3d" => {
                     let d = name.as_bytes()[name.len() - 2] - b'0';
@@ -132,6 +138,7 @@ pub fn apply(dims: &mut Dims, layer: &LayerType, x: &Shape) -> Result<Shape, Mis
         LayerKind::BatchNorm { d, c } => batch_norm::apply(dims, *d, c, x),
         LayerKind::LayerNorm(n) => layer_norm::apply(dims, n, x),
         LayerKind::Embedding { dim } => Ok(embedding::apply(dim, x)),
+        LayerKind::Rnn(r) => rnn::apply(dims, r, x),
         LayerKind::Opaque => Ok(any(dims)),
     }
 }
