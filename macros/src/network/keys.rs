@@ -76,7 +76,7 @@ pub fn layer_keys(l: &LayerType) -> Option<Vec<String>> {
         LayerKind::BatchNorm { .. } => plain_ctor(init).then(|| vec!["weight", "bias", "running_mean", "running_var", "num_batches_tracked"]),
         LayerKind::LayerNorm(_) => init.and_then(ctor::chain).filter(|c| c.base.name == "new" && c.methods.is_empty()).map(|_| vec!["weight", "bias"]),
         LayerKind::Embedding { .. } => plain_ctor(init).then(|| vec!["weight"]),
-        LayerKind::Activation(_) | LayerKind::Kept { .. } | LayerKind::Flatten { .. } | LayerKind::Pool(_) | LayerKind::AdaptiveAvgPool { .. } => Some(Vec::new()),
+        LayerKind::Activation(_) | LayerKind::Kept { .. } | LayerKind::Flatten { .. } | LayerKind::Unflatten { .. } | LayerKind::Pool(_) | LayerKind::AdaptiveAvgPool { .. } => Some(Vec::new()),
         LayerKind::Opaque => None,
     };
     keys.map(owned)

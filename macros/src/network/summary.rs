@@ -112,7 +112,7 @@ pub fn layer_params(dims: &Dims, l: &LayerType) -> Option<TokenStream> {
             let (n, d) = (type_arg(dims, &l.ty, 0)?, dim_expr(dims, dim)?);
             keys::plain_ctor(init).then(|| quote!(#n * #d))
         }
-        LayerKind::Activation(_) | LayerKind::Kept { .. } | LayerKind::Flatten { .. } | LayerKind::Pool(_) | LayerKind::AdaptiveAvgPool { .. } => {
+        LayerKind::Activation(_) | LayerKind::Kept { .. } | LayerKind::Flatten { .. } | LayerKind::Unflatten { .. } | LayerKind::Pool(_) | LayerKind::AdaptiveAvgPool { .. } => {
             Some(quote!(0usize))
         }
         LayerKind::Rnn(r) => r.num_parameters().map(|n| quote!(#n)),

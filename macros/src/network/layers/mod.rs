@@ -15,6 +15,7 @@ pub mod layer_norm;
 pub mod linear;
 pub mod pool;
 pub mod rnn;
+pub mod unflatten;
 
 use super::shape::{Dim, Dims, Shape};
 use proc_macro2::{Ident, Span, TokenStream};
@@ -43,6 +44,8 @@ pub enum LayerKind {
     Embedding { dim: Dim },
     /// `RNN<I, H>`, `LSTM<I, H>`, `GRU<I, H>`: a sequence `[.., I]` to `[.., D·H]`.
     Rnn(rnn::Rnn),
+    /// `Unflatten::new(dim, &[sizes])`: one dim split into `sizes`.
+    Unflatten { dim: isize, sizes: Vec<usize> },
     /// Shape kept: `Dropout`, `GELU`, `LeakyReLU`, `ELU`, `SiLU`, `Softmax(dim)`, `LogSoftmax(dim)`.
     Kept { dim: Option<isize> },
     /// Anything else: a type implementing `Layer`, shapes checked by the type checker.
@@ -100,6 +103,7 @@ pub fn classify(dims: &mut Dims, ty: &syn::Type, init: Option<&syn::Expr>, field
                     adaptive_avg_pool::classify(&name, d as usize, init, &f, ty.span())?
                 }
                 "Flatten" => flatten::classify(init, &f)?,
+                "Unflatten" => unflatten::classify(init, &f, ty.span())?,
                 "LayerNorm" => {
                     if init.is_none() {
                         return Err((ty.span(), format!("`LayerNorm` needs its normalized shape: write `{}LayerNorm = LayerNorm::new(&[64])`", ctor::decl(&f))));
@@ -139,13 +143,22 @@ pub fn apply(dims: &mut Dims, layer: &LayerType, x: &Shape) -> Result<Shape, Mis
         LayerKind::LayerNorm(n) => layer_norm::apply(dims, n, x),
         LayerKind::Embedding { dim } => Ok(embedding::apply(dim, x)),
         LayerKind::Rnn(r) => rnn::apply(dims, r, x),
+        LayerKind::Unflatten { dim, sizes } => unflatten::apply(dims, *dim, sizes, x),
         LayerKind::Opaque => Ok(any(dims)),
     }
 }
 
 /// Whether the layer may hold parameters (so its call always needs a backward).
 pub fn has_params(kind: &LayerKind) -> bool {
-    !matches!(kind, LayerKind::Pool(_) | LayerKind::AdaptiveAvgPool { .. } | LayerKind::Kept { .. } | LayerKind::Activation(_) | LayerKind::Flatten { .. })
+    !matches!(
+        kind,
+        LayerKind::Pool(_)
+            | LayerKind::AdaptiveAvgPool { .. }
+            | LayerKind::Kept { .. }
+            | LayerKind::Activation(_)
+            | LayerKind::Flatten { .. }
+            | LayerKind::Unflatten { .. }
+    )
 }
 
 /// The inferred input size (`_` of `Linear<_, 10>` or `Conv2d<_, 16, 3>`), if the type has one.
