@@ -5,42 +5,9 @@
 
 use fusenet::nn::{GRU, LSTM, RNN, RnnCtx, RnnGrads, RnnOptions};
 use fusenet::prelude::*;
-use fusenet::io;
 
-/// Reads `tests/fixtures/spatial/<name>.safetensors` (written by `gen_spatial_fixtures.py`).
-fn fixture(name: &str) -> StateDict {
-    let path = format!("{}/tests/fixtures/spatial/{name}.safetensors", env!("CARGO_MANIFEST_DIR"));
-    io::load_dict(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
-fn get<'a>(sd: &'a StateDict, key: &str) -> &'a Tensor {
-    sd.get(key).unwrap_or_else(|| panic!("fixture has no `{key}`"))
-}
-
-/// Loads the `p.<name>` tensors into `m`, checking that its keys are exactly PyTorch's
-/// (safetensors stores them sorted, so the sets are compared).
-fn load_params(sd: &StateDict, m: &mut dyn Module) {
-    let mut params = StateDict::new();
-    for (k, v) in sd.iter() {
-        if let Some(name) = k.strip_prefix("p.") {
-            params.insert(name, v.clone());
-        }
-    }
-    let mut torch_keys: Vec<&str> = params.keys().collect();
-    let mut ours = m.state_dict_keys();
-    torch_keys.sort_unstable();
-    ours.sort_unstable();
-    assert_eq!(ours, torch_keys, "state_dict keys");
-    m.load_state_dict(&params).expect("fixture parameters load");
-}
-
-/// `|a − b| ≤ 1e-5 + 1e-4·|b|` elementwise, with equal shapes.
-fn assert_close(what: &str, got: &Tensor, want: &Tensor) {
-    assert_eq!(got.shape(), want.shape(), "{what}: shape");
-    for (i, (a, b)) in got.to_vec::<f32>().iter().zip(want.to_vec::<f32>()).enumerate() {
-        assert!((a - b).abs() <= 1e-5 + 1e-4 * b.abs(), "{what}[{i}]: got {a}, PyTorch {b}");
-    }
-}
+mod spatial_support;
+use spatial_support::*;
 
 /// Compares what the backward returned and left in the parameters with PyTorch's gradients.
 fn check_grads(name: &str, m: &dyn Module, sd: &StateDict, grads: &RnnGrads, lstm: bool) {
