@@ -2,7 +2,6 @@
 //! [`DynLayer`], the eager forward that a trait object of a layer can be called through.
 
 use super::{Layer, Module, Visitor, VisitorMut};
-use crate::nn::AnyLinear;
 use crate::tensor::Tensor;
 use std::any::Any;
 use std::ops::{Index, IndexMut};
@@ -303,47 +302,9 @@ impl<L: Layer> DynLayer for L {
 
 /// A boxed layer reports, prints and downcasts as the layer inside.
 impl Module for Box<dyn DynLayer> {
-    fn visit<'a>(&'a self, v: &mut dyn Visitor<'a>) {
-        (**self).visit(v)
-    }
-    fn visit_mut(&mut self, v: &mut dyn VisitorMut) {
-        (**self).visit_mut(v)
-    }
-    fn type_name(&self) -> &'static str {
-        (**self).type_name()
-    }
-    fn extra_repr(&self) -> String {
-        (**self).extra_repr()
-    }
-    fn set_training_self(&mut self, on: bool) {
-        (**self).set_training_self(on)
-    }
-    fn training_self(&self) -> Option<bool> {
-        (**self).training_self()
-    }
-    fn as_any(&self) -> &dyn Any {
-        (**self).as_any()
-    }
-    fn as_any_mut(&mut self) -> &mut dyn Any {
-        (**self).as_any_mut()
-    }
-    fn as_module(&self) -> &dyn Module {
-        (**self).as_module()
-    }
-    fn as_module_mut(&mut self) -> &mut dyn Module {
-        (**self).as_module_mut()
-    }
+    super::field::forward_boxed!();
     fn share(&self) -> Box<dyn DynLayer> {
         (**self).share_dyn()
-    }
-    fn share_boxed(&self) -> Box<dyn Module> {
-        (**self).share_boxed()
-    }
-    fn as_linear(&self) -> Option<&dyn AnyLinear> {
-        (**self).as_linear()
-    }
-    fn groups_repeated_children(&self) -> bool {
-        (**self).groups_repeated_children()
     }
 }
 

@@ -230,6 +230,7 @@ macro_rules! forward_boxed {
         }
     };
 }
+pub(crate) use forward_boxed;
 
 /// A boxed module is transparent: it reports, prints and downcasts as the module inside.
 impl<M: Module> Module for Box<M> {
