@@ -1,6 +1,5 @@
 //! `Flatten`: merges a range of dimensions.
 
-use crate::module::{Module, Visitor, VisitorMut};
 use crate::tensor::Tensor;
 
 /// PyTorch's `nn.Flatten(start_dim=1, end_dim=-1)`: `[B, C, H, W] → [B, C·H·W]` by default.
@@ -33,26 +32,7 @@ impl Default for Flatten {
     }
 }
 
-impl Module for Flatten {
-    fn visit<'a>(&'a self, _v: &mut dyn Visitor<'a>) {}
-    fn visit_mut(&mut self, _v: &mut dyn VisitorMut) {}
-    fn type_name(&self) -> &'static str {
-        "Flatten"
-    }
-    fn extra_repr(&self) -> String {
-        format!("start_dim={}, end_dim={}", self.start_dim, self.end_dim)
-    }
-    fn share(&self) -> Flatten {
-        *self
-    }
-    crate::__module_boilerplate!();
-}
-
-impl std::fmt::Display for Flatten {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        crate::module::fmt_module(self, f)
-    }
-}
+hyper_module!(Flatten, "Flatten", |s| format!("start_dim={}, end_dim={}", s.start_dim, s.end_dim));
 
 /// What a `Flatten` call site keeps for its backward: the input's shape.
 #[derive(Debug, Default)]
@@ -119,29 +99,12 @@ impl Unflatten {
     }
 }
 
-impl Module for Unflatten {
-    fn visit<'a>(&'a self, _v: &mut dyn Visitor<'a>) {}
-    fn visit_mut(&mut self, _v: &mut dyn VisitorMut) {}
-    fn type_name(&self) -> &'static str {
-        "Unflatten"
-    }
-    fn extra_repr(&self) -> String {
-        // Python's tuple repr: `(4,)` for one element.
-        let sizes: Vec<String> = self.sizes.iter().map(usize::to_string).collect();
-        let tuple = if sizes.len() == 1 { format!("({},)", sizes[0]) } else { format!("({})", sizes.join(", ")) };
-        format!("dim={}, unflattened_size={tuple}", self.dim)
-    }
-    fn share(&self) -> Unflatten {
-        self.clone()
-    }
-    crate::__module_boilerplate!();
-}
-
-impl std::fmt::Display for Unflatten {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        crate::module::fmt_module(self, f)
-    }
-}
+// Python's tuple repr: `(4,)` for one element.
+hyper_module!(Unflatten, "Unflatten", |s| {
+    let sizes: Vec<String> = s.sizes.iter().map(usize::to_string).collect();
+    let tuple = if sizes.len() == 1 { format!("({},)", sizes[0]) } else { format!("({})", sizes.join(", ")) };
+    format!("dim={}, unflattened_size={tuple}", s.dim)
+});
 
 /// The backward reshapes the gradient back to the input's shape, as for [`Flatten`].
 impl crate::module::Layer for Unflatten {

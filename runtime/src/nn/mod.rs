@@ -2,6 +2,34 @@
 //!
 //! Each is a hand-written [`Module`](crate::Module) with an eager `forward`.
 
+/// `Module` and `Display` for a layer without parameters or buffers: `type_name` is `$torch`,
+/// `extra_repr` is `$repr` with `$s` bound to the layer, and `share` is a clone.
+macro_rules! hyper_module {
+    ($name:ident, $torch:expr, |$s:ident| $repr:expr) => {
+        impl crate::module::Module for $name {
+            fn visit<'a>(&'a self, _v: &mut dyn crate::module::Visitor<'a>) {}
+            fn visit_mut(&mut self, _v: &mut dyn crate::module::VisitorMut) {}
+            fn type_name(&self) -> &'static str {
+                $torch
+            }
+            fn extra_repr(&self) -> String {
+                let $s = self;
+                $repr
+            }
+            fn share(&self) -> Self {
+                self.clone()
+            }
+            crate::__module_boilerplate!();
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                crate::module::fmt_module(self, f)
+            }
+        }
+    };
+}
+
 pub mod functional;
 mod activation;
 mod batchnorm;

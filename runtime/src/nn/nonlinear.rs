@@ -13,39 +13,12 @@
 //! ```
 
 use super::kernel_call::{map_f32, py_float};
-use crate::module::{Module, Visitor, VisitorMut};
 use crate::tensor::Tensor;
 use fusenet_kernels::ops::activation::{Activation, activation_forward};
 use fusenet_kernels::ops::softmax::{SoftmaxGeom, log_softmax_forward, softmax_forward};
 
 fn run(name: &str, act: Activation, x: &Tensor) -> Tensor {
     map_f32(name, x, x.shape(), |xs, out| activation_forward(act, xs, out))
-}
-
-macro_rules! hyper_module {
-    ($name:ident, $torch:literal, |$s:ident| $repr:expr) => {
-        impl Module for $name {
-            fn visit<'a>(&'a self, _v: &mut dyn Visitor<'a>) {}
-            fn visit_mut(&mut self, _v: &mut dyn VisitorMut) {}
-            fn type_name(&self) -> &'static str {
-                $torch
-            }
-            fn extra_repr(&self) -> String {
-                let $s = self;
-                $repr
-            }
-            fn share(&self) -> Self {
-                self.clone()
-            }
-            crate::__module_boilerplate!();
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                crate::module::fmt_module(self, f)
-            }
-        }
-    };
 }
 
 /// `x > 0 ? x : negative_slope·x`, PyTorch's `nn.LeakyReLU(negative_slope=0.01)`.

@@ -1,7 +1,6 @@
 //! `AdaptiveAvgPool1d/2d/3d`: PyTorch's `nn.AdaptiveAvgPool*d(output_size)`.
 
 use super::{PoolCtx, check_grad, out_shape, split_shape};
-use crate::module::{Module, Visitor, VisitorMut};
 use crate::nn::kernel_call::expect_f32;
 use crate::tensor::Tensor;
 use fusenet_kernels::ops::pool::avg::{adaptive_avg_pool_backward, adaptive_avg_pool_forward};
@@ -93,26 +92,9 @@ macro_rules! adaptive_avg_pool {
             }
         }
 
-        impl Module for $name {
-            fn visit<'a>(&'a self, _v: &mut dyn Visitor<'a>) {}
-            fn visit_mut(&mut self, _v: &mut dyn VisitorMut) {}
-            fn type_name(&self) -> &'static str {
-                stringify!($name)
-            }
-            fn extra_repr(&self) -> String {
-                format!("output_size={}", self.output_size)
-            }
-            fn share(&self) -> Self {
-                *self
-            }
-            crate::__module_boilerplate!();
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                crate::module::fmt_module(self, f)
-            }
-        }
+        hyper_module!($name, stringify!($name), |s| {
+            format!("output_size={}", s.output_size)
+        });
 
         impl crate::module::Layer for $name {
             type Ctx = PoolCtx;

@@ -2,7 +2,6 @@
 //! ceil_mode=False, count_include_pad=True, divisor_override=None)`.
 
 use super::{PoolCtx, check_grad, geom, out_shape};
-use crate::module::{Module, Visitor, VisitorMut};
 use crate::nn::SizeArg;
 use crate::nn::conv::py_tuple;
 use crate::nn::kernel_call::expect_f32;
@@ -83,29 +82,12 @@ macro_rules! avg_pool {
             }
         }
 
-        impl Module for $name {
-            fn visit<'a>(&'a self, _v: &mut dyn Visitor<'a>) {}
-            fn visit_mut(&mut self, _v: &mut dyn VisitorMut) {}
-            fn type_name(&self) -> &'static str {
-                stringify!($name)
-            }
-            fn extra_repr(&self) -> String {
-                let stride = self.stride.unwrap_or(self.kernel_size);
-                // AvgPool1d stores `_single(...)` tuples; the others keep what was given.
-                let show = |a: SizeArg<$d>| if $tuples { py_tuple(&a.expand()) } else { a.to_string() };
-                format!("kernel_size={}, stride={}, padding={}", show(self.kernel_size), show(stride), show(self.padding))
-            }
-            fn share(&self) -> Self {
-                *self
-            }
-            crate::__module_boilerplate!();
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                crate::module::fmt_module(self, f)
-            }
-        }
+        hyper_module!($name, stringify!($name), |s| {
+            let stride = s.stride.unwrap_or(s.kernel_size);
+            // AvgPool1d stores `_single(...)` tuples; the others keep what was given.
+            let show = |a: SizeArg<$d>| if $tuples { py_tuple(&a.expand()) } else { a.to_string() };
+            format!("kernel_size={}, stride={}, padding={}", show(s.kernel_size), show(stride), show(s.padding))
+        });
 
         impl crate::module::Layer for $name {
             type Ctx = PoolCtx;

@@ -2,7 +2,6 @@
 //! ceil_mode=False)`.
 
 use super::{PoolCtx, check_grad, geom, out_shape, py_bool};
-use crate::module::{Module, Visitor, VisitorMut};
 use crate::nn::SizeArg;
 use crate::nn::kernel_call::expect_f32;
 use crate::tensor::Tensor;
@@ -71,33 +70,16 @@ macro_rules! max_pool {
             }
         }
 
-        impl Module for $name {
-            fn visit<'a>(&'a self, _v: &mut dyn Visitor<'a>) {}
-            fn visit_mut(&mut self, _v: &mut dyn VisitorMut) {}
-            fn type_name(&self) -> &'static str {
-                stringify!($name)
-            }
-            fn extra_repr(&self) -> String {
-                format!(
-                    "kernel_size={}, stride={}, padding={}, dilation={}, ceil_mode={}",
-                    self.kernel_size,
-                    self.stride.unwrap_or(self.kernel_size),
-                    self.padding,
-                    self.dilation,
-                    py_bool(self.ceil_mode)
-                )
-            }
-            fn share(&self) -> Self {
-                *self
-            }
-            crate::__module_boilerplate!();
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                crate::module::fmt_module(self, f)
-            }
-        }
+        hyper_module!($name, stringify!($name), |s| {
+            format!(
+                "kernel_size={}, stride={}, padding={}, dilation={}, ceil_mode={}",
+                s.kernel_size,
+                s.stride.unwrap_or(s.kernel_size),
+                s.padding,
+                s.dilation,
+                py_bool(s.ceil_mode)
+            )
+        });
 
         impl crate::module::Layer for $name {
             type Ctx = PoolCtx;
