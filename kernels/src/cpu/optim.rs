@@ -222,6 +222,18 @@ impl Body for Adam<'_> {
         let c = self.0;
         let Lanes { p, g, s: [m, v, vmax] } = l;
         let amsgrad = !vmax.is_empty();
+        // The common configurations (Adam or AdamW, no amsgrad, no L2 term, no maximize) as
+        // branch-free loops; the switches that remain become const generics.
+        if !amsgrad && c.l2 == 0.0 && !c.maximize {
+            let small = c.one_minus_beta1.abs() < 0.5;
+            match (c.decay_factor != 1.0, small) {
+                (false, false) => adam_loop::<false, false>(c, p, g, m, v),
+                (false, true) => adam_loop::<false, true>(c, p, g, m, v),
+                (true, false) => adam_loop::<true, false>(c, p, g, m, v),
+                (true, true) => adam_loop::<true, true>(c, p, g, m, v),
+            }
+            return;
+        }
         for i in 0..p.len() {
             let mut d = if c.maximize { -g[i] } else { g[i] };
             if c.decay_factor != 1.0 {
@@ -255,6 +267,24 @@ impl Body for Adam<'_> {
 /// `max_exp_avg_sq` is empty unless amsgrad.
 pub fn adam_step(p: &mut [f32], g: &[f32], exp_avg: &mut [f32], exp_avg_sq: &mut [f32], max_exp_avg_sq: &mut [f32], c: &AdamStep) {
     Lanes::new(p, g, [exp_avg, exp_avg_sq, max_exp_avg_sq], "adam_step").dispatch(&Adam(c));
+}
+
+
+/// [`Adam`]'s loop without amsgrad, L2 term or maximize: `DECAY` is AdamW's `p *= 1 − lr·wd`,
+/// `SMALL_W` picks the branch of [`lerp`] that its loop-invariant weight takes. Same operations
+/// as the general loop, in the same order.
+#[inline(always)]
+fn adam_loop<const DECAY: bool, const SMALL_W: bool>(c: &AdamStep, p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32]) {
+    let w = c.one_minus_beta1;
+    for (((pi, &d), mi), vi) in p.iter_mut().zip(g.iter()).zip(m.iter_mut()).zip(v.iter_mut()) {
+        if DECAY {
+            *pi *= c.decay_factor;
+        }
+        *mi = if SMALL_W { w.mul_add(d - *mi, *mi) } else { (w - 1.0).mul_add(d - *mi, d) };
+        *vi = (c.one_minus_beta2 * d).mul_add(d, *vi * c.beta2);
+        let denom = vi.sqrt() / c.bias_correction2_sqrt + c.eps;
+        *pi += c.neg_step_size * *mi / denom;
+    }
 }
 
 /// Scalars of one RMSprop update.
@@ -433,6 +463,25 @@ mod tests {
             }
             assert_eq!(pf, pg, "momentum {momentum}, nesterov {nesterov}");
             assert_eq!(bf, bg);
+        }
+    }
+
+    /// Adam's and AdamW's branch-free loops give the same bits as the general loop (reached here
+    /// through `maximize` with a negated gradient), for both branches of the `lerp`.
+    #[test]
+    fn adam_fast_paths_equal_the_general_loop() {
+        let (p0, g) = (data(1003, 3), data(1003, 4));
+        let neg_g: Vec<f32> = g.iter().map(|x| -x).collect();
+        for (decay_factor, one_minus_beta1) in [(1.0, 0.1), (0.999, 0.1), (1.0, 0.7), (0.999, 0.7)] {
+            let fast = AdamStep { decay_factor, one_minus_beta1, ..ADAM };
+            let general = AdamStep { maximize: true, ..fast };
+            let (mut pf, mut pg) = (p0.clone(), p0.clone());
+            let (mut mf, mut vf, mut mg, mut vg) = (vec![0.0; 1003], vec![0.0; 1003], vec![0.0; 1003], vec![0.0; 1003]);
+            for _ in 0..3 {
+                adam_step(&mut pf, &g, &mut mf, &mut vf, &mut [], &fast);
+                adam_step(&mut pg, &neg_g, &mut mg, &mut vg, &mut [], &general);
+            }
+            assert_eq!((pf, mf, vf), (pg, mg, vg), "decay {decay_factor}, 1 - beta1 {one_minus_beta1}");
         }
     }
 
