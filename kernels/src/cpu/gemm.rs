@@ -43,15 +43,7 @@ pub fn sgemm(
     rsc: isize,
     csc: isize,
 ) {
-    check_fits("A", m, k, rsa, csa, a.len());
-    check_fits("B", k, n, rsb, csb, b.len());
-    check_fits("C", m, n, rsc, csc, c.len());
-    check_no_alias(m, n, rsc, csc);
-    if m == 0 || n == 0 {
-        return;
-    }
-    if k == 0 {
-        scale_c(m, n, beta, c, rsc, csc);
+    if !prologue(m, k, n, (a.len(), rsa, csa), (b.len(), rsb, csb), beta, c, rsc, csc) {
         return;
     }
     // SAFETY: `check_fits` verified, for each of A, B and C, that every stride is non-negative and
@@ -93,20 +85,7 @@ pub fn dgemm(
     rsc: isize,
     csc: isize,
 ) {
-    check_fits("A", m, k, rsa, csa, a.len());
-    check_fits("B", k, n, rsb, csb, b.len());
-    check_fits("C", m, n, rsc, csc, c.len());
-    check_no_alias(m, n, rsc, csc);
-    if m == 0 || n == 0 {
-        return;
-    }
-    if k == 0 {
-        for i in 0..m {
-            for j in 0..n {
-                let dst = &mut c[rsc as usize * i + csc as usize * j];
-                *dst = if beta == 0.0 { 0.0 } else { beta * *dst };
-            }
-        }
+    if !prologue(m, k, n, (a.len(), rsa, csa), (b.len(), rsb, csb), beta, c, rsc, csc) {
         return;
     }
     // SAFETY: as in `sgemm`: `check_fits` bounds every offset matrixmultiply touches inside its
@@ -200,13 +179,43 @@ fn check_no_alias(m: usize, n: usize, rsc: isize, csc: isize) {
     assert!(ok, "gemm: output strides ({rsc}, {csc}) of a {m}x{n} matrix make elements alias");
 }
 
-fn scale_c(m: usize, n: usize, beta: f32, c: &mut [f32], rsc: isize, csc: isize) {
+fn scale_c<T: Copy + Default + PartialEq + std::ops::Mul<Output = T>>(m: usize, n: usize, beta: T, c: &mut [T], rsc: isize, csc: isize) {
+    let zero = T::default();
     for i in 0..m {
         for j in 0..n {
             let dst = &mut c[rsc as usize * i + csc as usize * j];
-            *dst = if beta == 0.0 { 0.0 } else { beta * *dst };
+            *dst = if beta == zero { zero } else { beta * *dst };
         }
     }
+}
+
+/// The checks and trivial cases shared by [`sgemm`] and [`dgemm`]: panics unless A (`m×k`), B
+/// (`k×n`) and C (`m×n`) fit their slices and C's elements are distinct; handles an empty C and
+/// `k = 0` (`C ← β·C`). Returns whether the product still has to be computed.
+#[allow(clippy::too_many_arguments)]
+fn prologue<T: Copy + Default + PartialEq + std::ops::Mul<Output = T>>(
+    m: usize,
+    k: usize,
+    n: usize,
+    (a_len, rsa, csa): (usize, isize, isize),
+    (b_len, rsb, csb): (usize, isize, isize),
+    beta: T,
+    c: &mut [T],
+    rsc: isize,
+    csc: isize,
+) -> bool {
+    check_fits("A", m, k, rsa, csa, a_len);
+    check_fits("B", k, n, rsb, csb, b_len);
+    check_fits("C", m, n, rsc, csc, c.len());
+    check_no_alias(m, n, rsc, csc);
+    if m == 0 || n == 0 {
+        return false;
+    }
+    if k == 0 {
+        scale_c(m, n, beta, c, rsc, csc);
+        return false;
+    }
+    true
 }
 
 #[cfg(test)]
