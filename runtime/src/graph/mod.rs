@@ -33,12 +33,14 @@
 
 mod binary;
 mod broadcast;
+mod fused;
 mod kernel;
 mod loss;
 mod matmul;
 mod param_grad;
 mod reduce;
 mod shape;
+mod slot;
 mod softmax;
 mod unary;
 
@@ -46,6 +48,8 @@ pub mod gradcheck;
 
 pub use binary::{add_backward, div_backward, mul_backward, sub_backward};
 pub use broadcast::{accumulate, sum_to_shape};
+pub use fused::{map, map_into};
+pub use slot::{Slot, accumulate_into};
 pub use loss::{
     GradSeed, Reduction, binary_cross_entropy, binary_cross_entropy_backward, binary_cross_entropy_with_logits,
     binary_cross_entropy_with_logits_backward, cross_entropy, cross_entropy_backward, l1_loss, l1_loss_backward,
