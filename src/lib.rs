@@ -200,6 +200,7 @@ pub mod __private {
     pub use fusenet_runtime::module::Layer;
     pub use fusenet_runtime::module::shape;
     pub use fusenet_runtime::tensor::Tensor;
+    pub use fusenet_runtime::tensor::Dims;
     pub use fusenet_runtime::init;
     /// The backward helpers generated code calls (`fusenet_runtime::graph`).
     pub use fusenet_runtime::graph as ops;

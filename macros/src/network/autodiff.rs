@@ -101,12 +101,13 @@ impl Emit<'_> {
     }
 
     /// `Some(g)` into the slot of `v` when it has one.
-    fn seed(&self, v: ValueId, g: TokenStream) -> TokenStream {
+    fn seed(&mut self, v: ValueId, g: TokenStream) -> TokenStream {
         if self.need[v] == Need::Never {
             return TokenStream::new();
         }
         let slot = gv(v);
-        quote!(if let ::core::option::Option::Some(__t) = #g { __acc(&mut #slot, __t); })
+        let buf = ops::Gen::slot(self);
+        quote!(if let ::core::option::Option::Some(__t) = #g { __acc(&mut #slot, __t, #buf); })
     }
 
     /// The body of `Layer::backward`.
@@ -179,9 +180,10 @@ impl Emit<'_> {
         let inner = self.bw_block(body);
         (self.scope, self.depth) = saved;
         let w = format_ident!("w{}", id);
+        let n = format_ident!("n{}", id);
         let head = match field {
-            None => quote!(for #inner_ctx in #outer_ctx.#w.iter_mut().rev()),
-            Some(_) => quote!(for (__i, #inner_ctx) in #outer_ctx.#w.iter_mut().enumerate().rev()),
+            None => quote!(for #inner_ctx in #outer_ctx.#w[..#outer_ctx.#n].iter_mut().rev()),
+            Some(_) => quote!(for (__i, #inner_ctx) in #outer_ctx.#w[..#outer_ctx.#n].iter_mut().enumerate().rev()),
         };
         let elem = match field {
             Some(f) => {

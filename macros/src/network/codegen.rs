@@ -20,6 +20,8 @@ pub struct Scope {
     pub sites: Vec<(usize, usize)>,
     /// Loops directly inside.
     pub loops: Vec<usize>,
+    /// Op result buffers (`s0`, `s1`, …) kept in this scope's context.
+    pub slots: usize,
 }
 
 pub struct Emit<'a> {
@@ -32,6 +34,9 @@ pub struct Emit<'a> {
     pub scopes: Vec<Scope>,
     pub scope: usize,
     pub depth: usize,
+    /// Whether op results go to buffers kept in the context (training forward and backward) or
+    /// to fresh tensors (inference).
+    pub persist: bool,
 }
 
 impl<'a> Emit<'a> {
@@ -40,7 +45,7 @@ impl<'a> Emit<'a> {
         let mut fields_of = std::collections::HashMap::new();
         loop_fields(&graph.body, &mut fields_of);
         scan(&graph.body, 0, &mut scopes, &fields_of);
-        Emit { p, graph, fields, dims, need, scopes, scope: 0, depth: 0 }
+        Emit { p, graph, fields, dims, need, scopes, scope: 0, depth: 0, persist: true }
     }
 
     pub fn member(&self, f: usize) -> syn::Member {
@@ -64,7 +69,7 @@ impl<'a> Emit<'a> {
             }
             if self.scopes[self.scope].shapes.contains(&val) {
                 let z = format_ident!("z{}", val);
-                out.extend(quote!(#c.#z = #vv.shape().to_vec();));
+                out.extend(quote!(#c.#z = #p::Dims::from_slice(#vv.shape());));
             }
         }
         out
@@ -73,6 +78,13 @@ impl<'a> Emit<'a> {
     /// The forward of a block; `train` saves what the backward needs. `entry` are the values
     /// visible on entry (loop params and outer values) that this scope saves.
     pub fn forward_block(&mut self, b: &Block, train: bool) -> TokenStream {
+        let persist = std::mem::replace(&mut self.persist, train);
+        let out = self.forward_stmts(b, train);
+        self.persist = persist;
+        out
+    }
+
+    fn forward_stmts(&mut self, b: &Block, train: bool) -> TokenStream {
         let p = self.p.clone();
         let mut out = TokenStream::new();
         for s in &b.stmts {
@@ -100,7 +112,9 @@ impl<'a> Emit<'a> {
                     }
                 }
                 Stmt::While(w) => {
-                    let cond = self.with_scope(w.id, |me| me.forward_block(&w.cond, false));
+                    // The condition saves nothing; in training its buffers are the enclosing
+                    // scope's (its value is read at once, so one set serves every iteration).
+                    let cond = self.forward_stmts(&w.cond, false);
                     let cv = v(w.cond_value);
                     let lit = w.literal as f32;
                     let test = match w.cmp {
@@ -159,21 +173,35 @@ impl<'a> Emit<'a> {
             assign.extend(quote!(#param = #tmp;));
             leave.extend(quote!(let #res: #p::Tensor = #param;));
         }
-        let (body_code, start, ctx_ty, inner_ctx) = self.with_scope(id, |me| {
+        let (body_code, start, inner_ctx) = self.with_scope(id, |me| {
             // Values read from outside the body (params, outer values) are saved on entry.
             let defined = defined_in(body);
             let entry: Vec<ValueId> = me.scopes[me.scope].saved.iter().chain(me.scopes[me.scope].shapes.iter()).copied().filter(|x| !defined.contains(x)).collect::<BTreeSet<_>>().into_iter().collect();
             let start = if train { me.saves(&entry) } else { TokenStream::new() };
-            (me.forward_block(body, train), start, format_ident!("__Ctx{}", id), me.ctx())
+            (me.forward_block(body, train), start, me.ctx())
         });
         let w = format_ident!("w{}", id);
-        let (open, close) = if train {
-            (quote!(let mut #inner_ctx: #ctx_ty = ::core::default::Default::default();), quote!(#outer_ctx.#w.push(#inner_ctx);))
+        let n = format_ident!("n{}", id);
+        let k = format_ident!("__k{}", id);
+        // Iteration contexts are kept across calls: the `k`-th iteration reuses the `k`-th.
+        let (init, open, close, done) = if train {
+            (
+                quote!(let mut #k = 0usize;),
+                quote! {
+                    if #outer_ctx.#w.len() == #k {
+                        #outer_ctx.#w.push(::core::default::Default::default());
+                    }
+                    let #inner_ctx = &mut #outer_ctx.#w[#k];
+                },
+                quote!(#k += 1;),
+                quote!(#outer_ctx.#n = #k;),
+            )
         } else {
-            (TokenStream::new(), TokenStream::new())
+            (TokenStream::new(), TokenStream::new(), TokenStream::new(), TokenStream::new())
         };
         quote! {
             #enter
+            #init
             #head {
                 #check
                 #open
@@ -183,6 +211,7 @@ impl<'a> Emit<'a> {
                 #assign
                 #close
             }
+            #done
             #leave
         }
     }
@@ -271,6 +300,17 @@ impl Gen for Emit<'_> {
     fn is_buffer(&self, f: usize) -> bool {
         matches!(self.fields[f].kind, FieldKind::Buffer { .. })
     }
+    fn slot(&mut self) -> TokenStream {
+        let p = &self.p;
+        if !self.persist {
+            return quote!(&mut #p::ops::Slot::default());
+        }
+        let scope = &mut self.scopes[self.scope];
+        let s = format_ident!("s{}", scope.slots);
+        scope.slots += 1;
+        let c = self.ctx();
+        quote!(&mut #c.#s)
+    }
 }
 
 impl BwGen for Emit<'_> {
@@ -295,10 +335,13 @@ impl BwGen for Emit<'_> {
     }
     fn acc(&mut self, val: ValueId, expr: TokenStream) -> TokenStream {
         let slot = super::autodiff::gv(val);
+        if self.need[val] == Need::Never {
+            return TokenStream::new();
+        }
+        let buf = self.slot();
         match self.need[val] {
-            Need::Never => TokenStream::new(),
-            Need::IfInput => quote!(if __need_input { __acc(&mut #slot, #expr); }),
-            Need::Always => quote!(__acc(&mut #slot, #expr);),
+            Need::IfInput => quote!(if __need_input { __acc(&mut #slot, #expr, #buf); }),
+            _ => quote!(__acc(&mut #slot, #expr, #buf);),
         }
     }
     fn same_shape(&self, a: ValueId, b: ValueId) -> bool {
@@ -332,11 +375,17 @@ pub fn ctx_structs(e: &Emit, generics: &syn::Generics) -> TokenStream {
         });
         let w = s.loops.iter().map(|id| {
             let f = format_ident!("w{}", id);
+            let n = format_ident!("n{}", id);
             let ty = format_ident!("__Ctx{}", id);
-            quote!(pub #f: ::std::vec::Vec<#ty #ty_g>,)
+            quote!(pub #f: ::std::vec::Vec<#ty #ty_g>, pub #n: usize,)
         });
-        let input = (i == 0).then(|| quote!(pub __in: ::std::vec::Vec<usize>,));
+        let ws: Vec<_> = s.loops.iter().map(|id| format_ident!("w{}", id)).collect();
+        let ns: Vec<_> = s.loops.iter().map(|id| format_ident!("n{}", id)).collect();
+        let ts: Vec<_> = s.saved.iter().map(|v| format_ident!("t{}", v)).collect();
+        let slots = (0..s.slots).map(|k| format_ident!("s{}", k));
+        let input = (i == 0).then(|| quote!(pub __in: #p::Dims<usize>,));
         let params = &generics.params;
+        let (impl_g, _, _) = generics.split_for_impl();
         out.extend(quote! {
             #[derive(Default)]
             #[doc(hidden)]
@@ -344,9 +393,24 @@ pub fn ctx_structs(e: &Emit, generics: &syn::Generics) -> TokenStream {
             pub struct #name <#params> #where_c {
                 #input
                 #(pub #t: ::core::option::Option<#p::Tensor>,)*
-                #(pub #z: ::std::vec::Vec<usize>,)*
+                #(pub #z: #p::Dims<usize>,)*
+                #(pub #slots: #p::ops::Slot,)*
                 #(#l)*
                 #(#w)*
+            }
+            impl #impl_g #name #ty_g #where_c {
+                /// Drops the handles the last step saved (so their buffers can be reused);
+                /// keeps every buffer.
+                #[allow(dead_code)]
+                fn __reset(&mut self) {
+                    #(self.#ts = ::core::option::Option::None;)*
+                    #(
+                        for __w in self.#ws.iter_mut() {
+                            __w.__reset();
+                        }
+                        self.#ns = 0;
+                    )*
+                }
             }
         });
     }

@@ -213,13 +213,8 @@ fn shape_checks(p: &TokenStream, graph: &Graph) -> TokenStream {
 fn helpers(p: &TokenStream) -> TokenStream {
     quote! {
         #[inline]
-        fn __acc(slot: &mut ::core::option::Option<#p::Tensor>, g: #p::Tensor) {
-            #p::ops::accumulate(slot, g)
-        }
-        /// Sums a broadcast gradient back to `shape`.
-        #[allow(dead_code)]
-        fn __sum_to(g: &#p::Tensor, shape: &[usize]) -> #p::Tensor {
-            #p::ops::sum_to_shape(g, shape)
+        fn __acc(slot: &mut ::core::option::Option<#p::Tensor>, g: #p::Tensor, buf: &mut #p::ops::Slot) {
+            #p::ops::accumulate_into(slot, g, buf)
         }
         #[allow(dead_code)]
         fn __saved(t: &::core::option::Option<#p::Tensor>) -> &#p::Tensor {
@@ -309,8 +304,8 @@ pub fn generate(net: &Network, fields: &[NetField], graph: &Graph, dims: &Dims, 
                     #out
                 }
                 fn forward_train(&self, __x: &#p::Tensor, __c0: &mut Self::Ctx) -> #p::Tensor {
-                    *__c0 = ::core::default::Default::default();
-                    __c0.__in = __x.shape().to_vec();
+                    __c0.__reset();
+                    __c0.__in = #p::Dims::from_slice(__x.shape());
                     #fwt
                     #out
                 }

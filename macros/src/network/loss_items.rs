@@ -89,8 +89,8 @@ pub fn generate(net: &Network, def: &TokenStream, graph: &Graph, dims: &Dims, ta
                 pub fn forward_train(&self, #args, __c0: &mut __Ctx #ty_g) -> #ret {
                     #check
                     #target_checks
-                    *__c0 = ::core::default::Default::default();
-                    __c0.__in = __x.shape().to_vec();
+                    __c0.__reset();
+                    __c0.__in = #p::Dims::from_slice(__x.shape());
                     #fwt
                     #ok
                 }

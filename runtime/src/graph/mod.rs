@@ -33,7 +33,9 @@
 
 mod binary;
 mod broadcast;
+pub mod elem;
 mod fused;
+pub mod into;
 mod kernel;
 mod loss;
 mod matmul;

@@ -48,7 +48,7 @@ pub fn permute_backward(g: &Tensor, dims: &[isize]) -> Tensor {
         dims.len(),
         g.shape()
     );
-    let mut inv = vec![0isize; dims.len()];
+    let mut inv = crate::tensor::Dims::filled(0isize, dims.len());
     for (i, &d) in dims.iter().enumerate() {
         inv[g.wrap_dim(d)] = i as isize;
     }

@@ -4,14 +4,11 @@
 //! Each backward takes what PyTorch's saves: the input `x` or the output `y` (named in the doc),
 //! and the incoming gradient `g` of the same shape (checked).
 
+use super::elem;
 use super::kernel::zip2;
 use crate::tensor::{Tensor, elementwise};
 use fusenet_kernels::real::erf_f64;
 
-/// `1/√2`.
-const FRAC_1_SQRT_2: f32 = std::f32::consts::FRAC_1_SQRT_2;
-/// `1/√(2π)`.
-const FRAC_1_SQRT_2PI: f32 = 0.398_942_3;
 
 /// The error function `erf x = 2/√π ∫₀ˣ e^(−t²) dt`, elementwise (`torch.erf`), computed in `f64`
 /// and rounded once.
@@ -26,12 +23,6 @@ pub fn erf(x: &Tensor) -> Tensor {
     elementwise::map("erf", &x.float(), |v: f32| erf_f64(v as f64) as f32)
 }
 
-/// The standard normal CDF `Φ(x) = ½(1 + erf(x/√2))`.
-#[inline]
-fn normal_cdf(x: f32) -> f32 {
-    0.5 * (1.0 + erf_f64((x * FRAC_1_SQRT_2) as f64) as f32)
-}
-
 /// `gelu(x) = x·Φ(x) = ½x(1 + erf(x/√2))`, the exact form (`F.gelu(x)`, `approximate='none'`).
 ///
 /// ```
@@ -41,16 +32,13 @@ fn normal_cdf(x: f32) -> f32 {
 /// assert!(y.allclose(&Tensor::from_vec(vec![-0.15865526f32, 0.0, 1.9544997], &[3]), 1e-6, 1e-7));
 /// ```
 pub fn gelu(x: &Tensor) -> Tensor {
-    elementwise::map("gelu", &x.float(), |v: f32| v * normal_cdf(v))
+    elementwise::map("gelu", &x.float(), elem::gelu)
 }
 
 /// Backward of exact [`gelu`] from the input: `∂L/∂x = g·(Φ(x) + x·φ(x))`, with
 /// `φ(x) = e^(−x²/2)/√(2π)`.
 pub fn gelu_backward(x: &Tensor, g: &Tensor) -> Tensor {
-    zip2("gelu_backward", ["x", "grad"], x, g, |x, g| {
-        let pdf = FRAC_1_SQRT_2PI * (-0.5 * x * x).exp();
-        g * (normal_cdf(x) + x * pdf)
-    })
+    zip2("gelu_backward", ["x", "grad"], x, g, elem::gelu_grad)
 }
 
 /// `leaky_relu(x) = x` for `x > 0`, `slope·x` otherwise (`F.leaky_relu(x, slope)`).
@@ -61,13 +49,13 @@ pub fn gelu_backward(x: &Tensor, g: &Tensor) -> Tensor {
 /// assert_eq!(y.to_vec::<f32>(), [-0.2, 0.0, 3.0]);
 /// ```
 pub fn leaky_relu(x: &Tensor, slope: f32) -> Tensor {
-    elementwise::map("leaky_relu", &x.float(), move |v: f32| if v > 0.0 { v } else { v * slope })
+    elementwise::map("leaky_relu", &x.float(), move |v: f32| elem::leaky_relu(v, slope))
 }
 
 /// Backward of [`leaky_relu`] from the input: `∂L/∂x = g` where `x > 0`, `slope·g` elsewhere
 /// (at `x = 0` too, as PyTorch).
 pub fn leaky_relu_backward(x: &Tensor, g: &Tensor, slope: f32) -> Tensor {
-    zip2("leaky_relu_backward", ["x", "grad"], x, g, move |x, g| if x > 0.0 { g } else { g * slope })
+    zip2("leaky_relu_backward", ["x", "grad"], x, g, move |x, g| elem::leaky_relu_grad(x, g, slope))
 }
 
 /// Backward of `relu`, from either its input or its output (`x > 0 ⇔ y > 0`):
@@ -81,17 +69,17 @@ pub fn leaky_relu_backward(x: &Tensor, g: &Tensor, slope: f32) -> Tensor {
 /// assert_eq!(relu_backward(&y, &g).to_vec::<f32>(), [0.0, 6.0, 0.0]);
 /// ```
 pub fn relu_backward(x_or_y: &Tensor, g: &Tensor) -> Tensor {
-    zip2("relu_backward", ["x", "grad"], x_or_y, g, |v, g| if v <= 0.0 { 0.0 } else { g })
+    zip2("relu_backward", ["x", "grad"], x_or_y, g, elem::relu_grad)
 }
 
 /// Backward of `sigmoid` from its output: `∂L/∂x = g·y·(1 − y)`.
 pub fn sigmoid_backward(y: &Tensor, g: &Tensor) -> Tensor {
-    zip2("sigmoid_backward", ["y", "grad"], y, g, |y, g| g * (1.0 - y) * y)
+    zip2("sigmoid_backward", ["y", "grad"], y, g, elem::sigmoid_grad)
 }
 
 /// Backward of `tanh` from its output: `∂L/∂x = g·(1 − y²)`.
 pub fn tanh_backward(y: &Tensor, g: &Tensor) -> Tensor {
-    zip2("tanh_backward", ["y", "grad"], y, g, |y, g| g * (1.0 - y * y))
+    zip2("tanh_backward", ["y", "grad"], y, g, elem::tanh_grad)
 }
 
 /// Backward of `exp` from its output: `∂L/∂x = g·y`.
@@ -106,20 +94,12 @@ pub fn log_backward(x: &Tensor, g: &Tensor) -> Tensor {
 
 /// Backward of `sqrt` from its output: `∂L/∂x = g / (2y)` (`inf` at `x = 0`, as PyTorch).
 pub fn sqrt_backward(y: &Tensor, g: &Tensor) -> Tensor {
-    zip2("sqrt_backward", ["y", "grad"], y, g, |y, g| g / (2.0 * y))
+    zip2("sqrt_backward", ["y", "grad"], y, g, elem::sqrt_grad)
 }
 
 /// Backward of `abs` from its input: `∂L/∂x = g·sign(x)`, 0 at `x = 0` (PyTorch's choice).
 pub fn abs_backward(x: &Tensor, g: &Tensor) -> Tensor {
-    zip2("abs_backward", ["x", "grad"], x, g, |x, g| {
-        if x > 0.0 {
-            g
-        } else if x < 0.0 {
-            -g
-        } else {
-            0.0 * g
-        }
-    })
+    zip2("abs_backward", ["x", "grad"], x, g, elem::abs_grad)
 }
 
 /// Backward of `x.pow(p)` for a scalar exponent, from the input: `∂L/∂x = g·p·x^(p−1)`, and 0
@@ -135,5 +115,5 @@ pub fn pow_backward(x: &Tensor, g: &Tensor, p: f32) -> Tensor {
         super::kernel::same_shape("pow_backward", ["x", "grad"], x, g);
         return Tensor::zeros(g.shape());
     }
-    zip2("pow_backward", ["x", "grad"], x, g, move |x, g| g * p * x.powf(p - 1.0))
+    zip2("pow_backward", ["x", "grad"], x, g, move |x, g| elem::pow_grad(x, g, p))
 }

@@ -3,8 +3,8 @@
 
 use super::{BwGen, reduce_to};
 use crate::network::ir::ValueId;
-use proc_macro2::{Ident, TokenStream};
-use quote::quote;
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Bin {
@@ -34,98 +34,112 @@ impl Bin {
     }
 }
 
-fn method(b: Bin) -> TokenStream {
+/// The per-element `a ∘ b`.
+pub fn elem(b: Bin, x: &TokenStream, y: &TokenStream) -> TokenStream {
     match b {
-        Bin::Add => quote!(add),
-        Bin::Sub => quote!(sub),
-        Bin::Mul => quote!(mul),
-        Bin::Div => quote!(div),
+        Bin::Add => quote!((#x + #y)),
+        Bin::Sub => quote!((#x - #y)),
+        Bin::Mul => quote!((#x * #y)),
+        Bin::Div => quote!((#x / #y)),
     }
 }
 
-pub fn forward_binary(b: Bin, x: &Ident, y: &Ident) -> TokenStream {
-    let m = method(b);
-    quote!(#x.#m(&#y))
+/// A fused pass `f(g, operands…)` into a fresh buffer, summed down to `target`'s shape where the
+/// op broadcast it.
+fn pass(bw: &mut dyn BwGen, target: ValueId, out: ValueId, inputs: Vec<TokenStream>, body: TokenStream) -> TokenStream {
+    let p = bw.p().clone();
+    let names = ["__g_", "__x_", "__y_"];
+    let params: Vec<_> = (0..inputs.len()).map(|k| format_ident!("{}", names[k])).collect();
+    let slot = bw.slot();
+    let e = super::map_call(&p, slot, &inputs, &params, body);
+    reduce_to(bw, target, out, e)
 }
 
-pub fn forward_rhs(b: Bin, x: &Ident, c: f64) -> TokenStream {
-    let m = method(b);
-    let c = c as f32;
-    quote!(#x.#m(#c))
-}
-
-pub fn forward_lhs(b: Bin, c: f64, y: &Ident) -> TokenStream {
-    let c = c as f32;
-    match b {
-        Bin::Add => quote!(#y.add(#c)),
-        Bin::Mul => quote!(#y.mul(#c)),
-        Bin::Sub => quote!(#y.neg().add(#c)),
-        Bin::Div => quote!(#y.reciprocal().mul(#c)),
-    }
+/// The gradient `g` itself for an operand of the output's shape (a handle), else `g` summed
+/// down to the operand's shape.
+fn pass_through(bw: &mut dyn BwGen, target: ValueId, out: ValueId) -> TokenStream {
+    reduce_to(bw, target, out, quote!(__g.shallow_clone()))
 }
 
 pub fn backward_binary(b: Bin, x: ValueId, y: ValueId, out: ValueId, bw: &mut dyn BwGen) -> TokenStream {
     let mut code = TokenStream::new();
     if bw.need(x).is_some() {
         let gx = match b {
-            Bin::Add | Bin::Sub => quote!(__g.shallow_clone()),
+            Bin::Add | Bin::Sub => pass_through(bw, x, out),
             // ∂(xy)/∂x = y
             Bin::Mul => {
-                let y = bw.saved(y);
-                quote!(__g.mul(#y))
+                let ys = bw.saved(y);
+                pass(bw, x, out, vec![quote!(&__g), ys], quote!((__g_ * __x_)))
             }
             // ∂(x/y)/∂x = 1/y
             Bin::Div => {
-                let y = bw.saved(y);
-                quote!(__g.div(#y))
+                let ys = bw.saved(y);
+                pass(bw, x, out, vec![quote!(&__g), ys], quote!((__g_ / __x_)))
             }
         };
-        let gx = reduce_to(bw, x, out, gx);
         code.extend(bw.acc(x, gx));
     }
     if bw.need(y).is_some() {
         let gy = match b {
-            Bin::Add => quote!(__g.shallow_clone()),
-            Bin::Sub => quote!(__g.neg()),
+            Bin::Add => pass_through(bw, y, out),
+            Bin::Sub => pass(bw, y, out, vec![quote!(&__g)], quote!((-__g_))),
             Bin::Mul => {
-                let x = bw.saved(x);
-                quote!(__g.mul(#x))
+                let xs = bw.saved(x);
+                pass(bw, y, out, vec![quote!(&__g), xs], quote!((__g_ * __x_)))
             }
             // ∂(x/y)/∂y = −x/y²
             Bin::Div => {
                 let (xs, ys) = (bw.saved(x), bw.saved(y));
-                quote!(__g.mul(#xs).div(&#ys.mul(#ys)).neg())
+                pass(bw, y, out, vec![quote!(&__g), xs, ys], quote!((-((__g_ * __x_) / (__y_ * __y_)))))
             }
         };
-        let gy = reduce_to(bw, y, out, gy);
         code.extend(bw.acc(y, gy));
     }
     code
 }
 
 pub fn backward_rhs(b: Bin, x: ValueId, c: f64, bw: &mut dyn BwGen) -> TokenStream {
+    if bw.need(x).is_none() {
+        return TokenStream::new();
+    }
     let c = c as f32;
+    let p = bw.p().clone();
     let gx = match b {
         Bin::Add | Bin::Sub => quote!(__g.shallow_clone()),
-        Bin::Mul => quote!(__g.mul(#c)),
-        Bin::Div => quote!(__g.div(#c)),
+        Bin::Mul => {
+            let slot = bw.slot();
+            super::map_call(&p, slot, &[quote!(&__g)], &[format_ident!("__g_")], quote!((__g_ * #c)))
+        }
+        Bin::Div => {
+            let slot = bw.slot();
+            super::map_call(&p, slot, &[quote!(&__g)], &[format_ident!("__g_")], quote!((__g_ / #c)))
+        }
     };
     bw.acc(x, gx)
 }
 
 pub fn backward_lhs(b: Bin, c: f64, y: ValueId, bw: &mut dyn BwGen) -> TokenStream {
+    if bw.need(y).is_none() {
+        return TokenStream::new();
+    }
     let c = c as f32;
+    let p = bw.p().clone();
+    let g = format_ident!("__g_");
     let gy = match b {
         Bin::Add => quote!(__g.shallow_clone()),
-        Bin::Sub => quote!(__g.neg()),
-        Bin::Mul => quote!(__g.mul(#c)),
+        Bin::Sub => {
+            let slot = bw.slot();
+            super::map_call(&p, slot, &[quote!(&__g)], &[g], quote!((-__g_)))
+        }
+        Bin::Mul => {
+            let slot = bw.slot();
+            super::map_call(&p, slot, &[quote!(&__g)], &[g], quote!((__g_ * #c)))
+        }
         // ∂(c/y)/∂y = −c/y²
         Bin::Div => {
-            if bw.need(y).is_none() {
-                return TokenStream::new();
-            }
             let ys = bw.saved(y);
-            quote!(__g.mul(#c).div(&#ys.mul(#ys)).neg())
+            let slot = bw.slot();
+            super::map_call(&p, slot, &[quote!(&__g), ys], &[g, format_ident!("__y_")], quote!((-((__g_ * #c) / (__y_ * __y_)))))
         }
     };
     bw.acc(y, gy)

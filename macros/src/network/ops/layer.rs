@@ -6,14 +6,14 @@ use crate::network::ir::ValueId;
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
-pub fn forward_linear(c: &TokenStream, x: &Ident) -> TokenStream {
+/// `y = act(x Wᵀ + b)` into `slot`: the bias is the GEMM's starting value and `act` (a per-element
+/// closure over `__a0`, identity when `None`) runs over the output while it is in cache.
+pub fn forward_linear(p: &TokenStream, c: &TokenStream, x: &Ident, slot: TokenStream, act: Option<TokenStream>) -> TokenStream {
+    let act = act.unwrap_or(quote!(__a0));
     quote! {{
         let __l = #c;
-        let __y = #x.matmul(&__l.weight.value().t());
-        match &__l.bias {
-            ::core::option::Option::Some(__b) => __y.add(&__b.value()),
-            ::core::option::Option::None => __y,
-        }
+        let __b = __l.bias.as_ref().map(|__b| __b.value());
+        #p::ops::into::linear(#slot, &#x, &__l.weight.value(), __b.as_ref(), |__a0: f32| #act)
     }}
 }
 
@@ -22,9 +22,11 @@ pub fn forward_linear(c: &TokenStream, x: &Ident) -> TokenStream {
 pub fn backward_linear(c: Callee, x: ValueId, bw: &mut dyn BwGen) -> TokenStream {
     let callee = bw.callee(c);
     let xs = bw.saved(x);
+    let p = bw.p().clone();
     let input_grad = if bw.need(x).is_some() {
         let s = bw.saved_shape(x);
-        bw.acc(x, quote!(__go.matmul(&__w).reshape(#s)))
+        let slot = bw.slot();
+        bw.acc(x, quote!(#p::ops::into::matmul(#slot, &__go, &__w).reshape(#s)))
     } else {
         TokenStream::new()
     };
@@ -32,13 +34,9 @@ pub fn backward_linear(c: Callee, x: ValueId, bw: &mut dyn BwGen) -> TokenStream
         let __l = #callee;
         let __w = __l.weight.value();
         let __go = __g.reshape([-1isize, __w.shape()[0] as isize]);
-        if __l.weight.requires_grad() {
-            __l.weight.accumulate_grad(&__go.t().matmul(&#xs.reshape([-1isize, __w.shape()[1] as isize])));
-        }
+        #p::ops::add_at_b_to_grad(&__l.weight, &__go, &#xs.reshape([-1isize, __w.shape()[1] as isize]));
         if let ::core::option::Option::Some(__b) = &__l.bias {
-            if __b.requires_grad() {
-                __b.accumulate_grad(&__go.sum_dim(0, false));
-            }
+            #p::ops::add_row_sum_to_grad(__b, &__go);
         }
         #input_grad
     }

@@ -3,7 +3,7 @@
 use super::BwGen;
 use crate::network::ir::ValueId;
 use crate::network::shape::{Dims, Shape};
-use proc_macro2::{Ident, TokenStream};
+use proc_macro2::TokenStream;
 use quote::quote;
 
 /// The shape rule; `Err` explains the mismatch.
@@ -23,20 +23,17 @@ pub fn shape(dims: &mut Dims, a: &Shape, b: &Shape) -> Result<Shape, String> {
     Ok(Shape::known(vec![a.dims[0].clone(), b.dims[1].clone()]))
 }
 
-pub fn forward(a: &Ident, b: &Ident) -> TokenStream {
-    quote!(#a.matmul(&#b))
-}
-
 /// `∂L/∂a = g bᵀ`, `∂L/∂b = aᵀ g`.
 pub fn backward(a: ValueId, b: ValueId, bw: &mut dyn BwGen) -> TokenStream {
+    let p = bw.p().clone();
     let mut code = TokenStream::new();
     if bw.need(a).is_some() {
-        let bs = bw.saved(b);
-        code.extend(bw.acc(a, quote!(__g.matmul(&#bs.t()))));
+        let (bs, slot) = (bw.saved(b), bw.slot());
+        code.extend(bw.acc(a, quote!(#p::ops::into::matmul(#slot, &__g, &#bs.t()))));
     }
     if bw.need(b).is_some() {
-        let as_ = bw.saved(a);
-        code.extend(bw.acc(b, quote!(#as_.t().matmul(&__g))));
+        let (as_, slot) = (bw.saved(a), bw.slot());
+        code.extend(bw.acc(b, quote!(#p::ops::into::matmul(#slot, &#as_.t(), &__g))));
     }
     code
 }

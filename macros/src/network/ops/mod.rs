@@ -76,6 +76,41 @@ pub trait Gen {
     fn field(&self, f: usize) -> TokenStream;
     /// Whether field `f` is a buffer (read with `.value()`) rather than a constant tensor.
     fn is_buffer(&self, f: usize) -> bool;
+    /// A buffer for one op's result (an expression of type `&mut Slot`): kept in the context
+    /// in the training forward and the backward, so a steady-state step allocates nothing.
+    fn slot(&mut self) -> TokenStream;
+}
+
+/// The operands of an elementwise op (the ops [`elem`] writes per-element code for).
+pub fn elem_operands(op: &Op) -> Option<Vec<ValueId>> {
+    match op {
+        Op::Unary(_, a) | Op::ScalarRhs(_, a, _) | Op::ScalarLhs(_, _, a) => Some(vec![*a]),
+        Op::Binary(_, a, b) => Some(vec![*a, *b]),
+        _ => None,
+    }
+}
+
+/// The per-element expression of an elementwise op (an `f32`), given its operands' expressions.
+pub fn elem(op: &Op, args: &[TokenStream], p: &TokenStream) -> Option<TokenStream> {
+    Some(match op {
+        Op::Unary(u, _) => unary::elem(u, &args[0], p),
+        Op::Binary(b, ..) => arith::elem(*b, &args[0], &args[1]),
+        Op::ScalarRhs(b, _, c) => {
+            let c = *c as f32;
+            arith::elem(*b, &args[0], &quote!(#c))
+        }
+        Op::ScalarLhs(b, c, _) => {
+            let c = *c as f32;
+            arith::elem(*b, &quote!(#c), &args[0])
+        }
+        _ => return None,
+    })
+}
+
+/// `ops::map(slot, [inputs], |[params]| body)`: one fused elementwise pass into `slot`.
+pub fn map_call(p: &TokenStream, slot: TokenStream, inputs: &[TokenStream], params: &[Ident], body: TokenStream) -> TokenStream {
+    let n = inputs.len();
+    quote!(#p::ops::map(#slot, [#(#inputs),*], |[#(#params),*]: [f32; #n]| #body))
 }
 
 pub fn v(id: ValueId) -> Ident {
@@ -84,8 +119,20 @@ pub fn v(id: ValueId) -> Ident {
 
 /// Forward code of one node: an expression of type `Tensor`. In the training path `site_ctx`
 /// is the place of the layer's context.
-pub fn forward(op: &Op, g: &dyn Gen, site_ctx: Option<TokenStream>) -> TokenStream {
-    let p = g.p();
+pub fn forward(op: &Op, g: &mut dyn Gen, site_ctx: Option<TokenStream>) -> TokenStream {
+    let p = g.p().clone();
+    let p = &p;
+    if let Some(operands) = elem_operands(op) {
+        let params: Vec<Ident> = (0..operands.len()).map(|k| format_ident!("__a{}", k)).collect();
+        let args: Vec<TokenStream> = params.iter().map(|x| quote!(#x)).collect();
+        let body = elem(op, &args, p).unwrap_or_default();
+        let inputs: Vec<TokenStream> = operands.iter().map(|&x| {
+            let x = v(x);
+            quote!(&#x)
+        }).collect();
+        let slot = g.slot();
+        return map_call(p, slot, &inputs, &params, body);
+    }
     match op {
         Op::Input => quote!(#p::Tensor::shallow_clone(__x)),
         Op::Arg(k) => {
@@ -101,13 +148,19 @@ pub fn forward(op: &Op, g: &dyn Gen, site_ctx: Option<TokenStream>) -> TokenStre
             let m = g.field(*f);
             if g.is_buffer(*f) { quote!(#m.value()) } else { quote!(#m.shallow_clone()) }
         }
-        Op::Unary(u, a) => unary::forward(u, &v(*a), p),
-        Op::Binary(b, x, y) => arith::forward_binary(*b, &v(*x), &v(*y)),
-        Op::ScalarRhs(b, x, c) => arith::forward_rhs(*b, &v(*x), *c),
-        Op::ScalarLhs(b, c, y) => arith::forward_lhs(*b, *c, &v(*y)),
-        Op::MatMul(a, b) => matmul::forward(&v(*a), &v(*b)),
-        Op::Reduce(r, a) => reduce::forward(r, &v(*a)),
-        Op::Softmax { log, arg, dim } => reduce::forward_softmax(*log, &v(*arg), *dim),
+        Op::Unary(..) | Op::Binary(..) | Op::ScalarRhs(..) | Op::ScalarLhs(..) => TokenStream::new(),
+        Op::MatMul(a, b) => {
+            let (a, b, slot) = (v(*a), v(*b), g.slot());
+            quote!(#p::ops::into::matmul(#slot, &#a, &#b))
+        }
+        Op::Reduce(r, a) => {
+            let slot = g.slot();
+            reduce::forward(r, &v(*a), p, slot)
+        }
+        Op::Softmax { log, arg, dim } => {
+            let (a, slot) = (v(*arg), g.slot());
+            quote!(#p::ops::into::softmax(#slot, &#a, #dim, #log))
+        }
         Op::Transpose(a, d0, d1) => {
             let a = v(*a);
             quote!(#a.transpose(#d0, #d1))
@@ -121,7 +174,10 @@ pub fn forward(op: &Op, g: &dyn Gen, site_ctx: Option<TokenStream>) -> TokenStre
         }
         Op::Squeeze(a, d) => shape_ops::forward_squeeze(&v(*a), *d),
         Op::Join { parts, dim, stack } => shape_ops::forward_join(p, parts, *dim, *stack),
-        Op::Linear(c, a) => layer::forward_linear(&g.callee(*c), &v(*a)),
+        Op::Linear(c, a) => {
+            let (callee, slot) = (g.callee(*c), g.slot());
+            layer::forward_linear(p, &callee, &v(*a), slot, None)
+        }
         Op::Flatten(a, s, e) => {
             let a = v(*a);
             quote!(#a.flatten(#s, #e))
@@ -184,7 +240,9 @@ pub fn reduce_to(bw: &mut dyn BwGen, target: ValueId, out: ValueId, expr: TokenS
         expr
     } else {
         let s = bw.saved_shape(target);
-        quote!(__sum_to(&#expr, #s))
+        let p = bw.p().clone();
+        let slot = bw.slot();
+        quote!(#p::ops::into::sum_to(#slot, &#expr, #s))
     }
 }
 

@@ -49,13 +49,14 @@ pub fn shape(dims: &mut Dims, r: &Reduce, s: &Shape) -> Result<Shape, String> {
     }
 }
 
-pub fn forward(r: &Reduce, a: &Ident) -> TokenStream {
-    match (r.mean, r.dim) {
-        (false, None) => quote!(#a.sum()),
-        (true, None) => quote!(#a.mean()),
-        (false, Some((d, k))) => quote!(#a.sum_dim(#d, #k)),
-        (true, Some((d, k))) => quote!(#a.mean_dim(#d, #k)),
-    }
+/// Into `slot`: `ops::into::sum(slot, &a, dim, mean)`.
+pub fn forward(r: &Reduce, a: &Ident, p: &TokenStream, slot: TokenStream) -> TokenStream {
+    let mean = r.mean;
+    let dim = match r.dim {
+        None => quote!(::core::option::Option::None),
+        Some((d, k)) => quote!(::core::option::Option::Some((#d, #k))),
+    };
+    quote!(#p::ops::into::sum(#slot, &#a, #dim, #mean))
 }
 
 /// The gradient is `g` broadcast back over the reduced elements (divided by their count for a mean).
@@ -69,16 +70,22 @@ pub fn backward(r: &Reduce, a: ValueId, bw: &mut dyn BwGen) -> TokenStream {
         Some((_, true)) => quote!(__g),
         Some((d, false)) => quote!(__g.unsqueeze(#d)),
     };
-    let g = match (r.mean, r.dim) {
-        (false, _) => g,
-        (true, None) => quote!(#g.div(#s.iter().product::<usize>() as f32)),
-        (true, Some((d, _))) => quote!(#g.div(#s[(#d).rem_euclid(#s.len() as isize) as usize] as f32)),
+    let p = bw.p().clone();
+    let count = match (r.mean, r.dim) {
+        (false, _) => None,
+        (true, None) => Some(quote!(#s.iter().product::<usize>() as f32)),
+        (true, Some((d, _))) => Some(quote!(#s[(#d).rem_euclid(#s.len() as isize) as usize] as f32)),
+    };
+    // The mean's division runs over the reduced gradient (few elements), before the broadcast.
+    let g = match count {
+        None => g,
+        Some(n) => {
+            let slot = bw.slot();
+            let m = super::map_call(&p, slot, &[quote!(&#g)], &[quote::format_ident!("__g_")], quote!((__g_ / __n)));
+            quote!({ let __n = #n; #m })
+        }
     };
     bw.acc(a, quote!(#g.expand(#s)))
-}
-
-pub fn forward_softmax(log: bool, a: &Ident, dim: isize) -> TokenStream {
-    if log { quote!(#a.log_softmax(#dim)) } else { quote!(#a.softmax(#dim)) }
 }
 
 /// softmax: `∂L/∂x = y ⊙ (g − Σ_d g ⊙ y)`; log_softmax: `∂L/∂x = g − eʸ ⊙ Σ_d g`.
@@ -88,8 +95,8 @@ pub fn backward_softmax(log: bool, x: ValueId, dim: isize, y: ValueId, bw: &mut 
     }
     let p = bw.p().clone();
     let ys = bw.saved(y);
-    let g = if log { quote!(#p::ops::log_softmax_backward(#ys, &__g, #dim)) } else { quote!(#p::ops::softmax_backward(#ys, &__g, #dim)) };
-    bw.acc(x, g)
+    let slot = bw.slot();
+    bw.acc(x, quote!(#p::ops::into::softmax_backward(#slot, #ys, &__g, #dim, #log)))
 }
 
 pub fn forward_max(dim: Option<(isize, bool)>, a: &Ident) -> TokenStream {

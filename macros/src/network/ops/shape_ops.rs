@@ -36,7 +36,8 @@ pub fn backward_reshape(x: ValueId, bw: &mut dyn BwGen) -> TokenStream {
     }
     let p = bw.p().clone();
     let s = bw.saved_shape(x);
-    bw.acc(x, quote!(#p::ops::reshape_backward(&__g, #s)))
+    let slot = bw.slot();
+    bw.acc(x, quote!(#p::ops::into::reshape(#slot, &__g, #s)))
 }
 
 pub fn forward_permute(a: &Ident, dims: &[isize]) -> TokenStream {

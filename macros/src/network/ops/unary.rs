@@ -3,8 +3,8 @@
 
 use super::BwGen;
 use crate::network::ir::ValueId;
-use proc_macro2::{Ident, TokenStream};
-use quote::quote;
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
 
 #[derive(Clone, Copy, Debug)]
 pub enum Unary {
@@ -37,81 +37,74 @@ pub fn by_name(name: &str) -> Option<Unary> {
     })
 }
 
-pub fn forward(u: &Unary, a: &Ident, p: &TokenStream) -> TokenStream {
+/// The per-element forward of `u` on the `f32` expression `a` (the formulas of
+/// `fusenet_runtime::graph::elem`, shared with the eager helpers).
+pub fn elem(u: &Unary, a: &TokenStream, p: &TokenStream) -> TokenStream {
+    let e = quote!(#p::ops::elem);
     match u {
-        Unary::Relu => quote!(#a.relu()),
-        Unary::Sigmoid => quote!(#a.sigmoid()),
-        Unary::Tanh => quote!(#a.tanh()),
-        Unary::Exp => quote!(#a.exp()),
-        Unary::Log => quote!(#a.log()),
-        Unary::Sqrt => quote!(#a.sqrt()),
-        Unary::Abs => quote!(#a.abs()),
-        Unary::Neg => quote!(#a.neg()),
-        Unary::LeakyRelu(s) => quote!(#p::ops::leaky_relu(&#a, #s)),
-        Unary::Gelu => quote!(#p::ops::gelu(&#a)),
-        Unary::Pow(e) => quote!(#a.pow(#e)),
+        Unary::Relu => quote!(#e::relu(#a)),
+        Unary::Sigmoid => quote!(#e::sigmoid(#a)),
+        Unary::Tanh => quote!((#a).tanh()),
+        Unary::Exp => quote!((#a).exp()),
+        Unary::Log => quote!((#a).ln()),
+        Unary::Sqrt => quote!((#a).sqrt()),
+        Unary::Abs => quote!((#a).abs()),
+        Unary::Neg => quote!((-(#a))),
+        Unary::LeakyRelu(s) => quote!(#e::leaky_relu(#a, #s)),
+        Unary::Gelu => quote!(#e::gelu(#a)),
+        Unary::Pow(k) => quote!((#a).powf(#k)),
     }
 }
 
-/// `∂L/∂x` from `__g = ∂L/∂y`, through the runtime's backward helpers (`__private::ops`),
-/// reading `x` (the operand) or `y` (the output) as each formula needs.
+/// Whether the derivative reads the output `y` (else the input `x`).
+fn reads_output(u: &Unary) -> bool {
+    matches!(u, Unary::Relu | Unary::Sigmoid | Unary::Tanh | Unary::Exp | Unary::Sqrt)
+}
+
+/// The per-element gradient `∂L/∂x` from `g` and `s` (the saved `y` or `x`, see [`reads_output`]).
+pub fn grad_elem(u: &Unary, s: &TokenStream, g: &TokenStream, p: &TokenStream) -> Option<TokenStream> {
+    let e = quote!(#p::ops::elem);
+    Some(match u {
+        // relu'(x) = [y > 0]
+        Unary::Relu => quote!(#e::relu_grad(#s, #g)),
+        // σ' = y (1 − y)
+        Unary::Sigmoid => quote!(#e::sigmoid_grad(#s, #g)),
+        // tanh' = 1 − y²
+        Unary::Tanh => quote!(#e::tanh_grad(#s, #g)),
+        // exp' = y
+        Unary::Exp => quote!((#g * #s)),
+        // log' = 1 / x
+        Unary::Log => quote!((#g / #s)),
+        // sqrt' = 1 / (2 y)
+        Unary::Sqrt => quote!(#e::sqrt_grad(#s, #g)),
+        // |x|' = sign(x) (0 at 0, as PyTorch)
+        Unary::Abs => quote!(#e::abs_grad(#s, #g)),
+        Unary::Neg => return None,
+        // leaky_relu' = 1 for x > 0, else slope
+        Unary::LeakyRelu(k) => quote!(#e::leaky_relu_grad(#s, #g, #k)),
+        // (x^p)' = p x^(p−1)
+        Unary::Pow(k) => quote!(#e::pow_grad(#s, #g, #k)),
+        // gelu'(x) = Φ(x) + x φ(x)
+        Unary::Gelu => quote!(#e::gelu_grad(#s, #g)),
+    })
+}
+
+/// `∂L/∂x` from `__g = ∂L/∂y`: one fused pass over `g` and the saved `x` or `y`.
 pub fn backward(u: &Unary, x: ValueId, y: ValueId, bw: &mut dyn BwGen) -> TokenStream {
     if bw.need(x).is_none() {
         return TokenStream::new();
     }
     let p = bw.p().clone();
-    let o = quote!(#p::ops);
-    let expr = match u {
-        // relu'(x) = [y > 0]
-        Unary::Relu => {
-            let y = bw.saved(y);
-            quote!(#o::relu_backward(#y, &__g))
+    let (gi, si) = (format_ident!("__g_"), format_ident!("__s_"));
+    let expr = match grad_elem(u, &quote!(#si), &quote!(#gi), &p) {
+        Some(body) => {
+            let s = bw.saved(if reads_output(u) { y } else { x });
+            let slot = bw.slot();
+            super::map_call(&p, slot, &[quote!(&__g), s], &[gi, si], body)
         }
-        // σ' = y (1 − y)
-        Unary::Sigmoid => {
-            let y = bw.saved(y);
-            quote!(#o::sigmoid_backward(#y, &__g))
-        }
-        // tanh' = 1 − y²
-        Unary::Tanh => {
-            let y = bw.saved(y);
-            quote!(#o::tanh_backward(#y, &__g))
-        }
-        // exp' = y
-        Unary::Exp => {
-            let y = bw.saved(y);
-            quote!(#o::exp_backward(#y, &__g))
-        }
-        // log' = 1 / x
-        Unary::Log => {
-            let x = bw.saved(x);
-            quote!(#o::log_backward(#x, &__g))
-        }
-        // sqrt' = 1 / (2 y)
-        Unary::Sqrt => {
-            let y = bw.saved(y);
-            quote!(#o::sqrt_backward(#y, &__g))
-        }
-        // |x|' = sign(x) (0 at 0, as PyTorch)
-        Unary::Abs => {
-            let x = bw.saved(x);
-            quote!(#o::abs_backward(#x, &__g))
-        }
-        Unary::Neg => quote!(__g.neg()),
-        // leaky_relu' = 1 for x > 0, else slope
-        Unary::LeakyRelu(s) => {
-            let x = bw.saved(x);
-            quote!(#o::leaky_relu_backward(#x, &__g, #s))
-        }
-        // (x^p)' = p x^(p−1)
-        Unary::Pow(e) => {
-            let x = bw.saved(x);
-            quote!(#o::pow_backward(#x, &__g, #e))
-        }
-        // gelu'(x) = Φ(x) + x φ(x)
-        Unary::Gelu => {
-            let x = bw.saved(x);
-            quote!(#o::gelu_backward(#x, &__g))
+        None => {
+            let slot = bw.slot();
+            super::map_call(&p, slot, &[quote!(&__g)], &[gi], quote!((-__g_)))
         }
     };
     bw.acc(x, expr)
