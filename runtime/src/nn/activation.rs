@@ -1,6 +1,9 @@
 //! Parameter-free element-wise modules: `ReLU`, `Sigmoid`, `Tanh`, `Identity`.
 
 use crate::module::{Module, Visitor, VisitorMut};
+use super::kernel_call::expect_f32;
+use super::saved_layer::check_grad_out;
+use crate::graph::Slot;
 use crate::tensor::Tensor;
 
 macro_rules! parameter_free {
@@ -54,10 +57,19 @@ parameter_free!(
 );
 
 /// What an activation call site keeps for its backward: a handle onto its output (`relu`,
-/// `sigmoid` and `tanh` all differentiate from `y`), no copy.
-#[derive(Debug, Default)]
+/// `sigmoid` and `tanh` all differentiate from `y`), no copy; and the buffers its output and
+/// input gradient are written into, reused from step to step.
+#[derive(Default)]
 pub struct SavedOutput {
     y: Option<Tensor>,
+    out: Slot,
+    grad: Slot,
+}
+
+impl std::fmt::Debug for SavedOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SavedOutput").field("y", &self.y).finish_non_exhaustive()
+    }
 }
 
 impl SavedOutput {
@@ -68,8 +80,19 @@ impl SavedOutput {
     }
 }
 
+/// `1 / (1 + e^(−x))` without overflow, as [`Tensor::sigmoid`].
+#[inline]
+fn sigmoid(x: f32) -> f32 {
+    if x >= 0.0 {
+        1.0 / (1.0 + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (1.0 + e)
+    }
+}
+
 macro_rules! activation_layer {
-    ($(#[$doc:meta])* $name:ident, $backward:path) => {
+    ($(#[$doc:meta])* $name:ident, |$x:ident| $f:expr, |$y:ident, $g:ident| $df:expr) => {
         $(#[$doc])*
         impl crate::module::Layer for $name {
             type Ctx = SavedOutput;
@@ -78,31 +101,39 @@ macro_rules! activation_layer {
                 $name::forward(self, x)
             }
 
+            /// Writes `y` into the call site's output buffer (one fused pass, no allocation in
+            /// steady state) and keeps a handle onto it.
             fn forward_train(&self, x: &Tensor, ctx: &mut SavedOutput) -> Tensor {
-                let y = $name::forward(self, x);
+                ctx.y = None;
+                expect_f32(stringify!($name), "input", x);
+                let y = crate::graph::map(&mut ctx.out, [x], |[$x]| $f);
                 ctx.y = Some(y.shallow_clone());
                 y
             }
 
             fn backward(&self, ctx: &mut SavedOutput, grad_out: &Tensor, need_input_grad: bool) -> Option<Tensor> {
                 let y = ctx.take(stringify!($name));
-                need_input_grad.then(|| $backward(&y, grad_out))
+                if !need_input_grad {
+                    return None;
+                }
+                check_grad_out(stringify!($name), y.shape(), grad_out);
+                Some(crate::graph::map(&mut ctx.grad, [&y, grad_out], |[$y, $g]| $df))
             }
         }
     };
 }
 
 activation_layer!(
-    /// Backward: `∂L/∂x = g` where `y > 0`, else 0 ([`crate::graph::relu_backward`]).
-    ReLU, crate::graph::relu_backward
+    /// Backward: `∂L/∂x = g` where `y > 0`, else 0 (as [`crate::graph::relu_backward`]).
+    ReLU, |x| if x > 0.0 || x.is_nan() { x } else { 0.0 }, |y, g| if y <= 0.0 { 0.0 } else { g }
 );
 activation_layer!(
-    /// Backward: `∂L/∂x = g·y·(1 − y)` ([`crate::graph::sigmoid_backward`]).
-    Sigmoid, crate::graph::sigmoid_backward
+    /// Backward: `∂L/∂x = g·y·(1 − y)` (as [`crate::graph::sigmoid_backward`]).
+    Sigmoid, |x| sigmoid(x), |y, g| g * (1.0 - y) * y
 );
 activation_layer!(
-    /// Backward: `∂L/∂x = g·(1 − y²)` ([`crate::graph::tanh_backward`]).
-    Tanh, crate::graph::tanh_backward
+    /// Backward: `∂L/∂x = g·(1 − y²)` (as [`crate::graph::tanh_backward`]).
+    Tanh, |x| x.tanh(), |y, g| g * (1.0 - y * y)
 );
 
 /// Saves nothing; the backward passes the gradient through (a handle, no copy).

@@ -24,11 +24,6 @@ impl Default for BatchNormOptions {
     }
 }
 
-/// Moves a small per-channel tensor into a `Vec` (one lock).
-fn vec_of(p: &Tensor) -> Vec<f32> {
-    p.to_vec::<f32>()
-}
-
 macro_rules! batch_norm {
     ($(#[$doc:meta])* $name:ident, $torch:literal, $dims:pat, $expected:literal) => {
         $(#[$doc])*
@@ -69,20 +64,29 @@ macro_rules! batch_norm {
             }
 
             /// The eager forward (see the type's docs for the modes). Panics, naming the shape,
-            /// when the input is not `$expected` with `C` channels.
+            /// when the input does not have the expected rank or `C` channels.
             pub fn forward(&self, x: &Tensor) -> Tensor {
-                self.forward_saving(x).0
+                let g = self.geom(x);
+                let x = x.contiguous();
+                let (mut y, mut a, mut b) = (vec![0f32; g.numel()], Vec::new(), Vec::new());
+                self.forward_into(&g, &x, &mut y, &mut a, &mut b);
+                Tensor::from_vec(y, x.shape())
             }
 
-            /// The eager forward, and what its backward needs.
-            fn forward_saving(&self, x: &Tensor) -> (Tensor, Saved) {
+            /// The geometry `[N, C, L]` of `x`; panics, naming the shape, when it is not
+            /// the expected rank with `C` channels.
+            fn geom(&self, x: &Tensor) -> BatchNormGeom {
                 let shape = x.shape();
                 assert!(matches!(shape.len(), $dims), "{}: expected {} input (got {}D input of shape {:?})", $torch, $expected, shape.len(), shape);
                 assert!(shape[1] == C, "{}: expected input with {C} channels (dim 1), but got input of shape {:?}", $torch, shape);
                 expect_f32($torch, "input", x);
-                let g = BatchNormGeom { n: shape[0], c: C, l: shape[2..].iter().product() };
-                forward(&g, &self.options, self.training, x, self.weight.as_ref(), self.bias.as_ref(),
-                        self.running_mean.as_ref(), self.running_var.as_ref(), self.num_batches_tracked.as_ref())
+                BatchNormGeom { n: shape[0], c: C, l: shape[2..].iter().product() }
+            }
+
+            /// Normalises the contiguous `x` into `y`; see [`forward_into`].
+            fn forward_into(&self, g: &BatchNormGeom, x: &Tensor, y: &mut [f32], a: &mut Vec<f32>, b: &mut Vec<f32>) -> bool {
+                forward_into(g, &self.options, self.training, x, self.weight.as_ref(), self.bias.as_ref(),
+                             self.running_mean.as_ref(), self.running_var.as_ref(), self.num_batches_tracked.as_ref(), y, a, b)
             }
 
             /// Resets the running statistics (`reset_running_stats()`).
@@ -202,8 +206,13 @@ fn extra_repr(c: usize, o: &BatchNormOptions) -> String {
     )
 }
 
+/// Normalises the contiguous `x` into `y`. With batch statistics (training mode, or no running
+/// statistics) it writes the batch's mean and `1/√(σ² + eps)` into `a`, `b`, updates the running
+/// statistics in place in training mode, and returns `true`; otherwise it normalises with the
+/// running statistics, copies them (mean, var) into `a`, `b` and returns `false`. `a` and `b`
+/// are resized to `C` (no allocation when they already have that length).
 #[allow(clippy::too_many_arguments)]
-fn forward(
+fn forward_into(
     g: &BatchNormGeom,
     o: &BatchNormOptions,
     training: bool,
@@ -213,71 +222,60 @@ fn forward(
     running_mean: Option<&Buffer>,
     running_var: Option<&Buffer>,
     num_batches_tracked: Option<&Buffer>,
-) -> (Tensor, Saved) {
-    let x = x.contiguous();
-    let w = weight.map(|p| vec_of(&p.value()));
-    let b = bias.map(|p| vec_of(&p.value()));
-    let mut y = vec![0f32; g.numel()];
-    let running = running_mean.zip(running_var);
+    y: &mut [f32],
+    a: &mut Vec<f32>,
+    b: &mut Vec<f32>,
+) -> bool {
+    a.resize(g.c, 0.0);
+    b.resize(g.c, 0.0);
+    let (w, bi) = (param_value(weight), param_value(bias));
+    let running = running_mean.zip(running_var).map(|(m, v)| (m.value(), v.value()));
     let use_batch_stats = training || running.is_none();
-    let stats = if use_batch_stats {
-        // PyTorch: in training mode with tracking, count the batch, then pick the factor.
-        let mut factor = o.momentum.unwrap_or(0.0);
-        let update = training && running.is_some();
-        if update && let Some(n) = num_batches_tracked {
-            let count = n.value().with_slice_mut::<i64, _>(|s| {
-                s[0] += 1;
-                s[0]
-            });
-            if o.momentum.is_none() {
-                factor = 1.0 / count as f64;
-            }
-        }
-        let (mut mean, mut invstd) = (vec![0f32; g.c], vec![0f32; g.c]);
-        let mut stats = running.filter(|_| update).map(|(m, v)| (vec_of(&m.value()), vec_of(&v.value())));
-        x.with_slice::<f32, _>(|xs| {
-            let run = stats.as_mut().map(|(m, v)| (&mut m[..], &mut v[..]));
-            batch_norm_forward_train(g, o.eps, factor, xs, w.as_deref(), b.as_deref(), run, &mut y, &mut mean, &mut invstd)
-        });
-        if let (Some((m, v)), Some((rm, rv))) = (stats, running) {
-            rm.value().with_slice_mut::<f32, _>(|s| s.copy_from_slice(&m));
-            rv.value().with_slice_mut::<f32, _>(|s| s.copy_from_slice(&v));
-        }
-        Stats::Batch { mean, invstd }
-    } else {
-        let (rm, rv) = running.map(|(m, v)| (vec_of(&m.value()), vec_of(&v.value()))).expect("running stats exist in this branch");
-        x.with_slice::<f32, _>(|xs| batch_norm_forward_eval(g, o.eps, xs, w.as_deref(), b.as_deref(), &rm, &rv, &mut y));
-        Stats::Running { mean: rm, var: rv }
-    };
-    (Tensor::from_vec(y, x.shape()), Saved { geom: *g, eps: o.eps, x, stats })
+    with_opt_slice(w.as_ref(), |ws| {
+        with_opt_slice(bi.as_ref(), |bs| {
+            x.with_slice::<f32, _>(|xs| {
+                if !use_batch_stats {
+                    let (rm, rv) = running.as_ref().expect("running stats exist in this branch");
+                    rm.with_slice::<f32, _>(|m| a.copy_from_slice(m));
+                    rv.with_slice::<f32, _>(|v| b.copy_from_slice(v));
+                    batch_norm_forward_eval(g, o.eps, xs, ws, bs, a, b, y);
+                    return;
+                }
+                // PyTorch: in training mode with tracking, count the batch, then pick the factor.
+                let mut factor = o.momentum.unwrap_or(0.0);
+                let update = training && running.is_some();
+                if update && let Some(n) = num_batches_tracked {
+                    let count = n.value().with_slice_mut::<i64, _>(|s| {
+                        s[0] += 1;
+                        s[0]
+                    });
+                    if o.momentum.is_none() {
+                        factor = 1.0 / count as f64;
+                    }
+                }
+                match running.as_ref().filter(|_| update) {
+                    Some((rm, rv)) => rm.with_slice_mut::<f32, _>(|m| {
+                        rv.with_slice_mut::<f32, _>(|v| batch_norm_forward_train(g, o.eps, factor, xs, ws, bs, Some((m, v)), y, a, b))
+                    }),
+                    None => batch_norm_forward_train(g, o.eps, factor, xs, ws, bs, None, y, a, b),
+                }
+            })
+        })
+    });
+    use_batch_stats
 }
 
 // ----- `Layer`: the forward's statistics saved for the backward -----
 
 use super::conv::grad::with_grad_slice;
-use super::saved_layer::{check_grad_out, with_two_slices};
+use super::kernel_call::{param_value, with_opt_slice};
+use super::saved_layer::{StepBuffers, check_grad_out, contiguous_in, with_two_slices};
 use fusenet_kernels::ops::norm::batch_norm::{BatchNormStats, batch_norm_backward, batch_norm_backward_scratch_len};
 
-/// The statistics a forward normalised with.
-#[derive(Debug)]
-enum Stats {
-    /// Training mode (or no running statistics): the batch's mean and `1/√(σ² + eps)`.
-    Batch { mean: Vec<f32>, invstd: Vec<f32> },
-    /// Evaluation mode: the running statistics as they were at the forward.
-    Running { mean: Vec<f32>, var: Vec<f32> },
-}
-
-/// What a batch-norm forward keeps: the (contiguous) input, its geometry and the statistics.
-#[derive(Debug)]
-struct Saved {
-    geom: BatchNormGeom,
-    eps: f64,
-    x: Tensor,
-    stats: Stats,
-}
-
 /// What a `BatchNorm1d`/`BatchNorm2d` call site keeps for its backward: a handle onto its input
-/// (no copy) and the per-channel statistics the forward normalised with (`2·C` floats).
+/// (no copy) and the per-channel statistics the forward normalised with (`2·C` floats); and the
+/// buffers its output, input gradient and scratch space are written into. All are reused from
+/// step to step.
 ///
 /// ```
 /// use fusenet_runtime::module::Layer;
@@ -292,38 +290,55 @@ struct Saved {
 /// assert!(gx.to_vec::<f32>().iter().all(|v| v.abs() < 1e-6));
 /// assert_eq!(bn.bias.as_ref().unwrap().grad().unwrap().to_vec::<f32>(), [2.0]);
 /// ```
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct BatchNormCtx {
-    saved: Option<Saved>,
+    /// The (contiguous) input, its geometry and `eps`.
+    saved: Option<(Tensor, BatchNormGeom, f64)>,
+    /// Whether `a`, `b` hold the batch's (mean, invstd) or the running (mean, var).
+    batch_stats: bool,
+    a: Vec<f32>,
+    b: Vec<f32>,
+    scratch: Vec<f32>,
+    bufs: StepBuffers,
+}
+
+impl std::fmt::Debug for BatchNormCtx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BatchNormCtx").field("saved", &self.saved).field("batch_stats", &self.batch_stats).finish_non_exhaustive()
+    }
 }
 
 /// The backward shared by both batch-norm layers.
 fn backward(name: &str, ctx: &mut BatchNormCtx, weight: Option<&Param>, bias: Option<&Param>, grad_out: &Tensor, need_input_grad: bool) -> Option<Tensor> {
-    let s = ctx.saved.take().unwrap_or_else(|| {
+    let (x, g, eps) = ctx.saved.take().unwrap_or_else(|| {
         panic!("{name}::backward: nothing saved; call forward_train first (and backward once per forward_train)")
     });
-    check_grad_out(name, s.x.shape(), grad_out);
+    check_grad_out(name, x.shape(), grad_out);
     let wants_param_grad = weight.is_some_and(Param::requires_grad) || bias.is_some_and(Param::requires_grad);
     if !need_input_grad && !wants_param_grad {
         return None;
     }
-    let g = s.geom;
-    let stats = match &s.stats {
-        Stats::Batch { mean, invstd } => BatchNormStats::Batch { mean, invstd },
-        Stats::Running { mean, var } => BatchNormStats::Running { mean, var, eps: s.eps },
+    let stats = if ctx.batch_stats {
+        BatchNormStats::Batch { mean: &ctx.a, invstd: &ctx.b }
+    } else {
+        BatchNormStats::Running { mean: &ctx.a, var: &ctx.b, eps }
     };
-    let w = weight.map(|p| vec_of(&p.value()));
-    let gy = grad_out.contiguous();
-    let mut dx = need_input_grad.then(|| vec![0f32; g.numel()]);
-    let mut scratch = vec![0f32; batch_norm_backward_scratch_len(&g)];
+    let w = param_value(weight);
+    let gy = contiguous_in(grad_out, &mut ctx.bufs.grad_copy);
+    let dx = need_input_grad.then(|| ctx.bufs.grad.out(x.shape()));
+    ctx.scratch.resize(batch_norm_backward_scratch_len(&g), 0.0);
+    let scratch = &mut ctx.scratch;
     with_grad_slice(weight, |dw| {
         with_grad_slice(bias, |db| {
-            with_two_slices::<f32, f32, _>(&s.x, &gy, |xs, gs| {
-                batch_norm_backward(&g, stats, xs, w.as_deref(), gs, &mut scratch, dx.as_deref_mut(), dw, db)
+            with_opt_slice(w.as_ref(), |ws| {
+                with_two_slices::<f32, f32, _>(&x, &gy, |xs, gs| match &dx {
+                    Some(dx) => dx.with_slice_mut::<f32, _>(|d| batch_norm_backward(&g, stats, xs, ws, gs, scratch, Some(d), dw, db)),
+                    None => batch_norm_backward(&g, stats, xs, ws, gs, scratch, None, dw, db),
+                })
             })
         })
     });
-    dx.map(|d| Tensor::from_vec(d, s.x.shape()))
+    dx
 }
 
 macro_rules! batch_norm_layer {
@@ -346,8 +361,12 @@ macro_rules! batch_norm_layer {
             }
 
             fn forward_train(&self, x: &Tensor, ctx: &mut BatchNormCtx) -> Tensor {
-                let (y, saved) = self.forward_saving(x);
-                ctx.saved = Some(saved);
+                ctx.saved = None;
+                let g = self.geom(x);
+                let x = contiguous_in(x, &mut ctx.bufs.input_copy);
+                let y = ctx.bufs.out.out(x.shape());
+                ctx.batch_stats = y.with_slice_mut::<f32, _>(|ys| self.forward_into(&g, &x, ys, &mut ctx.a, &mut ctx.b));
+                ctx.saved = Some((x, g, self.options.eps));
                 y
             }
 

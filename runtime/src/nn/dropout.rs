@@ -94,19 +94,22 @@ impl std::fmt::Display for Dropout {
 
 // ----- `Layer`: the mask saved for the backward -----
 
-use super::saved_layer::{backward_like, check_grad_out};
+use super::saved_layer::{StepBuffers, backward_into, check_grad_out, forward_into};
+use crate::graph::Slot;
+use crate::tensor::Dims;
 use fusenet_kernels::ops::dropout::dropout_backward;
 
 #[derive(Debug)]
 enum Saved {
     /// Evaluation mode: the identity on a tensor of this shape.
-    Identity(Vec<usize>),
-    /// Training mode: the scaled keep-mask.
+    Identity(Dims<usize>),
+    /// Training mode: the scaled keep-mask (a handle onto the ctx's mask buffer).
     Mask(Tensor),
 }
 
 /// What a `Dropout` call site keeps for its backward: the scaled keep-mask of a training-mode
-/// forward (one `f32` per element), or only the shape in evaluation mode.
+/// forward (one `f32` per element, in a buffer reused from step to step), or only the shape in
+/// evaluation mode; and the buffers the output and the input gradient are written into.
 ///
 /// ```
 /// use fusenet_runtime::module::Layer;
@@ -119,15 +122,23 @@ enum Saved {
 /// let gx = drop.backward(&mut ctx, &Tensor::ones(&[8]), true).unwrap();
 /// assert_eq!(gx.to_vec::<f32>(), y.to_vec::<f32>()); // the same mask: 2 where kept, 0 where dropped
 /// ```
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct DropoutCtx {
     saved: Option<Saved>,
+    mask: Slot,
+    bufs: StepBuffers,
+}
+
+impl std::fmt::Debug for DropoutCtx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DropoutCtx").field("saved", &self.saved).finish_non_exhaustive()
+    }
 }
 
 /// In training mode `forward_train` draws the mask from this thread's default generator (as the
-/// eager forward does: reseeding with `manual_seed` reproduces it) and saves it; `backward`
-/// returns `∂L/∂x = g ⊙ m` with the saved mask `m` (`1/(1 − p)` where kept, 0 where dropped).
-/// In evaluation mode both are the identity (handles onto `x` and `g`, no copy).
+/// eager forward does: reseeding with `manual_seed` reproduces it) into the call site's mask
+/// buffer; `backward` returns `∂L/∂x = g ⊙ m` with the saved mask `m` (`1/(1 − p)` where kept,
+/// 0 where dropped). In evaluation mode both are the identity (handles onto `x` and `g`, no copy).
 impl crate::module::Layer for Dropout {
     type Ctx = DropoutCtx;
 
@@ -136,11 +147,15 @@ impl crate::module::Layer for Dropout {
     }
 
     fn forward_train(&self, x: &Tensor, ctx: &mut DropoutCtx) -> Tensor {
+        ctx.saved = None;
         if !self.training {
-            ctx.saved = Some(Saved::Identity(x.shape().to_vec()));
+            ctx.saved = Some(Saved::Identity(x.shape().into()));
             return x.shallow_clone();
         }
-        let (y, mask) = self.forward_with_mask(x);
+        let mask = ctx.mask.out(x.shape());
+        mask.with_slice_mut::<f32, _>(|m| with_default_generator(|g| m.iter_mut().for_each(|u| *u = g.uniform_f32())));
+        let p = self.p;
+        let (_, y) = forward_into("Dropout", x, &mut ctx.bufs, |xs, ys| mask.with_slice_mut::<f32, _>(|m| dropout_forward(p, xs, m, ys)));
         ctx.saved = Some(Saved::Mask(mask));
         y
     }
@@ -152,7 +167,7 @@ impl crate::module::Layer for Dropout {
                 check_grad_out("Dropout", &shape, grad_out);
                 need_input_grad.then(|| grad_out.shallow_clone())
             }
-            Saved::Mask(mask) => need_input_grad.then(|| backward_like("Dropout", &mask, grad_out, dropout_backward)),
+            Saved::Mask(mask) => need_input_grad.then(|| backward_into("Dropout", &mask, grad_out, &mut ctx.bufs, dropout_backward)),
         }
     }
 }

@@ -116,7 +116,8 @@ impl<const NUM: usize, const DIM: usize> std::fmt::Display for Embedding<NUM, DI
 // ----- `Layer`: the indices saved for the backward -----
 
 use super::conv::grad::with_grad_slice;
-use super::saved_layer::{SavedTensor, check_grad_out};
+use super::saved_layer::{SavedTensor, check_grad_out, contiguous_in, write_from};
+use crate::tensor::Dims;
 use fusenet_kernels::ops::embedding::embedding_backward;
 
 /// `forward_train` saves a handle onto the `i64` indices; `backward` scatter-adds `g` into
@@ -153,18 +154,33 @@ impl<const NUM: usize, const DIM: usize> crate::module::Layer for Embedding<NUM,
         Embedding::forward(self, indices).unwrap_or_else(|e| panic!("Embedding: {e}"))
     }
 
+    /// Writes the rows into the call site's output buffer (no allocation in steady state) and
+    /// keeps a handle onto the indices.
     fn forward_train(&self, indices: &Tensor, ctx: &mut SavedTensor) -> Tensor {
-        let y = crate::module::Layer::forward(self, indices);
-        ctx.save(indices.contiguous());
+        ctx.clear();
+        assert!(
+            indices.dtype() == DType::I64,
+            "Embedding: expected indices of dtype torch.int64, but got {}",
+            indices.dtype().torch_name()
+        );
+        let idx = indices.contiguous();
+        let mut shape = Dims::from_slice(indices.shape());
+        shape.push(DIM);
+        let g = EmbeddingGeom { num: NUM, dim: DIM };
+        let w = self.weight.value().contiguous();
+        let y = write_from::<i64>(&idx, &shape, &mut ctx.bufs.out, |is, out| {
+            w.with_slice::<f32, _>(|ws| embedding_forward(&g, is, ws, out)).unwrap_or_else(|e| panic!("Embedding: {e}"))
+        });
+        ctx.save(idx);
         y
     }
 
     fn backward(&self, ctx: &mut SavedTensor, grad_out: &Tensor, _need_input_grad: bool) -> Option<Tensor> {
         let idx = ctx.take("Embedding");
-        let mut want = idx.shape().to_vec();
+        let mut want = Dims::from_slice(idx.shape());
         want.push(DIM);
         check_grad_out("Embedding", &want, grad_out);
-        let gy = grad_out.contiguous();
+        let gy = contiguous_in(grad_out, &mut ctx.bufs.grad_copy);
         let g = EmbeddingGeom { num: NUM, dim: DIM };
         with_grad_slice(Some(&self.weight), |dw| {
             if let Some(dw) = dw {

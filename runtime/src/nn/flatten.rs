@@ -1,6 +1,6 @@
 //! `Flatten`: merges a range of dimensions.
 
-use crate::tensor::Tensor;
+use crate::tensor::{Dims, Tensor};
 
 /// PyTorch's `nn.Flatten(start_dim=1, end_dim=-1)`: `[B, C, H, W] → [B, C·H·W]` by default.
 ///
@@ -34,10 +34,10 @@ impl Default for Flatten {
 
 hyper_module!(Flatten, "Flatten", |s| format!("start_dim={}, end_dim={}", s.start_dim, s.end_dim));
 
-/// What a `Flatten` call site keeps for its backward: the input's shape.
+/// What a `Flatten` call site keeps for its backward: the input's shape (inline, no allocation).
 #[derive(Debug, Default)]
 pub struct FlattenCtx {
-    shape: Option<Vec<usize>>,
+    shape: Option<Dims<usize>>,
 }
 
 /// The backward reshapes the gradient back to the input's shape (a view when possible).
@@ -60,7 +60,7 @@ impl crate::module::Layer for Flatten {
     }
 
     fn forward_train(&self, x: &Tensor, ctx: &mut FlattenCtx) -> Tensor {
-        ctx.shape = Some(x.shape().to_vec());
+        ctx.shape = Some(x.shape().into());
         Flatten::forward(self, x)
     }
 
@@ -115,7 +115,7 @@ impl crate::module::Layer for Unflatten {
     }
 
     fn forward_train(&self, x: &Tensor, ctx: &mut FlattenCtx) -> Tensor {
-        ctx.shape = Some(x.shape().to_vec());
+        ctx.shape = Some(x.shape().into());
         Unflatten::forward(self, x)
     }
 

@@ -18,6 +18,21 @@ pub(crate) fn map_f32(layer: &str, x: &Tensor, shape: &[usize], f: impl FnOnce(&
     Tensor::from_vec(out, shape)
 }
 
+/// Runs `f` on the `f32` elements of an optional contiguous tensor (a parameter's value, say),
+/// under one read lock.
+pub(crate) fn with_opt_slice<R>(t: Option<&Tensor>, f: impl FnOnce(Option<&[f32]>) -> R) -> R {
+    match t {
+        Some(t) => t.with_slice::<f32, _>(|s| f(Some(s))),
+        None => f(None),
+    }
+}
+
+/// The value of an optional parameter as a contiguous tensor (a handle when it already is one,
+/// as parameter values are).
+pub(crate) fn param_value(p: Option<&crate::param::Param>) -> Option<Tensor> {
+    p.map(|p| p.value().contiguous())
+}
+
 /// Python's `repr(float)`: `1.0`, `0.01`, `1e-05`, `1e+16`.
 pub(crate) fn py_float(v: f64) -> String {
     let s = format!("{v:?}");

@@ -46,11 +46,16 @@ impl LayerNorm {
     /// The eager forward. Panics, in PyTorch's words, when the input's trailing dims are not
     /// `normalized_shape`.
     pub fn forward(&self, x: &Tensor) -> Tensor {
-        self.forward_saving(x).0
+        let g = self.geom(x);
+        let x = x.contiguous();
+        let (mut y, mut mean, mut rstd) = (vec![0f32; x.numel()], vec![0f32; g.rows], vec![0f32; g.rows]);
+        self.forward_into(&g, &x, &mut y, &mut mean, &mut rstd);
+        Tensor::from_vec(y, x.shape())
     }
 
-    /// The eager forward, and what its backward needs.
-    fn forward_saving(&self, x: &Tensor) -> (Tensor, Saved) {
+    /// The geometry of `x` (rows of `normalized_shape`); panics in PyTorch's words when the
+    /// trailing dims are not `normalized_shape`.
+    fn geom(&self, x: &Tensor) -> LayerNormGeom {
         let (shape, ns) = (x.shape(), &self.normalized_shape);
         assert!(
             shape.len() >= ns.len() && shape[shape.len() - ns.len()..] == ns[..],
@@ -59,14 +64,15 @@ impl LayerNorm {
         );
         expect_f32("LayerNorm", "input", x);
         let cols: usize = ns.iter().product();
-        let rows = x.numel().checked_div(cols).unwrap_or(0);
-        let g = LayerNormGeom { rows, cols };
-        let w = self.weight.as_ref().map(|p| p.value().to_vec::<f32>());
-        let b = self.bias.as_ref().map(|p| p.value().to_vec::<f32>());
-        let x = x.contiguous();
-        let (mut y, mut mean, mut rstd) = (vec![0f32; x.numel()], vec![0f32; rows], vec![0f32; rows]);
-        x.with_slice::<f32, _>(|xs| layer_norm_forward(&g, self.eps, xs, w.as_deref(), b.as_deref(), &mut y, &mut mean, &mut rstd));
-        (Tensor::from_vec(y, x.shape()), Saved { geom: g, x, mean, rstd })
+        LayerNormGeom { rows: x.numel().checked_div(cols).unwrap_or(0), cols }
+    }
+
+    /// Normalises the contiguous `x` into `y`, writing each row's mean and `1/√(σ² + eps)`.
+    fn forward_into(&self, g: &LayerNormGeom, x: &Tensor, y: &mut [f32], mean: &mut [f32], rstd: &mut [f32]) {
+        let (w, b) = (param_value(self.weight.as_ref()), param_value(self.bias.as_ref()));
+        with_opt_slice(w.as_ref(), |ws| {
+            with_opt_slice(b.as_ref(), |bs| x.with_slice::<f32, _>(|xs| layer_norm_forward(g, self.eps, xs, ws, bs, y, mean, rstd)))
+        });
     }
 }
 
@@ -117,20 +123,13 @@ impl std::fmt::Display for LayerNorm {
 // ----- `Layer`: the rows' statistics saved for the backward -----
 
 use super::conv::grad::with_grad_slice;
-use super::saved_layer::{check_grad_out, with_two_slices};
+use super::kernel_call::{param_value, with_opt_slice};
+use super::saved_layer::{StepBuffers, check_grad_out, contiguous_in, with_two_slices};
 use fusenet_kernels::ops::norm::layer_norm::layer_norm_backward;
 
-/// What a layer-norm forward keeps: the (contiguous) input and each row's mean and `1/√(σ² + eps)`.
-#[derive(Debug)]
-struct Saved {
-    geom: LayerNormGeom,
-    x: Tensor,
-    mean: Vec<f32>,
-    rstd: Vec<f32>,
-}
-
-/// What a `LayerNorm` call site keeps for its backward: a handle onto its input (no copy) and
-/// the mean and `1/√(σ² + eps)` of each normalised row (`2·rows` floats).
+/// What a `LayerNorm` call site keeps for its backward: a handle onto its input (no copy), the
+/// mean and `1/√(σ² + eps)` of each normalised row (`2·rows` floats, in vectors reused from step
+/// to step), and the buffers its output and input gradient are written into.
 ///
 /// ```
 /// use fusenet_runtime::module::Layer;
@@ -143,14 +142,25 @@ struct Saved {
 /// assert!(gx.to_vec::<f32>().iter().all(|v| v.abs() < 1e-6)); // a shift does not change y
 /// assert_eq!(ln.bias.as_ref().unwrap().grad().unwrap().to_vec::<f32>(), [1.0, 1.0]);
 /// ```
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct LayerNormCtx {
-    saved: Option<Saved>,
+    x: Option<Tensor>,
+    geom: Option<LayerNormGeom>,
+    mean: Vec<f32>,
+    rstd: Vec<f32>,
+    bufs: StepBuffers,
+}
+
+impl std::fmt::Debug for LayerNormCtx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LayerNormCtx").field("x", &self.x).field("mean", &self.mean).field("rstd", &self.rstd).finish_non_exhaustive()
+    }
 }
 
 /// `forward_train` saves the input and each row's statistics; `backward`, with `x̂ = (x − μ)r`
 /// and `h = γ ⊙ g` per row, returns `∂L/∂x = r·(h − mean(h) − x̂·mean(h ⊙ x̂))` and adds
-/// `Σ_rows g ⊙ x̂` into `weight.grad`, `Σ_rows g` into `bias.grad`.
+/// `Σ_rows g ⊙ x̂` into `weight.grad`, `Σ_rows g` into `bias.grad`. Neither allocates in steady
+/// state.
 impl crate::module::Layer for LayerNorm {
     type Ctx = LayerNormCtx;
 
@@ -159,28 +169,40 @@ impl crate::module::Layer for LayerNorm {
     }
 
     fn forward_train(&self, x: &Tensor, ctx: &mut LayerNormCtx) -> Tensor {
-        let (y, saved) = self.forward_saving(x);
-        ctx.saved = Some(saved);
+        ctx.x = None;
+        let g = self.geom(x);
+        let x = contiguous_in(x, &mut ctx.bufs.input_copy);
+        ctx.mean.resize(g.rows, 0.0);
+        ctx.rstd.resize(g.rows, 0.0);
+        let y = ctx.bufs.out.out(x.shape());
+        y.with_slice_mut::<f32, _>(|ys| self.forward_into(&g, &x, ys, &mut ctx.mean, &mut ctx.rstd));
+        ctx.x = Some(x);
+        ctx.geom = Some(g);
         y
     }
 
     fn backward(&self, ctx: &mut LayerNormCtx, grad_out: &Tensor, need_input_grad: bool) -> Option<Tensor> {
-        let s = ctx.saved.take().expect("LayerNorm::backward: nothing saved; call forward_train first (and backward once per forward_train)");
-        check_grad_out("LayerNorm", s.x.shape(), grad_out);
+        let x = ctx.x.take().expect("LayerNorm::backward: nothing saved; call forward_train first (and backward once per forward_train)");
+        let geom = ctx.geom.expect("saved with the input");
+        check_grad_out("LayerNorm", x.shape(), grad_out);
         let (weight, bias) = (self.weight.as_ref(), self.bias.as_ref());
         if !need_input_grad && !weight.is_some_and(Param::requires_grad) && !bias.is_some_and(Param::requires_grad) {
             return None;
         }
-        let w = weight.map(|p| p.value().to_vec::<f32>());
-        let gy = grad_out.contiguous();
-        let mut dx = need_input_grad.then(|| vec![0f32; s.x.numel()]);
+        let w = param_value(weight);
+        let gy = contiguous_in(grad_out, &mut ctx.bufs.grad_copy);
+        let dx = need_input_grad.then(|| ctx.bufs.grad.out(x.shape()));
+        let (mean, rstd) = (&ctx.mean, &ctx.rstd);
         with_grad_slice(weight, |dw| {
             with_grad_slice(bias, |db| {
-                with_two_slices::<f32, f32, _>(&s.x, &gy, |xs, gs| {
-                    layer_norm_backward(&s.geom, xs, w.as_deref(), &s.mean, &s.rstd, gs, dx.as_deref_mut(), dw, db)
+                with_opt_slice(w.as_ref(), |ws| {
+                    with_two_slices::<f32, f32, _>(&x, &gy, |xs, gs| match &dx {
+                        Some(dx) => dx.with_slice_mut::<f32, _>(|d| layer_norm_backward(&geom, xs, ws, mean, rstd, gs, Some(d), dw, db)),
+                        None => layer_norm_backward(&geom, xs, ws, mean, rstd, gs, None, dw, db),
+                    })
                 })
             })
         });
-        dx.map(|d| Tensor::from_vec(d, s.x.shape()))
+        dx
     }
 }

@@ -3,7 +3,11 @@
 use crate::init;
 use crate::module::{Module, Visitor, VisitorMut};
 use crate::param::Param;
-use crate::tensor::Tensor;
+use crate::tensor::{Dims, Tensor};
+use super::kernel_call::expect_f32;
+use super::saved_layer::{StepBuffers, contiguous_in, with_two_slices};
+use fusenet_kernels::cpu::gemm;
+use fusenet_kernels::ops::linear::{LinearAct, LinearGeom, linear_forward};
 
 /// A fully connected layer, PyTorch's `nn.Linear(IN, OUT)`: `y = x Wᵀ + b`, with `weight` of
 /// shape `[OUT, IN]` and `bias` of shape `[OUT]`.
@@ -171,16 +175,42 @@ impl<const IN: usize, const OUT: usize> std::fmt::Display for Linear<IN, OUT> {
     }
 }
 
-/// What a `Linear` call site keeps for its backward: a handle onto its input (no copy).
-#[derive(Debug, Default)]
+/// What a `Linear` call site keeps for its backward: a handle onto its input (no copy), and the
+/// buffers its output and input gradient are written into, reused from step to step.
+#[derive(Default)]
 pub struct LinearCtx {
     input: Option<Tensor>,
+    bufs: StepBuffers,
+}
+
+impl std::fmt::Debug for LinearCtx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LinearCtx").field("input", &self.input).finish_non_exhaustive()
+    }
+}
+
+/// The product of all dims but the last (the rows a `[*, IN]` input is flattened into).
+fn rows(shape: &[usize]) -> usize {
+    shape[..shape.len() - 1].iter().product()
+}
+
+/// `x`'s shape with the last dim replaced by `last`.
+fn with_last(x: &[usize], last: usize) -> Dims<usize> {
+    let mut d = Dims::from_slice(x);
+    if let Some(l) = d.last_mut() {
+        *l = last;
+    }
+    d
 }
 
 /// `y = x Wᵀ + b` for `x` of shape `[*, IN]`; the backward, with `g = ∂L/∂y` of shape `[*, OUT]`
 /// and the leading dims flattened into rows, adds `gᵀ·x` into `weight.grad` (one GEMM into the
 /// gradient buffer) and `Σ_rows g` into `bias.grad` (each only when it requires a gradient), and
 /// returns `∂L/∂x = g·W` when asked.
+///
+/// `forward_train` runs one GEMM straight into the call site's output buffer and adds the bias
+/// in one pass over it; `backward` writes `∂L/∂x` into the call site's gradient buffer. Neither
+/// allocates in steady state (beyond what the GEMM kernel itself does).
 ///
 /// The saved input is a handle onto the caller's tensor: it must not be modified in place
 /// between `forward_train` and `backward` (PyTorch would raise "modified by an inplace operation").
@@ -205,8 +235,24 @@ impl<const IN: usize, const OUT: usize> crate::module::Layer for Linear<IN, OUT>
     }
 
     fn forward_train(&self, x: &Tensor, ctx: &mut LinearCtx) -> Tensor {
-        let y = Linear::forward(self, x);
-        ctx.input = Some(x.shallow_clone());
+        ctx.input = None;
+        assert!(
+            x.dim() >= 1 && x.shape()[x.dim() - 1] == IN,
+            "Linear: mat1 and mat2 shapes cannot be multiplied (input {:?}, weight [{OUT}, {IN}]): the last dimension of the input must be {IN}",
+            x.shape()
+        );
+        expect_f32("Linear", "input", x);
+        let x = contiguous_in(x, &mut ctx.bufs.input_copy);
+        let geom = LinearGeom { m: rows(x.shape()), k: IN, n: OUT };
+        let (w, b) = (self.weight.value().contiguous(), self.bias.as_ref().map(|b| b.value().contiguous()));
+        let y = ctx.bufs.out.out(&with_last(x.shape(), OUT));
+        with_two_slices::<f32, f32, _>(&x, &w, |xs, ws| {
+            y.with_slice_mut::<f32, _>(|ys| match &b {
+                Some(b) => b.with_slice::<f32, _>(|bs| linear_forward(&geom, LinearAct::None, xs, ws, Some(bs), ys)),
+                None => linear_forward(&geom, LinearAct::None, xs, ws, None, ys),
+            })
+        });
+        ctx.input = Some(x);
         y
     }
 
@@ -214,21 +260,30 @@ impl<const IN: usize, const OUT: usize> crate::module::Layer for Linear<IN, OUT>
         let x = ctx.input.take().expect(
             "Linear::backward: no saved input; call forward_train first (and backward once per forward_train)",
         );
-        let mut want = x.shape().to_vec();
-        if let Some(last) = want.last_mut() {
-            *last = OUT;
-        }
+        let want = with_last(x.shape(), OUT);
         assert!(
-            grad_out.shape() == want,
+            grad_out.shape() == want.as_slice(),
             "Linear<{IN}, {OUT}>::backward: the input had shape {:?}, so the gradient must have shape {want:?}, got {:?}",
             x.shape(),
             grad_out.shape()
         );
+        expect_f32("Linear", "gradient", grad_out);
         crate::graph::add_at_b_to_grad(&self.weight, grad_out, &x);
         if let Some(b) = &self.bias {
             crate::graph::add_row_sum_to_grad(b, grad_out);
         }
-        need_input_grad.then(|| grad_out.matmul(&self.weight.value()))
+        if !need_input_grad {
+            return None;
+        }
+        let g = contiguous_in(grad_out, &mut ctx.bufs.grad_copy);
+        let w = self.weight.value().contiguous();
+        let m = rows(x.shape());
+        let dx = ctx.bufs.grad.out(x.shape());
+        with_two_slices::<f32, f32, _>(&g, &w, |gs, ws| {
+            // dX[m×IN] = G[m×OUT] · W[OUT×IN].
+            dx.with_slice_mut::<f32, _>(|d| gemm::sgemm(m, OUT, IN, 1.0, gs, OUT as isize, 1, ws, IN as isize, 1, 0.0, d, IN as isize, 1))
+        });
+        Some(dx)
     }
 }
 

@@ -149,7 +149,7 @@ hyper_module!(LogSoftmax, "LogSoftmax", |s| format!("dim={}", s.dim));
 
 // ----- `Layer`: forward_train saves one tensor (a handle), backward runs the kernel's backward -----
 
-use super::saved_layer::{SavedTensor, backward_like};
+use super::saved_layer::{SavedTensor, backward_into, forward_into};
 use fusenet_kernels::ops::activation::activation_backward;
 use fusenet_kernels::ops::softmax::{log_softmax_backward, softmax_backward};
 
@@ -164,8 +164,10 @@ macro_rules! activation_layer {
             }
 
             fn forward_train(&self, x: &Tensor, ctx: &mut SavedTensor) -> Tensor {
-                let x = x.contiguous();
-                let y = $name::forward(self, &x);
+                ctx.clear();
+                let $s = self;
+                let act = $act;
+                let (x, y) = forward_into(stringify!($name), x, &mut ctx.bufs, |xs, ys| activation_forward(act, xs, ys));
                 ctx.save(x);
                 y
             }
@@ -173,7 +175,8 @@ macro_rules! activation_layer {
             fn backward(&self, ctx: &mut SavedTensor, grad_out: &Tensor, need_input_grad: bool) -> Option<Tensor> {
                 let x = ctx.take(stringify!($name));
                 let $s = self;
-                need_input_grad.then(|| backward_like(stringify!($name), &x, grad_out, |xs, gs, dx| activation_backward($act, xs, gs, dx)))
+                let act = $act;
+                need_input_grad.then(|| backward_into(stringify!($name), &x, grad_out, &mut ctx.bufs, |xs, gs, dx| activation_backward(act, xs, gs, dx)))
             }
         }
     };
@@ -198,7 +201,7 @@ activation_layer!(
 );
 
 macro_rules! softmax_layer {
-    ($(#[$doc:meta])* $name:ident, $backward:path) => {
+    ($(#[$doc:meta])* $name:ident, $forward:path, $backward:path) => {
         $(#[$doc])*
         impl crate::module::Layer for $name {
             type Ctx = SavedTensor;
@@ -208,7 +211,9 @@ macro_rules! softmax_layer {
             }
 
             fn forward_train(&self, x: &Tensor, ctx: &mut SavedTensor) -> Tensor {
-                let y = $name::forward(self, x);
+                ctx.clear();
+                let g = SoftmaxGeom::of(x.shape(), x.wrap_dim(self.dim));
+                let (_, y) = forward_into(stringify!($name), x, &mut ctx.bufs, |xs, ys| $forward(&g, xs, ys));
                 ctx.save(y.shallow_clone());
                 y
             }
@@ -216,7 +221,7 @@ macro_rules! softmax_layer {
             fn backward(&self, ctx: &mut SavedTensor, grad_out: &Tensor, need_input_grad: bool) -> Option<Tensor> {
                 let y = ctx.take(stringify!($name));
                 let g = SoftmaxGeom::of(y.shape(), y.wrap_dim(self.dim));
-                need_input_grad.then(|| backward_like(stringify!($name), &y, grad_out, |ys, gs, dx| $backward(&g, ys, gs, dx)))
+                need_input_grad.then(|| backward_into(stringify!($name), &y, grad_out, &mut ctx.bufs, |ys, gs, dx| $backward(&g, ys, gs, dx)))
             }
         }
     };
@@ -224,9 +229,9 @@ macro_rules! softmax_layer {
 
 softmax_layer!(
     /// Saves the output `y`; backward: `∂L/∂x = y ⊙ (g − Σ_dim g ⊙ y)`.
-    Softmax, softmax_backward
+    Softmax, softmax_forward, softmax_backward
 );
 softmax_layer!(
     /// Saves the output `y`; backward: `∂L/∂x = g − e^y ⊙ Σ_dim g`.
-    LogSoftmax, log_softmax_backward
+    LogSoftmax, log_softmax_forward, log_softmax_backward
 );
