@@ -182,6 +182,41 @@ fn embedding_does_not_allocate() {
     assert_free("Embedding", &emb, &idx);
 }
 
+#[test]
+fn losses_with_a_kept_ctx_do_not_allocate() {
+    let logits = Tensor::randn(&[8, 5]);
+    let target = Tensor::from_vec(vec![0i64, 4, 2, 1, 3, 3, 0, -100], &[8]);
+    let (x, t) = (Tensor::randn(&[8, 5]), Tensor::randn(&[8, 5]));
+    let ce = [
+        CrossEntropyLoss::new(),
+        CrossEntropyLoss::with_options(Some(Tensor::rand(&[5])), -100, Reduction::Sum, 0.1),
+        CrossEntropyLoss::with_options(None, -100, Reduction::None, 0.0),
+    ];
+    for (i, loss) in ce.iter().enumerate() {
+        let mut ctx = LossCtx::default();
+        let mut step = || drop(loss.forward_backward_with(&logits, &target, &mut ctx).unwrap());
+        step();
+        step();
+        assert_eq!(allocs(|| (0..3).for_each(|_| step())), 0, "CrossEntropyLoss #{i}");
+    }
+    for red in [Reduction::Mean, Reduction::Sum, Reduction::None] {
+        let (mse, l1) = (MSELoss::with_reduction(red), L1Loss::with_reduction(red));
+        let (mut c1, mut c2) = (LossCtx::default(), LossCtx::default());
+        let mut step = || {
+            drop(mse.forward_backward_with(&x, &t, &mut c1));
+            drop(l1.forward_backward_with(&x, &t, &mut c2));
+        };
+        step();
+        step();
+        assert_eq!(allocs(|| (0..3).for_each(|_| step())), 0, "MSELoss/L1Loss {red:?}");
+    }
+    // The kept-ctx path gives what the one-shot path gives.
+    let (l1, g1) = ce[1].forward_backward(&logits, &target).unwrap();
+    let (l2, g2) = ce[1].forward_backward_with(&logits, &target, &mut LossCtx::default()).unwrap();
+    assert_eq!((l1.to_vec::<f32>(), g1.to_vec::<f32>()), (l2.to_vec::<f32>(), g2.to_vec::<f32>()));
+    assert_eq!(l1.to_vec::<f32>(), ce[1].forward(&logits, &target).unwrap().to_vec::<f32>());
+}
+
 /// What the GEMMs of a `Linear<IN, OUT>` step on `m` rows allocate when called directly
 /// (matrixmultiply's packing buffers): the forward, `dW` and, when asked, `dX`.
 fn linear_gemm_allocs(m: usize, k: usize, n: usize, need_input_grad: bool) -> usize {

@@ -54,7 +54,7 @@ pub use batchnorm::{BatchNorm1d, BatchNorm2d, BatchNormCtx, BatchNormOptions};
 pub use dropout::{Dropout, DropoutCtx};
 pub use embedding::Embedding;
 pub use layernorm::{LayerNorm, LayerNormCtx};
-pub use loss::{BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss, Reduction};
+pub use loss::{BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, LossCtx, MSELoss, NLLLoss, Reduction};
 pub use pool::{AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveAvgPool3d, AvgPool1d, AvgPool2d, AvgPool3d, MaxPool1d, MaxPool2d, MaxPool3d, OutputSize, PoolCtx};
 pub use rnn::{GRU, LSTM, RNN, RnnCtx, RnnGrads, RnnLayerParams, RnnOptions};
 pub use nonlinear::{ELU, GELU, LeakyReLU, LogSoftmax, SiLU, Softmax};

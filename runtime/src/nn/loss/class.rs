@@ -2,7 +2,9 @@
 
 use super::{Reduction, loss_module, out_shape};
 use crate::error::Result;
-use crate::nn::kernel_call::map_f32;
+use super::LossCtx;
+use crate::nn::kernel_call::{expect_f32, map_f32, with_opt_slice};
+use crate::nn::saved_layer::contiguous_in;
 use crate::param::Buffer;
 use crate::tensor::{DType, Tensor};
 use fusenet_kernels::ops::loss::class::{ClassGeom, ClassLoss, cross_entropy_backward, cross_entropy_forward, nll_forward};
@@ -138,22 +140,36 @@ impl CrossEntropyLoss {
     /// assert_eq!(grad.to_vec::<f32>(), [0.5, -0.5]);
     /// ```
     pub fn forward_backward(&self, input: &Tensor, target: &Tensor) -> Result<(Tensor, Tensor)> {
+        self.forward_backward_with(input, target, &mut LossCtx::default())
+    }
+
+    /// [`CrossEntropyLoss::forward_backward`] writing the loss, the gradient and the
+    /// log-probabilities into `ctx`, reused from call to call: no heap allocation once it has
+    /// run at a batch size (see [`LossCtx`]).
+    pub fn forward_backward_with(&self, input: &Tensor, target: &Tensor, ctx: &mut LossCtx) -> Result<(Tensor, Tensor)> {
         let g = geometry("CrossEntropyLoss", input, target);
+        expect_f32("CrossEntropyLoss", "input", input);
         let opts = ClassLoss { reduction: self.reduction, ignore_index: self.ignore_index, label_smoothing: self.label_smoothing };
-        let w = self.weight.as_ref().map(|w| w.value().to_vec::<f32>());
-        let (x, t) = (input.contiguous(), target.contiguous());
-        let out_shape = out_shape(opts.reduction, target.shape());
-        let mut loss = vec![0f32; out_shape.iter().product()];
-        let mut grad = vec![0f32; x.numel()];
-        let grad_out = vec![1f32; loss.len()];
-        x.with_slice::<f32, _>(|xs| {
-            t.with_slice::<i64, _>(|ts| {
-                let mut log_probs = vec![0f32; xs.len()];
-                cross_entropy_forward(&g, &opts, xs, ts, w.as_deref(), &mut log_probs, &mut loss)?;
-                cross_entropy_backward(&g, &opts, &log_probs, ts, w.as_deref(), &grad_out, &mut grad)
+        let w = self.weight.as_ref().map(|w| w.value().contiguous());
+        if let Some(w) = &w {
+            assert!(w.numel() == g.c, "CrossEntropyLoss: weight has {} elements, expected one per class ({})", w.numel(), g.c);
+        }
+        let x = contiguous_in(input, &mut ctx.input_copy);
+        let t = target.contiguous();
+        let loss = ctx.loss.out(&out_shape(opts.reduction, target.shape()));
+        let grad = ctx.grad.out(input.shape());
+        ctx.seed.resize(loss.numel(), 1.0);
+        ctx.log_probs.resize(x.numel(), 0.0);
+        let (seed, log_probs) = (&ctx.seed[..loss.numel()], &mut ctx.log_probs);
+        with_opt_slice(w.as_ref(), |ws| {
+            x.with_slice::<f32, _>(|xs| {
+                t.with_slice::<i64, _>(|ts| {
+                    loss.with_slice_mut::<f32, _>(|ls| cross_entropy_forward(&g, &opts, xs, ts, ws, log_probs, ls))?;
+                    grad.with_slice_mut::<f32, _>(|gs| cross_entropy_backward(&g, &opts, log_probs, ts, ws, seed, gs))
+                })
             })
         })?;
-        Ok((Tensor::from_vec(loss, &out_shape), Tensor::from_vec(grad, input.shape())))
+        Ok((loss, grad))
     }
 
     fn share_impl(&self) -> Self {

@@ -23,20 +23,22 @@
 
 mod bce;
 mod class;
+mod ctx;
 mod regression;
 
 pub use bce::{BCELoss, BCEWithLogitsLoss};
+pub use ctx::LossCtx;
 pub use class::{CrossEntropyLoss, NLLLoss};
 pub use fusenet_kernels::ops::loss::Reduction;
 pub use regression::{L1Loss, MSELoss};
 
 use crate::tensor::Tensor;
 
-/// The shape of a loss output: `[]` when reduced, `unreduced` otherwise.
-pub(crate) fn out_shape(red: Reduction, unreduced: &[usize]) -> Vec<usize> {
+/// The shape of a loss output: `[]` when reduced, `unreduced` otherwise (inline, no allocation).
+pub(crate) fn out_shape(red: Reduction, unreduced: &[usize]) -> crate::tensor::Dims<usize> {
     match red {
-        Reduction::None => unreduced.to_vec(),
-        Reduction::Mean | Reduction::Sum => vec![],
+        Reduction::None => unreduced.into(),
+        Reduction::Mean | Reduction::Sum => crate::tensor::Dims::new(),
     }
 }
 
