@@ -266,12 +266,26 @@ fn input_gradient_only_when_asked_and_params_accumulate() {
     let y = net.forward_train(&x, &mut ctx);
     assert!(net.backward(&mut ctx, &Tensor::ones_like(&y), false).is_none());
     let g1 = net.hidden.weight.grad().unwrap().clone();
+    // Like PyTorch, one backward per forward (the saved tensors are freed by the backward).
+    let y = net.forward_train(&x, &mut ctx);
     net.backward(&mut ctx, &Tensor::ones_like(&y), false);
     assert!(net.hidden.weight.grad().unwrap().allclose(&g1.mul(2.0), 1e-6, 1e-6));
     net.hidden.weight.set_requires_grad(false);
     net.hidden.weight.zero_grad();
+    let y = net.forward_train(&x, &mut ctx);
     net.backward(&mut ctx, &Tensor::ones_like(&y), false);
     assert!(net.hidden.weight.grad().is_none());
+}
+
+#[test]
+#[should_panic(expected = "backward through the graph a second time")]
+fn a_second_backward_for_one_forward_panics_as_in_pytorch() {
+    let net = Mlp::new();
+    let x = Tensor::rand(&[3, 5]);
+    let mut ctx = Default::default();
+    let y = net.forward_train(&x, &mut ctx);
+    net.backward(&mut ctx, &Tensor::ones_like(&y), false);
+    net.backward(&mut ctx, &Tensor::ones_like(&y), false);
 }
 
 network! { struct GeluMax; fn forward(x: [B, 4]) -> [B] {

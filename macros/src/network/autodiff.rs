@@ -123,11 +123,15 @@ impl Emit<'_> {
         } else {
             quote!(if __need_input { ::core::option::Option::Some(#gin.take().unwrap_or_else(|| #p::Tensor::zeros(&__c0.__in))) } else { ::core::option::Option::None })
         };
+        // The saved handles are dropped once used (PyTorch frees a graph's saved tensors after
+        // its backward), so the next step finds every buffer free to reuse.
         quote! {
             #slots
             #seed
             #body
-            #ret
+            let __ret = #ret;
+            __c0.__reset();
+            __ret
         }
     }
 

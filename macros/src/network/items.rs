@@ -220,7 +220,7 @@ fn helpers(p: &TokenStream) -> TokenStream {
         fn __saved(t: &::core::option::Option<#p::Tensor>) -> &#p::Tensor {
             match t {
                 ::core::option::Option::Some(t) => t,
-                ::core::option::Option::None => panic!("Layer::backward called without a matching forward_train (the context holds no saved tensors)"),
+                ::core::option::Option::None => panic!("Layer::backward found no saved tensors: call forward_train first, once per backward (as PyTorch, which refuses to backward through the graph a second time: the saved tensors are freed by the first backward)"),
             }
         }
     }

@@ -1,0 +1,186 @@
+//! A steady-state training step of a `network!` model (forward_train, backward, SGD step,
+//! zero_grad) makes no heap allocation after its first call at a batch size: every op result,
+//! saved value and gradient lives in a buffer of the kept context. Counted with a global
+//! allocator; this binary holds one test, so nothing else allocates meanwhile.
+
+use fusenet::module::Layer;
+use fusenet::nn::{Linear, ReLU};
+use fusenet::optim::{Optimizer, Sgd};
+use fusenet::prelude::*;
+use fusenet::Tensor;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+struct Counting;
+
+static ALLOCS: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards to the system allocator unchanged; only counts calls.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from `System.alloc` with `layout`.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+network! {
+    pub struct Mlp {
+        hidden: Linear<20, 256>,
+        out: Linear<256, 10>,
+    }
+    fn forward(x: [B, 20]) -> [B, 10] {
+        out(relu(hidden(x)))
+    }
+}
+
+network! { pub struct NestNet = Sequential(Linear<20, 64>, ReLU, Linear<64, 32>, ReLU); }
+
+network! {
+    pub struct NestMlp {
+        net: NestNet,
+        linear: Linear<32, 16>,
+    }
+    fn forward(x: [B, 20]) -> [B, 16] {
+        linear(net(x))
+    }
+}
+
+network! {
+    pub struct FixedHiddenMlp {
+        #[constant(rand)] rand_weight: [20, 20],
+        linear: Linear<20, 20>,
+    }
+    fn forward(x: [B, 20]) -> [] {
+        let x = linear(x);
+        let x = relu(mm(x, rand_weight) + 1.0);
+        let mut x = linear(x);
+        while x.abs().sum() > 1.0 { x /= 2.0; }
+        x.sum()
+    }
+}
+
+network! { pub struct Chimera = Sequential(NestMlp, Linear<16, 20>, FixedHiddenMlp); }
+
+network! { pub struct Block1 = Sequential(Linear<4, 8>, ReLU, Linear<8, 4>, ReLU); }
+
+network! {
+    pub struct Block2 {
+        #[module(flatten, rename = "block {}")] blocks: [Block1; 4],
+    }
+    fn forward(x: [B, 4]) -> [B, 4] {
+        let mut x = x;
+        for b in blocks { x = b(x); }
+        x
+    }
+}
+
+network! { pub struct RgNet = Sequential(Block2, Linear<4, 1>); }
+
+network! {
+    pub struct Tied {
+        first: Linear<4, 8>,
+        shared: Linear<8, 8>,
+        #[share(shared)] again: Linear<8, 8>,
+        last: Linear<8, 1>,
+    }
+    fn forward(x: [B, 4]) -> [B, 1] {
+        let x = relu(first(x));
+        let x = relu(shared(x));
+        let x = relu(again(x));
+        last(x)
+    }
+}
+
+network! {
+    pub struct MyLinear<const IN: usize, const UNITS: usize> {
+        #[init(randn)] weight: Param<[IN, UNITS]>,
+        #[init(randn)] bias: Param<[UNITS]>,
+    }
+    fn forward(x: [B, IN]) -> [B, UNITS] { relu(matmul(x, weight) + bias) }
+}
+
+network! { pub struct Stack = Sequential(MyLinear<64, 8>, MyLinear<8, 1>); }
+
+network! {
+    pub struct CenteredLayer;
+    fn forward(x: [..]) -> [..] { x - mean(x) }
+}
+
+network! { pub struct Centered = Sequential(Linear<8, 128>, CenteredLayer); }
+
+network! {
+    /// Broadcasts, a softmax, a reduction over a dim, a transpose and a division.
+    pub struct Mixed {
+        lin: Linear<6, 6>,
+        #[init(ones)] scale: Param<[6]>,
+    }
+    fn forward(x: [B, 6]) -> [B] {
+        let h = tanh(lin(x)) * scale;
+        let p = softmax(h, 1);
+        let q = matmul(p, transpose(h, 0, 1));
+        sum(q / (exp(h.sum()) + 2.0), 1) + mean(sigmoid(h), 1)
+    }
+}
+
+/// Allocations of 3 training steps after 3 warm-up steps.
+fn steady<N: Layer>(net: &mut N, x: &Tensor) -> usize {
+    let mut ctx = N::Ctx::default();
+    let mut opt = Sgd::new(net.parameters(), 0.01);
+    let seed = Layer::forward(net, x).ones_like_shape();
+    let mut step = |net: &mut N, ctx: &mut N::Ctx| {
+        let y = net.forward_train(x, ctx);
+        drop(y);
+        net.backward(ctx, &seed, false);
+        opt.step();
+        opt.zero_grad();
+    };
+    for _ in 0..3 {
+        step(net, &mut ctx);
+    }
+    let before = ALLOCS.load(Ordering::SeqCst);
+    for _ in 0..3 {
+        step(net, &mut ctx);
+    }
+    ALLOCS.load(Ordering::SeqCst) - before
+}
+
+trait OnesLike {
+    fn ones_like_shape(&self) -> Tensor;
+}
+
+impl OnesLike for Tensor {
+    fn ones_like_shape(&self) -> Tensor {
+        Tensor::ones(self.shape())
+    }
+}
+
+#[test]
+fn steady_state_training_steps_do_not_allocate() {
+    fusenet::manual_seed(0);
+    let counts = [
+        ("Mlp", steady(&mut Mlp::new(), &Tensor::randn(&[2, 20]))),
+        ("NestMlp", steady(&mut NestMlp::new(), &Tensor::randn(&[2, 20]))),
+        ("FixedHiddenMlp", steady(&mut FixedHiddenMlp::new(), &Tensor::randn(&[2, 20]))),
+        ("Chimera", steady(&mut Chimera::new(), &Tensor::randn(&[2, 20]))),
+        ("RgNet", steady(&mut RgNet::new(), &Tensor::randn(&[2, 4]))),
+        ("Tied", steady(&mut Tied::new(), &Tensor::randn(&[2, 4]))),
+        ("Stack", steady(&mut Stack::new(), &Tensor::randn(&[2, 64]))),
+        ("Centered", steady(&mut Centered::new(), &Tensor::randn(&[4, 8]))),
+        ("Mixed", steady(&mut Mixed::new(), &Tensor::randn(&[3, 6]))),
+    ];
+    let bad: Vec<_> = counts.iter().filter(|(_, n)| *n != 0).collect();
+    assert!(bad.is_empty(), "allocations in 3 steady-state steps: {bad:?} (all: {counts:?})");
+}
