@@ -304,3 +304,35 @@ fn a_ctx_reused_without_backward_does_not_leak_or_allocate() {
     let g = ln.backward(&mut ctx, &Tensor::ones(&[4, 6]), true).unwrap();
     assert_eq!(g.shape(), &[4, 6]);
 }
+
+/// What one small GEMM allocates inside the kernel (0 once the GEMM keeps its packing buffers).
+fn gemm_allocs_per_call() -> usize {
+    let (a, b, mut c) = (vec![1.0f32; 12], vec![1.0f32; 12], vec![0.0f32; 9]);
+    let mut run = || sgemm(3, 4, 3, 1.0, &a, 4, 1, &b, 3, 1, 0.0, &mut c, 3, 1);
+    run();
+    allocs(run)
+}
+
+#[test]
+fn recurrent_layers_allocate_nothing_but_what_their_gemms_do() {
+    const T: usize = 5;
+    let per_gemm = gemm_allocs_per_call();
+    let x = Tensor::randn(&[T, 3, 4]);
+    let xb = Tensor::randn(&[3, T, 4]);
+    let deep = RnnOptions::default().num_layers(2).bidirectional(true).dropout(0.2);
+    let bf = RnnOptions::default().batch_first(true);
+    let cases: [(&str, usize, usize); 6] = [
+        ("RNN", steady_state_allocs(&RNN::<4, 6>::new(), &x, true), 1),
+        ("LSTM", steady_state_allocs(&LSTM::<4, 6>::new(), &x, true), 1),
+        ("GRU", steady_state_allocs(&GRU::<4, 6>::new(), &x, true), 1),
+        ("LSTM deep", steady_state_allocs(&LSTM::<4, 6>::with_options(deep), &x, true), 4),
+        ("GRU batch_first", steady_state_allocs(&GRU::<4, 6>::with_options(bf), &xb, false), 1),
+        ("RNN unbatched", steady_state_allocs(&RNN::<4, 6>::new(), &Tensor::randn(&[T, 4]), true), 1),
+    ];
+    for (name, n, layer_dirs) in cases {
+        // Per layer and direction: forward 1 + T GEMMs; backward T (hidden) + 1 (dX) + 1 (dW_ih)
+        // + at most T (dW_hh) + 1 (GRU's hidden side). Three steps.
+        let bound = 3 * layer_dirs * (1 + T + 3 + 2 * T) * per_gemm;
+        assert!(n <= bound, "{name}: {n} allocations in 3 steps, more than the {bound} its GEMMs could make");
+    }
+}

@@ -7,7 +7,9 @@ use crate::module::{Visitor, VisitorMut};
 use crate::nn::conv::grad::with_grad_slice;
 use crate::param::Param;
 use crate::rng::with_default_generator;
-use crate::tensor::Tensor;
+use crate::graph::Slot;
+use crate::nn::kernel_call::{param_value, with_opt_slice};
+use crate::tensor::{Dims, Tensor};
 use fusenet_kernels::ops::dropout::{dropout_backward, dropout_forward};
 use fusenet_kernels::ops::rnn::{RnnGeom, RnnMode, RnnWeightGrads, RnnWeights, rnn_backward, rnn_forward, rnn_saved_len, rnn_scratch_len};
 
@@ -31,24 +33,53 @@ pub struct RnnGrads {
 }
 
 /// What a recurrent call site keeps for its backward: every layer's input, each direction's
-/// outputs and gate activations, the dropout masks and the initial state.
-#[derive(Debug, Default)]
+/// outputs and gate activations, the dropout masks and the initial state; and the buffers the
+/// outputs, the gradients and the scratch space are written into. Every buffer is reused from
+/// step to step (vectors are resized, which allocates nothing at an unchanged size).
+#[derive(Default)]
 pub struct RnnCtx {
-    saved: Option<Saved>,
-}
-
-#[derive(Debug)]
-struct Saved {
-    out_shape: Vec<usize>,
-    x_shape: Vec<usize>,
-    t: usize,
-    b: usize,
+    saved: Option<Meta>,
+    /// `num_layers + 1` time-major sequences: the input, then each layer's output.
     layer_inputs: Vec<Vec<f32>>,
+    /// One per layer and direction: its output `[T, B, H]` and its saved gates.
     outs: Vec<Vec<f32>>,
     gates: Vec<Vec<f32>>,
-    masks: Vec<Option<Vec<f32>>>,
-    h0: Option<Vec<f32>>,
-    c0: Option<Vec<f32>>,
+    /// One per layer (empty when that layer's output is not dropped).
+    masks: Vec<Vec<f32>>,
+    h0: Vec<f32>,
+    c0: Vec<f32>,
+    scratch: Vec<f32>,
+    tmp: Vec<f32>,
+    // Backward buffers.
+    dy: Vec<f32>,
+    dx_layer: Vec<f32>,
+    dx_dir: Vec<f32>,
+    dy_dir: Vec<f32>,
+    ghn: Vec<f32>,
+    gcn: Vec<f32>,
+    out: Slot,
+    h_n: Slot,
+    c_n: Slot,
+    grad: Slot,
+    grad_h0: Slot,
+    grad_c0: Slot,
+}
+
+impl std::fmt::Debug for RnnCtx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RnnCtx").field("saved", &self.saved).finish_non_exhaustive()
+    }
+}
+
+/// The shapes of what a forward saved.
+#[derive(Debug, Clone, Copy)]
+struct Meta {
+    out_shape: Dims<usize>,
+    x_shape: Dims<usize>,
+    t: usize,
+    b: usize,
+    has_h0: bool,
+    has_c0: bool,
 }
 
 /// The shared state of the three layer types.
@@ -61,8 +92,38 @@ pub(crate) struct RnnCore {
     pub training: bool,
 }
 
-fn f32s(p: &Param) -> Vec<f32> {
-    p.value().to_vec::<f32>()
+/// Runs `f` with the weights of one layer and direction as slices (each value locked once).
+fn with_weights<R>(p: &RnnLayerParams, f: impl FnOnce(&RnnWeights<'_, f32>) -> R) -> R {
+    let (wi, wh) = (p.weight_ih.value().contiguous(), p.weight_hh.value().contiguous());
+    let (bi, bh) = (param_value(p.bias_ih.as_ref()), param_value(p.bias_hh.as_ref()));
+    wi.with_slice::<f32, _>(|w_ih| {
+        wh.with_slice::<f32, _>(|w_hh| {
+            with_opt_slice(bi.as_ref(), |b_ih| with_opt_slice(bh.as_ref(), |b_hh| f(&RnnWeights { w_ih, w_hh, b_ih, b_hh })))
+        })
+    })
+}
+
+/// Copies the elements of `x` (`[A, B, W]` when `swap`, else any shape) into `dst`, swapping the
+/// first two dims when `swap` (`[A, B, W] → [B, A, W]`).
+fn copy_swapped(x: &Tensor, swap: bool, dst: &mut Vec<f32>) {
+    let x = x.contiguous();
+    dst.resize(x.numel(), 0.0);
+    x.with_slice::<f32, _>(|xs| write_swapped(xs, if swap { Some((x.shape()[0], x.shape()[1])) } else { None }, dst))
+}
+
+/// `dst = src`, or with `swap = Some((a, b))` the `[a, b, w]` rows of `src` as `[b, a, w]`.
+fn write_swapped(src: &[f32], swap: Option<(usize, usize)>, dst: &mut [f32]) {
+    match swap {
+        None => dst.copy_from_slice(src),
+        Some((a, b)) => {
+            let w = src.len().checked_div(a * b).unwrap_or(0);
+            for i in 0..a {
+                for j in 0..b {
+                    dst[(j * a + i) * w..(j * a + i + 1) * w].copy_from_slice(&src[(i * b + j) * w..(i * b + j + 1) * w]);
+                }
+            }
+        }
+    }
 }
 
 impl RnnCore {
@@ -155,8 +216,8 @@ impl RnnCore {
         RnnGeom { mode: self.mode, seq: t, batch: b, input, hidden: self.hidden, reverse: dir == 1 }
     }
 
-    /// The input in time-major order, `(T, B)`, the output shape; panics in PyTorch's words.
-    fn prepare(&self, x: &Tensor) -> (Vec<f32>, usize, usize, Vec<usize>) {
+    /// `(T, B)` and the output shape of input `x`; panics in PyTorch's words.
+    fn prepare(&self, x: &Tensor) -> (usize, usize, Dims<usize>) {
         let name = mode_name(self.mode);
         let s = x.shape();
         assert!(s.len() == 2 || s.len() == 3, "{name}: Expected input to be 2D or 3D, got {}D instead (input of shape {s:?})", s.len());
@@ -171,21 +232,25 @@ impl RnnCore {
         let bf = self.batch_first(s.len());
         let (t, b) = if s.len() == 2 { (s[0], 1) } else if bf { (s[1], s[0]) } else { (s[0], s[1]) };
         assert!(t > 0, "{name}: the input sequence is empty (shape {s:?})");
-        let xt = if bf { x.transpose(0, 1) } else { x.shallow_clone() };
-        let out_shape = match s.len() {
-            2 => vec![t, width],
-            _ if bf => vec![b, t, width],
-            _ => vec![t, b, width],
+        let out_shape: Dims<usize> = match s.len() {
+            2 => [t, width].into(),
+            _ if bf => [b, t, width].into(),
+            _ => [t, b, width].into(),
         };
-        (xt.contiguous().to_vec::<f32>(), t, b, out_shape)
+        (t, b, out_shape)
     }
 
-    /// `[L·D, B, H]` (or `[L·D, H]` unbatched) as a vector; panics naming both shapes.
-    fn state(&self, what: &str, h: &Tensor, batched: bool, b: usize) -> Vec<f32> {
+    /// The shape of a state `[L·D, B, H]` (or `[L·D, H]` unbatched).
+    fn state_shape(&self, batched: bool, b: usize) -> Dims<usize> {
         let ld = self.opts.num_layers * self.opts.directions();
-        let want: Vec<usize> = if batched { vec![ld, b, self.hidden] } else { vec![ld, self.hidden] };
-        assert!(h.shape() == want, "{}: Expected {what} size {want:?}, got {:?}", mode_name(self.mode), h.shape());
-        h.contiguous().to_vec::<f32>()
+        if batched { [ld, b, self.hidden].into() } else { [ld, self.hidden].into() }
+    }
+
+    /// Copies a state into `dst`; panics naming both shapes when it is not [`Self::state_shape`].
+    fn state(&self, what: &str, h: &Tensor, batched: bool, b: usize, dst: &mut Vec<f32>) {
+        let want = self.state_shape(batched, b);
+        assert!(h.shape() == want.as_slice(), "{}: Expected {what} size {want:?}, got {:?}", mode_name(self.mode), h.shape());
+        copy_swapped(h, false, dst);
     }
 
     /// Whether a tensor of rank `dim` is laid out `[B, T, ·]`.
@@ -193,76 +258,85 @@ impl RnnCore {
         self.opts.batch_first && dim == 3
     }
 
-    /// Time-major `[T, B, W]` data back to the caller's layout `shape`.
-    fn to_layout(v: Vec<f32>, t: usize, b: usize, shape: &[usize], batch_first: bool) -> Tensor {
-        let tm = Tensor::from_vec(v, &[t, b, shape[shape.len() - 1]]);
-        if batch_first { tm.transpose(0, 1).contiguous() } else { tm.reshape(shape) }
+    /// A tensor of `shape` from `slot` holding time-major `[T, B, W]` data in the caller's layout.
+    fn to_layout(slot: &mut Slot, v: &[f32], t: usize, b: usize, shape: &[usize], batch_first: bool) -> Tensor {
+        let out = slot.out(shape);
+        out.with_slice_mut::<f32, _>(|o| write_swapped(v, batch_first.then_some((t, b)), o));
+        out
     }
 
-    /// The forward over all layers and directions: `(output, h_n, c_n)`; saves into `ctx` when given.
-    pub fn run(&self, x: &Tensor, h0: Option<&Tensor>, c0: Option<&Tensor>, ctx: Option<&mut RnnCtx>) -> (Tensor, Tensor, Option<Tensor>) {
+    /// The forward over all layers and directions: `(output, h_n, c_n)`, with what the backward
+    /// needs saved in `ctx` and every result written into `ctx`'s buffers.
+    pub fn run(&self, x: &Tensor, h0: Option<&Tensor>, c0: Option<&Tensor>, ctx: &mut RnnCtx) -> (Tensor, Tensor, Option<Tensor>) {
+        ctx.saved = None;
         let lstm = self.mode == RnnMode::Lstm;
         let batched = x.dim() == 3;
-        let (x_tm, t, b, out_shape) = self.prepare(x);
-        let h0 = h0.map(|h| self.state("hidden", h, batched, b));
-        let c0 = if lstm { c0.map(|c| self.state("cell", c, batched, b)) } else { None };
-        let (d, h) = (self.opts.directions(), self.hidden);
+        let (t, b, out_shape) = self.prepare(x);
+        let (d, h, layers) = (self.opts.directions(), self.hidden, self.opts.num_layers);
         let bh = b * h;
-        let ld = self.opts.num_layers * d;
-        let mut h_n = vec![0f32; ld * bh];
-        let mut c_n = lstm.then(|| vec![0f32; ld * bh]);
-        let keep = ctx.is_some();
-        let (mut inputs, mut outs, mut gates, mut masks) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        let mut layer_in = x_tm;
-        for layer in 0..self.opts.num_layers {
-            let mut out = vec![0f32; t * b * d * h];
-            for dir in 0..d {
-                let k = layer * d + dir;
-                let g = self.geom(layer, dir, t, b);
-                let p = &self.params[k];
-                let (wi, wh) = (f32s(&p.weight_ih), f32s(&p.weight_hh));
-                let (bi, bhh) = (p.bias_ih.as_ref().map(f32s), p.bias_hh.as_ref().map(f32s));
-                let w = RnnWeights { w_ih: &wi, w_hh: &wh, b_ih: bi.as_deref(), b_hh: bhh.as_deref() };
-                let mut y = vec![0f32; t * bh];
-                let mut saved = vec![0f32; rnn_saved_len(&g)];
-                let mut scratch = vec![0f32; rnn_scratch_len(&g)];
-                let (h0k, c0k) = (h0.as_ref().map(|v| &v[k * bh..(k + 1) * bh]), c0.as_ref().map(|v| &v[k * bh..(k + 1) * bh]));
-                let cn = c_n.as_mut().map(|c| &mut c[k * bh..(k + 1) * bh]);
-                rnn_forward(&g, &layer_in, &w, h0k, c0k, &mut y, &mut h_n[k * bh..(k + 1) * bh], cn, &mut saved, &mut scratch);
-                for (dst, src) in out.chunks_exact_mut(d * h).zip(y.chunks_exact(h)) {
-                    dst[dir * h..(dir + 1) * h].copy_from_slice(src);
-                }
-                if keep {
-                    outs.push(y);
-                    gates.push(saved);
-                }
-            }
-            let mask = (self.training && self.opts.dropout > 0.0 && layer + 1 < self.opts.num_layers).then(|| {
-                let mut mask = vec![0f32; out.len()];
-                with_default_generator(|g| mask.iter_mut().for_each(|u| *u = g.uniform_f32()));
-                let mut dropped = vec![0f32; out.len()];
-                dropout_forward(self.opts.dropout, &out, &mut mask, &mut dropped);
-                out = dropped;
-                mask
-            });
-            if keep {
-                inputs.push(std::mem::replace(&mut layer_in, out));
-                masks.push(mask);
-            } else {
-                layer_in = out;
-            }
+        ctx.layer_inputs.resize_with(layers + 1, Vec::new);
+        ctx.outs.resize_with(layers * d, Vec::new);
+        ctx.gates.resize_with(layers * d, Vec::new);
+        ctx.masks.resize_with(layers, Vec::new);
+        copy_swapped(x, self.batch_first(x.dim()), &mut ctx.layer_inputs[0]);
+        let has_h0 = h0.is_some();
+        let has_c0 = lstm && c0.is_some();
+        if let Some(h0) = h0 {
+            self.state("hidden", h0, batched, b, &mut ctx.h0);
         }
-        let state_shape: Vec<usize> = if batched { vec![ld, b, h] } else { vec![ld, h] };
-        let y = Self::to_layout(layer_in, t, b, &out_shape, self.batch_first(x.dim()));
-        if let Some(ctx) = ctx {
-            let x_shape = x.shape().to_vec();
-            ctx.saved = Some(Saved { out_shape, x_shape, t, b, layer_inputs: inputs, outs, gates, masks, h0, c0 });
+        if let Some(c0) = c0.filter(|_| lstm) {
+            self.state("cell", c0, batched, b, &mut ctx.c0);
         }
-        (y, Tensor::from_vec(h_n, &state_shape), c_n.map(|c| Tensor::from_vec(c, &state_shape)))
+        let state_shape = self.state_shape(batched, b);
+        let h_n = ctx.h_n.out(&state_shape);
+        let c_n = lstm.then(|| ctx.c_n.out(&state_shape));
+        h_n.with_slice_mut::<f32, _>(|hn| {
+            let mut run_layers = |mut cn: Option<&mut [f32]>| {
+                for layer in 0..layers {
+                    let (done, rest) = ctx.layer_inputs.split_at_mut(layer + 1);
+                    let (layer_in, out) = (&done[layer], &mut rest[0]);
+                    out.resize(t * b * d * h, 0.0);
+                    for dir in 0..d {
+                        let k = layer * d + dir;
+                        let g = self.geom(layer, dir, t, b);
+                        let (y, saved) = (&mut ctx.outs[k], &mut ctx.gates[k]);
+                        y.resize(t * bh, 0.0);
+                        saved.resize(rnn_saved_len(&g), 0.0);
+                        ctx.scratch.resize(rnn_scratch_len(&g), 0.0);
+                        let h0k = has_h0.then(|| &ctx.h0[k * bh..(k + 1) * bh]);
+                        let c0k = has_c0.then(|| &ctx.c0[k * bh..(k + 1) * bh]);
+                        let cnk = cn.as_deref_mut().map(|c| &mut c[k * bh..(k + 1) * bh]);
+                        with_weights(&self.params[k], |w| {
+                            rnn_forward(&g, layer_in, w, h0k, c0k, y, &mut hn[k * bh..(k + 1) * bh], cnk, saved, &mut ctx.scratch)
+                        });
+                        for (dst, src) in out.chunks_exact_mut(d * h).zip(y.chunks_exact(h)) {
+                            dst[dir * h..(dir + 1) * h].copy_from_slice(src);
+                        }
+                    }
+                    let mask = &mut ctx.masks[layer];
+                    mask.clear();
+                    if self.training && self.opts.dropout > 0.0 && layer + 1 < layers {
+                        mask.resize(out.len(), 0.0);
+                        with_default_generator(|g| mask.iter_mut().for_each(|u| *u = g.uniform_f32()));
+                        ctx.tmp.clear();
+                        ctx.tmp.extend_from_slice(out);
+                        dropout_forward(self.opts.dropout, &ctx.tmp, mask, out);
+                    }
+                }
+            };
+            match &c_n {
+                Some(c) => c.with_slice_mut::<f32, _>(|c| run_layers(Some(c))),
+                None => run_layers(None),
+            }
+        });
+        let y = Self::to_layout(&mut ctx.out, &ctx.layer_inputs[layers], t, b, &out_shape, self.batch_first(x.dim()));
+        ctx.saved = Some(Meta { out_shape, x_shape: x.shape().into(), t, b, has_h0, has_c0 });
+        (y, h_n, c_n)
     }
 
     /// Backward through time and layers from the gradients of the output and of the final
-    /// states (`None` = zeros); accumulates every parameter gradient.
+    /// states (`None` = zeros); accumulates every parameter gradient. The returned gradients are
+    /// written into `ctx`'s buffers.
     pub fn backward(&self, ctx: &mut RnnCtx, grad_out: Option<&Tensor>, grad_hn: Option<&Tensor>, grad_cn: Option<&Tensor>, need_input_grad: bool) -> RnnGrads {
         let name = mode_name(self.mode);
         let s = ctx.saved.take().unwrap_or_else(|| {
@@ -270,74 +344,87 @@ impl RnnCore {
         });
         let (t, b, d, h) = (s.t, s.b, self.opts.directions(), self.hidden);
         let (bh, batched) = (b * h, s.x_shape.len() == 3);
-        let mut dy: Option<Vec<f32>> = grad_out.map(|g| {
-            assert!(g.shape() == s.out_shape, "{name}::backward: the output had shape {:?}, got a gradient of shape {:?}", s.out_shape, g.shape());
-            (if self.batch_first(g.dim()) { g.transpose(0, 1) } else { g.shallow_clone() }).contiguous().to_vec::<f32>()
-        });
-        let ghn = grad_hn.map(|g| self.state("grad of h_n", g, batched, b));
-        let gcn = grad_cn.map(|g| self.state("grad of c_n", g, batched, b));
-        let ld = self.opts.num_layers * d;
-        let mut dh0 = s.h0.as_ref().map(|_| vec![0f32; ld * bh]);
-        let mut dc0 = s.c0.as_ref().map(|_| vec![0f32; ld * bh]);
+        let has_dy = grad_out.is_some();
+        if let Some(g) = grad_out {
+            assert!(g.shape() == s.out_shape.as_slice(), "{name}::backward: the output had shape {:?}, got a gradient of shape {:?}", s.out_shape, g.shape());
+            crate::nn::kernel_call::expect_f32(name, "gradient", g);
+            copy_swapped(g, self.batch_first(g.dim()), &mut ctx.dy);
+        }
+        if let Some(g) = grad_hn {
+            self.state("grad of h_n", g, batched, b, &mut ctx.ghn);
+        }
+        if let Some(g) = grad_cn {
+            self.state("grad of c_n", g, batched, b, &mut ctx.gcn);
+        }
+        let state_shape = self.state_shape(batched, b);
+        let dh0 = s.has_h0.then(|| ctx.grad_h0.out(&state_shape));
+        let dc0 = s.has_c0.then(|| ctx.grad_c0.out(&state_shape));
+        let mut dy_valid = has_dy;
         for layer in (0..self.opts.num_layers).rev() {
-            if let (Some(mask), Some(g)) = (&s.masks[layer], dy.as_mut()) {
-                let before = g.clone();
-                dropout_backward(mask, &before, g);
+            if dy_valid && !ctx.masks[layer].is_empty() {
+                ctx.tmp.clear();
+                ctx.tmp.extend_from_slice(&ctx.dy);
+                dropout_backward(&ctx.masks[layer], &ctx.tmp, &mut ctx.dy);
             }
-            let x_in = &s.layer_inputs[layer];
+            let x_in = &ctx.layer_inputs[layer];
             let need_dx = layer > 0 || need_input_grad;
-            let mut dx_layer = need_dx.then(|| vec![0f32; x_in.len()]);
+            if need_dx {
+                ctx.dx_layer.clear();
+                ctx.dx_layer.resize(x_in.len(), 0.0);
+                ctx.dx_dir.resize(x_in.len(), 0.0);
+            }
             for dir in 0..d {
                 let k = layer * d + dir;
                 let g = self.geom(layer, dir, t, b);
                 let p = &self.params[k];
-                let (wi, wh) = (f32s(&p.weight_ih), f32s(&p.weight_hh));
-                let (bi, bhh) = (p.bias_ih.as_ref().map(f32s), p.bias_hh.as_ref().map(f32s));
-                let w = RnnWeights { w_ih: &wi, w_hh: &wh, b_ih: bi.as_deref(), b_hh: bhh.as_deref() };
-                let dy_dir: Option<Vec<f32>> = dy.as_ref().map(|g| g.chunks_exact(d * h).flat_map(|r| r[dir * h..(dir + 1) * h].iter().copied()).collect());
-                let part = |v: &Option<Vec<f32>>| v.as_ref().map(|v| v[k * bh..(k + 1) * bh].to_vec());
-                let (h0k, c0k, ghnk, gcnk) = (part(&s.h0), part(&s.c0), part(&ghn), part(&gcn));
-                let mut dx = need_dx.then(|| vec![0f32; x_in.len()]);
-                let mut scratch = vec![0f32; rnn_scratch_len(&g)];
-                let dh0k = dh0.as_mut().map(|v| &mut v[k * bh..(k + 1) * bh]);
-                let dc0k = dc0.as_mut().map(|v| &mut v[k * bh..(k + 1) * bh]);
-                with_grad_slice(Some(&p.weight_ih), |gwi| {
-                    with_grad_slice(Some(&p.weight_hh), |gwh| {
-                        with_grad_slice(p.bias_ih.as_ref(), |gbi| {
-                            with_grad_slice(p.bias_hh.as_ref(), |gbh| {
-                                let grads = RnnWeightGrads { w_ih: gwi, w_hh: gwh, b_ih: gbi, b_hh: gbh };
-                                rnn_backward(
-                                    &g,
-                                    x_in,
-                                    &w,
-                                    h0k.as_deref(),
-                                    c0k.as_deref(),
-                                    &s.outs[k],
-                                    &s.gates[k],
-                                    dy_dir.as_deref(),
-                                    ghnk.as_deref(),
-                                    gcnk.as_deref(),
-                                    &mut scratch,
-                                    dx.as_deref_mut(),
-                                    dh0k,
-                                    dc0k,
-                                    grads,
-                                )
+                if dy_valid {
+                    ctx.dy_dir.clear();
+                    ctx.dy_dir.extend(ctx.dy.chunks_exact(d * h).flat_map(|r| &r[dir * h..(dir + 1) * h]));
+                }
+                let dy_dir = dy_valid.then_some(&ctx.dy_dir[..]);
+                fn part(on: bool, v: &[f32], k: usize, bh: usize) -> Option<&[f32]> {
+                    on.then(|| &v[k * bh..(k + 1) * bh])
+                }
+                let (h0k, c0k) = (part(s.has_h0, &ctx.h0, k, bh), part(s.has_c0, &ctx.c0, k, bh));
+                let (ghnk, gcnk) = (part(grad_hn.is_some(), &ctx.ghn, k, bh), part(grad_cn.is_some(), &ctx.gcn, k, bh));
+                ctx.scratch.resize(rnn_scratch_len(&g), 0.0);
+                let (outs, gates, scratch, dx_dir) = (&ctx.outs[k], &ctx.gates[k], &mut ctx.scratch, &mut ctx.dx_dir);
+                with_opt_slice_mut(dh0.as_ref(), |dh0| {
+                    with_opt_slice_mut(dc0.as_ref(), |dc0| {
+                        let dh0k = dh0.map(|v| &mut v[k * bh..(k + 1) * bh]);
+                        let dc0k = dc0.map(|v| &mut v[k * bh..(k + 1) * bh]);
+                        with_grad_slice(Some(&p.weight_ih), |gwi| {
+                            with_grad_slice(Some(&p.weight_hh), |gwh| {
+                                with_grad_slice(p.bias_ih.as_ref(), |gbi| {
+                                    with_grad_slice(p.bias_hh.as_ref(), |gbh| {
+                                        let grads = RnnWeightGrads { w_ih: gwi, w_hh: gwh, b_ih: gbi, b_hh: gbh };
+                                        let dx = need_dx.then_some(&mut dx_dir[..]);
+                                        with_weights(p, |w| {
+                                            rnn_backward(&g, x_in, w, h0k, c0k, outs, gates, dy_dir, ghnk, gcnk, scratch, dx, dh0k, dc0k, grads)
+                                        })
+                                    })
+                                })
                             })
                         })
                     })
                 });
-                if let (Some(acc), Some(dx)) = (dx_layer.as_mut(), dx) {
-                    acc.iter_mut().zip(dx).for_each(|(a, v)| *a += v);
+                if need_dx {
+                    ctx.dx_layer.iter_mut().zip(&ctx.dx_dir).for_each(|(a, v)| *a += v);
                 }
             }
-            dy = dx_layer;
+            std::mem::swap(&mut ctx.dy, &mut ctx.dx_layer);
+            dy_valid = need_dx;
         }
-        let state_shape: Vec<usize> = if batched { vec![ld, b, h] } else { vec![ld, h] };
-        RnnGrads {
-            input: if need_input_grad { dy.map(|v| Self::to_layout(v, t, b, &s.x_shape, self.batch_first(s.x_shape.len()))) } else { None },
-            h0: dh0.map(|v| Tensor::from_vec(v, &state_shape)),
-            c0: dc0.map(|v| Tensor::from_vec(v, &state_shape)),
-        }
+        let input = (need_input_grad && dy_valid)
+            .then(|| Self::to_layout(&mut ctx.grad, &ctx.dy, t, b, &s.x_shape, self.batch_first(s.x_shape.len())));
+        RnnGrads { input, h0: dh0, c0: dc0 }
+    }
+}
+
+/// Runs `f` on the `f32` elements of an optional contiguous tensor, mutably.
+fn with_opt_slice_mut<R>(t: Option<&Tensor>, f: impl FnOnce(Option<&mut [f32]>) -> R) -> R {
+    match t {
+        Some(t) => t.with_slice_mut::<f32, _>(|s| f(Some(s))),
+        None => f(None),
     }
 }

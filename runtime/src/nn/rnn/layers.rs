@@ -47,7 +47,7 @@ macro_rules! recurrent {
             /// The eager forward, returning the output only (`[T, B, D·H]`, `[B, T, D·H]` with
             /// `batch_first`, or `[T, D·H]` unbatched), from a zero initial state.
             pub fn forward(&self, x: &Tensor) -> Tensor {
-                self.core.run(x, None, None, None).0
+                self.core.run(x, None, None, &mut RnnCtx::default()).0
             }
 
             /// The backward of [`Self::forward_train_with_state`]: from the gradients of the
@@ -102,11 +102,11 @@ macro_rules! recurrent {
             type Ctx = RnnCtx;
 
             fn forward(&self, x: &Tensor) -> Tensor {
-                self.core.run(x, None, None, None).0
+                self.core.run(x, None, None, &mut RnnCtx::default()).0
             }
 
             fn forward_train(&self, x: &Tensor, ctx: &mut RnnCtx) -> Tensor {
-                self.core.run(x, None, None, Some(ctx)).0
+                self.core.run(x, None, None, ctx).0
             }
 
             fn backward(&self, ctx: &mut RnnCtx, grad_out: &Tensor, need_input_grad: bool) -> Option<Tensor> {
@@ -168,13 +168,13 @@ recurrent!(
 impl<const I: usize, const H: usize> RNN<I, H> {
     /// `(output, h_n)` from the initial state `h0` (`[L·D, B, H]`, zeros when `None`).
     pub fn forward_with_state(&self, x: &Tensor, h0: Option<&Tensor>) -> (Tensor, Tensor) {
-        let (y, h, _) = self.core.run(x, h0, None, None);
+        let (y, h, _) = self.core.run(x, h0, None, &mut RnnCtx::default());
         (y, h)
     }
 
     /// [`Self::forward_with_state`] that saves into `ctx` for [`Self::backward_with_state`].
     pub fn forward_train_with_state(&self, x: &Tensor, h0: Option<&Tensor>, ctx: &mut RnnCtx) -> (Tensor, Tensor) {
-        let (y, h, _) = self.core.run(x, h0, None, Some(ctx));
+        let (y, h, _) = self.core.run(x, h0, None, ctx);
         (y, h)
     }
 }
@@ -182,13 +182,13 @@ impl<const I: usize, const H: usize> RNN<I, H> {
 impl<const I: usize, const H: usize> GRU<I, H> {
     /// `(output, h_n)` from the initial state `h0` (`[L·D, B, H]`, zeros when `None`).
     pub fn forward_with_state(&self, x: &Tensor, h0: Option<&Tensor>) -> (Tensor, Tensor) {
-        let (y, h, _) = self.core.run(x, h0, None, None);
+        let (y, h, _) = self.core.run(x, h0, None, &mut RnnCtx::default());
         (y, h)
     }
 
     /// [`Self::forward_with_state`] that saves into `ctx` for [`Self::backward_with_state`].
     pub fn forward_train_with_state(&self, x: &Tensor, h0: Option<&Tensor>, ctx: &mut RnnCtx) -> (Tensor, Tensor) {
-        let (y, h, _) = self.core.run(x, h0, None, Some(ctx));
+        let (y, h, _) = self.core.run(x, h0, None, ctx);
         (y, h)
     }
 }
@@ -196,13 +196,13 @@ impl<const I: usize, const H: usize> GRU<I, H> {
 impl<const I: usize, const H: usize> LSTM<I, H> {
     /// `(output, (h_n, c_n))` from the initial state `(h0, c0)` (zeros when `None`).
     pub fn forward_with_state(&self, x: &Tensor, state: Option<(&Tensor, &Tensor)>) -> (Tensor, (Tensor, Tensor)) {
-        let (y, h, c) = self.core.run(x, state.map(|s| s.0), state.map(|s| s.1), None);
+        let (y, h, c) = self.core.run(x, state.map(|s| s.0), state.map(|s| s.1), &mut RnnCtx::default());
         (y, (h, c.expect("an LSTM has a cell state")))
     }
 
     /// [`Self::forward_with_state`] that saves into `ctx` for [`Self::backward_with_state`].
     pub fn forward_train_with_state(&self, x: &Tensor, state: Option<(&Tensor, &Tensor)>, ctx: &mut RnnCtx) -> (Tensor, (Tensor, Tensor)) {
-        let (y, h, c) = self.core.run(x, state.map(|s| s.0), state.map(|s| s.1), Some(ctx));
+        let (y, h, c) = self.core.run(x, state.map(|s| s.0), state.map(|s| s.1), ctx);
         (y, (h, c.expect("an LSTM has a cell state")))
     }
 }
