@@ -2,6 +2,7 @@
 //! the backward needs, and the emitter state shared with [`autodiff`](super::autodiff).
 
 use super::autodiff::Need;
+use super::fuse;
 use super::fields::{FieldKind, NetField};
 use super::ir::{Block, Cmp, Graph, Stmt, ValueId};
 use super::layers;
@@ -37,6 +38,10 @@ pub struct Emit<'a> {
     /// Whether op results go to buffers kept in the context (training forward and backward) or
     /// to fresh tensors (inference).
     pub persist: bool,
+    /// How many places read each value ([`fuse::use_counts`]).
+    pub uses: Vec<usize>,
+    /// The node defining each value.
+    pub nodes: std::collections::HashMap<ValueId, &'a super::ir::Node>,
 }
 
 impl<'a> Emit<'a> {
@@ -45,7 +50,10 @@ impl<'a> Emit<'a> {
         let mut fields_of = std::collections::HashMap::new();
         loop_fields(&graph.body, &mut fields_of);
         scan(&graph.body, 0, &mut scopes, &fields_of);
-        Emit { p, graph, fields, dims, need, scopes, scope: 0, depth: 0, persist: true }
+        let uses = fuse::use_counts(graph);
+        let mut nodes = std::collections::HashMap::new();
+        collect_nodes(&graph.body, &mut nodes);
+        Emit { p, graph, fields, dims, need, scopes, scope: 0, depth: 0, persist: true, uses, nodes }
     }
 
     pub fn member(&self, f: usize) -> syn::Member {
@@ -87,6 +95,8 @@ impl<'a> Emit<'a> {
     fn forward_stmts(&mut self, b: &Block, train: bool) -> TokenStream {
         let p = self.p.clone();
         let mut out = TokenStream::new();
+        let kept: BTreeSet<ValueId> = if train { self.scopes.iter().flat_map(|s| s.saved.iter().chain(&s.shapes)).copied().collect() } else { BTreeSet::new() };
+        let plan = fuse::plan(b, &self.uses, &kept, self.graph.output);
         for s in &b.stmts {
             match s {
                 Stmt::Node(n) => {
@@ -101,6 +111,14 @@ impl<'a> Emit<'a> {
                             let aux_v = v(*aux);
                             out.extend(quote!(let (#out_v, #aux_v): (#p::Tensor, #p::Tensor) = #e;));
                             out.extend(self.saves(&[n.out, *aux]));
+                        }
+                        _ if plan.inline.contains(&n.out) || plan.deferred.contains(&n.out) => {}
+                        _ if ops::elem_operands(&n.op).is_some() => {
+                            let e = self.fused(n.out, &plan, &mut out);
+                            out.extend(quote!(let #out_v: _ = #e;));
+                            if train {
+                                out.extend(self.saves(&[n.out]));
+                            }
                         }
                         _ => {
                             let e = ops::forward(&n.op, self, site);
@@ -147,6 +165,63 @@ impl<'a> Emit<'a> {
             }
         }
         out
+    }
+
+    /// The node that defines `val` (a value of the forward body or a loop body).
+    fn node(&self, val: ValueId) -> Option<&'a super::ir::Node> {
+        self.nodes.get(&val).copied()
+    }
+
+    /// One fused elementwise pass computing `val`: its expression with every inlined operand
+    /// folded in (see [`fuse`]), as a GEMM epilogue when its only tensor operand is a deferred
+    /// `Linear`. Deferred `Linear`s read with other tensors are computed first, into `out`.
+    fn fused(&mut self, val: ValueId, plan: &fuse::Plan, out: &mut TokenStream) -> TokenStream {
+        let p = self.p.clone();
+        let mut leaves = BTreeSet::new();
+        let body = self.elem_expr(val, plan, &mut leaves, true);
+        let leaves: Vec<ValueId> = leaves.into_iter().collect();
+        if let [z] = leaves[..]
+            && plan.deferred.contains(&z)
+            && let Some(Op::Linear(c, x)) = self.node(z).map(|n| &n.op)
+        {
+            let (callee, slot) = (ops::Gen::callee(self, *c), ops::Gen::slot(self));
+            let lz = format_ident!("__l{}", z);
+            let act = quote!({ let #lz = __a0; #body });
+            return ops::layer::forward_linear(&p, &callee, &v(*x), slot, Some(act));
+        }
+        for &z in &leaves {
+            if plan.deferred.contains(&z)
+                && let Some(Op::Linear(c, x)) = self.node(z).map(|n| &n.op)
+            {
+                let (callee, slot) = (ops::Gen::callee(self, *c), ops::Gen::slot(self));
+                let e = ops::layer::forward_linear(&p, &callee, &v(*x), slot, None);
+                let zv = v(z);
+                out.extend(quote!(let #zv: _ = #e;));
+            }
+        }
+        let inputs: Vec<TokenStream> = leaves.iter().map(|&l| {
+            let l = v(l);
+            quote!(&#l)
+        }).collect();
+        let params: Vec<proc_macro2::Ident> = leaves.iter().map(|l| format_ident!("__l{}", l)).collect();
+        let slot = ops::Gen::slot(self);
+        ops::map_call(&p, slot, &inputs, &params, body)
+    }
+
+    /// The per-element expression of `val` over the leaves' closure parameters (`__l{id}`).
+    fn elem_expr(&self, val: ValueId, plan: &fuse::Plan, leaves: &mut BTreeSet<ValueId>, top: bool) -> TokenStream {
+        let node = self.node(val);
+        match node.map(|n| (&n.op, ops::elem_operands(&n.op))) {
+            Some((op, Some(operands))) if top || plan.inline.contains(&val) => {
+                let args: Vec<TokenStream> = operands.iter().map(|&a| self.elem_expr(a, plan, leaves, false)).collect();
+                ops::elem(op, &args, &self.p).unwrap_or_default()
+            }
+            _ => {
+                leaves.insert(val);
+                let l = format_ident!("__l{}", val);
+                quote!(#l)
+            }
+        }
     }
 
     fn with_scope<R>(&mut self, id: usize, f: impl FnOnce(&mut Self) -> R) -> R {
@@ -213,6 +288,22 @@ impl<'a> Emit<'a> {
             }
             #done
             #leave
+        }
+    }
+}
+
+/// Every node of a block and of its nested blocks, by the value it defines.
+fn collect_nodes<'a>(b: &'a Block, out: &mut std::collections::HashMap<ValueId, &'a super::ir::Node>) {
+    for s in &b.stmts {
+        match s {
+            Stmt::Node(n) => {
+                out.insert(n.out, n);
+            }
+            Stmt::While(w) => {
+                collect_nodes(&w.cond, out);
+                collect_nodes(&w.body, out);
+            }
+            Stmt::For(f) => collect_nodes(&f.body, out),
         }
     }
 }

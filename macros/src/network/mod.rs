@@ -13,6 +13,7 @@ mod autodiff;
 mod codegen;
 mod dot;
 mod fields;
+mod fuse;
 mod ir;
 mod items;
 mod keys;

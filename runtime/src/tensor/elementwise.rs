@@ -103,8 +103,8 @@ pub(crate) fn for_each_offsets<const K: usize>(
     }
 }
 
-/// The most operands [`read_all`] locks at once (`where` has three).
-const MAX_OPERANDS: usize = 4;
+/// The most operands [`read_all`] locks at once (`where` has three; a fused `network!` pass up to six).
+const MAX_OPERANDS: usize = 8;
 
 /// Runs `f` with the data of every tensor in `ts` (same order), each distinct storage read-locked
 /// once, locks taken in address order. No heap allocation (at most [`MAX_OPERANDS`] tensors).
