@@ -1,114 +1,92 @@
-//! The convolution loops: per image, im2col then one GEMM per group; images in parallel (one
-//! scratch slot each) when the work is large.
+//! The convolution loops: one im2col over the whole batch, one GEMM per group over all images,
+//! and a pass that lays the `[C_out, N·L]` GEMM result out as `[N, C_out, L]` (adding the bias).
+//! The backward lays `dY` out the other way (summing the bias gradient as it goes), then runs one
+//! GEMM per group for `dW` and one for the column gradient, and col2im.
 
 use super::ConvGeom;
-use super::im2col::{Vol, col2im_add, im2col};
+use super::im2col::{Vol, col2im, im2col};
 use crate::cpu::parallel::PAR_THRESHOLD;
 use crate::real::Real;
 use rayon::prelude::*;
 
-/// The scratch length of [`conv_forward`] and [`conv_backward`]: 0 for a 1×1 kernel with stride 1
-/// and no padding, else one `C_in·K·L` column matrix per image that may run at once
-/// (`min(N, rayon threads)` of them).
+/// The scratch length of [`conv_forward`] and [`conv_backward`]: the batch's column matrix
+/// (`C_in·K·N·L`) followed by the `[C_out, N·L]` GEMM result.
 pub fn conv_scratch_len<const D: usize>(g: &ConvGeom<D>) -> usize {
     let v = g.vol();
-    if v.is_identity() { 0 } else { v.col_len() * g.n.min(rayon::current_num_threads()).max(1) }
+    let nl = g.n * v.out_len();
+    (v.rows() + g.c_out) * nl
 }
 
-/// The sizes one image's GEMMs use.
+/// The sizes the GEMMs use.
 #[derive(Clone, Copy)]
 struct Dims {
-    /// `C_in/G`, `C_out/G`, `K`, `L`.
-    cig: usize,
+    /// `C_in/G·K`, `C_out/G`, `N·L`, `L`, `G`.
+    rows: usize,
     cog: usize,
-    taps: usize,
+    nl: usize,
     l: usize,
     groups: usize,
 }
 
 impl Dims {
     fn of<const D: usize>(g: &ConvGeom<D>, v: &Vol) -> Dims {
-        Dims { cig: g.c_in / g.groups, cog: g.c_out / g.groups, taps: v.taps(), l: v.out_len(), groups: g.groups }
-    }
-    /// Rows of a group's column block, `C_in/G·K`.
-    fn rows(&self) -> usize {
-        self.cig * self.taps
+        let l = v.out_len();
+        Dims { rows: g.c_in / g.groups * v.taps(), cog: g.c_out / g.groups, nl: g.n * l, l, groups: g.groups }
     }
 }
 
-/// Splits `scratch` into column-matrix slots (none when im2col is skipped).
-fn slots<'a, T>(v: &Vol, n: usize, scratch: &'a mut [T], op: &str) -> Vec<&'a mut [T]> {
-    if v.is_identity() || n == 0 {
-        return Vec::new();
-    }
-    let len = v.col_len();
-    assert!(scratch.len() >= len, "{op}: scratch has {} elements, expected at least {len} (conv_scratch_len)", scratch.len());
-    let count = (scratch.len() / len).min(n);
-    scratch[..count * len].chunks_exact_mut(len).collect()
+/// Splits `scratch` into the column matrix and the GEMM result.
+fn split<'a, T, const D: usize>(g: &ConvGeom<D>, v: &Vol, scratch: &'a mut [T], op: &str) -> (&'a mut [T], &'a mut [T]) {
+    let want = conv_scratch_len(g);
+    assert!(scratch.len() >= want, "{op}: scratch has {} elements, expected at least {want} (conv_scratch_len)", scratch.len());
+    let (cols, rest) = scratch.split_at_mut(v.rows() * g.n * v.out_len());
+    (cols, &mut rest[..g.c_out * g.n * v.out_len()])
 }
 
-/// Runs `f(image, slot)` for every image: serially when the work is small or there is one slot,
-/// else in chunks of `slots.len()` images in parallel.
-fn for_each_image<T: Send, O: Send>(
-    n: usize,
-    work: usize,
-    slots: &mut [&mut [T]],
-    outs: Vec<O>,
-    f: impl Fn(usize, &mut [T], O) + Sync + Send,
-) {
-    let mut outs = outs.into_iter();
-    let mut empty: [T; 0] = [];
-    if slots.len() <= 1 || work < PAR_THRESHOLD {
-        for (i, o) in (0..n).zip(outs.by_ref()) {
-            match slots.first_mut() {
-                Some(s) => f(i, s, o),
-                None => f(i, &mut empty, o),
-            }
-        }
-        return;
-    }
-    let mut start = 0;
-    while start < n {
-        let chunk: Vec<O> = outs.by_ref().take(slots.len()).collect();
-        let k = chunk.len();
-        slots[..k].par_iter_mut().zip(chunk).enumerate().for_each(|(j, (s, o))| f(start + j, s, o));
-        start += k;
-    }
-}
-
-/// `y = conv(x, W) + b`; see the [module docs](super). `scratch` has at least one image's column
-/// matrix ([`conv_scratch_len`] gives enough for full parallelism).
+/// `y = conv(x, W) + b`; see the [module docs](super). `scratch` has at least
+/// [`conv_scratch_len`] elements; on return its first `C_in·K·N·L` hold the column matrix of `x`,
+/// which [`conv_backward_saved`] reuses.
 pub fn conv_forward<T: Real, const D: usize>(g: &ConvGeom<D>, x: &[T], w: &[T], b: Option<&[T]>, y: &mut [T], scratch: &mut [T]) {
     g.check("conv_forward", x.len(), w.len(), b.map(<[T]>::len), y.len());
     let v = g.vol();
     let dm = Dims::of(g, &v);
-    let (in_img, out_img) = (g.c_in * v.in_len(), g.c_out * dm.l);
-    let mut slots = slots(&v, g.n, scratch, "conv_forward");
-    let work = g.n * g.c_out * dm.l * dm.rows();
-    let outs: Vec<&mut [T]> = y.chunks_exact_mut(out_img.max(1)).collect();
-    for_each_image(g.n, work, &mut slots, outs, |i, slot, yi| {
-        let xi = &x[i * in_img..(i + 1) * in_img];
-        let col: &[T] = if v.is_identity() {
-            xi
-        } else {
-            im2col(&v, xi, slot);
-            slot
-        };
-        for grp in 0..dm.groups {
-            let (wg, cg) = (&w[grp * dm.cog * dm.rows()..], &col[grp * dm.rows() * dm.l..]);
-            let yg = &mut yi[grp * dm.cog * dm.l..(grp + 1) * dm.cog * dm.l];
-            // y_g[cog×L] = W_g[cog×rows] · col_g[rows×L]
-            T::gemm(dm.cog, dm.rows(), dm.l, T::one(), wg, dm.rows() as isize, 1, cg, dm.l as isize, 1, T::zero(), yg, dm.l as isize, 1);
+    let (cols, tmp) = split(g, &v, scratch, "conv_forward");
+    im2col(&v, g.n, x, cols);
+    for grp in 0..dm.groups {
+        let wg = &w[grp * dm.cog * dm.rows..];
+        let cg = &cols[grp * dm.rows * dm.nl..];
+        let tg = &mut tmp[grp * dm.cog * dm.nl..(grp + 1) * dm.cog * dm.nl];
+        // tmp_g[cog×NL] = W_g[cog×rows] · cols_g[rows×NL]
+        T::gemm(dm.cog, dm.rows, dm.nl, T::one(), wg, dm.rows as isize, 1, cg, dm.nl as isize, 1, T::zero(), tg, dm.nl as isize, 1);
+    }
+    // y[i, o, :] = tmp[o, i·L..(i+1)·L] + b[o]
+    let (l, c_out) = (dm.l, g.c_out);
+    let tmp = &*tmp;
+    let lay = |i: usize, yi: &mut [T]| {
+        for (o, row) in yi.chunks_exact_mut(l).enumerate() {
+            let src = &tmp[o * dm.nl + i * l..o * dm.nl + (i + 1) * l];
+            match b {
+                Some(b) => {
+                    let bo = b[o];
+                    row.iter_mut().zip(src).for_each(|(d, &s)| *d = s + bo);
+                }
+                None => row.copy_from_slice(src),
+            }
         }
-        if let Some(b) = b {
-            yi.chunks_exact_mut(dm.l.max(1)).zip(b).for_each(|(row, &bc)| row.iter_mut().for_each(|v| *v += bc));
-        }
-    });
+    };
+    if y.is_empty() || l == 0 {
+        return;
+    }
+    if y.len() < PAR_THRESHOLD {
+        y.chunks_exact_mut(c_out * l).enumerate().for_each(|(i, yi)| lay(i, yi));
+    } else {
+        y.par_chunks_exact_mut(c_out * l).enumerate().for_each(|(i, yi)| lay(i, yi));
+    }
 }
 
 /// The backward of [`conv_forward`] at input `x`: writes `dx` into `grad_in`, accumulates
 /// `dW += Σ dY·colᵀ` into `grad_weight` and `db += Σ dY` into `grad_bias` (each skipped when
-/// `None`). `scratch` as for [`conv_forward`].
+/// `None`). `scratch` as for [`conv_forward`] (its contents on entry do not matter).
 #[allow(clippy::too_many_arguments)]
 pub fn conv_backward<T: Real, const D: usize>(
     g: &ConvGeom<D>,
@@ -121,69 +99,76 @@ pub fn conv_backward<T: Real, const D: usize>(
     grad_bias: Option<&mut [T]>,
 ) {
     g.check("conv_backward", x.len(), w.len(), grad_bias.as_deref().map(<[T]>::len), grad_out.len());
+    if grad_weight.is_some() {
+        let v = g.vol();
+        let (cols, _) = split(g, &v, scratch, "conv_backward");
+        im2col(&v, g.n, x, cols);
+    }
+    conv_backward_saved(g, w, grad_out, scratch, grad_in, grad_weight, grad_bias);
+}
+
+/// [`conv_backward`] when `scratch` still holds what [`conv_forward`] left there for the same
+/// geometry and input (the column matrix of `x`), so `x` itself is not needed. When `grad_in`
+/// is asked for, the column matrix is overwritten (a second backward must use
+/// [`conv_backward`]).
+#[allow(clippy::too_many_arguments)]
+pub fn conv_backward_saved<T: Real, const D: usize>(
+    g: &ConvGeom<D>,
+    w: &[T],
+    grad_out: &[T],
+    scratch: &mut [T],
+    grad_in: Option<&mut [T]>,
+    grad_weight: Option<&mut [T]>,
+    grad_bias: Option<&mut [T]>,
+) {
+    g.check("conv_backward", g.input_len(), w.len(), grad_bias.as_deref().map(<[T]>::len), grad_out.len());
     let v = g.vol();
     let dm = Dims::of(g, &v);
-    let (in_img, out_img) = (g.c_in * v.in_len(), g.c_out * dm.l);
-    let rows = dm.rows();
-    let work = g.n * g.c_out * dm.l * rows;
-    let mut slots = slots(&v, g.n, scratch, "conv_backward");
-
+    let (cols, tmp) = split(g, &v, scratch, "conv_backward");
+    if dm.nl == 0 {
+        if let Some(dx) = grad_in {
+            dx.fill(T::zero());
+        }
+        return;
+    }
+    // tmp[o, i·L..(i+1)·L] = dY[i, o, :]; db[o] += Σ dY[:, o, :], images in order.
+    let l = dm.l;
+    let out_img = g.c_out * l;
+    let lay = |o: usize, trow: &mut [T]| {
+        for (i, dst) in trow.chunks_exact_mut(l).enumerate() {
+            dst.copy_from_slice(&grad_out[i * out_img + o * l..i * out_img + (o + 1) * l]);
+        }
+    };
+    if tmp.len() < PAR_THRESHOLD {
+        tmp.chunks_exact_mut(dm.nl).enumerate().for_each(|(o, r)| lay(o, r));
+    } else {
+        tmp.par_chunks_exact_mut(dm.nl).enumerate().for_each(|(o, r)| lay(o, r));
+    }
+    let tmp = &*tmp;
     if let Some(db) = grad_bias {
-        for yi in grad_out.chunks_exact(out_img.max(1)) {
-            db.iter_mut().zip(yi.chunks_exact(dm.l.max(1))).for_each(|(d, row)| *d += row.iter().copied().sum::<T>());
+        for (d, row) in db.iter_mut().zip(tmp.chunks_exact(dm.nl)) {
+            *d += row.chunks(l).map(|p| p.iter().copied().sum::<T>()).sum::<T>();
         }
     }
-
     if let Some(dw) = grad_weight {
         assert_eq!(dw.len(), g.weight_len(), "conv_backward: grad_weight has {} elements, expected {}", dw.len(), g.weight_len());
-        // dW_g[cog×rows] += dY_g[cog×L] · col_g[rows×L]ᵀ, images in order (deterministic sums);
-        // the column matrices of a chunk of images are built in parallel first.
-        let per = slots.len().max(1);
-        let mut start = 0;
-        while start < g.n {
-            let k = per.min(g.n - start);
-            if !v.is_identity() {
-                let fill = |j: usize, s: &mut &mut [T]| im2col(&v, &x[(start + j) * in_img..(start + j + 1) * in_img], s);
-                if work < PAR_THRESHOLD {
-                    slots[..k].iter_mut().enumerate().for_each(|(j, s)| fill(j, s));
-                } else {
-                    slots[..k].par_iter_mut().enumerate().for_each(|(j, s)| fill(j, s));
-                }
-            }
-            for j in 0..k {
-                let i = start + j;
-                let col: &[T] = match slots.get(j) {
-                    Some(slot) => slot,
-                    None => &x[i * in_img..(i + 1) * in_img], // 1×1 kernel: no slots, col = x
-                };
-                for grp in 0..dm.groups {
-                    let gy = &grad_out[i * out_img + grp * dm.cog * dm.l..];
-                    let cg = &col[grp * rows * dm.l..];
-                    let dwg = &mut dw[grp * dm.cog * rows..(grp + 1) * dm.cog * rows];
-                    T::gemm(dm.cog, dm.l, rows, T::one(), gy, dm.l as isize, 1, cg, 1, dm.l as isize, T::one(), dwg, rows as isize, 1);
-                }
-            }
-            start += k;
+        for grp in 0..dm.groups {
+            // dW_g[cog×rows] += dY_g[cog×NL] · cols_g[rows×NL]ᵀ
+            let gy = &tmp[grp * dm.cog * dm.nl..];
+            let cg = &cols[grp * dm.rows * dm.nl..];
+            let dwg = &mut dw[grp * dm.cog * dm.rows..(grp + 1) * dm.cog * dm.rows];
+            T::gemm(dm.cog, dm.nl, dm.rows, T::one(), gy, dm.nl as isize, 1, cg, 1, dm.nl as isize, T::one(), dwg, dm.rows as isize, 1);
         }
     }
-
     if let Some(dx) = grad_in {
-        assert_eq!(dx.len(), x.len(), "conv_backward: grad_in has {} elements, expected {}", dx.len(), x.len());
-        let outs: Vec<&mut [T]> = dx.chunks_exact_mut(in_img.max(1)).collect();
-        for_each_image(g.n, work, &mut slots, outs, |i, slot, dxi| {
-            let gyi = &grad_out[i * out_img..(i + 1) * out_img];
-            // dcol_g[rows×L] = W_g[cog×rows]ᵀ · dY_g[cog×L], straight into dx for a 1×1 kernel.
-            let identity = v.is_identity();
-            for grp in 0..dm.groups {
-                let wg = &w[grp * dm.cog * rows..];
-                let gy = &gyi[grp * dm.cog * dm.l..];
-                let dst: &mut [T] = if identity { &mut dxi[grp * rows * dm.l..(grp + 1) * rows * dm.l] } else { &mut slot[grp * rows * dm.l..(grp + 1) * rows * dm.l] };
-                T::gemm(rows, dm.cog, dm.l, T::one(), wg, 1, rows as isize, gy, dm.l as isize, 1, T::zero(), dst, dm.l as isize, 1);
-            }
-            if !identity {
-                dxi.fill(T::zero());
-                col2im_add(&v, slot, dxi);
-            }
-        });
+        assert_eq!(dx.len(), g.input_len(), "conv_backward: grad_in has {} elements, expected {}", dx.len(), g.input_len());
+        for grp in 0..dm.groups {
+            // dcols_g[rows×NL] = W_g[cog×rows]ᵀ · dY_g[cog×NL], over the columns (no longer needed).
+            let wg = &w[grp * dm.cog * dm.rows..];
+            let gy = &tmp[grp * dm.cog * dm.nl..];
+            let dcg = &mut cols[grp * dm.rows * dm.nl..(grp + 1) * dm.rows * dm.nl];
+            T::gemm(dm.rows, dm.cog, dm.nl, T::one(), wg, 1, dm.rows as isize, gy, dm.nl as isize, 1, T::zero(), dcg, dm.nl as isize, 1);
+        }
+        col2im(&v, g.n, cols, dx);
     }
 }

@@ -1,11 +1,15 @@
-//! im2col (vol2col) and its adjoint col2im, for one image in 3-d (1-d and 2-d convolutions are
-//! 3-d ones with leading unit axes).
+//! im2col (vol2col) over a whole batch, and its adjoint col2im, in 3-d (1-d and 2-d convolutions
+//! are 3-d ones with leading unit axes).
 //!
-//! `col` is `[c·kd·kh·kw, od·oh·ow]`; row `((ci·kd + a)·kh + b)·kw + e`, column
-//! `(zd·oh + zh)·ow + zw` holds `x[ci, zd·sd − pd + a·dd, zh·sh − ph + b·dh, zw·sw − pw + e·dw]`,
-//! or 0 where that index falls in the padding.
+//! `col` is `[c·kd·kh·kw, N·od·oh·ow]`: row `r = ((ci·kd + a)·kh + b)·kw + e`, column
+//! `n·L + (zd·oh + zh)·ow + zw` (`L = od·oh·ow`) holds
+//! `x[n, ci, zd·sd − pd + a·dd, zh·sh − ph + b·dh, zw·sw − pw + e·dw]`, or 0 where that index
+//! falls in the padding. Rows are contiguous, so the rows of one channel group are one block
+//! and a group's GEMM sees a plain row-major `[C_in/G·K, N·L]` matrix.
 
+use crate::cpu::parallel::PAR_THRESHOLD;
 use crate::real::Real;
+use rayon::prelude::*;
 
 /// One image's convolution geometry in 3-d.
 #[derive(Clone, Copy, Debug)]
@@ -35,14 +39,9 @@ impl Vol {
         self.input.iter().product()
     }
 
-    /// The column matrix's length, `c·∏kernel·∏output`.
-    pub fn col_len(&self) -> usize {
-        self.c * self.taps() * self.out_len()
-    }
-
-    /// Whether `col` equals the image itself (1×1×1 kernel, stride 1, no padding).
-    pub fn is_identity(&self) -> bool {
-        self.kernel == [1; 3] && self.stride == [1; 3] && self.padding == [0; 3]
+    /// The rows of the column matrix, `c·∏kernel`.
+    pub fn rows(&self) -> usize {
+        self.c * self.taps()
     }
 
     /// The output positions `o` in `[lo, hi)` along `axis` whose input index
@@ -58,91 +57,115 @@ impl Vol {
         (lo.min(hi), hi)
     }
 
-    /// Visits, row by row of `col`, every run of output positions along the last axis: a
-    /// [`Seg::Read`] run of `len` entries `col[col + i]` that read `x[x + i·step]`, or a
-    /// [`Seg::Pad`] run that reads the zero padding.
+    /// Visits the runs of one image's part of row `r` (`L` entries): a [`Seg::Read`] run of
+    /// `len` entries `part[col + i]` that read `x_c[x + i·step]` (`x_c` the image's channel
+    /// plane of the row, channel `r / K`), or a [`Seg::Pad`] run that reads the zero padding.
     #[inline]
-    fn for_each_segment(&self, mut f: impl FnMut(Seg)) {
+    fn for_each_segment(&self, r: usize, mut f: impl FnMut(Seg)) {
         let [od, oh, ow] = self.output;
-        let [kd, kh, kw] = self.kernel;
+        let [_, kh, kw] = self.kernel;
         let [_, ih, iw] = self.input;
         let [sd, sh, sw] = self.stride;
         let [pd, ph, pw] = self.padding;
         let [dd, dh, dw] = self.dilation;
+        let tap = r % self.taps();
+        let (a, b, e) = (tap / (kh * kw), (tap / kw) % kh, tap % kw);
         let plane = oh * ow;
         let pad = |f: &mut dyn FnMut(Seg), col: usize, len: usize| {
             if len > 0 {
                 f(Seg::Pad { col, len })
             }
         };
-        let mut row = 0;
-        for ci in 0..self.c {
-            let xc = ci * self.in_len();
-            for a in 0..kd {
-                let (d_lo, d_hi) = self.valid(0, a);
-                for b in 0..kh {
-                    let (h_lo, h_hi) = self.valid(1, b);
-                    for e in 0..kw {
-                        let (w_lo, w_hi) = self.valid(2, e);
-                        let base = row * od * plane;
-                        pad(&mut f, base, d_lo * plane);
-                        pad(&mut f, base + d_hi * plane, (od - d_hi) * plane);
-                        for zd in d_lo..d_hi {
-                            let id = zd * sd + a * dd - pd;
-                            let pbase = base + zd * plane;
-                            pad(&mut f, pbase, h_lo * ow);
-                            pad(&mut f, pbase + h_hi * ow, (oh - h_hi) * ow);
-                            for zh in h_lo..h_hi {
-                                let ihh = zh * sh + b * dh - ph;
-                                let rbase = pbase + zh * ow;
-                                pad(&mut f, rbase, w_lo);
-                                pad(&mut f, rbase + w_hi, ow - w_hi);
-                                if w_hi > w_lo {
-                                    let x = xc + (id * ih + ihh) * iw + w_lo * sw + e * dw - pw;
-                                    f(Seg::Read { col: rbase + w_lo, x, len: w_hi - w_lo, step: sw });
-                                }
-                            }
-                        }
-                        row += 1;
-                    }
+        let (d_lo, d_hi) = self.valid(0, a);
+        let (h_lo, h_hi) = self.valid(1, b);
+        let (w_lo, w_hi) = self.valid(2, e);
+        pad(&mut f, 0, d_lo * plane);
+        pad(&mut f, d_hi * plane, (od - d_hi) * plane);
+        for zd in d_lo..d_hi {
+            let id = zd * sd + a * dd - pd;
+            let pbase = zd * plane;
+            pad(&mut f, pbase, h_lo * ow);
+            pad(&mut f, pbase + h_hi * ow, (oh - h_hi) * ow);
+            for zh in h_lo..h_hi {
+                let ihh = zh * sh + b * dh - ph;
+                let rbase = pbase + zh * ow;
+                pad(&mut f, rbase, w_lo);
+                pad(&mut f, rbase + w_hi, ow - w_hi);
+                if w_hi > w_lo {
+                    let x = (id * ih + ihh) * iw + w_lo * sw + e * dw - pw;
+                    f(Seg::Read { col: rbase + w_lo, x, len: w_hi - w_lo, step: sw });
                 }
             }
         }
     }
 }
 
-/// A run of entries of one row of `col` (see [`Vol::for_each_segment`]).
+/// A run of entries of one image's part of a row of `col` (see [`Vol::for_each_segment`]).
 #[derive(Clone, Copy)]
 enum Seg {
     Read { col: usize, x: usize, len: usize, step: usize },
     Pad { col: usize, len: usize },
 }
 
-/// Fills `col` (`[c·K, L]`) from one image `x` (`[c, *input]`).
-pub(crate) fn im2col<T: Real>(v: &Vol, x: &[T], col: &mut [T]) {
-    debug_assert_eq!(col.len(), v.col_len());
-    debug_assert_eq!(x.len(), v.c * v.in_len());
-    v.for_each_segment(|seg| match seg {
-        Seg::Read { col: c, x: s, len, step: 1 } => col[c..c + len].copy_from_slice(&x[s..s + len]),
-        Seg::Read { col: c, x: s, len, step } => {
-            col[c..c + len].iter_mut().enumerate().for_each(|(i, o)| *o = x[s + i * step]);
+/// Fills `col` (`[c·K, n·L]`) from the batch `x` (`[n, c, *input]`); rows in parallel when large.
+pub(crate) fn im2col<T: Real>(v: &Vol, n: usize, x: &[T], col: &mut [T]) {
+    let (l, plane, img) = (v.out_len(), v.in_len(), v.c * v.in_len());
+    debug_assert_eq!(col.len(), v.rows() * n * l);
+    debug_assert_eq!(x.len(), n * img);
+    if col.is_empty() {
+        return;
+    }
+    let fill = |r: usize, row: &mut [T]| {
+        let ci = r / v.taps();
+        for (i, part) in row.chunks_exact_mut(l).enumerate() {
+            let xc = &x[i * img + ci * plane..i * img + (ci + 1) * plane];
+            v.for_each_segment(r, |seg| match seg {
+                Seg::Read { col: c, x: s, len, step: 1 } => part[c..c + len].copy_from_slice(&xc[s..s + len]),
+                Seg::Read { col: c, x: s, len, step } => {
+                    part[c..c + len].iter_mut().enumerate().for_each(|(j, o)| *o = xc[s + j * step]);
+                }
+                Seg::Pad { col: c, len } => part[c..c + len].fill(T::zero()),
+            });
         }
-        Seg::Pad { col: c, len } => col[c..c + len].fill(T::zero()),
-    });
+    };
+    let row_len = n * l;
+    if col.len() < PAR_THRESHOLD {
+        col.chunks_exact_mut(row_len).enumerate().for_each(|(r, row)| fill(r, row));
+    } else {
+        col.par_chunks_exact_mut(row_len).enumerate().for_each(|(r, row)| fill(r, row));
+    }
 }
 
-/// Adds every entry of `col` onto the input element it was read from: `x += col2im(col)` (call
-/// with a zeroed `x` to write it).
-pub(crate) fn col2im_add<T: Real>(v: &Vol, col: &[T], x: &mut [T]) {
-    debug_assert_eq!(col.len(), v.col_len());
-    debug_assert_eq!(x.len(), v.c * v.in_len());
-    v.for_each_segment(|seg| match seg {
-        Seg::Read { col: c, x: d, len, step: 1 } => {
-            x[d..d + len].iter_mut().zip(&col[c..c + len]).for_each(|(o, &g)| *o += g);
+/// Writes `x = col2im(col)` (`[n, c, *input]`): every entry of `col` added onto the input
+/// element it was read from. Images in parallel when large.
+pub(crate) fn col2im<T: Real>(v: &Vol, n: usize, col: &[T], x: &mut [T]) {
+    let (l, plane, img) = (v.out_len(), v.in_len(), v.c * v.in_len());
+    debug_assert_eq!(col.len(), v.rows() * n * l);
+    debug_assert_eq!(x.len(), n * img);
+    if x.is_empty() {
+        return;
+    }
+    let row_len = n * l;
+    let one = |i: usize, xi: &mut [T]| {
+        xi.fill(T::zero());
+        for r in 0..v.rows() {
+            let part = &col[r * row_len + i * l..r * row_len + (i + 1) * l];
+            let ci = r / v.taps();
+            let xc = &mut xi[ci * plane..(ci + 1) * plane];
+            v.for_each_segment(r, |seg| match seg {
+                Seg::Read { col: c, x: d, len, step: 1 } => {
+                    xc[d..d + len].iter_mut().zip(&part[c..c + len]).for_each(|(o, &g)| *o += g);
+                }
+                Seg::Read { col: c, x: d, len, step } => {
+                    part[c..c + len].iter().enumerate().for_each(|(j, &g)| xc[d + j * step] += g);
+                }
+                Seg::Pad { .. } => {}
+            });
         }
-        Seg::Read { col: c, x: d, len, step } => {
-            col[c..c + len].iter().enumerate().for_each(|(i, &g)| x[d + i * step] += g);
-        }
-        Seg::Pad { .. } => {}
-    });
+    };
+    if col.len() < PAR_THRESHOLD {
+        x.chunks_exact_mut(img).enumerate().for_each(|(i, xi)| one(i, xi));
+    } else {
+        x.par_chunks_exact_mut(img).enumerate().for_each(|(i, xi)| one(i, xi));
+    }
 }

@@ -5,19 +5,20 @@
 //! `y` `[N, C_out, *output]`, where along each spatial axis
 //! `output = ⌊(input + 2·padding − dilation·(kernel − 1) − 1) / stride⌋ + 1`.
 //!
-//! Forward, per image and group `g` (`G = groups`, `K = ∏kernel`, `L = ∏output`):
-//! `col = im2col(x_n)` is `[C_in·K, L]` (row `(c, k)` holds the input value that kernel tap `k` of
-//! channel `c` sees at each output position, 0 in the padding), and
-//! `y_n[g] = W[g] · col[g] + b`, with `W[g]` the `[C_out/G, C_in/G·K]` block of group `g`.
+//! Forward, over the whole batch at once (`G = groups`, `K = ∏kernel`, `L = ∏output`):
+//! `col = im2col(x)` is `[C_in·K, N·L]` (row `(c, k)`, column `n·L + l` holds the input value
+//! that kernel tap `k` of channel `c` sees at output position `l` of image `n`, 0 in the
+//! padding); one GEMM per group, `Y[g] = W[g] · col[g]` (`[C_out/G, N·L]`, with `W[g]` the
+//! `[C_out/G, C_in/G·K]` block of group `g`), and one pass lays `Y` out as `y` `[N, C_out, L]`
+//! adding `b`.
 //!
-//! Backward (`dY = grad_out`): `dW[g] += Σ_n dY_n[g] · col_n[g]ᵀ`, `db += Σ_{n,l} dY`, and
-//! `dx_n = col2im(Wᵀ[g] · dY_n[g])` (col2im is the adjoint of im2col: it adds each column entry
-//! back onto the input element it was read from).
+//! Backward (`dY = grad_out`, laid out as `[C_out, N·L]`): `dW[g] += dY[g] · col[g]ᵀ`,
+//! `db += Σ_{n,l} dY`, and `dx = col2im(Wᵀ[g] · dY[g])` (col2im is the adjoint of im2col: it adds
+//! each column entry back onto the input element it was read from).
 //!
-//! A 1×1 kernel with stride 1 and no padding needs no im2col (`col = x_n`); then the scratch
-//! length is 0. Otherwise the caller gives `scratch` of at least one image's column matrix,
-//! `C_in·K·L` elements; [`conv_scratch_len`] returns enough for one per rayon thread, and each
-//! extra image slot lets one more image run in parallel. Results do not depend on the slot count.
+//! The caller gives `scratch` of [`conv_scratch_len`] elements (the column matrix and the
+//! `[C_out, N·L]` GEMM result). [`conv_forward`] leaves the column matrix there, and
+//! [`conv_backward_saved`] reuses it instead of running im2col again.
 //!
 //! ```
 //! use fusenet_kernels::ops::conv::{Conv2dGeom, conv_forward, conv_backward, conv_scratch_len};
@@ -40,7 +41,7 @@
 mod cpu;
 mod im2col;
 
-pub use cpu::{conv_backward, conv_forward, conv_scratch_len};
+pub use cpu::{conv_backward, conv_backward_saved, conv_forward, conv_scratch_len};
 
 /// The geometry of a `D`-dimensional convolution (`D` = 1, 2 or 3); see the [module docs](self).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -138,9 +139,9 @@ impl<const D: usize> ConvGeom<D> {
         assert!(self.kernel.iter().all(|&k| k > 0), "{op}: kernel size should be greater than zero, got {:?}", self.kernel);
         let shape = |c: usize, s: &[usize]| format!("[{}, {c}, {}]", self.n, join_comma(s));
         assert_eq!(x, self.input_len(), "{op}: input has {x} elements, expected {} = {}", shape(self.c_in, &self.input), self.input_len());
-        let mut wshape = vec![self.c_out, self.c_in / self.groups];
-        wshape.extend_from_slice(&self.kernel);
-        assert_eq!(w, self.weight_len(), "{op}: weight has {w} elements, expected {wshape:?} = {}", self.weight_len());
+        // The message is built only on failure: a passing check allocates nothing.
+        let wshape = || format!("[{}, {}, {}]", self.c_out, self.c_in / self.groups, join_comma(&self.kernel));
+        assert_eq!(w, self.weight_len(), "{op}: weight has {w} elements, expected {} = {}", wshape(), self.weight_len());
         if let Some(b) = b {
             assert_eq!(b, self.c_out, "{op}: bias has {b} elements, expected [{}]", self.c_out);
         }

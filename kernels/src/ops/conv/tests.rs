@@ -46,8 +46,8 @@ fn naive<const D: usize>(g: &ConvGeom<D>, x: &[f64], w: &[f64], b: Option<&[f64]
 
 fn forward<const D: usize>(g: &ConvGeom<D>, x: &[f64], w: &[f64], b: Option<&[f64]>, slots: usize) -> Vec<f64> {
     let mut y = vec![f64::NAN; g.output_len()];
-    let one = if g.vol().is_identity() { 0 } else { g.vol().col_len() };
-    let mut scratch = vec![f64::NAN; one * slots];
+    // A longer scratch than needed is fine; its contents on entry do not matter.
+    let mut scratch = vec![f64::NAN; conv_scratch_len(g) + slots - 1];
     conv_forward(g, x, w, b, &mut y, &mut scratch);
     y
 }
@@ -99,6 +99,14 @@ fn gradcheck<const D: usize>(g: &ConvGeom<D>) {
     let (mut dx, mut dw, mut db) = (vec![f64::NAN; x.len()], vec![0.5; w.len()], vec![0.5; g.c_out]);
     conv_backward(g, &x, &w, &gy, &mut scratch, Some(&mut dx), Some(&mut dw), Some(&mut db));
     dw.iter_mut().chain(db.iter_mut()).for_each(|v| *v -= 0.5); // accumulated onto 0.5
+    // The columns conv_forward leaves in the scratch give the same gradients.
+    let mut y = vec![0.0; g.output_len()];
+    conv_forward(g, &x, &w, Some(&b), &mut y, &mut scratch);
+    let (mut dx2, mut dw2, mut db2) = (vec![f64::NAN; x.len()], vec![0.0; w.len()], vec![0.0; g.c_out]);
+    conv_backward_saved(g, &w, &gy, &mut scratch, Some(&mut dx2), Some(&mut dw2), Some(&mut db2));
+    for (a, b) in dx.iter().chain(&dw).chain(&db).zip(dx2.iter().chain(&dw2).chain(&db2)) {
+        assert!((a - b).abs() < 1e-12, "{g:?}: {a} vs {b}"); // dw, db were accumulated onto 0.5 above
+    }
     check(&format!("{g:?} dx"), &x, &dx, |x| dot(&gy, &forward(g, x, &w, Some(&b), 1)));
     check(&format!("{g:?} dw"), &w, &dw, |w| dot(&gy, &forward(g, &x, w, Some(&b), 1)));
     check(&format!("{g:?} db"), &b, &db, |b| dot(&gy, &forward(g, &x, &w, Some(b), 1)));
@@ -128,25 +136,33 @@ fn only_the_requested_gradients_are_touched() {
 }
 
 #[test]
-fn large_batches_run_in_parallel_with_the_serial_results() {
-    // Work above PAR_THRESHOLD, many slots: the same numbers as one slot (sums in image order).
+fn large_batches_run_in_parallel_and_the_saved_columns_give_the_same_gradients() {
+    // Work above PAR_THRESHOLD (im2col, layout and col2im run on rayon).
     let g = g2(8, 3, 8, 1, [20, 20], [5, 5], 1, 2, 1);
     let (x, w, b) = (fill(g.input_len(), 1, -1.0, 1.0), fill(g.weight_len(), 2, -1.0, 1.0), fill(8, 3, -1.0, 1.0));
     let xs: Vec<f32> = x.iter().map(|&v| v as f32).collect();
     let ws: Vec<f32> = w.iter().map(|&v| v as f32).collect();
     let bs: Vec<f32> = b.iter().map(|&v| v as f32).collect();
-    let gy: Vec<f32> = fill(g.output_len(), 4, -1.0, 1.0).iter().map(|&v| v as f32).collect();
-    let run = |slots: usize| {
-        let mut scratch = vec![0f32; g.vol().col_len() * slots];
-        let mut y = vec![0f32; g.output_len()];
-        conv_forward(&g, &xs, &ws, Some(&bs), &mut y, &mut scratch);
-        let (mut dx, mut dw, mut db) = (vec![0f32; xs.len()], vec![0f32; ws.len()], vec![0f32; 8]);
-        conv_backward(&g, &xs, &ws, &gy, &mut scratch, Some(&mut dx), Some(&mut dw), Some(&mut db));
-        (y, dx, dw, db)
-    };
-    assert_eq!(run(1), run(8));
-    let y = run(4).0;
+    let gy64 = fill(g.output_len(), 4, -1.0, 1.0);
+    let gy: Vec<f32> = gy64.iter().map(|&v| v as f32).collect();
+    let mut scratch = vec![f32::NAN; conv_scratch_len(&g)];
+    let mut y = vec![0f32; g.output_len()];
+    conv_forward(&g, &xs, &ws, Some(&bs), &mut y, &mut scratch);
+    let (mut dx, mut dw, mut db) = (vec![0f32; xs.len()], vec![0f32; ws.len()], vec![0f32; 8]);
+    conv_backward_saved(&g, &ws, &gy, &mut scratch, Some(&mut dx), Some(&mut dw), Some(&mut db));
+    let mut fresh = vec![f32::NAN; conv_scratch_len(&g)];
+    let (mut dx2, mut dw2, mut db2) = (vec![0f32; xs.len()], vec![0f32; ws.len()], vec![0f32; 8]);
+    conv_backward(&g, &xs, &ws, &gy, &mut fresh, Some(&mut dx2), Some(&mut dw2), Some(&mut db2));
+    assert_eq!((&dx, &dw, &db), (&dx2, &dw2, &db2));
     naive(&g, &x, &w, Some(&b)).iter().zip(&y).for_each(|(a, &b)| assert!((a - b as f64).abs() < 1e-4));
+    // The same gradients in f64 (the f64 path is checked against finite differences above).
+    let mut s64 = vec![0f64; conv_scratch_len(&g)];
+    let (mut dx64, mut dw64, mut db64) = (vec![0f64; x.len()], vec![0f64; w.len()], vec![0f64; 8]);
+    conv_backward(&g, &x, &w, &gy64, &mut s64, Some(&mut dx64), Some(&mut dw64), Some(&mut db64));
+    let close = |a: &[f64], b: &[f32]| a.iter().zip(b).for_each(|(a, &b)| assert!((a - b as f64).abs() < 1e-3 * (1.0 + a.abs()), "{a} vs {b}"));
+    close(&dx64, &dx);
+    close(&dw64, &dw);
+    close(&db64, &db);
 }
 
 #[test]

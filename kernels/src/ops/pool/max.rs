@@ -34,6 +34,10 @@ pub fn max_pool_forward<T: Real, const D: usize>(g: &PoolGeom<D>, x: &[T], y: &m
     let [_, ih, iw] = a.input;
     let [dd, dh, dw] = a.dilation;
     let cost = g.kernel.iter().product();
+    if a.kernel == [1, 2, 2] && a.stride == [1, 2, 2] && a.padding == [0; 3] && a.dilation == [1; 3] && 2 * oh <= ih && 2 * ow <= iw && od == a.input[0] {
+        for_each_plane2(y, indices, op, cost, |p, yp, ixp| max_2x2(&x[p * ip..(p + 1) * ip], [od, ih, iw], [oh, ow], yp, ixp));
+        return;
+    }
     for_each_plane2(y, indices, op, cost, |p, yp, ixp| {
         let xp = &x[p * ip..(p + 1) * ip];
         let mut at = 0;
@@ -68,6 +72,34 @@ pub fn max_pool_forward<T: Real, const D: usize>(g: &PoolGeom<D>, x: &[T], y: &m
             }
         }
     });
+}
+
+/// The 2×2, stride-2 windows of one plane (`[d, ih, iw]`, the windows inside it, `[d, oh, ow]`
+/// outputs), with the general loop's scan order, tie and NaN rules.
+#[inline]
+fn max_2x2<T: Real>(xp: &[T], [d, ih, iw]: [usize; 3], [oh, ow]: [usize; 2], yp: &mut [T], ixp: &mut [i64]) {
+    for zd in 0..d {
+        for zh in 0..oh {
+            let top = (zd * ih + 2 * zh) * iw;
+            let (r0, r1) = (&xp[top..top + 2 * ow], &xp[top + iw..top + iw + 2 * ow]);
+            let at = (zd * oh + zh) * ow;
+            let (yr, ir) = (&mut yp[at..at + ow], &mut ixp[at..at + ow]);
+            for (zw, (yo, io)) in yr.iter_mut().zip(ir.iter_mut()).enumerate() {
+                let j = 2 * zw;
+                // The first tap is the running maximum unless it is −∞ (then it is the argmax
+                // anyway); the others replace it when strictly greater or NaN, as in the scan.
+                let (mut best, mut arg) = (r0[j], j);
+                for (v, k) in [(r0[j + 1], j + 1), (r1[j], iw + j), (r1[j + 1], iw + j + 1)] {
+                    if v > best || v.is_nan() {
+                        best = v;
+                        arg = k;
+                    }
+                }
+                *yo = best;
+                *io = (top + arg) as i64;
+            }
+        }
+    }
 }
 
 /// Writes `grad_in` (`[N, C, *input]`): each `grad_out` element added at its saved argmax.

@@ -188,3 +188,34 @@ fn window_larger_than_input_panics_as_torch() {
     let g = PoolGeom { n: 1, c: 1, input: [4, 5], kernel: [5, 5], stride: [5, 5], padding: [0, 0], dilation: [1, 1], ceil_mode: false };
     let _ = g.output();
 }
+
+#[test]
+fn max_pool_2x2_stride_2_matches_torch_on_ties_nan_and_minus_infinity() {
+    // x = [[1, 1, 2, 5, 0], [1, 0, nan, 5, 9], [-inf, -inf, 3, 3, 1], [-inf, -inf, 3, 4, 1], [7]*5]
+    // F.max_pool2d(x.view(1, 1, 5, 5), 2, return_indices=True) -> [1, nan, -inf, 4], [0, 7, 10, 18]
+    let (inf, nan) = (f32::INFINITY, f32::NAN);
+    #[rustfmt::skip]
+    let x = [1.0, 1.0, 2.0, 5.0, 0.0,  1.0, 0.0, nan, 5.0, 9.0,  -inf, -inf, 3.0, 3.0, 1.0,  -inf, -inf, 3.0, 4.0, 1.0,  7.0, 7.0, 7.0, 7.0, 7.0];
+    let g = PoolGeom::<2>::new(1, 1, [5, 5], [2, 2]);
+    let (y, idx) = max_pool(&g, &x);
+    assert_eq!(idx, [0, 7, 10, 18]);
+    assert_eq!((y[0], y[2], y[3]), (1.0, -inf, 4.0));
+    assert!(y[1].is_nan());
+    // F.max_pool2d(torch.tensor([[1., nan], [nan, 0.]]).view(1, 1, 2, 2), 2, return_indices=True): the last NaN wins
+    let (y, idx) = max_pool(&PoolGeom::<2>::new(1, 1, [2, 2], [2, 2]), &[1.0, nan, nan, 0.0]);
+    assert!(y[0].is_nan() && idx == [2]);
+}
+
+#[test]
+fn max_pool_2x2_fast_path_equals_the_general_loop() {
+    // The same windows through the general loop: a 3-d pool whose depth window is 1 but given
+    // with stride 1 and ceil_mode on an even input (same output, not the 2×2 special case).
+    let x: Vec<f32> = fill(3 * 2 * 6 * 8, 21, -1.0, 1.0).iter().map(|&v| (v * 4.0).round() as f32).collect(); // many ties
+    let fast = PoolGeom::<2>::new(3, 2, [6, 8], [2, 2]);
+    let (yf, i_f) = max_pool(&fast, &x);
+    let general = PoolGeom { n: 3, c: 2, input: [1, 6, 8], kernel: [1, 2, 2], stride: [1, 2, 2], padding: [0; 3], dilation: [1, 1, 1], ceil_mode: false };
+    let general = PoolGeom { dilation: [2, 1, 1], ..general }; // a depth dilation changes nothing with kernel 1
+    let (mut yg, mut ig) = (vec![0f32; yf.len()], vec![0; yf.len()]);
+    max_pool_forward(&general, &x, &mut yg, &mut ig);
+    assert_eq!((yf, i_f), (yg, ig));
+}

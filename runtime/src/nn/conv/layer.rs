@@ -1,9 +1,13 @@
-//! What a convolution call site keeps for its backward.
+//! What a convolution call site keeps between its forward and its backward, and across steps.
 
+use crate::graph::Slot;
 use crate::tensor::Tensor;
 
-/// The saved input of a convolution call (a handle onto the caller's tensor, no copy). The input
-/// must not be modified in place between `forward_train` and `backward`.
+/// A convolution call site's memory: the saved input (a handle onto the caller's tensor, no
+/// copy), the output and input-gradient buffers, and the scratch (the batch's im2col columns,
+/// which `forward_train` leaves for `backward`). It persists across steps, so a steady-state
+/// step allocates nothing. The input must not be modified in place between `forward_train` and
+/// `backward`.
 ///
 /// ```
 /// use fusenet_runtime::module::Layer;
@@ -19,17 +23,29 @@ use crate::tensor::Tensor;
 /// assert_eq!(gx.to_vec::<f32>(), [1.0, 0.0, -1.0]);
 /// assert_eq!(conv.weight.grad().unwrap().to_vec::<f32>(), [5.0, 13.0]);
 /// ```
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct ConvCtx {
-    input: Option<Tensor>,
+    pub(super) input: Option<Tensor>,
+    pub(super) out: Slot,
+    pub(super) grad_in: Slot,
+    /// `conv_scratch_len` elements: the im2col columns, then the GEMM result.
+    pub(super) scratch: Vec<f32>,
+    /// Whether `scratch` holds the columns of `input` (set by `forward_train`).
+    pub(super) cols_saved: bool,
+}
+
+impl std::fmt::Debug for ConvCtx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConvCtx")
+            .field("input", &self.input.as_ref().map(Tensor::shape))
+            .field("scratch_len", &self.scratch.len())
+            .field("cols_saved", &self.cols_saved)
+            .finish()
+    }
 }
 
 impl ConvCtx {
-    pub(crate) fn save(&mut self, x: &Tensor) {
-        self.input = Some(x.shallow_clone());
-    }
-
-    pub(crate) fn take(&mut self, layer: &str) -> Tensor {
+    pub(super) fn take(&mut self, layer: &str) -> Tensor {
         self.input.take().unwrap_or_else(|| {
             panic!("{layer}::backward: no saved input; call forward_train first (and backward once per forward_train)")
         })

@@ -1,5 +1,6 @@
-//! `Conv1d`, `Conv2d`, `Conv3d`: PyTorch's `nn.Conv1d/2d/3d` (zero padding), on the im2col kernel
-//! of `fusenet_kernels::ops::conv`.
+//! `Conv1d`, `Conv2d`, `Conv3d`: PyTorch's `nn.Conv1d/2d/3d` (zero padding), on the batched
+//! im2col kernel of `fusenet_kernels::ops::conv`. The `Layer` impls keep their output, input
+//! gradient and scratch in [`ConvCtx`], so a steady-state training step allocates nothing.
 
 pub(crate) mod grad;
 mod layer;
@@ -14,7 +15,8 @@ use crate::module::{Module, Visitor, VisitorMut};
 use crate::param::Param;
 use crate::tensor::Tensor;
 use grad::{value_f32, with_grad_slice};
-use fusenet_kernels::ops::conv::{ConvGeom, conv_backward, conv_forward, conv_scratch_len};
+use crate::tensor::Dims;
+use fusenet_kernels::ops::conv::{ConvGeom, conv_backward, conv_backward_saved, conv_forward, conv_scratch_len};
 
 /// The keyword arguments of a convolution (PyTorch's defaults: `stride=1, padding=0,
 /// dilation=1, groups=1, bias=True`), set with builder methods.
@@ -122,57 +124,86 @@ impl<const D: usize> ConvSpec<D> {
         (g, batched)
     }
 
-    fn out_shape(g: &ConvGeom<D>, batched: bool) -> Vec<usize> {
-        let mut s = if batched { vec![g.n] } else { Vec::new() };
+    fn out_shape(g: &ConvGeom<D>, batched: bool) -> Dims<usize> {
+        let mut s = Dims::new();
+        if batched {
+            s.push(g.n);
+        }
         s.push(g.c_out);
         s.extend_from_slice(&g.output());
         s
     }
 
-    /// The eager forward.
+    /// The eager forward (allocates its result and scratch).
     pub(crate) fn forward(&self, x: &Tensor, weight: &Param, bias: Option<&Param>) -> Tensor {
+        let mut ctx = ConvCtx::default();
+        let y = self.forward_train(x, weight, bias, &mut ctx);
+        drop(ctx);
+        y
+    }
+
+    /// The training forward: `y` is written into `ctx.out`, the columns of `x` are left in
+    /// `ctx.scratch`, and `x` is saved (a handle).
+    pub(crate) fn forward_train(&self, x: &Tensor, weight: &Param, bias: Option<&Param>, ctx: &mut ConvCtx) -> Tensor {
         super::kernel_call::expect_f32(self.name, "input", x);
         let (g, batched) = self.geom(x.shape());
         let x = x.contiguous();
         let w = value_f32(self.name, weight);
         let b = bias.map(|b| value_f32(self.name, b));
-        let mut y = vec![0f32; g.output_len()];
-        let mut scratch = vec![0f32; conv_scratch_len(&g)];
-        x.with_slice::<f32, _>(|xs| {
-            w.with_slice::<f32, _>(|ws| match &b {
-                Some(b) => b.with_slice::<f32, _>(|bs| conv_forward(&g, xs, ws, Some(bs), &mut y, &mut scratch)),
-                None => conv_forward(&g, xs, ws, None, &mut y, &mut scratch),
+        let y = ctx.out.out(&Self::out_shape(&g, batched));
+        ctx.scratch.resize(conv_scratch_len(&g), 0.0);
+        let scratch = &mut ctx.scratch;
+        y.with_slice_mut::<f32, _>(|ys| {
+            x.with_slice::<f32, _>(|xs| {
+                w.with_slice::<f32, _>(|ws| match &b {
+                    Some(b) => b.with_slice::<f32, _>(|bs| conv_forward(&g, xs, ws, Some(bs), ys, scratch)),
+                    None => conv_forward(&g, xs, ws, None, ys, scratch),
+                })
             })
         });
-        Tensor::from_vec(y, &Self::out_shape(&g, batched))
+        ctx.input = Some(x);
+        ctx.cols_saved = true;
+        y
     }
 
-    /// The backward at input `x`: accumulates the parameter gradients, returns `∂L/∂x` when asked.
-    pub(crate) fn backward(&self, x: &Tensor, weight: &Param, bias: Option<&Param>, grad_out: &Tensor, need_input_grad: bool) -> Option<Tensor> {
+    /// The backward of the last `forward_train` on `ctx`: accumulates the parameter gradients,
+    /// returns `∂L/∂x` (written into `ctx.grad_in`) when asked.
+    pub(crate) fn backward(&self, ctx: &mut ConvCtx, weight: &Param, bias: Option<&Param>, grad_out: &Tensor, need_input_grad: bool) -> Option<Tensor> {
+        let x = ctx.take(self.name);
         let (g, batched) = self.geom(x.shape());
         let want = Self::out_shape(&g, batched);
         assert!(
-            grad_out.shape() == want,
+            grad_out.shape() == &want[..],
             "{}::backward: the input had shape {:?}, so the gradient must have shape {want:?}, got {:?}",
             self.name,
             x.shape(),
             grad_out.shape()
         );
         super::kernel_call::expect_f32(self.name, "gradient", grad_out);
-        let (x, gy) = (x.contiguous(), grad_out.contiguous());
+        let gy = grad_out.contiguous();
         let w = value_f32(self.name, weight);
-        let mut dx = need_input_grad.then(|| vec![0f32; x.numel()]);
-        let mut scratch = vec![0f32; conv_scratch_len(&g)];
-        with_grad_slice(Some(weight), |dw| {
-            with_grad_slice(bias, |db| {
-                x.with_slice::<f32, _>(|xs| {
-                    w.with_slice::<f32, _>(|ws| {
-                        gy.with_slice::<f32, _>(|gs| conv_backward(&g, xs, ws, gs, &mut scratch, dx.as_deref_mut(), dw, db))
-                    })
+        let dx = need_input_grad.then(|| ctx.grad_in.out(x.shape()));
+        let saved = std::mem::take(&mut ctx.cols_saved) && ctx.scratch.len() >= conv_scratch_len(&g);
+        ctx.scratch.resize(conv_scratch_len(&g), 0.0);
+        let scratch = &mut ctx.scratch;
+        let mut run = |dx: Option<&mut [f32]>, dw: Option<&mut [f32]>, db: Option<&mut [f32]>| {
+            w.with_slice::<f32, _>(|ws| {
+                gy.with_slice::<f32, _>(|gs| {
+                    if saved {
+                        conv_backward_saved(&g, ws, gs, scratch, dx, dw, db)
+                    } else {
+                        x.with_slice::<f32, _>(|xs| conv_backward(&g, xs, ws, gs, scratch, dx, dw, db))
+                    }
                 })
             })
+        };
+        with_grad_slice(Some(weight), |dw| {
+            with_grad_slice(bias, |db| match &dx {
+                Some(dx) => dx.with_slice_mut::<f32, _>(|d| run(Some(d), dw, db)),
+                None => run(None, dw, db),
+            })
         });
-        dx.map(|d| Tensor::from_vec(d, x.shape()))
+        dx
     }
 }
 
@@ -350,14 +381,11 @@ macro_rules! conv_layer {
             }
 
             fn forward_train(&self, x: &Tensor, ctx: &mut ConvCtx) -> Tensor {
-                let y = $name::forward(self, x);
-                ctx.save(x);
-                y
+                self.spec().forward_train(x, &self.weight, self.bias.as_ref(), ctx)
             }
 
             fn backward(&self, ctx: &mut ConvCtx, grad_out: &Tensor, need_input_grad: bool) -> Option<Tensor> {
-                let x = ctx.take(stringify!($name));
-                self.spec().backward(&x, &self.weight, self.bias.as_ref(), grad_out, need_input_grad)
+                self.spec().backward(ctx, &self.weight, self.bias.as_ref(), grad_out, need_input_grad)
             }
         }
     };

@@ -97,21 +97,26 @@ macro_rules! avg_pool {
             }
 
             fn forward_train(&self, x: &Tensor, ctx: &mut PoolCtx) -> Tensor {
-                let y = $name::forward(self, x);
-                ctx.shape = Some(x.shape().to_vec());
+                expect_f32(stringify!($name), "input", x);
+                let g = self.geom(x.shape());
+                let x = x.contiguous();
+                let y = ctx.out.out(&out_shape(x.shape(), g.output()));
+                y.with_slice_mut::<f32, _>(|ys| x.with_slice::<f32, _>(|xs| avg_pool_forward(&g, self.options(), xs, ys)));
+                ctx.save_shape(&x);
                 y
             }
 
             fn backward(&self, ctx: &mut PoolCtx, grad_out: &Tensor, need_input_grad: bool) -> Option<Tensor> {
-                let (shape, _) = ctx.take(stringify!($name));
+                let shape = ctx.take(stringify!($name));
                 if !need_input_grad {
                     return None;
                 }
                 let g = self.geom(&shape);
                 check_grad(stringify!($name), &shape, &out_shape(&shape, g.output()), grad_out);
-                let mut dx = vec![0f32; shape.iter().product()];
-                grad_out.contiguous().with_slice::<f32, _>(|gs| avg_pool_backward(&g, self.options(), gs, &mut dx));
-                Some(Tensor::from_vec(dx, &shape))
+                let dx = ctx.grad_in.out(&shape);
+                let gy = grad_out.contiguous();
+                dx.with_slice_mut::<f32, _>(|d| gy.with_slice::<f32, _>(|gs| avg_pool_backward(&g, self.options(), gs, d)));
+                Some(dx)
             }
         }
     };

@@ -89,22 +89,29 @@ macro_rules! max_pool {
             }
 
             fn forward_train(&self, x: &Tensor, ctx: &mut PoolCtx) -> Tensor {
-                let (y, idx) = self.forward_with_indices(x);
-                ctx.shape = Some(x.shape().to_vec());
-                ctx.indices = idx;
+                expect_f32(stringify!($name), "input", x);
+                let g = self.geom(x.shape());
+                let x = x.contiguous();
+                let y = ctx.out.out(&out_shape(x.shape(), g.output()));
+                ctx.indices.resize(y.numel(), 0);
+                let idx = &mut ctx.indices;
+                y.with_slice_mut::<f32, _>(|ys| x.with_slice::<f32, _>(|xs| max_pool_forward(&g, xs, ys, idx)));
+                ctx.save_shape(&x);
                 y
             }
 
             fn backward(&self, ctx: &mut PoolCtx, grad_out: &Tensor, need_input_grad: bool) -> Option<Tensor> {
-                let (shape, idx) = ctx.take(stringify!($name));
+                let shape = ctx.take(stringify!($name));
                 if !need_input_grad {
                     return None;
                 }
                 let g = self.geom(&shape);
                 check_grad(stringify!($name), &shape, &out_shape(&shape, g.output()), grad_out);
-                let mut dx = vec![0f32; shape.iter().product()];
-                grad_out.contiguous().with_slice::<f32, _>(|gs| max_pool_backward(&g, &idx, gs, &mut dx));
-                Some(Tensor::from_vec(dx, &shape))
+                let dx = ctx.grad_in.out(&shape);
+                let idx = &ctx.indices;
+                let gy = grad_out.contiguous();
+                dx.with_slice_mut::<f32, _>(|d| gy.with_slice::<f32, _>(|gs| max_pool_backward(&g, idx, gs, d)));
+                Some(dx)
             }
         }
     };

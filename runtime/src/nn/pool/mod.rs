@@ -9,23 +9,38 @@ pub use adaptive::{AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveAvgPool3d, Outp
 pub use avg::{AvgPool1d, AvgPool2d, AvgPool3d};
 pub use max::{MaxPool1d, MaxPool2d, MaxPool3d};
 
-use crate::tensor::Tensor;
+use crate::graph::Slot;
+use crate::tensor::{Dims, Tensor};
 use fusenet_kernels::ops::pool::PoolGeom;
 
-/// What a pooling call site keeps for its backward: the input's shape and, for max pooling,
-/// the argmax indices.
-#[derive(Debug, Default)]
+/// What a pooling call site keeps for its backward, and across steps: the input's shape, for
+/// max pooling the argmax indices, and the output and input-gradient buffers (reused once the
+/// caller has dropped the previous step's tensors, so a steady-state step allocates nothing).
+#[derive(Default)]
 pub struct PoolCtx {
-    shape: Option<Vec<usize>>,
+    shape: Option<Dims<usize>>,
     indices: Vec<i64>,
+    out: Slot,
+    grad_in: Slot,
+}
+
+impl std::fmt::Debug for PoolCtx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PoolCtx").field("shape", &self.shape).field("indices", &self.indices.len()).finish()
+    }
 }
 
 impl PoolCtx {
-    fn take(&mut self, layer: &str) -> (Vec<usize>, Vec<i64>) {
-        let shape = self.shape.take().unwrap_or_else(|| {
+    /// The saved input shape (the indices stay in the ctx for the next step to overwrite).
+    fn take(&mut self, layer: &str) -> Dims<usize> {
+        self.shape.take().unwrap_or_else(|| {
             panic!("{layer}::backward: nothing saved; call forward_train first (and backward once per forward_train)")
-        });
-        (shape, std::mem::take(&mut self.indices))
+        })
+    }
+
+    /// Saves `x`'s shape.
+    fn save_shape(&mut self, x: &Tensor) {
+        self.shape = Some(Dims::from_slice(x.shape()));
     }
 }
 
@@ -43,8 +58,8 @@ fn split_shape<const D: usize>(layer: &str, shape: &[usize]) -> (usize, usize, [
 }
 
 /// The output shape: the input's leading dims with the spatial ones replaced.
-fn out_shape<const D: usize>(shape: &[usize], spatial: [usize; D]) -> Vec<usize> {
-    let mut s = shape[..shape.len() - D].to_vec();
+fn out_shape<const D: usize>(shape: &[usize], spatial: [usize; D]) -> Dims<usize> {
+    let mut s = Dims::from_slice(&shape[..shape.len() - D]);
     s.extend_from_slice(&spatial);
     s
 }

@@ -1,0 +1,61 @@
+//! Forward + backward timings of LeNet's convolution and pooling layers (batch 64, f32), through
+//! the `Layer` API a `network!` step uses (a persistent ctx, the returned tensors dropped).
+//!
+//! `cargo bench --bench conv_pool` prints the median of 200 repetitions per layer (after 20
+//! warm-up ones). Timings are reported, never asserted.
+
+use fusenet::Tensor;
+use fusenet::module::Layer;
+use fusenet::nn::{Conv2d, MaxPool2d};
+use std::hint::black_box;
+use std::time::Instant;
+
+fn median_us(mut f: impl FnMut()) -> f64 {
+    for _ in 0..20 {
+        f();
+    }
+    let mut t: Vec<f64> = (0..200)
+        .map(|_| {
+            let s = Instant::now();
+            f();
+            s.elapsed().as_secs_f64() * 1e6
+        })
+        .collect();
+    t.sort_by(f64::total_cmp);
+    t[t.len() / 2]
+}
+
+fn step<L: Layer>(layer: &L, x: &Tensor, gy: &Tensor, ctx: &mut L::Ctx, need_dx: bool) {
+    let y = layer.forward_train(x, ctx);
+    black_box(&y);
+    drop(y);
+    black_box(layer.backward(ctx, gy, need_dx));
+}
+
+fn main() {
+    fusenet::manual_seed(0);
+    let n = 64;
+    let x1 = Tensor::randn(&[n, 1, 28, 28]);
+    let x2 = Tensor::randn(&[n, 6, 12, 12]);
+    let conv1 = Conv2d::<1, 6, 5>::new();
+    let conv2 = Conv2d::<6, 16, 5>::new();
+    let pool = MaxPool2d::new(2);
+    let p1 = Tensor::randn(&[n, 6, 24, 24]);
+    let p2 = Tensor::randn(&[n, 16, 8, 8]);
+    let (g1, g2) = (Tensor::randn(&[n, 6, 24, 24]), Tensor::randn(&[n, 16, 8, 8]));
+    let (gp1, gp2) = (Tensor::randn(&[n, 6, 12, 12]), Tensor::randn(&[n, 16, 4, 4]));
+
+    let mut c1 = Default::default();
+    let mut c2 = Default::default();
+    let mut c3 = Default::default();
+    let mut c4 = Default::default();
+    let rows = [
+        ("conv1 1->6 k5 28x28 (no dx)", median_us(|| step(&conv1, &x1, &g1, &mut c1, false))),
+        ("conv2 6->16 k5 12x12 (+dx)", median_us(|| step(&conv2, &x2, &g2, &mut c2, true))),
+        ("maxpool2 6x24x24", median_us(|| step(&pool, &p1, &gp1, &mut c3, true))),
+        ("maxpool2 16x8x8", median_us(|| step(&pool, &p2, &gp2, &mut c4, true))),
+    ];
+    for (name, us) in rows {
+        println!("{name:32} {us:9.1} µs  (forward_train + backward, batch {n})");
+    }
+}
