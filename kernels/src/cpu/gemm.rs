@@ -1,9 +1,78 @@
 //! General matrix multiplication over strided slices: `C ← α·A·B + β·C`.
 //!
-//! Every matmul of the runtime goes through [`sgemm`] (f32, on `matrixmultiply`) or [`gemm_naive`]
-//! (any numeric type, used for `i64`). Operands are described by a slice that starts at element
-//! `(0, 0)` plus a row stride and a column stride, so a transposed view is passed by swapping its
-//! strides and is never copied.
+//! Every matmul of the runtime goes through [`sgemm`] (f32), [`dgemm`] (f64, for gradient checks)
+//! or [`gemm_naive`] (any numeric type, used for `i64`). Operands are described by a slice that
+//! starts at element `(0, 0)` plus a row stride and a column stride, so a transposed view is
+//! passed by swapping its strides and is never copied.
+//!
+//! # How [`sgemm`] chooses
+//!
+//! [`sgemm`] picks one of several implementations ([`Backend`]) by the shape and strides;
+//! [`sgemm_with`] forces one (benchmarks and tests).
+//!
+//! 1. [`Backend::Direct`] (`gemm_small.rs`): loops over the operands where they lie, no packing,
+//!    no threads, no allocation. It wins where matrixmultiply's packing of B costs as much as
+//!    the product: tiny products, and products with few rows of C whose B is read only a few
+//!    times. Rules: [`DIRECT_MAX_MNK`], [`DIRECT_MAX_B_READ`], [`DIRECT_GENERAL_MAX_MNK`].
+//! 2. Otherwise [`Backend::MatrixMultiply`] (AVX-512 kernels), on one thread below
+//!    [`PAR_MIN_MNK`] multiply-adds and split into panels on rayon's pool above.
+//! 3. With the cargo feature `gemm-crate`, skinny products (`min(m, n) ≤ 16`) that are not
+//!    direct go to the `gemm` crate instead.
+//!
+//! ## Measurements behind the thresholds (2026-11-25)
+//!
+//! Machine: the 2-core Intel Xeon (Sapphire Rapids, AVX-512) VM shared with other builds (load
+//! average 2–5 during the runs, so threaded numbers are the best of 15 repetitions). Times are
+//! µs per `C ← A·B` (`benches/gemm_shapes.rs` and a min-of-15 timer); `nt` means B is `Wᵀ`
+//! (a linear layer's forward), `tn` means A is transposed (its weight gradient).
+//!
+//! | shape (m×k×n) | direct | matrixmultiply 1 thread | gemm crate 1 thread |
+//! |---|---|---|---|
+//! | 2×20×256 nt | 0.8 | 2.5 | 1.8 |
+//! | 256×2×20 tn | 1.0 | 0.9 | 1.4 |
+//! | 2×256×10 nt | 0.3 | 2.6 | 0.2 |
+//! | 10×2×256 tn | 0.3 | 1.0 | 0.3 |
+//! | 2×10×256 nn | 0.2 | 1.1 | 0.3 |
+//! | 16×16×16 nn | 0.1 | 0.2 | 0.2 |
+//! | 32×32×32 nn / nt | 0.8 / 1.7 | 0.8 / 1.0 | 0.8 / 1.1 |
+//! | 40×40×40 nn | 1.5 | 2.0 | 1.6 |
+//! | 64×64×64 nn / nt | 5.1 / 11.3 | 4.6 / 5.3 | 5.3 / 6.7 |
+//! | 10×128×256 tn | 7.0 | 12.6 | 7.1 |
+//! | 24×256×256 nn | 31 | 35 | 31 |
+//! | 16×256×256 nt | 38 | 26 | 38 |
+//! | 2×784×256 nt | 14 | 85 | 72 |
+//! | 16×512×1024 tn | 358 | 264 | 365 |
+//! | 10×512×1024 tn | 233 | 309 | 226 |
+//! | 128×256×10 nt | 17 | 14.5 | 11.6 |
+//! | 128×784×256 nt | 1068 | 421 | 569 |
+//!
+//! Hence: the axpy form (B and C rows contiguous) is direct up to 40³ multiply-adds whatever the
+//! shape, and beyond while C has at most 4 blocks of 6 rows and B is streamed at most 2²⁰
+//! elements in all; the dot form (A rows and B columns contiguous, as `X·Wᵀ`) reduces across
+//! lanes and reuses nothing across rows, so it is direct only for at most 8 rows. Every GEMM of
+//! seed_mlp_b2's step is direct (2.6 µs in all against 8.3 µs on matrixmultiply).
+//!
+//! Threads: matrixmultiply's own `threading` feature (off here) split any product with
+//! `m·k + k·n ≥ 2¹⁴` over `MATMUL_NUM_THREADS` threads and lost badly on medium shapes, e.g.
+//! 10×128×256 tn 45 µs on 2 threads against 12 on 1, 32×256×256 60 against 35, 64×256×256 69–81
+//! against 57–63. Our split, from [`PAR_MIN_MNK`] = 2²³ multiply-adds (≈ 110 µs on one
+//! thread), still lost 64×256×256 (73–80 against 62–66 µs) but won up to 1.9× from there when the
+//! second core was free (256³: 121 against 228 µs; 512×1024×1024 nt: 4.5 against 8.6 ms); on a
+//! busy second core it costs 5–15%.
+
+#[path = "gemm_small.rs"]
+mod small;
+
+#[path = "gemm_mm.rs"]
+mod mm;
+
+#[cfg(feature = "gemm-crate")]
+#[path = "gemm_crate.rs"]
+mod crate_backend;
+
+#[cfg(test)]
+#[path = "gemm_tests.rs"]
+mod backend_tests;
 
 /// `C ← α·A·B + β·C` for f32, with `A` an `m×k`, `B` a `k×n` and `C` an `m×n` strided matrix.
 ///
@@ -43,20 +112,169 @@ pub fn sgemm(
     rsc: isize,
     csc: isize,
 ) {
+    sgemm_with(Backend::Auto, m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc);
+}
+
+/// The implementations behind [`sgemm`]. All give the same results up to rounding (the order of
+/// the sums differs) and share [`sgemm`]'s checks and panics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// What [`sgemm`] uses, by the shape (see the module documentation for the rule and the
+    /// measurements behind it).
+    Auto,
+    /// Loops over the operands where they lie: no packing, no threads, no allocation.
+    Direct,
+    /// `matrixmultiply::sgemm` (packed panels, AVX-512 where available), split into at most
+    /// `threads` panels of C run on rayon's pool (`0`: as many as [`max_threads`] allows; `1`:
+    /// the calling thread only).
+    MatrixMultiply { threads: usize },
+    /// The `gemm` crate (cargo feature `gemm-crate`) with at most `threads` threads of rayon's
+    /// global pool (`0`: as many as the pool has; `1`: the calling thread only).
+    #[cfg(feature = "gemm-crate")]
+    GemmCrate { threads: usize },
+}
+
+impl Backend {
+    /// Every concrete backend compiled in (all but `Auto`), for benchmarks and tests; the
+    /// threaded ones appear serial (`threads: 1`) and on rayon's whole pool (`threads: 0`).
+    #[cfg(not(feature = "gemm-crate"))]
+    pub const COMPILED: &'static [Backend] =
+        &[Backend::Direct, Backend::MatrixMultiply { threads: 1 }, Backend::MatrixMultiply { threads: 0 }];
+    /// Every concrete backend compiled in (all but `Auto`), for benchmarks and tests; the
+    /// threaded ones appear serial (`threads: 1`) and on rayon's whole pool (`threads: 0`).
+    #[cfg(feature = "gemm-crate")]
+    pub const COMPILED: &'static [Backend] = &[
+        Backend::Direct,
+        Backend::MatrixMultiply { threads: 1 },
+        Backend::MatrixMultiply { threads: 0 },
+        Backend::GemmCrate { threads: 1 },
+        Backend::GemmCrate { threads: 0 },
+    ];
+
+    /// A short name for reports: `auto`, `direct`, `mm-t<threads>`, `gemm-t<threads>`.
+    pub fn name(self) -> String {
+        match self {
+            Backend::Auto => "auto".into(),
+            Backend::Direct => "direct".into(),
+            Backend::MatrixMultiply { threads } => format!("mm-t{threads}"),
+            #[cfg(feature = "gemm-crate")]
+            Backend::GemmCrate { threads } => format!("gemm-t{threads}"),
+        }
+    }
+}
+
+/// [`sgemm`] through a chosen [`Backend`]: the same arguments, layout rules, checks and panics.
+///
+/// ```
+/// use fusenet_kernels::cpu::gemm::{Backend, sgemm_with};
+/// let (a, b) = ([1.0, 2.0, 3.0, 4.0], [5.0, 6.0, 7.0, 8.0]);
+/// for backend in [Backend::Auto, Backend::Direct, Backend::MatrixMultiply { threads: 1 }] {
+///     let mut c = [0.0f32; 4];
+///     sgemm_with(backend, 2, 2, 2, 1.0, &a, 2, 1, &b, 2, 1, 0.0, &mut c, 2, 1);
+///     assert_eq!(c, [19.0, 22.0, 43.0, 50.0]);
+/// }
+/// ```
+#[allow(clippy::too_many_arguments)]
+pub fn sgemm_with(
+    backend: Backend,
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: f32,
+    a: &[f32],
+    rsa: isize,
+    csa: isize,
+    b: &[f32],
+    rsb: isize,
+    csb: isize,
+    beta: f32,
+    c: &mut [f32],
+    rsc: isize,
+    csc: isize,
+) {
     if !prologue(m, k, n, (a.len(), rsa, csa), (b.len(), rsb, csb), beta, c, rsc, csc) {
         return;
     }
-    // SAFETY: `check_fits` verified, for each of A, B and C, that every stride is non-negative and
-    // that the largest offset reached, (rows-1)·rs + (cols-1)·cs, is below the slice length, so
-    // every element matrixmultiply reads or writes lies inside its slice. `check_no_alias` verified
-    // that distinct (i, j) of C map to distinct offsets, as matrixmultiply requires. `c` is borrowed
-    // mutably, so no other reference reads it during the call; `a` and `b` are shared borrows and
-    // are only read.
-    unsafe {
-        matrixmultiply::sgemm(
-            m, k, n, alpha, a.as_ptr(), rsa, csa, b.as_ptr(), rsb, csb, beta, c.as_mut_ptr(), rsc, csc,
-        );
+    let backend = match backend {
+        Backend::Auto => auto_backend(m, k, n, [rsa, csa, rsb, csb, rsc, csc]),
+        chosen => chosen,
+    };
+    match backend {
+        Backend::Auto | Backend::Direct => {
+            let s = |x: isize| x as usize; // non-negative: checked by the prologue
+            small::sgemm_small(m, k, n, alpha, a, s(rsa), s(csa), b, s(rsb), s(csb), beta, c, s(rsc), s(csc));
+        }
+        Backend::MatrixMultiply { threads } => {
+            let threads = if threads == 0 { max_threads() } else { threads };
+            // SAFETY: `check_fits` verified, for each of A, B and C, that every stride is
+            // non-negative and that the largest offset reached, (rows-1)·rs + (cols-1)·cs, is
+            // below the slice length, so every element lies inside its slice. `check_no_alias`
+            // verified that distinct (i, j) of C map to distinct offsets. `c` is borrowed
+            // mutably, so nobody else accesses it during the call; `m, n, k > 0` (prologue).
+            unsafe {
+                mm::gemm(
+                    matrixmultiply::sgemm, threads, m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c.as_mut_ptr(), rsc, csc,
+                );
+            }
+        }
+        #[cfg(feature = "gemm-crate")]
+        Backend::GemmCrate { threads } => {
+            crate_backend::sgemm(threads, m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc)
+        }
     }
+}
+
+/// [`Backend::Direct`] takes every axpy-form product (B and C rows contiguous, or A and C
+/// columns) with `m·k·n` up to this many multiply-adds.
+pub const DIRECT_MAX_MNK: usize = 40 * 40 * 40;
+
+/// [`Backend::Direct`] also takes an axpy-form product with at most 4 blocks of 6 rows (24 rows
+/// of C), and a dot-form product with at most 8 rows, while the elements of B it streams (B once
+/// per row block) stay within this count.
+pub const DIRECT_MAX_B_READ: usize = 1 << 20;
+
+/// [`Backend::Direct`] takes a product whose strides fit no vectorised form (scalar loops) only
+/// up to this many multiply-adds.
+pub const DIRECT_GENERAL_MAX_MNK: usize = 512;
+
+/// Products with `m·k·n` from this many multiply-adds on are split across threads.
+pub const PAR_MIN_MNK: usize = 8 << 20;
+
+/// The most threads one product uses: rayon's pool size, capped by the environment variable
+/// `MATMUL_NUM_THREADS` when it is set (read once per process).
+pub fn max_threads() -> usize {
+    mm::max_threads()
+}
+
+/// Whether [`Backend::Direct`] beats the packed backends on this product (module documentation).
+fn direct_pays(m: usize, k: usize, n: usize, strides: [isize; 6]) -> bool {
+    let mnk = m.saturating_mul(k).saturating_mul(n);
+    // Strides are non-negative here: the prologue checked them.
+    match small::form(m, k, n, strides.map(|s| s as usize)) {
+        small::Form::General => mnk <= DIRECT_GENERAL_MAX_MNK,
+        small::Form::Dot => m <= 8 && mnk <= DIRECT_MAX_B_READ,
+        form => {
+            let (rows, cols) = if form == small::Form::Axpy { (m, n) } else { (n, m) };
+            let passes = rows.div_ceil(6);
+            mnk <= DIRECT_MAX_MNK || (passes <= 4 && passes.saturating_mul(k).saturating_mul(cols) <= DIRECT_MAX_B_READ)
+        }
+    }
+}
+
+/// The backend [`Backend::Auto`] stands for, for an `m×k · k×n` product with these strides
+/// (`[rsa, csa, rsb, csb, rsc, csc]`, non-negative).
+fn auto_backend(m: usize, k: usize, n: usize, strides: [isize; 6]) -> Backend {
+    if direct_pays(m, k, n, strides) {
+        return Backend::Direct;
+    }
+    let threads = if m.saturating_mul(k).saturating_mul(n) >= PAR_MIN_MNK { 0 } else { 1 };
+    // The gemm crate (without AVX-512 on stable) loses to matrixmultiply except on skinny
+    // products, where it packs less.
+    #[cfg(feature = "gemm-crate")]
+    if m.min(n) <= 16 {
+        return Backend::GemmCrate { threads };
+    }
+    Backend::MatrixMultiply { threads }
 }
 
 /// [`sgemm`] for f64 (on `matrixmultiply::dgemm`): the same layout rules, checks and panics.
@@ -88,13 +306,12 @@ pub fn dgemm(
     if !prologue(m, k, n, (a.len(), rsa, csa), (b.len(), rsb, csb), beta, c, rsc, csc) {
         return;
     }
-    // SAFETY: as in `sgemm`: `check_fits` bounds every offset matrixmultiply touches inside its
-    // slice (non-negative strides), `check_no_alias` makes the elements of C distinct, `c` is
-    // borrowed mutably and `a`, `b` are only read.
+    let threads = if m.saturating_mul(k).saturating_mul(n) >= PAR_MIN_MNK { max_threads() } else { 1 };
+    // SAFETY: as in `sgemm_with`: `check_fits` bounds every offset inside its slice (non-negative
+    // strides), `check_no_alias` makes the elements of C distinct, `c` is borrowed mutably, and
+    // the prologue returned early unless `m, n, k > 0`.
     unsafe {
-        matrixmultiply::dgemm(
-            m, k, n, alpha, a.as_ptr(), rsa, csa, b.as_ptr(), rsb, csb, beta, c.as_mut_ptr(), rsc, csc,
-        );
+        mm::gemm(matrixmultiply::dgemm, threads, m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c.as_mut_ptr(), rsc, csc);
     }
 }
 
@@ -164,17 +381,17 @@ fn check_fits(name: &str, rows: usize, cols: usize, rs: isize, cs: isize, len: u
 /// Panics when two elements of the `m×n` output share a memory location.
 fn check_no_alias(m: usize, n: usize, rsc: isize, csc: isize) {
     // Sort the two axes by stride; the layout is injective when the larger stride steps over
-    // the whole extent of the smaller axis. Axes of length 1 never alias.
-    let axes = [(rsc as usize, m), (csc as usize, n)];
-    let live: Vec<(usize, usize)> = axes.iter().copied().filter(|&(_, len)| len > 1).collect();
-    let ok = match live.as_slice() {
-        [] => true,
-        [(s, _)] => *s > 0,
-        [x, y] => {
-            let (small, large) = if x.0 <= y.0 { (x, y) } else { (y, x) };
-            small.0 > 0 && large.0 >= small.0 * small.1
+    // the whole extent of the smaller axis. Axes of length 1 never alias. (No allocation: this
+    // runs on every call.)
+    let (rs, cs) = (rsc as usize, csc as usize);
+    let ok = match (m > 1, n > 1) {
+        (false, false) => true,
+        (true, false) => rs > 0,
+        (false, true) => cs > 0,
+        (true, true) => {
+            let ((small, len), large) = if rs <= cs { ((rs, m), cs) } else { ((cs, n), rs) };
+            small > 0 && large >= small.saturating_mul(len)
         }
-        _ => unreachable!("a matrix has two axes"),
     };
     assert!(ok, "gemm: output strides ({rsc}, {csc}) of a {m}x{n} matrix make elements alias");
 }
