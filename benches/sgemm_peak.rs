@@ -1,18 +1,18 @@
-//! The machine's sgemm peak through `fusenet::kernels::cpu::gemm::sgemm` (matrixmultiply), the
-//! reference for the achieved GFLOP/s of the workloads.
+//! The machine's sgemm peak through `fusenet::kernels::cpu::gemm::sgemm` (matrixmultiply split
+//! over rayon's pool at these sizes), the reference for the achieved GFLOP/s of the workloads.
 //!
 //! `MATMUL_NUM_THREADS=2 cargo bench --bench sgemm_peak` times `C ← A·B` for square `n×n`
 //! matrices at several `n` (best of several runs, after a warm-up) and prints one line per size,
-//! `sgemm n=<n> threads=<env> gflops=<best>`, then `sgemm_peak gflops=<max over n ≥ 1024>`.
-//! matrixmultiply reads `MATMUL_NUM_THREADS` once, at its first call, so a thread count is one
-//! process.
+//! `sgemm n=<n> threads=<t> gflops=<best>`, then `sgemm_peak gflops=<max over n ≥ 1024>`.
+//! `t` is `gemm::max_threads()`: rayon's pool size, capped by `MATMUL_NUM_THREADS`, which the
+//! kernels read once per process, so a thread count is one process.
 
-use fusenet::kernels::cpu::gemm::sgemm;
+use fusenet::kernels::cpu::gemm::{max_threads, sgemm};
 use std::hint::black_box;
 use std::time::Instant;
 
 fn main() {
-    let threads = std::env::var("MATMUL_NUM_THREADS").unwrap_or_else(|_| "default".into());
+    let threads = max_threads();
     let mut peak: f64 = 0.0;
     for n in [256usize, 512, 1024, 2048] {
         let a: Vec<f32> = (0..n * n).map(|i| ((i * 7) % 13) as f32 * 0.01).collect();

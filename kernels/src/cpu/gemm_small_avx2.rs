@@ -144,58 +144,71 @@ fn axpy_tile<const R: usize, const N: usize>(p: &Gemm, c: &mut [f32], i: usize, 
     }
 }
 
-/// Dot form (`csa == rsb == 1`): each row of C in blocks of 8 columns, 8 dot products over `k`
-/// at a time (masked loads for `k mod 8`), summed across lanes by one transposing reduction.
-/// (Tiles of 2 rows × 4 columns, which share the loads of B, measured slower: 1.2 against
-/// 0.8 µs on 2×20·20×256, 12 against 9 µs on 64³.)
+/// Dot form (`csa == rsb == 1`): each row of C in blocks of 8 columns (then one block of 4, 2 or
+/// 1 for the rest), 8 dot products over `k` at a time (masked loads for `k mod 8`), summed across
+/// lanes by one transposing reduction. (Tiles of 2 rows × 4 columns, which share the loads of B,
+/// measured slower: 1.2 against 0.8 µs on 2×20·20×256, 12 against 9 µs on 64³.)
 #[target_feature(enable = "avx2,fma")]
 pub(super) fn dot(p: &Gemm, c: &mut [f32]) {
+    for i in 0..p.m {
+        let mut j = 0;
+        while j + V <= p.n {
+            dot_tile::<V>(p, c, i, j, V);
+            j += V;
+        }
+        match p.n - j {
+            0 => {}
+            cols @ 5..=7 => dot_tile::<V>(p, c, i, j, cols),
+            cols @ 3..=4 => dot_tile::<4>(p, c, i, j, cols),
+            cols => dot_tile::<2>(p, c, i, j, cols),
+        }
+    }
+}
+
+/// `C[i, j..j+cols]` (`cols <= C <= 8`) of the dot form, with `C` accumulators.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn dot_tile<const C: usize>(p: &Gemm, c: &mut [f32], i: usize, j: usize, cols: usize) {
     let k = p.k;
     let tail = k % V;
     let kmask = first_lanes(tail);
+    let arow = &p.a[i * p.rsa..][..k];
+    // Columns past `cols` repeat the last one; their sums are not stored.
+    let last = (j + cols - 1) * p.csb;
+    assert!(last + k <= p.b.len(), "column {} of B lies inside B", j + cols - 1);
+    let off: [usize; C] = std::array::from_fn(|s| if s < cols { (j + s) * p.csb } else { last });
     let bp = p.b.as_ptr();
-    for i in 0..p.m {
-        let arow = &p.a[i * p.rsa..][..k];
-        let mut j = 0;
-        while j < p.n {
-            let cols = (p.n - j).min(V);
-            // Columns past the end repeat the last one; their sums are not stored.
-            let last = (j + cols - 1) * p.csb;
-            assert!(last + k <= p.b.len(), "column {} of B lies inside B", j + cols - 1);
-            let off: [usize; V] = std::array::from_fn(|s| if s < cols { (j + s) * p.csb } else { last });
-            let mut acc = [_mm256_setzero_ps(); V];
-            let mut q = 0;
-            while q + V <= k {
-                let x = load(arow, q, V, kmask);
-                for (acc, &o) in acc.iter_mut().zip(&off) {
-                    // SAFETY: `o + q + 8 <= o + k <= last + k <= b.len()` (asserted above).
-                    let y = unsafe { _mm256_loadu_ps(bp.add(o + q)) };
-                    *acc = _mm256_fmadd_ps(x, y, *acc);
-                }
-                q += V;
-            }
-            if tail > 0 {
-                let x = load(arow, q, tail, kmask);
-                for (acc, &o) in acc.iter_mut().zip(&off) {
-                    // SAFETY: `kmask` selects the first `tail = k - q` lanes, elements
-                    // `o + q .. o + k` of `b`, inside it (asserted above); the others are not
-                    // accessed.
-                    let y = unsafe { _mm256_maskload_ps(bp.add(o + q), kmask) };
-                    *acc = _mm256_fmadd_ps(x, y, *acc);
-                }
-            }
-            let sums = reduce8(&acc);
-            if p.csc == 1 {
-                epilogue(p, &mut c[i * p.rsc + j..][..cols], 0, cols, first_lanes(cols), sums);
-            } else {
-                let mut lanes = [0.0f32; V];
-                store(&mut lanes, 0, V, kmask, sums);
-                for (s, &sum) in lanes[..cols].iter().enumerate() {
-                    let dst = &mut c[i * p.rsc + (j + s) * p.csc];
-                    *dst = if p.beta == 0.0 { p.alpha * sum } else { p.alpha * sum + p.beta * *dst };
-                }
-            }
-            j += V;
+    let mut acc = [_mm256_setzero_ps(); C];
+    let mut q = 0;
+    while q + V <= k {
+        let x = load(arow, q, V, kmask);
+        for (acc, &o) in acc.iter_mut().zip(&off) {
+            // SAFETY: `o + q + 8 <= o + k <= last + k <= b.len()` (asserted above).
+            let y = unsafe { _mm256_loadu_ps(bp.add(o + q)) };
+            *acc = _mm256_fmadd_ps(x, y, *acc);
+        }
+        q += V;
+    }
+    if tail > 0 {
+        let x = load(arow, q, tail, kmask);
+        for (acc, &o) in acc.iter_mut().zip(&off) {
+            // SAFETY: `kmask` selects the first `tail = k - q` lanes, elements `o + q .. o + k`
+            // of `b`, inside it (asserted above); the others are not accessed.
+            let y = unsafe { _mm256_maskload_ps(bp.add(o + q), kmask) };
+            *acc = _mm256_fmadd_ps(x, y, *acc);
+        }
+    }
+    let mut all = [_mm256_setzero_ps(); V];
+    all[..C].copy_from_slice(&acc);
+    let sums = reduce8(&all);
+    if p.csc == 1 {
+        epilogue(p, &mut c[i * p.rsc + j..][..cols], 0, cols, first_lanes(cols), sums);
+    } else {
+        let mut lanes = [0.0f32; V];
+        store(&mut lanes, 0, V, kmask, sums);
+        for (s, &sum) in lanes[..cols].iter().enumerate() {
+            let dst = &mut c[i * p.rsc + (j + s) * p.csc];
+            *dst = if p.beta == 0.0 { p.alpha * sum } else { p.alpha * sum + p.beta * *dst };
         }
     }
 }
