@@ -3,7 +3,8 @@
 //!
 //! A training step is PyTorch's
 //! `opt.zero_grad(set_to_none=True); loss = ce(net(x), t); loss.backward(); opt.step()`:
-//! `forward_train`, `CrossEntropyLoss::forward_backward` (mean reduction, fixed labels),
+//! `forward_train`, `CrossEntropyLoss::forward_backward_with` (mean reduction, fixed labels, its
+//! buffers kept in a `LossCtx`),
 //! `backward` (no gradient for the input), `Sgd::step` (lr 0.01, no momentum) and `zero_grad`.
 //! Inference is `Layer::forward` (nothing saved).
 //!
@@ -13,6 +14,7 @@
 
 use fusenet::module::Layer;
 use fusenet::nn::loss::CrossEntropyLoss;
+use fusenet::nn::LossCtx;
 use fusenet::nn::{Conv2d, Flatten, Linear, MaxPool2d, ReLU};
 use fusenet::optim::{Optimizer, Sgd};
 use fusenet::prelude::*;
@@ -77,6 +79,8 @@ pub struct Runner<N: Layer> {
     ctx: N::Ctx,
     opt: Sgd,
     loss: CrossEntropyLoss,
+    /// The loss's kept buffers (its value, gradient and scratch), reused every step.
+    loss_ctx: LossCtx,
     x: Tensor,
     labels: Tensor,
 }
@@ -88,14 +92,14 @@ impl<N: Layer> Runner<N> {
         let x = Tensor::randn(&shape);
         let labels = Tensor::from_vec((0..spec.batch as i64).map(|i| i % 10).collect::<Vec<i64>>(), &[spec.batch]);
         let opt = Sgd::new(net.parameters(), 0.01);
-        Runner { net, ctx: Default::default(), opt, loss: CrossEntropyLoss::new(), x, labels }
+        Runner { net, ctx: Default::default(), opt, loss: CrossEntropyLoss::new(), loss_ctx: LossCtx::default(), x, labels }
     }
 }
 
 impl<N: Layer> Step for Runner<N> {
     fn train_step(&mut self) -> f32 {
         let y = self.net.forward_train(&self.x, &mut self.ctx);
-        let (loss, grad) = self.loss.forward_backward(&y, &self.labels).expect("labels are in range");
+        let (loss, grad) = self.loss.forward_backward_with(&y, &self.labels, &mut self.loss_ctx).expect("labels are in range");
         self.net.backward(&mut self.ctx, &grad, false);
         self.opt.step();
         self.opt.zero_grad();
@@ -110,7 +114,7 @@ impl<N: Layer> Step for Runner<N> {
         let t0 = std::time::Instant::now();
         let y = self.net.forward_train(&self.x, &mut self.ctx);
         let t1 = std::time::Instant::now();
-        let (_loss, grad) = self.loss.forward_backward(&y, &self.labels).expect("labels are in range");
+        let (_loss, grad) = self.loss.forward_backward_with(&y, &self.labels, &mut self.loss_ctx).expect("labels are in range");
         let t2 = std::time::Instant::now();
         self.net.backward(&mut self.ctx, &grad, false);
         let t3 = std::time::Instant::now();

@@ -112,6 +112,13 @@ impl Emit<'_> {
 
     /// The body of `Layer::backward`.
     pub fn backward(&mut self) -> TokenStream {
+        self.in_backward = true;
+        let out = self.backward_body();
+        self.in_backward = false;
+        out
+    }
+
+    fn backward_body(&mut self) -> TokenStream {
         let g = self.graph;
         let p = self.p.clone();
         let slots = self.slots(defined(&g.body));
@@ -143,7 +150,9 @@ impl Emit<'_> {
                     if self.need[n.out] == Need::Never || matches!(n.op, Op::Input | Op::Tensor(_)) {
                         continue;
                     }
+                    self.scopes[self.scope].pool.current = Some(n.out);
                     let code = ops::backward(&n.op, n.out, self);
+                    self.scopes[self.scope].pool.done();
                     if code.is_empty() {
                         continue;
                     }

@@ -23,6 +23,60 @@ pub struct Scope {
     pub loops: Vec<usize>,
     /// Op result buffers (`s0`, `s1`, …) kept in this scope's context.
     pub slots: usize,
+    /// The backward's buffer plan: see [`Pool`].
+    pub pool: Pool,
+}
+
+/// The backward's memory plan for one scope: a buffer is handed out again once every gradient
+/// that may live in it has been consumed (liveness over the reversed node order).
+///
+/// A buffer written by a node's backward belongs to the gradient slots it was accumulated into;
+/// when a contribution may be a view of the incoming gradient (a reshape, a pass-through), the
+/// buffers behind that gradient belong to it too. A node's backward consumes its gradient, so its
+/// buffers are released once it is emitted and no other gradient owns them. Reuse is also safe
+/// at run time whatever this plan says: a [`Slot`] only reuses storage nobody else holds.
+#[derive(Default)]
+pub struct Pool {
+    free: Vec<usize>,
+    owners: std::collections::HashMap<usize, usize>,
+    pending: std::collections::HashMap<ValueId, Vec<usize>>,
+    /// Buffers handed out during the node's backward being emitted.
+    recent: Vec<usize>,
+    /// The node whose backward is being emitted.
+    pub current: Option<ValueId>,
+}
+
+impl Pool {
+    /// Records that the gradient of `v` may live in the buffers written for the current node
+    /// (and, when `alias`, in the ones behind the current node's own gradient).
+    fn own(&mut self, v: ValueId, alias: bool) {
+        let mut take = self.recent.clone();
+        if alias && let Some(cur) = self.current {
+            take.extend(self.pending.get(&cur).cloned().unwrap_or_default());
+        }
+        for k in take {
+            *self.owners.entry(k).or_insert(0) += 1;
+            self.pending.entry(v).or_default().push(k);
+        }
+    }
+
+    /// The current node's backward is emitted: its gradient is consumed.
+    pub fn done(&mut self) {
+        if let Some(cur) = self.current.take() {
+            for k in self.pending.remove(&cur).unwrap_or_default() {
+                let n = self.owners.entry(k).or_insert(1);
+                *n -= 1;
+                if *n == 0 {
+                    self.free.push(k);
+                }
+            }
+        }
+        for k in std::mem::take(&mut self.recent) {
+            if self.owners.get(&k).copied().unwrap_or(0) == 0 && !self.free.contains(&k) {
+                self.free.push(k);
+            }
+        }
+    }
 }
 
 pub struct Emit<'a> {
@@ -38,6 +92,8 @@ pub struct Emit<'a> {
     /// Whether op results go to buffers kept in the context (training forward and backward) or
     /// to fresh tensors (inference).
     pub persist: bool,
+    /// Whether the backward is being emitted (its buffers are pooled, see [`Pool`]).
+    pub in_backward: bool,
     /// How many places read each value ([`fuse::use_counts`]).
     pub uses: Vec<usize>,
     /// The node defining each value.
@@ -53,7 +109,7 @@ impl<'a> Emit<'a> {
         let uses = fuse::use_counts(graph);
         let mut nodes = std::collections::HashMap::new();
         collect_nodes(&graph.body, &mut nodes);
-        Emit { p, graph, fields, dims, need, scopes, scope: 0, depth: 0, persist: true, uses, nodes }
+        Emit { p, graph, fields, dims, need, scopes, scope: 0, depth: 0, persist: true, in_backward: false, uses, nodes }
     }
 
     pub fn member(&self, f: usize) -> syn::Member {
@@ -396,9 +452,19 @@ impl Gen for Emit<'_> {
         if !self.persist {
             return quote!(&mut #p::ops::Slot::default());
         }
+        let in_backward = self.in_backward;
         let scope = &mut self.scopes[self.scope];
-        let s = format_ident!("s{}", scope.slots);
-        scope.slots += 1;
+        let k = match scope.pool.free.pop() {
+            Some(k) if in_backward => k,
+            _ => {
+                scope.slots += 1;
+                scope.slots - 1
+            }
+        };
+        if in_backward {
+            scope.pool.recent.push(k);
+        }
+        let s = format_ident!("s{}", k);
         let c = self.ctx();
         quote!(&mut #c.#s)
     }
@@ -425,15 +491,10 @@ impl BwGen for Emit<'_> {
         }
     }
     fn acc(&mut self, val: ValueId, expr: TokenStream) -> TokenStream {
-        let slot = super::autodiff::gv(val);
-        if self.need[val] == Need::Never {
-            return TokenStream::new();
-        }
-        let buf = self.slot();
-        match self.need[val] {
-            Need::IfInput => quote!(if __need_input { __acc(&mut #slot, #expr, #buf); }),
-            _ => quote!(__acc(&mut #slot, #expr, #buf);),
-        }
+        self.acc_with(val, expr, true)
+    }
+    fn acc_fresh(&mut self, val: ValueId, expr: TokenStream) -> TokenStream {
+        self.acc_with(val, expr, false)
     }
     fn same_shape(&self, a: ValueId, b: ValueId) -> bool {
         self.dims.same_shape(&self.graph.values[a].shape, &self.graph.values[b].shape)
@@ -442,6 +503,24 @@ impl BwGen for Emit<'_> {
         let c = self.ctx();
         let l = format_ident!("l{}", site);
         quote!(#c.#l)
+    }
+}
+
+impl Emit<'_> {
+    /// `acc`, recording in the pool which buffers the gradient of `val` may live in.
+    fn acc_with(&mut self, val: ValueId, expr: TokenStream, alias: bool) -> TokenStream {
+        let slot = super::autodiff::gv(val);
+        if self.need[val] == Need::Never {
+            return TokenStream::new();
+        }
+        let buf = ops::Gen::slot(self);
+        if self.in_backward {
+            self.scopes[self.scope].pool.own(val, alias);
+        }
+        match self.need[val] {
+            Need::IfInput => quote!(if __need_input { __acc(&mut #slot, #expr, #buf); }),
+            _ => quote!(__acc(&mut #slot, #expr, #buf);),
+        }
     }
 }
 

@@ -64,6 +64,7 @@ fn pass_through(bw: &mut dyn BwGen, target: ValueId, out: ValueId) -> TokenStrea
 pub fn backward_binary(b: Bin, x: ValueId, y: ValueId, out: ValueId, bw: &mut dyn BwGen) -> TokenStream {
     let mut code = TokenStream::new();
     if bw.need(x).is_some() {
+        let fresh = !matches!(b, Bin::Add | Bin::Sub);
         let gx = match b {
             Bin::Add | Bin::Sub => pass_through(bw, x, out),
             // ∂(xy)/∂x = y
@@ -77,9 +78,10 @@ pub fn backward_binary(b: Bin, x: ValueId, y: ValueId, out: ValueId, bw: &mut dy
                 pass(bw, x, out, vec![quote!(&__g), ys], quote!((__g_ / __x_)))
             }
         };
-        code.extend(bw.acc(x, gx));
+        code.extend(if fresh { bw.acc_fresh(x, gx) } else { bw.acc(x, gx) });
     }
     if bw.need(y).is_some() {
+        let fresh = b != Bin::Add;
         let gy = match b {
             Bin::Add => pass_through(bw, y, out),
             Bin::Sub => pass(bw, y, out, vec![quote!(&__g)], quote!((-__g_))),
@@ -93,7 +95,7 @@ pub fn backward_binary(b: Bin, x: ValueId, y: ValueId, out: ValueId, bw: &mut dy
                 pass(bw, y, out, vec![quote!(&__g), xs, ys], quote!((-((__g_ * __x_) / (__y_ * __y_)))))
             }
         };
-        code.extend(bw.acc(y, gy));
+        code.extend(if fresh { bw.acc_fresh(y, gy) } else { bw.acc(y, gy) });
     }
     code
 }
@@ -115,7 +117,7 @@ pub fn backward_rhs(b: Bin, x: ValueId, c: f64, bw: &mut dyn BwGen) -> TokenStre
             super::map_call(&p, slot, &[quote!(&__g)], &[format_ident!("__g_")], quote!((__g_ / #c)))
         }
     };
-    bw.acc(x, gx)
+    if matches!(b, Bin::Mul | Bin::Div) { bw.acc_fresh(x, gx) } else { bw.acc(x, gx) }
 }
 
 pub fn backward_lhs(b: Bin, c: f64, y: ValueId, bw: &mut dyn BwGen) -> TokenStream {
@@ -142,5 +144,5 @@ pub fn backward_lhs(b: Bin, c: f64, y: ValueId, bw: &mut dyn BwGen) -> TokenStre
             super::map_call(&p, slot, &[quote!(&__g), ys], &[g, format_ident!("__y_")], quote!((-((__g_ * #c) / (__y_ * __y_)))))
         }
     };
-    bw.acc(y, gy)
+    if b == Bin::Add { bw.acc(y, gy) } else { bw.acc_fresh(y, gy) }
 }

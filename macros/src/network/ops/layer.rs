@@ -26,7 +26,7 @@ pub fn backward_linear(c: Callee, x: ValueId, bw: &mut dyn BwGen) -> TokenStream
     let input_grad = if bw.need(x).is_some() {
         let s = bw.saved_shape(x);
         let slot = bw.slot();
-        bw.acc(x, quote!(#p::ops::into::matmul(#slot, &__go, &__w).reshape(#s)))
+        bw.acc_fresh(x, quote!(#p::ops::into::matmul(#slot, &__go, &__w).reshape(#s)))
     } else {
         TokenStream::new()
     };

@@ -29,11 +29,11 @@ pub fn backward(a: ValueId, b: ValueId, bw: &mut dyn BwGen) -> TokenStream {
     let mut code = TokenStream::new();
     if bw.need(a).is_some() {
         let (bs, slot) = (bw.saved(b), bw.slot());
-        code.extend(bw.acc(a, quote!(#p::ops::into::matmul(#slot, &__g, &#bs.t()))));
+        code.extend(bw.acc_fresh(a, quote!(#p::ops::into::matmul(#slot, &__g, &#bs.t()))));
     }
     if bw.need(b).is_some() {
         let (as_, slot) = (bw.saved(a), bw.slot());
-        code.extend(bw.acc(b, quote!(#p::ops::into::matmul(#slot, &#as_.t(), &__g))));
+        code.extend(bw.acc_fresh(b, quote!(#p::ops::into::matmul(#slot, &#as_.t(), &__g))));
     }
     code
 }

@@ -226,8 +226,13 @@ pub trait BwGen: Gen {
     fn saved_shape(&mut self, v: ValueId) -> TokenStream;
     /// The runtime condition under which `v` needs a gradient, `None` when it never does.
     fn need(&self, v: ValueId) -> Option<TokenStream>;
-    /// `if need(v) { acc(g_v, expr) }`; nothing when `v` never needs a gradient.
+    /// `if need(v) { acc(g_v, expr) }`; nothing when `v` never needs a gradient. `expr` may be
+    /// a view of the incoming gradient `__g` (a reshape, a pass-through).
     fn acc(&mut self, v: ValueId, expr: TokenStream) -> TokenStream;
+    /// [`BwGen::acc`] for an `expr` that is a new result written into buffers taken from
+    /// [`Gen::slot`] in this node's backward (never a view of `__g`), so that the buffers behind
+    /// `__g` can be reused once it is consumed.
+    fn acc_fresh(&mut self, v: ValueId, expr: TokenStream) -> TokenStream;
     /// Statically the same shape (no broadcast reduction needed).
     fn same_shape(&self, a: ValueId, b: ValueId) -> bool;
     /// The context place of a layer call site (for `Layer::backward`).

@@ -107,5 +107,5 @@ pub fn backward(u: &Unary, x: ValueId, y: ValueId, bw: &mut dyn BwGen) -> TokenS
             super::map_call(&p, slot, &[quote!(&__g)], &[gi], quote!((-__g_)))
         }
     };
-    bw.acc(x, expr)
+    bw.acc_fresh(x, expr)
 }
