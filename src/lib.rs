@@ -190,7 +190,7 @@ pub mod prelude {
     pub use fusenet_macros::{Module, network};
     pub use fusenet_runtime::{manual_seed, Buffer, DType, Device, Module, Param, StateDict, Tensor};
     pub use fusenet_runtime::tensor::{C, Dyn, Typed};
-    pub use fusenet_runtime::module::{DynLayer, Layer, ModuleDict};
+    pub use fusenet_runtime::module::{ConstKeys, DynLayer, Layer, ModuleDict};
     pub use fusenet_runtime::optim::Optimizer;
 }
 

@@ -44,6 +44,17 @@ pub struct Container {
     pub name: Attr<LitStr>,
     /// The path of the `fusenet` crate (`crate = "fusenet"`), for code inside the workspace.
     pub krate: Attr<Path>,
+    /// `state_dict_keys = none` or `state_dict_keys = <&'static [&'static str] expression>`:
+    /// the value of `ConstKeys::STATE_DICT_KEYS` instead of the one composed from the fields.
+    pub state_dict_keys: Attr<StateDictKeys>,
+}
+
+/// The value of `#[module(state_dict_keys = ...)]`.
+pub enum StateDictKeys {
+    /// `none`: not known at compile time.
+    Unknown,
+    /// An expression of type `&'static [&'static str]`.
+    Given(syn::Expr),
 }
 
 /// `#[module(skip | rename = "..." | flatten)]` on a field.
@@ -76,7 +87,7 @@ fn skip_value(meta: &ParseNestedMeta) -> syn::Result<()> {
 
 impl Container {
     pub fn from_ast(cx: &Ctxt, attrs: &[syn::Attribute]) -> Container {
-        let mut out = Container { name: Attr::none("name"), krate: Attr::none("crate") };
+        let mut out = Container { name: Attr::none("name"), krate: Attr::none("crate"), state_dict_keys: Attr::none("state_dict_keys") };
         for attr in attrs.iter().filter(|a| a.path().is_ident(MODULE)) {
             let res = attr.parse_nested_meta(|meta| {
                 if meta.path.is_ident("name") {
@@ -88,13 +99,20 @@ impl Container {
                         Ok(p) => out.krate.set(cx, &meta.path, p),
                         Err(_) => cx.error_spanned_by(&s, "expected a path such as `fusenet` or `crate`"),
                     }
+                } else if meta.path.is_ident("state_dict_keys") {
+                    let e: syn::Expr = meta.value()?.parse()?;
+                    let v = match &e {
+                        syn::Expr::Path(p) if p.qself.is_none() && p.path.is_ident("none") => StateDictKeys::Unknown,
+                        _ => StateDictKeys::Given(e),
+                    };
+                    out.state_dict_keys.set(cx, &meta.path, v);
                 } else if ["skip", "rename", "flatten"].iter().any(|k| meta.path.is_ident(k)) {
                     cx.error_spanned_by(&meta.path, format!("`{}` applies to fields, not to the struct", path_name(&meta.path)));
                     skip_value(&meta)?;
                 } else {
                     cx.error_spanned_by(
                         &meta.path,
-                        format!("unknown module attribute `{}` on a struct; expected `name` or `crate`", path_name(&meta.path)),
+                        format!("unknown module attribute `{}` on a struct; expected `name`, `crate` or `state_dict_keys`", path_name(&meta.path)),
                     );
                     skip_value(&meta)?;
                 }

@@ -1,6 +1,7 @@
 //! Code generation for `#[derive(Module)]`.
 
 use crate::ast::{Container, Field};
+use crate::attr::StateDictKeys;
 use crate::check;
 use crate::ctxt::Ctxt;
 use proc_macro2::TokenStream;
@@ -140,14 +141,64 @@ fn state_dict_keys_const(cont: &Container) -> Option<TokenStream> {
             && matches!(f.ty, syn::Type::Path(tp) if tp.qself.is_none()
                 && tp.path.segments.last().is_some_and(|s| s.ident == "Param" && s.arguments.is_none()))
     });
-    if !all_params {
+    if !all_params || cont.attrs.state_dict_keys.get().is_some() {
         return None;
     }
     let keys = traversed.iter().map(|f| f.key());
     Some(quote! {
-        /// The state-dict keys of this module, in order (every field is a `Param`).
+        /// The state-dict keys of this module, in order (every field is a `Param`); equal to
+        /// `<Self as ConstKeys>::STATE_DICT_KEYS.unwrap()`.
         pub const STATE_DICT_KEYS: &'static [&'static str] = &[#(#keys),*];
     })
+}
+
+/// The `ConstKeys` impl: `STATE_DICT_KEYS` composed at compile time from the fields' types (each
+/// field's keys under its name, in PyTorch's order), or the value of
+/// `#[module(state_dict_keys = ...)]`.
+///
+/// The impl requires every traversed field type to report its keys; the bounds are written
+/// `for<'__k> Ty: FieldConstKeys` so that a concrete field type without an impl (a hand-written
+/// module) makes the impl not apply instead of being a compile error: only a use of the const
+/// then fails, naming the missing `ConstKeys`.
+fn const_keys_impl(cont: &Container, p: &TokenStream) -> TokenStream {
+    let ident = cont.ident;
+    let mut generics = impl_generics(cont, p);
+    let (_, ty_g, _) = cont.generics.split_for_impl();
+    let opt = quote!(::core::option::Option<&'static [&'static str]>);
+    let value = match cont.attrs.state_dict_keys.get() {
+        Some(StateDictKeys::Unknown) => quote!(::core::option::Option::None),
+        Some(StateDictKeys::Given(e)) => quote!(::core::option::Option::Some(#e)),
+        None => {
+            let traversed = cont.fields.iter().filter(|f| !f.is_skipped());
+            let mut entries = Vec::new();
+            let mut preds: Vec<syn::WherePredicate> = Vec::new();
+            for f in traversed {
+                let ty = f.ty;
+                let entry = if f.is_flattened() {
+                    preds.push(syn::parse_quote!(for<'__k> #ty: #p::FlattenConstKeys));
+                    let pattern = f.attrs.rename.get().map(|l| l.value()).unwrap_or_default();
+                    quote!(#p::FieldEntry::flatten(#pattern, <#ty as #p::FlattenConstKeys>::FLAT_KEYS))
+                } else {
+                    preds.push(syn::parse_quote!(for<'__k> #ty: #p::FieldConstKeys));
+                    let key = f.key();
+                    quote!(#p::FieldEntry::field(#key, <#ty as #p::FieldConstKeys>::FIELD_KEYS))
+                };
+                let non_persistent = f.attrs.persistent.get().is_some_and(|b| !b.value);
+                entries.push(if non_persistent { quote!(#entry.non_persistent()) } else { entry });
+            }
+            generics.make_where_clause().predicates.extend(preds);
+            quote! {
+                #p::KeyStrs::as_keys(&const { #p::KeyStrs::of(&const { #p::KeyList::from_fields(&[#(#entries),*]) }) })
+            }
+        }
+    };
+    let (impl_g, _, where_c) = generics.split_for_impl();
+    quote! {
+        #[automatically_derived]
+        impl #impl_g #p::ConstKeys for #ident #ty_g #where_c {
+            const STATE_DICT_KEYS: #opt = #value;
+        }
+    }
 }
 
 fn expand(cont: &Container) -> TokenStream {
@@ -161,6 +212,7 @@ fn expand(cont: &Container) -> TokenStream {
     let visits_mut = traversed.iter().map(|f| visit_stmt(f, &p, true));
     let shares = cont.fields.iter().map(|f| share_init(f, &p));
     let keys_const = state_dict_keys_const(cont).map(|c| quote!(impl #impl_g #ident #ty_g #where_c { #c }));
+    let keys_impl = const_keys_impl(cont, &p);
     quote! {
         const _: () = {
             #[automatically_derived]
@@ -200,6 +252,7 @@ fn expand(cont: &Container) -> TokenStream {
                 }
             }
             #keys_const
+            #keys_impl
         };
     }
 }

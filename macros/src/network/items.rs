@@ -86,6 +86,7 @@ fn struct_def(net: &Network, fields: &[NetField], dims: &Dims) -> TokenStream {
     let (attrs, vis, ident, generics) = (&net.attrs, &net.vis, &net.ident, &net.generics);
     let params = &generics.params;
     let types: Vec<TokenStream> = fields.iter().map(|f| field_type(&p, f, dims)).collect();
+    let keys_attr = super::keys::derive_attr(attrs, fields);
     match &net.kind {
         Kind::Sequential { .. } => {
             let named = attrs.iter().any(|a| a.path().is_ident("module"));
@@ -94,6 +95,7 @@ fn struct_def(net: &Network, fields: &[NetField], dims: &Dims) -> TokenStream {
                 #[derive(::fusenet::Module)]
                 #(#attrs)*
                 #repr
+                #keys_attr
                 #vis struct #ident <#params> (#(pub #types),*);
             }
         }
@@ -105,6 +107,7 @@ fn struct_def(net: &Network, fields: &[NetField], dims: &Dims) -> TokenStream {
             quote! {
                 #[derive(::fusenet::Module)]
                 #(#attrs)*
+                #keys_attr
                 #vis struct #ident <#params> { #(#defs),* }
             }
         }

@@ -18,7 +18,7 @@
 use super::fields::{FieldKind, NetField};
 use super::layers::{LayerKind, LayerType, ctor};
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{ToTokens, quote};
 
 /// `Some(true)` with a bias, `Some(false)` without, `None` when the constructor is not read.
 pub fn linear_bias(init: Option<&syn::Expr>) -> Option<bool> {
@@ -80,6 +80,36 @@ pub fn layer_keys(l: &LayerType) -> Option<Vec<String>> {
         LayerKind::Opaque => None,
     };
     keys.map(owned)
+}
+
+/// The `#[module(state_dict_keys = ...)]` attribute for the struct, so that
+/// `ConstKeys::STATE_DICT_KEYS` (which `#[derive(Module)]` otherwise composes from the field
+/// types, each as its own `new()` builds it) agrees with what `new()` of this network builds:
+/// - the inherent `STATE_DICT_KEYS` when this module emits one;
+/// - `none` when a layer's constructor is not its plain `new()`/`default()` and its keys are not
+///   read here (`Linear::with_bias(flag)`), or a buffer is non-persistent;
+/// - nothing otherwise (the derive's composition is right), or when the user wrote the attribute.
+pub fn derive_attr(struct_attrs: &[syn::Attribute], fields: &[NetField]) -> TokenStream {
+    let written = struct_attrs
+        .iter()
+        .any(|a| a.path().is_ident("module") && a.meta.to_token_stream().to_string().contains("state_dict_keys"));
+    if written {
+        return TokenStream::new();
+    }
+    if !state_dict_keys(fields).is_empty() {
+        return quote!(#[module(state_dict_keys = Self::STATE_DICT_KEYS)]);
+    }
+    let cx = crate::ctxt::Ctxt::default();
+    let attrs: Vec<crate::attr::Field> = fields.iter().map(|f| crate::attr::Field::from_ast(&cx, &f.attrs)).collect();
+    if cx.check().is_err() {
+        return TokenStream::new();
+    }
+    let plain = fields.iter().zip(&attrs).filter(|(_, a)| a.skip.get().is_none()).all(|(f, _)| match &f.kind {
+        FieldKind::Layer(l) | FieldKind::Layers { elem: l, .. } => plain_ctor(l.init.as_ref()),
+        FieldKind::Buffer { persistent, .. } => *persistent,
+        FieldKind::Param { .. } | FieldKind::Constant { .. } => true,
+    });
+    if plain { TokenStream::new() } else { quote!(#[module(state_dict_keys = none)]) }
 }
 
 fn array_len(e: &syn::Expr) -> Option<usize> {

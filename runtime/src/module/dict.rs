@@ -256,6 +256,11 @@ impl<M: Module> Module for ModuleDict<M> {
     crate::__module_boilerplate!();
 }
 
+/// The entries are inserted at run time.
+impl<M> super::ConstKeys for ModuleDict<M> {
+    const STATE_DICT_KEYS: Option<&'static [&'static str]> = None;
+}
+
 impl<M: Module> std::fmt::Display for ModuleDict<M> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         super::fmt_module(self, f)
@@ -298,6 +303,11 @@ impl<L: Layer> DynLayer for L {
     fn share_dyn(&self) -> Box<dyn DynLayer> {
         Box::new(Module::share(self))
     }
+}
+
+/// The layer inside is chosen at run time.
+impl super::ConstKeys for Box<dyn DynLayer> {
+    const STATE_DICT_KEYS: Option<&'static [&'static str]> = None;
 }
 
 /// A boxed layer reports, prints and downcasts as the layer inside.

@@ -1,7 +1,7 @@
 //! How each kind of struct field is traversed: the `Field` and `FlattenField` traits, and the
 //! `Module` impls of the collections (`Vec`, arrays) and of `Box`.
 
-use super::{Module, Visitor, VisitorMut};
+use super::{ConstKeys, FieldConstKeys, KeyList, Module, Visitor, VisitorMut};
 use crate::param::{Buffer, Param};
 use std::any::Any;
 
@@ -167,6 +167,11 @@ impl<T: Field + 'static> Module for Vec<T> {
     crate::__module_boilerplate!();
 }
 
+/// A `Vec`'s length is known at run time only.
+impl<T> ConstKeys for Vec<T> {
+    const STATE_DICT_KEYS: Option<&'static [&'static str]> = None;
+}
+
 /// An array of module fields is a fixed-length `ModuleList`.
 impl<T: Field + 'static, const N: usize> Module for [T; N] {
     fn visit<'a>(&'a self, v: &mut dyn Visitor<'a>) {
@@ -185,6 +190,24 @@ impl<T: Field + 'static, const N: usize> Module for [T; N] {
         std::array::from_fn(|i| self[i].share_field())
     }
     crate::__module_boilerplate!();
+}
+
+/// `"0.k"`, `"1.k"`, ... for every key `k` of an element.
+impl<T: FieldConstKeys, const N: usize> ConstKeys for [T; N] {
+    const STATE_DICT_KEYS: Option<&'static [&'static str]> = crate::const_keys!({
+        let mut l = KeyList::new();
+        l.push_repeat(N, T::FIELD_KEYS);
+        l
+    });
+}
+
+impl<M: ConstKeys> ConstKeys for Box<M> {
+    const STATE_DICT_KEYS: Option<&'static [&'static str]> = M::STATE_DICT_KEYS;
+}
+
+/// The module inside is chosen at run time.
+impl ConstKeys for Box<dyn Module> {
+    const STATE_DICT_KEYS: Option<&'static [&'static str]> = None;
 }
 
 macro_rules! forward_boxed {

@@ -15,6 +15,7 @@
 //! assert_eq!(net.to_string(), "Linear(in_features=4, out_features=8, bias=True)");
 //! ```
 
+mod const_keys;
 mod dict;
 mod field;
 mod layer;
@@ -22,6 +23,7 @@ mod load;
 mod repr;
 mod visit;
 
+pub use const_keys::{ConstKeys, FieldConstKeys, FieldEntry, FieldKeys, FlattenConstKeys, KEY_BYTES, KeyList, KeyStrs, MAX_KEYS};
 pub use dict::{DynLayer, ModuleDict};
 pub use field::{Field, FlattenField, Persistence, flat_name};
 pub use layer::{Layer, shape};
@@ -179,7 +181,8 @@ pub trait Module: Any {
     fn state_dict(&self) -> StateDict {
         load::state_dict(self.as_module())
     }
-    /// The keys [`Module::state_dict`] would have.
+    /// The keys [`Module::state_dict`] would have. For a default-built module they equal
+    /// [`ConstKeys::STATE_DICT_KEYS`] when that is `Some`.
     fn state_dict_keys(&self) -> Vec<String> {
         load::state_dict_entries(self.as_module()).into_iter().map(|(k, _)| k).collect()
     }
@@ -302,7 +305,10 @@ macro_rules! __module_boilerplate {
 /// (re-exported as `::fusenet::__private`).
 #[doc(hidden)]
 pub mod __private {
-    pub use super::{Field, FlattenField, Module, Persistence, Visitor, VisitorMut, flat_name, fmt_module};
+    pub use super::{
+        ConstKeys, Field, FieldConstKeys, FieldEntry, FieldKeys, FlattenConstKeys, FlattenField, KeyList, KeyStrs, Module, Persistence,
+        Visitor, VisitorMut, flat_name, fmt_module,
+    };
     pub use crate::graph as ops;
     pub use crate::param::{Buffer, Param};
     pub use std::any::Any;

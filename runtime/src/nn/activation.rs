@@ -31,6 +31,10 @@ macro_rules! parameter_free {
             crate::__module_boilerplate!();
         }
 
+        impl crate::module::ConstKeys for $name {
+            const STATE_DICT_KEYS: Option<&'static [&'static str]> = Some(&[]);
+        }
+
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 crate::module::fmt_module(self, f)

@@ -146,6 +146,11 @@ macro_rules! batch_norm {
             crate::__module_boilerplate!();
         }
 
+        /// The keys of `new()` (`affine`, `track_running_stats`).
+        impl<const C: usize> crate::module::ConstKeys for $name<C> {
+            const STATE_DICT_KEYS: Option<&'static [&'static str]> = Some(&["weight", "bias", "running_mean", "running_var", "num_batches_tracked"]);
+        }
+
         impl<const C: usize> std::fmt::Display for $name<C> {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 crate::module::fmt_module(self, f)

@@ -86,6 +86,10 @@ impl Module for Dropout {
     crate::__module_boilerplate!();
 }
 
+impl crate::module::ConstKeys for Dropout {
+    const STATE_DICT_KEYS: Option<&'static [&'static str]> = Some(&[]);
+}
+
 impl std::fmt::Display for Dropout {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         crate::module::fmt_module(self, f)

@@ -107,6 +107,10 @@ impl<const NUM: usize, const DIM: usize> Module for Embedding<NUM, DIM> {
     crate::__module_boilerplate!();
 }
 
+impl<const NUM: usize, const DIM: usize> crate::module::ConstKeys for Embedding<NUM, DIM> {
+    const STATE_DICT_KEYS: Option<&'static [&'static str]> = Some(&["weight"]);
+}
+
 impl<const NUM: usize, const DIM: usize> std::fmt::Display for Embedding<NUM, DIM> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         crate::module::fmt_module(self, f)

@@ -114,6 +114,11 @@ impl Module for LayerNorm {
     crate::__module_boilerplate!();
 }
 
+/// The keys of `LayerNorm::new(shape)` (`elementwise_affine` and `bias`).
+impl crate::module::ConstKeys for LayerNorm {
+    const STATE_DICT_KEYS: Option<&'static [&'static str]> = Some(&["weight", "bias"]);
+}
+
 impl std::fmt::Display for LayerNorm {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         crate::module::fmt_module(self, f)

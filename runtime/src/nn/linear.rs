@@ -169,6 +169,11 @@ impl<const IN: usize, const OUT: usize> Module for Linear<IN, OUT> {
     crate::__module_boilerplate!();
 }
 
+/// The keys of `Linear::new()`, which has a bias (`no_bias()` has `weight` only).
+impl<const IN: usize, const OUT: usize> crate::module::ConstKeys for Linear<IN, OUT> {
+    const STATE_DICT_KEYS: Option<&'static [&'static str]> = Some(&["weight", "bias"]);
+}
+
 impl<const IN: usize, const OUT: usize> std::fmt::Display for Linear<IN, OUT> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         crate::module::fmt_module(self, f)

@@ -367,6 +367,10 @@ macro_rules! conv_layer {
             crate::__module_boilerplate!();
         }
 
+        impl<const C_IN: usize, const C_OUT: usize, $(const $k: usize),+> crate::module::ConstKeys for $name<C_IN, C_OUT, $($k),+> {
+            const STATE_DICT_KEYS: Option<&'static [&'static str]> = Some(&["weight", "bias"]); // `new()` has a bias
+        }
+
         impl<const C_IN: usize, const C_OUT: usize, $(const $k: usize),+> std::fmt::Display for $name<C_IN, C_OUT, $($k),+> {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 crate::module::fmt_module(self, f)

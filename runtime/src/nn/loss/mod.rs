@@ -73,6 +73,11 @@ macro_rules! loss_module {
             crate::__module_boilerplate!();
         }
 
+        /// A default-built loss has no `weight` buffer.
+        impl crate::module::ConstKeys for $name {
+            const STATE_DICT_KEYS: Option<&'static [&'static str]> = Some(&[]);
+        }
+
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 crate::module::fmt_module(self, f)

@@ -90,6 +90,11 @@ macro_rules! recurrent {
             crate::__module_boilerplate!();
         }
 
+        /// The keys of `new()`: one layer, one direction, with biases.
+        impl<const I: usize, const H: usize> crate::module::ConstKeys for $name<I, H> {
+            const STATE_DICT_KEYS: Option<&'static [&'static str]> = Some(&["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"]);
+        }
+
         impl<const I: usize, const H: usize> std::fmt::Display for $name<I, H> {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 crate::module::fmt_module(self, f)
