@@ -36,8 +36,38 @@
 //! Field types: `Param`, `Buffer`, any `Module`, and `Option`, `Vec`, arrays and `Box`
 //! (`Box<dyn Module>` too) of those; a `Vec` or array field is a `ModuleList` child (`blocks.0.weight`)
 //! unless it is `flatten`ed. Struct attributes: `name = "..."` (printed type name), `crate = "..."`
-//! (path of this crate). A struct whose traversed fields are all `Param` also gets
-//! `pub const STATE_DICT_KEYS: &[&str]`; every module has `state_dict_keys()`.
+//! (path of this crate), `state_dict_keys = none | <&[&str] expression>` (see below).
+//!
+//! Every module has `state_dict_keys()`. The keys are also known at compile time through
+//! [`ConstKeys`](module::ConstKeys) (in the prelude): `Net::STATE_DICT_KEYS` is
+//! `Some(&[...])` with the keys of the module as its default constructors build it (a `Linear`
+//! with its bias, persistent buffers), composed from the field types, generic ones included; it
+//! is `None` when run-time choices decide them (`Vec`, `Option` and `Box<dyn Module>` fields).
+//! A struct whose constructor builds layers otherwise (`Linear::no_bias()`) says so with
+//! `#[module(state_dict_keys = none)]` or gives its list. A struct whose traversed fields are all
+//! `Param` also has the inherent `pub const STATE_DICT_KEYS: &[&str]`.
+//!
+//! ```
+//! use fusenet::nn::{Linear, ReLU};
+//! use fusenet::prelude::*;
+//!
+//! #[derive(Module)]
+//! #[module(name = "Sequential")]
+//! struct Block<const N: usize>(Linear<N, 8>, ReLU, Linear<8, 4>);
+//!
+//! #[derive(Module)]
+//! struct Net {
+//!     #[module(flatten, rename = "block {}")]
+//!     blocks: [Block<4>; 2],
+//!     head: Linear<4, 1>,
+//! }
+//!
+//! const KEYS: &[&str] = Net::STATE_DICT_KEYS.unwrap(); // evaluated by the compiler
+//! assert_eq!(KEYS[..2], ["block 0.0.weight", "block 0.0.bias"]);
+//! assert_eq!(KEYS.len(), 2 * 4 + 2);
+//! let net = Net { blocks: [Block(Linear::new(), ReLU, Linear::new()), Block(Linear::new(), ReLU, Linear::new())], head: Linear::new() };
+//! assert_eq!(net.state_dict_keys(), KEYS);
+//! ```
 //!
 //! ## Networks: `network!`
 //!

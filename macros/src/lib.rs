@@ -14,7 +14,9 @@ mod network;
 use proc_macro::TokenStream;
 
 /// Implements `fusenet::Module` and `Display` for a struct whose fields are parameters,
-/// buffers and sub-modules. See the `fusenet` crate documentation for the attributes.
+/// buffers and sub-modules, and `fusenet::module::ConstKeys` (the state-dict keys as a `const`,
+/// composed from the field types) when every field type has compile-time keys. See the
+/// `fusenet` crate documentation for the attributes and an example.
 #[proc_macro_derive(Module, attributes(module))]
 pub fn derive_module(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
