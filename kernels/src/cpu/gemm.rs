@@ -22,35 +22,40 @@
 //! ## Measurements behind the thresholds (2026-11-25)
 //!
 //! Machine: the 2-core Intel Xeon (Sapphire Rapids, AVX-512) VM shared with other builds (load
-//! average 2–5 during the runs, so threaded numbers are the best of 15 repetitions). Times are
-//! µs per `C ← A·B` (`benches/gemm_shapes.rs` and a min-of-15 timer); `nt` means B is `Wᵀ`
-//! (a linear layer's forward), `tn` means A is transposed (its weight gradient).
+//! average 2–5 during the runs). Times are µs per `C ← A·B`, the best of 15 repetitions in each
+//! of 3 rounds (a criterion mean was too noisy at that load); `nt` means B is `Wᵀ` (a linear
+//! layer's forward), `tn` means A is transposed (its weight gradient). `benches/gemm_shapes.rs`
+//! times the same shapes.
 //!
-//! | shape (m×k×n) | direct | matrixmultiply 1 thread | gemm crate 1 thread |
+//! | shape (m×k×n) | direct | matrixmultiply, 1 thread | gemm crate, 1 thread |
 //! |---|---|---|---|
-//! | 2×20×256 nt | 0.8 | 2.5 | 1.8 |
-//! | 256×2×20 tn | 1.0 | 0.9 | 1.4 |
-//! | 2×256×10 nt | 0.3 | 2.6 | 0.2 |
-//! | 10×2×256 tn | 0.3 | 1.0 | 0.3 |
-//! | 2×10×256 nn | 0.2 | 1.1 | 0.3 |
-//! | 16×16×16 nn | 0.1 | 0.2 | 0.2 |
-//! | 32×32×32 nn / nt | 0.8 / 1.7 | 0.8 / 1.0 | 0.8 / 1.1 |
+//! | 2×20×256 nt | 0.75 | 2.24 | 1.72 |
+//! | 256×2×20 tn | 0.89 | 0.87 | 1.37 |
+//! | 2×256×10 nt | 0.23 | 2.49 | 0.18 |
+//! | 10×2×256 tn | 0.34 | 1.01 | 0.25 |
+//! | 2×10×256 nn | 0.22 | 1.05 | 0.33 |
+//! | 16×16×16 nn | 0.12 | 0.22 | 0.20 |
+//! | 32×32×32 nn / nt | 0.68 / 1.7 | 0.68 / 1.0 | 0.76 / 1.1 |
 //! | 40×40×40 nn | 1.5 | 2.0 | 1.6 |
-//! | 64×64×64 nn / nt | 5.1 / 11.3 | 4.6 / 5.3 | 5.3 / 6.7 |
-//! | 10×128×256 tn | 7.0 | 12.6 | 7.1 |
+//! | 64×64×64 nn / nt | 4.8 / 11.3 | 4.1 / 5.3 | 4.9 / 6.7 |
+//! | 8×64×64 nt | 1.2 | 1.9 | 1.8 |
+//! | 10×128×256 tn | 8.0 | 11.5 | 8.4 |
 //! | 24×256×256 nn | 31 | 35 | 31 |
 //! | 16×256×256 nt | 38 | 26 | 38 |
 //! | 2×784×256 nt | 14 | 85 | 72 |
 //! | 16×512×1024 tn | 358 | 264 | 365 |
-//! | 10×512×1024 tn | 233 | 309 | 226 |
-//! | 128×256×10 nt | 17 | 14.5 | 11.6 |
-//! | 128×784×256 nt | 1068 | 421 | 569 |
+//! | 10×512×1024 tn | 221 | 289 | 213 |
+//! | 128×256×10 nt | 12.3 | 12.9 | 10.8 |
+//! | 128×784×256 nt | 960 | 373 | 527 |
+//! | 512×1024×1024 nn | 38 800 | 7 360 | 10 990 |
 //!
 //! Hence: the axpy form (B and C rows contiguous) is direct up to 40³ multiply-adds whatever the
 //! shape, and beyond while C has at most 4 blocks of 6 rows and B is streamed at most 2²⁰
 //! elements in all; the dot form (A rows and B columns contiguous, as `X·Wᵀ`) reduces across
 //! lanes and reuses nothing across rows, so it is direct only for at most 8 rows. Every GEMM of
-//! seed_mlp_b2's step is direct (2.6 µs in all against 8.3 µs on matrixmultiply).
+//! seed_mlp_b2's step is direct (2.4 µs in all against 7.7 µs on matrixmultiply). The gemm crate
+//! (0.18, no AVX-512 on stable Rust) is 25–35% slower than matrixmultiply on every large shape,
+//! so it stays an opt-in feature.
 //!
 //! Threads: matrixmultiply's own `threading` feature (off here) split any product with
 //! `m·k + k·n ≥ 2¹⁴` over `MATMUL_NUM_THREADS` threads and lost badly on medium shapes, e.g.
@@ -129,7 +134,8 @@ pub enum Backend {
     /// the calling thread only).
     MatrixMultiply { threads: usize },
     /// The `gemm` crate (cargo feature `gemm-crate`) with at most `threads` threads of rayon's
-    /// global pool (`0`: as many as the pool has; `1`: the calling thread only).
+    /// pool (`0`: as many as [`max_threads`] allows; `1`: the calling thread only). It has its
+    /// own rule on top: no threads below `m·n·k = 48·48·256`.
     #[cfg(feature = "gemm-crate")]
     GemmCrate { threads: usize },
 }
@@ -219,6 +225,7 @@ pub fn sgemm_with(
         }
         #[cfg(feature = "gemm-crate")]
         Backend::GemmCrate { threads } => {
+            let threads = if threads == 0 { max_threads() } else { threads };
             crate_backend::sgemm(threads, m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc)
         }
     }

@@ -7,8 +7,7 @@
 
 use gemm::Parallelism;
 
-/// The product through `gemm::gemm` with at most `threads` threads (0: rayon's pool size). The
-/// caller (`sgemm_with`'s prologue) has checked every bound, stride sign and aliasing rule.
+/// The product through `gemm::gemm` with at most `threads` threads of rayon's pool. The caller (`sgemm_with`'s prologue) has checked every bound, stride sign and aliasing rule.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn sgemm(
     threads: usize,
