@@ -62,9 +62,11 @@ where
 {
     model.train();
     let mut losses = Vec::with_capacity(loader.len());
+    let mut loss_ctx = C::Ctx::default();
     for (x, t) in loader {
         let y = model.forward_train(&x, ctx);
-        let (loss, grad) = criterion.loss_and_grad(&y, &t)?;
+        let (loss, grad) = criterion.loss_and_grad_with(&y, &t, &mut loss_ctx)?;
+        drop(y);
         model.backward(ctx, &grad, false);
         optimizer.step();
         optimizer.zero_grad();
