@@ -120,8 +120,9 @@ fn warm_conv_and_pool_steps_do_not_allocate() {
     let bad: Vec<_> = counts.iter().filter(|(_, (n, _))| *n != 0).collect();
     assert!(bad.is_empty(), "steady-state steps allocated: {bad:?}");
     for (name, (_, packed)) in counts {
-        // At most one packing buffer per GEMM: 3 steps of at most 3 GEMMs per group (2 groups).
-        assert!(packed <= 3 * 3 * 2, "{name}: {packed} over-aligned allocations in 3 steps");
+        // At most one packing buffer per GEMM: 3 steps of at most 3 GEMMs per group (≤ 2 groups)
+        // and chunk of images (≤ 64 images).
+        assert!(packed <= 3 * 3 * 2 * 64, "{name}: {packed} over-aligned allocations in 3 steps");
         if packed > 0 {
             eprintln!("{name}: {packed} GEMM packing-buffer allocations in 3 steps (matrixmultiply, inside sgemm)");
         }

@@ -5,20 +5,19 @@
 //! `y` `[N, C_out, *output]`, where along each spatial axis
 //! `output = ⌊(input + 2·padding − dilation·(kernel − 1) − 1) / stride⌋ + 1`.
 //!
-//! Forward, over the whole batch at once (`G = groups`, `K = ∏kernel`, `L = ∏output`):
-//! `col = im2col(x)` is `[C_in·K, N·L]` (row `(c, k)`, column `n·L + l` holds the input value
+//! Forward, over a chunk of `B` images at once (`G = groups`, `K = ∏kernel`, `L = ∏output`):
+//! `col = im2col(x)` is `[C_in·K, B·L]` (row `(c, k)`, column `n·L + l` holds the input value
 //! that kernel tap `k` of channel `c` sees at output position `l` of image `n`, 0 in the
-//! padding); one GEMM per group, `Y[g] = W[g] · col[g]` (`[C_out/G, N·L]`, with `W[g]` the
-//! `[C_out/G, C_in/G·K]` block of group `g`), and one pass lays `Y` out as `y` `[N, C_out, L]`
-//! adding `b`.
+//! padding); one GEMM per group, `Y[g] = W[g] · col[g]` (`[C_out/G, B·L]`, with `W[g]` the
+//! `[C_out/G, C_in/G·K]` block of group `g`), and one pass lays `Y` out as `y` `[B, C_out, L]`
+//! adding `b`. A chunk holds as many images as fit a cache-sized scratch (all of a small batch).
 //!
-//! Backward (`dY = grad_out`, laid out as `[C_out, N·L]`): `dW[g] += dY[g] · col[g]ᵀ`,
+//! Backward (`dY = grad_out`, laid out as `[C_out, B·L]`): `dW[g] += dY[g] · col[g]ᵀ`,
 //! `db += Σ_{n,l} dY`, and `dx = col2im(Wᵀ[g] · dY[g])` (col2im is the adjoint of im2col: it adds
 //! each column entry back onto the input element it was read from).
 //!
-//! The caller gives `scratch` of [`conv_scratch_len`] elements (the column matrix and the
-//! `[C_out, N·L]` GEMM result). [`conv_forward`] leaves the column matrix there, and
-//! [`conv_backward_saved`] reuses it instead of running im2col again.
+//! The caller gives `scratch` of [`conv_scratch_len`] elements (one chunk's column matrix and
+//! GEMM result); results do not depend on its contents on entry.
 //!
 //! ```
 //! use fusenet_kernels::ops::conv::{Conv2dGeom, conv_forward, conv_backward, conv_scratch_len};
@@ -41,7 +40,7 @@
 mod cpu;
 mod im2col;
 
-pub use cpu::{conv_backward, conv_backward_saved, conv_forward, conv_scratch_len};
+pub use cpu::{conv_backward, conv_forward, conv_scratch_len};
 
 /// The geometry of a `D`-dimensional convolution (`D` = 1, 2 or 3); see the [module docs](self).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

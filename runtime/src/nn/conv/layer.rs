@@ -4,8 +4,8 @@ use crate::graph::Slot;
 use crate::tensor::Tensor;
 
 /// A convolution call site's memory: the saved input (a handle onto the caller's tensor, no
-/// copy), the output and input-gradient buffers, and the scratch (the batch's im2col columns,
-/// which `forward_train` leaves for `backward`). It persists across steps, so a steady-state
+/// copy), the output and input-gradient buffers, and the kernel scratch (the im2col columns of a chunk of
+/// images). It persists across steps, so a steady-state
 /// step allocates nothing. The input must not be modified in place between `forward_train` and
 /// `backward`.
 ///
@@ -28,10 +28,8 @@ pub struct ConvCtx {
     pub(super) input: Option<Tensor>,
     pub(super) out: Slot,
     pub(super) grad_in: Slot,
-    /// `conv_scratch_len` elements: the im2col columns, then the GEMM result.
+    /// `conv_scratch_len` elements: a chunk's im2col columns, then its GEMM result.
     pub(super) scratch: Vec<f32>,
-    /// Whether `scratch` holds the columns of `input` (set by `forward_train`).
-    pub(super) cols_saved: bool,
 }
 
 impl std::fmt::Debug for ConvCtx {
@@ -39,7 +37,6 @@ impl std::fmt::Debug for ConvCtx {
         f.debug_struct("ConvCtx")
             .field("input", &self.input.as_ref().map(Tensor::shape))
             .field("scratch_len", &self.scratch.len())
-            .field("cols_saved", &self.cols_saved)
             .finish()
     }
 }

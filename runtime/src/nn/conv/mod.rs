@@ -16,7 +16,7 @@ use crate::param::Param;
 use crate::tensor::Tensor;
 use grad::{value_f32, with_grad_slice};
 use crate::tensor::Dims;
-use fusenet_kernels::ops::conv::{ConvGeom, conv_backward, conv_backward_saved, conv_forward, conv_scratch_len};
+use fusenet_kernels::ops::conv::{ConvGeom, conv_backward, conv_forward, conv_scratch_len};
 
 /// The keyword arguments of a convolution (PyTorch's defaults: `stride=1, padding=0,
 /// dilation=1, groups=1, bias=True`), set with builder methods.
@@ -142,8 +142,7 @@ impl<const D: usize> ConvSpec<D> {
         y
     }
 
-    /// The training forward: `y` is written into `ctx.out`, the columns of `x` are left in
-    /// `ctx.scratch`, and `x` is saved (a handle).
+    /// The training forward: `y` is written into `ctx.out`, and `x` is saved (a handle).
     pub(crate) fn forward_train(&self, x: &Tensor, weight: &Param, bias: Option<&Param>, ctx: &mut ConvCtx) -> Tensor {
         super::kernel_call::expect_f32(self.name, "input", x);
         let (g, batched) = self.geom(x.shape());
@@ -162,7 +161,6 @@ impl<const D: usize> ConvSpec<D> {
             })
         });
         ctx.input = Some(x);
-        ctx.cols_saved = true;
         y
     }
 
@@ -183,18 +181,11 @@ impl<const D: usize> ConvSpec<D> {
         let gy = grad_out.contiguous();
         let w = value_f32(self.name, weight);
         let dx = need_input_grad.then(|| ctx.grad_in.out(x.shape()));
-        let saved = std::mem::take(&mut ctx.cols_saved) && ctx.scratch.len() >= conv_scratch_len(&g);
         ctx.scratch.resize(conv_scratch_len(&g), 0.0);
         let scratch = &mut ctx.scratch;
         let mut run = |dx: Option<&mut [f32]>, dw: Option<&mut [f32]>, db: Option<&mut [f32]>| {
             w.with_slice::<f32, _>(|ws| {
-                gy.with_slice::<f32, _>(|gs| {
-                    if saved {
-                        conv_backward_saved(&g, ws, gs, scratch, dx, dw, db)
-                    } else {
-                        x.with_slice::<f32, _>(|xs| conv_backward(&g, xs, ws, gs, scratch, dx, dw, db))
-                    }
-                })
+                gy.with_slice::<f32, _>(|gs| x.with_slice::<f32, _>(|xs| conv_backward(&g, xs, ws, gs, scratch, dx, dw, db)))
             })
         };
         with_grad_slice(Some(weight), |dw| {
