@@ -135,6 +135,47 @@ network! {
     }
 }
 
+network! {
+    /// `cross_entropy` against class indices: a network with a target, not a `Layer`.
+    pub struct ClassNet { fc: Linear<8, 4> }
+    fn forward(x: [B, 8], target: [B] as i64) -> [] {
+        cross_entropy(relu(fc(x)), target)
+    }
+}
+
+network! {
+    /// An unreduced `mse_loss` averaged afterwards: the loss's gradient arrives broadcast.
+    pub struct MseNet { fc: Linear<8, 3> }
+    fn forward(x: [B, 8], y: [B, 3] as f32) -> [] {
+        mean(mse_loss(fc(x), y, reduction = "none"))
+    }
+}
+
+network! {
+    pub struct BceLogitsNet { fc: Linear<8, 3> }
+    fn forward(x: [B, 8], y: [B, 3] as f32) -> [] {
+        binary_cross_entropy_with_logits(fc(x), y, reduction = "sum")
+    }
+}
+
+network! {
+    /// `max` over everything and along a dim, with and without `keepdim`.
+    pub struct MaxNet { lin: Linear<6, 5> }
+    fn forward(x: [B, 6]) -> [B, 1] {
+        let h = tanh(lin(x));
+        max(h, 1, true) + max(h) * 0.5 + max(h * 2.0, -1).sum() * 0.1
+    }
+}
+
+network! {
+    pub struct JoinNet { a: Linear<4, 3>, b: Linear<4, 2> }
+    fn forward(x: [B, 4]) -> [B, 12] {
+        let h = cat([a(x), relu(b(x)), x], 1);
+        let s = stack([h, h * 2.0], 1);
+        reshape(s, [-1, 18]).sum(1, true) + cat([h, h * 0.5, x], 1).sum(1, true) + cat([x, x, x], 1)
+    }
+}
+
 /// Allocations of 3 training steps after 3 warm-up steps.
 fn steady<N: Layer>(net: &mut N, x: &Tensor) -> usize {
     let mut ctx = N::Ctx::default();
@@ -153,6 +194,25 @@ fn steady<N: Layer>(net: &mut N, x: &Tensor) -> usize {
     let before = ALLOCS.load(Ordering::SeqCst);
     for _ in 0..3 {
         step(net, &mut ctx);
+    }
+    ALLOCS.load(Ordering::SeqCst) - before
+}
+
+/// Allocations of 3 training steps of a network with targets after 3 warm-up steps: `train`
+/// runs its `forward_train` and `backward(ctx, 1.0, false)`, then SGD steps.
+fn steady_targets(params: Vec<&fusenet::Param>, mut train: impl FnMut()) -> usize {
+    let mut opt = Sgd::new(params, 0.01);
+    let mut step = || {
+        train();
+        opt.step();
+        opt.zero_grad();
+    };
+    for _ in 0..3 {
+        step();
+    }
+    let before = ALLOCS.load(Ordering::SeqCst);
+    for _ in 0..3 {
+        step();
     }
     ALLOCS.load(Ordering::SeqCst) - before
 }
@@ -180,6 +240,32 @@ fn steady_state_training_steps_do_not_allocate() {
         ("Stack", steady(&mut Stack::new(), &Tensor::randn(&[2, 64]))),
         ("Centered", steady(&mut Centered::new(), &Tensor::randn(&[4, 8]))),
         ("Mixed", steady(&mut Mixed::new(), &Tensor::randn(&[3, 6]))),
+        ("MaxNet", steady(&mut MaxNet::new(), &Tensor::randn(&[3, 6]))),
+        ("JoinNet", steady(&mut JoinNet::new(), &Tensor::randn(&[3, 4]))),
+        ("ClassNet", {
+            let (net, x, t) = (ClassNet::new(), Tensor::randn(&[4, 8]), Tensor::from_vec(vec![0i64, 3, 1, 2], &[4]));
+            let mut ctx = Default::default();
+            steady_targets(net.parameters(), || {
+                drop(net.forward_train(&x, &t, &mut ctx).expect("the classes are in range"));
+                net.backward(&mut ctx, 1.0, false);
+            })
+        }),
+        ("MseNet", {
+            let (net, x, y) = (MseNet::new(), Tensor::randn(&[4, 8]), Tensor::randn(&[4, 3]));
+            let mut ctx = Default::default();
+            steady_targets(net.parameters(), || {
+                drop(net.forward_train(&x, &y, &mut ctx));
+                net.backward(&mut ctx, 1.0, false);
+            })
+        }),
+        ("BceLogitsNet", {
+            let (net, x, y) = (BceLogitsNet::new(), Tensor::randn(&[4, 8]), Tensor::rand(&[4, 3]));
+            let mut ctx = Default::default();
+            steady_targets(net.parameters(), || {
+                drop(net.forward_train(&x, &y, &mut ctx));
+                net.backward(&mut ctx, 1.0, false);
+            })
+        }),
     ];
     let bad: Vec<_> = counts.iter().filter(|(_, n)| *n != 0).collect();
     assert!(bad.is_empty(), "allocations in 3 steady-state steps: {bad:?} (all: {counts:?})");

@@ -60,12 +60,12 @@ pub use loss::{
 pub use matmul::matmul_backward;
 pub use param_grad::{add_at_b_to_grad, add_row_sum_to_grad, add_to_grad};
 pub use reduce::{
-    max_backward, max_dim_backward, mean_backward, mean_dim_backward, min_backward, min_dim_backward, sum_backward,
-    sum_dim_backward,
+    max_backward, max_backward_into, max_dim_backward, max_dim_backward_into, max_dim_into, max_into, mean_backward,
+    mean_dim_backward, min_backward, min_dim_backward, sum_backward, sum_dim_backward,
 };
 pub use shape::{
-    cat_backward, expand_backward, flatten_backward, permute_backward, reshape_backward, stack_backward,
-    transpose_backward,
+    cat_backward, cat_into, expand_backward, flatten_backward, permute_backward, reshape_backward, stack_backward,
+    stack_into, transpose_backward,
 };
 pub use softmax::{log_softmax_backward, softmax_backward};
 pub use unary::{

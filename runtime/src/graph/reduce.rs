@@ -1,6 +1,10 @@
-//! Reductions: `sum`, `mean`, `max`/`min` over everything or along one dim.
+//! Reductions: `sum`, `mean`, `max`/`min` over everything or along one dim; and `max` with its
+//! backward writing into a [`Slot`] (`max_into`, `max_dim_into`, `max_backward_into`,
+//! `max_dim_backward_into`), allocation-free once the slot holds a buffer, for generated code.
 
-use crate::tensor::{Tensor, elementwise};
+use super::Slot;
+use crate::tensor::elementwise::{for_each_offsets, read_all};
+use crate::tensor::{Dims, Element, Tensor, contiguous_strides, elementwise};
 
 /// `dim` wrapped for a tensor of rank `rank` (a 0-d tensor accepts 0 and −1, as PyTorch).
 fn wrap(op: &str, dim: isize, rank: usize) -> usize {
@@ -156,4 +160,272 @@ fn scatter_along(op: &str, g: &Tensor, indices: &Tensor, shape: &[usize], dim: i
         })
     });
     Tensor::from_vec(out, shape)
+}
+
+/// The running maximum of `max`/`max_dim`: the first maximum wins and the first NaN beats
+/// everything (as the eager `Tensor::max`). `None` before the first element.
+fn better_max(cur: Option<(usize, f32)>, cand: (usize, f32)) -> Option<(usize, f32)> {
+    match cur {
+        Some(c) if c.1.is_nan() || !(cand.1.is_nan() || cand.1 > c.1) => Some(c),
+        _ => Some(cand),
+    }
+}
+
+/// The position (`0..len`) and value of the maximum of the lane of `len` elements from `base`,
+/// `stride` apart.
+fn lane_max(data: &[f32], base: usize, len: usize, stride: isize) -> (usize, f32) {
+    let mut best = None;
+    for k in 0..len {
+        best = better_max(best, (k, data[(base as isize + k as isize * stride) as usize]));
+    }
+    best.expect("lanes are non-empty (checked)")
+}
+
+/// The geometry of the lanes of `x` along `dim`: `(outer shape, x's strides on it, lane
+/// length, lane stride)`, with `dim` already wrapped. A 0-d `x` has one lane of one element.
+fn lanes(x: &Tensor, d: usize) -> (Dims<usize>, Dims<isize>, usize, isize) {
+    if x.dim() == 0 {
+        return (Dims::from_slice(&[]), Dims::from_slice(&[]), 1, 0);
+    }
+    let (mut shape, mut strides) = (Dims::from_slice(x.shape()), Dims::from_slice(x.strides()));
+    let (len, stride) = (shape.remove(d), strides.remove(d));
+    (shape, strides, len, stride)
+}
+
+/// `shape` reduced along the (wrapped) dim `d`: size 1 there with `keepdim`, else removed.
+fn reduced_dims(shape: &[usize], d: usize, keepdim: bool) -> Dims<usize> {
+    let mut s = Dims::from_slice(shape);
+    if !s.is_empty() {
+        if keepdim {
+            s[d] = 1;
+        } else {
+            s.remove(d);
+        }
+    }
+    s
+}
+
+fn f32_data<'a>(op: &str, t: &Tensor, d: &'a crate::tensor::Data) -> &'a [f32] {
+    f32::slice(d).unwrap_or_else(|| panic!("{op}: expected a float32 tensor, got {:?}", t.dtype()))
+}
+
+/// `x.max()` (every element; the first NaN if any, as the eager op) as a 0-d tensor, into
+/// `slot`.
+///
+/// Panics on an empty `x`, as PyTorch does.
+///
+/// ```
+/// use fusenet_runtime::{tensor, graph::{Slot, max_into}};
+/// assert_eq!(max_into(&mut Slot::default(), &tensor![[1.0, 5.0], [3.0, 2.0]].t()).item(), 5.0);
+/// ```
+pub fn max_into(slot: &mut Slot, x: &Tensor) -> Tensor {
+    assert!(
+        x.numel() > 0,
+        "max(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument."
+    );
+    let out = slot.out(&[]);
+    let m = read_all(&[x], |d| {
+        let all = f32_data("max", x, d[0]);
+        let mut best = None;
+        let mut k = 0;
+        for_each_offsets(x.shape(), [x.strides()], [x.storage_offset()], |[i]| {
+            best = better_max(best, (k, all[i]));
+            k += 1;
+        });
+        best.expect("non-empty").1
+    });
+    out.with_slice_mut(|o: &mut [f32]| o[0] = m);
+    out
+}
+
+/// The values of `x.max_dim(dim, keepdim)`, into `slot` (the indices are not kept: see
+/// [`max_dim_backward_into`]).
+///
+/// ```
+/// use fusenet_runtime::{tensor, graph::{Slot, max_dim_into}};
+/// let x = tensor![[1.0, 5.0], [3.0, 2.0]];
+/// assert_eq!(max_dim_into(&mut Slot::default(), &x, 0, false).to_vec::<f32>(), [3.0, 5.0]);
+/// assert_eq!(max_dim_into(&mut Slot::default(), &x, -1, true).shape(), &[2, 1]);
+/// ```
+pub fn max_dim_into(slot: &mut Slot, x: &Tensor, dim: isize, keepdim: bool) -> Tensor {
+    let d = x.wrap_dim(dim);
+    assert!(x.dim() == 0 || x.shape()[d] > 0, "max(): Expected reduction dim {d} to have non-zero size.");
+    let (outer, st, len, stride) = lanes(x, d);
+    let out = slot.out(&reduced_dims(x.shape(), d, keepdim));
+    read_all(&[x], |data| {
+        let all = f32_data("max", x, data[0]);
+        out.with_slice_mut(|o: &mut [f32]| {
+            let mut j = 0;
+            for_each_offsets(&outer, [&st], [x.storage_offset()], |[b]| {
+                o[j] = lane_max(all, b, len, stride).1;
+                j += 1;
+            });
+        })
+    });
+    out
+}
+
+/// Backward of `y = x.max()` into `slot`, from the input and the result: `∂L/∂x = g / k` at
+/// each of the `k` elements equal to `y` (the NaNs when `y` is NaN), 0 elsewhere — the same
+/// values as [`max_backward`].
+///
+/// ```
+/// use fusenet_runtime::{Tensor, graph::{Slot, max_backward_into}};
+/// let x = Tensor::from_vec(vec![1.0f32, 3.0, 3.0, 2.0], &[4]);
+/// let gx = max_backward_into(&mut Slot::default(), &x, &x.max(), &Tensor::scalar(1.0));
+/// assert_eq!(gx.to_vec::<f32>(), [0.0, 0.5, 0.5, 0.0]);
+/// ```
+pub fn max_backward_into(slot: &mut Slot, x: &Tensor, y: &Tensor, g: &Tensor) -> Tensor {
+    scalar_grad("max_backward", g);
+    assert!(y.numel() == 1, "max_backward: the result of a full reduction must have one element, got shape {:?}", y.shape());
+    let (yv, gv) = (y.item(), g.item());
+    let hit = move |v: f32| if yv.is_nan() { v.is_nan() } else { v == yv };
+    let out = slot.out(x.shape());
+    let ost = contiguous_strides(x.shape());
+    read_all(&[x], |d| {
+        let all = f32_data("max_backward", x, d[0]);
+        let mut count = 0usize;
+        for_each_offsets(x.shape(), [x.strides()], [x.storage_offset()], |[i]| count += hit(all[i]) as usize);
+        let q = gv / count as f32;
+        out.with_slice_mut(|o: &mut [f32]| {
+            for_each_offsets(x.shape(), [x.strides(), &ost], [x.storage_offset(), 0], |[i, j]| {
+                o[j] = if hit(all[i]) { q } else { 0.0 };
+            });
+        })
+    });
+    out
+}
+
+/// Backward of `y = x.max_dim(dim, keepdim).0` into `slot`: `g` goes to the maximum of each lane
+/// of `x` along `dim` (the first one, or the first NaN: the index the forward's `max_dim`
+/// returns, found again by one pass over the lane), 0 elsewhere — the values of
+/// [`max_dim_backward`] without an index tensor.
+///
+/// ```
+/// use fusenet_runtime::{Tensor, graph::{Slot, max_dim_backward_into}};
+/// let x = Tensor::from_vec(vec![1.0f32, 3.0, 3.0, 2.0], &[2, 2]);
+/// let g = Tensor::from_vec(vec![5.0f32, 7.0], &[2]);
+/// let gx = max_dim_backward_into(&mut Slot::default(), &g, &x, 1, false);
+/// assert_eq!(gx.to_vec::<f32>(), [0.0, 5.0, 7.0, 0.0]);
+/// ```
+pub fn max_dim_backward_into(slot: &mut Slot, g: &Tensor, x: &Tensor, dim: isize, keepdim: bool) -> Tensor {
+    let d = x.wrap_dim(dim);
+    let reduced = reduced_dims(x.shape(), d, keepdim);
+    assert!(
+        g.shape() == reduced.as_slice(),
+        "max_dim_backward: reducing {:?} along dim {dim} (keepdim={keepdim}) gives shape {:?}, but the gradient has shape {:?}",
+        x.shape(),
+        reduced.as_slice(),
+        g.shape()
+    );
+    let (outer, xst, len, stride) = lanes(x, d);
+    let mut gst = Dims::from_slice(g.strides());
+    if keepdim && g.dim() > 0 {
+        gst.remove(d);
+    }
+    let mut ost = contiguous_strides(x.shape());
+    let ostride = if x.dim() > 0 { ost.remove(d) } else { 0 };
+    let out = slot.out(x.shape());
+    read_all(&[x, g], |data| {
+        let (xs, gs) = (f32_data("max_dim_backward", x, data[0]), f32_data("max_dim_backward", g, data[1]));
+        out.with_slice_mut(|o: &mut [f32]| {
+            o.fill(0.0);
+            for_each_offsets(&outer, [&xst, &gst, &ost], [x.storage_offset(), g.storage_offset(), 0], |[b, gi, oi]| {
+                let k = lane_max(xs, b, len, stride).0;
+                o[(oi as isize + k as isize * ostride) as usize] = gs[gi];
+            });
+        })
+    });
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ptr(t: &Tensor) -> *const f32 {
+        t.with_slice(|v: &[f32]| v.as_ptr())
+    }
+
+    /// A `[3, 4, 5]` sample with ties inside lanes, seen transposed (strided).
+    fn sample() -> Tensor {
+        let v: Vec<f32> = (0..60).map(|i| ((i * 7) % 11) as f32 - 5.0).collect();
+        Tensor::from_vec(v, &[5, 4, 3]).permute([2, 1, 0])
+    }
+
+    #[test]
+    fn max_forwards_equal_the_eager_ops() {
+        let x = sample();
+        assert!(!x.is_contiguous());
+        assert_eq!(max_into(&mut Slot::default(), &x).item(), x.max().item());
+        for d in [0isize, 1, 2, -1] {
+            for k in [false, true] {
+                let got = max_dim_into(&mut Slot::default(), &x, d, k);
+                let want = x.max_dim(d, k).0;
+                assert_eq!((got.shape(), got.to_vec::<f32>()), (want.shape(), want.to_vec::<f32>()), "dim {d} keepdim {k}");
+            }
+        }
+        let s = Tensor::scalar(3.0);
+        assert_eq!(max_dim_into(&mut Slot::default(), &s, 0, false).item(), 3.0);
+        let nan = Tensor::from_vec(vec![1.0f32, f32::NAN, 2.0, 0.0], &[2, 2]);
+        assert!(max_into(&mut Slot::default(), &nan).item().is_nan());
+        let m = max_dim_into(&mut Slot::default(), &nan, 1, false).to_vec::<f32>();
+        assert!(m[0].is_nan() && m[1] == 2.0);
+    }
+
+    #[test]
+    fn max_backwards_equal_the_eager_helpers() {
+        let x = sample();
+        let g = Tensor::scalar(1.5);
+        let got = max_backward_into(&mut Slot::default(), &x, &x.max(), &g);
+        assert_eq!(got.to_vec::<f32>(), max_backward(&x, &x.max(), &g).to_vec::<f32>());
+        for d in [0isize, 1, 2, -1] {
+            for k in [false, true] {
+                let (y, idx) = x.max_dim(d, k);
+                // A strided gradient: the transpose of a contiguous one when 2-d, else a broadcast.
+                let g = if y.dim() == 2 {
+                    Tensor::randn(&[y.shape()[1], y.shape()[0]]).t()
+                } else {
+                    Tensor::randn(&[y.shape()[y.dim() - 1]]).expand(y.shape())
+                };
+                let got = max_dim_backward_into(&mut Slot::default(), &g, &x, d, k);
+                let want = max_dim_backward(&g, &idx, x.shape(), d, k);
+                assert_eq!(got.to_vec::<f32>(), want.to_vec::<f32>(), "dim {d} keepdim {k}");
+            }
+        }
+        let nan = Tensor::from_vec(vec![1.0f32, f32::NAN, f32::NAN, 2.0, 2.0, 0.0], &[2, 3]);
+        let (_, idx) = nan.max_dim(1, true);
+        let g = Tensor::from_vec(vec![4.0f32, 5.0], &[2, 1]);
+        let got = max_dim_backward_into(&mut Slot::default(), &g, &nan, 1, true);
+        assert_eq!(got.to_vec::<f32>(), max_dim_backward(&g, &idx, &[2, 3], 1, true).to_vec::<f32>());
+        assert_eq!(got.to_vec::<f32>(), [0.0, 4.0, 0.0, 5.0, 0.0, 0.0]);
+        let got = max_backward_into(&mut Slot::default(), &nan, &nan.max(), &Tensor::scalar(1.0)).to_vec::<f32>();
+        assert_eq!(got, [0.0, 0.5, 0.5, 0.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn warm_max_calls_reuse_their_buffers() {
+        let x = sample();
+        let mut s = Slot::default();
+        let p = ptr(&max_dim_into(&mut s, &x, 1, false));
+        assert_eq!(ptr(&max_dim_into(&mut s, &x, 1, false)), p);
+        let mut s = Slot::default();
+        let g = Tensor::ones(&[3, 5]);
+        let p = ptr(&max_dim_backward_into(&mut s, &g, &x, 1, false));
+        let again = max_dim_backward_into(&mut s, &g, &x, 1, false);
+        assert_eq!(ptr(&again), p);
+        assert_eq!(again.sum().item(), 15.0, "stale values are cleared");
+    }
+
+    #[test]
+    #[should_panic(expected = "reducing [3, 4, 5] along dim 1 (keepdim=false) gives shape [3, 5], but the gradient has shape [3, 4]")]
+    fn a_gradient_of_the_wrong_shape_panics() {
+        max_dim_backward_into(&mut Slot::default(), &Tensor::ones(&[3, 4]), &sample(), 1, false);
+    }
+
+    #[test]
+    #[should_panic(expected = "Expected reduction dim to be specified for input.numel() == 0")]
+    fn max_of_nothing_panics() {
+        max_into(&mut Slot::default(), &Tensor::zeros(&[0, 3]));
+    }
 }

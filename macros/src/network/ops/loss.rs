@@ -2,9 +2,11 @@
 //! indices `[B, d…]` of an `as i64` input), `mse_loss`, `l1_loss`, `binary_cross_entropy` and
 //! `binary_cross_entropy_with_logits` (two float tensors of one shape), each with a reduction
 //! (`"mean"` by default, `"sum"`, `"none"`). Forward and backward call the runtime helpers of
-//! `fusenet_runtime::graph::loss`; `cross_entropy` saves the log-probabilities its forward computed.
+//! `fusenet_runtime::graph::loss`, which write the loss, the log-probabilities and the gradients
+//! into buffers from [`Gen::slot`]; `cross_entropy` saves the log-probabilities its forward
+//! computed.
 
-use super::BwGen;
+use super::{BwGen, Gen};
 use crate::network::ir::ValueId;
 use crate::network::shape::{Dims, Shape};
 use proc_macro2::{Ident, TokenStream};
@@ -116,15 +118,46 @@ pub fn shape(dims: &mut Dims, kind: LossKind, red: Red, x: &Shape, t: &Shape) ->
 }
 
 /// The forward: an expression of type `Tensor`, or `(Tensor, Tensor)` (loss, log-probabilities)
-/// for `cross_entropy` when `aux` is asked; fallible losses end in `?`.
-pub fn forward(kind: LossKind, red: Red, a: &Ident, b: &Ident, p: &TokenStream, aux: bool) -> TokenStream {
-    let r = red.tokens(p);
+/// for `cross_entropy` when `aux` is asked; fallible losses end in `?`. Results go to buffers
+/// from `g.slot()` (the log-probabilities of `cross_entropy` to a second one).
+pub fn forward(kind: LossKind, red: Red, a: &Ident, b: &Ident, g: &mut dyn Gen, aux: bool) -> TokenStream {
+    let p = g.p().clone();
+    let r = red.tokens(&p);
     let f = format_ident!("{}", kind.name());
+    let out = g.slot();
     match kind {
-        LossKind::CrossEntropy if aux => quote!(#p::ops::cross_entropy(&#a, &#b, #r)?),
-        LossKind::CrossEntropy => quote!(#p::ops::cross_entropy(&#a, &#b, #r)?.0),
-        k if k.fallible() => quote!(#p::ops::#f(&#a, &#b, #r)?),
-        _ => quote!(#p::ops::#f(&#a, &#b, #r)),
+        LossKind::CrossEntropy => {
+            let lp = g.slot();
+            let call = quote!(#p::ops::cross_entropy(#out, #lp, &#a, &#b, #r)?);
+            if aux { call } else { quote!(#call.0) }
+        }
+        k if k.fallible() => quote!(#p::ops::#f(#out, &#a, &#b, #r)?),
+        _ => quote!(#p::ops::#f(#out, &#a, &#b, #r)),
+    }
+}
+
+/// `let __go = …;`: the loss's gradient, contiguous. With `"none"` it is shaped like the loss and
+/// may be a strided view (a broadcast from a later `sum`): then it is copied into a buffer, else
+/// it is `__g` itself (0-d).
+fn grad_out(red: Red, bw: &mut dyn BwGen) -> TokenStream {
+    let p = bw.p().clone();
+    match red {
+        Red::None => {
+            let slot = bw.slot();
+            quote!(let __go = #p::ops::into::reshape(#slot, &__g, __g.shape());)
+        }
+        Red::Mean | Red::Sum => quote!(let __go = __g.shallow_clone();),
+    }
+}
+
+/// `Some(slot)` when `v` needs a gradient (under its runtime condition), else `None`.
+fn grad_slot(bw: &mut dyn BwGen, need: &Option<TokenStream>) -> TokenStream {
+    match need {
+        Some(cond) => {
+            let s = bw.slot();
+            quote!(if #cond { ::core::option::Option::Some(#s) } else { ::core::option::Option::None })
+        }
+        None => quote!(::core::option::Option::None),
     }
 }
 
@@ -136,30 +169,37 @@ pub fn backward(kind: LossKind, red: Red, a: ValueId, b: ValueId, aux: Option<Va
     if na.is_none() && nb.is_none() {
         return TokenStream::new();
     }
+    let go = grad_out(red, bw);
     match kind {
         LossKind::CrossEntropy | LossKind::Nll => {
             let t = bw.saved(b);
+            let slot = bw.slot();
             let g = match (kind, aux) {
                 (LossKind::CrossEntropy, Some(lp)) => {
                     let lp = bw.saved(lp);
-                    quote!(#p::ops::cross_entropy_backward(#lp, #t, #r, &__g))
+                    quote!(#p::ops::cross_entropy_backward(#slot, #lp, #t, #r, &__go))
                 }
                 _ => {
                     let s = bw.saved_shape(a);
-                    quote!(#p::ops::nll_loss_backward(#s, #t, #r, &__g))
+                    quote!(#p::ops::nll_loss_backward(#slot, #s, #t, #r, &__go))
                 }
             };
-            bw.acc(a, g)
+            let acc = bw.acc(a, quote!(__gx));
+            quote! {
+                #go
+                let __gx = #g;
+                #acc
+            }
         }
         _ => {
             let f = format_ident!("{}_backward", kind.name());
             let (xa, xb) = (bw.saved(a), bw.saved(b));
-            let need_a = na.clone().unwrap_or(quote!(false));
-            let need_b = nb.clone().unwrap_or(quote!(false));
+            let (sa, sb) = (grad_slot(bw, &na), grad_slot(bw, &nb));
             let acc_a = bw.acc(a, quote!(__ga));
             let acc_b = if nb.is_some() { bw.acc(b, quote!(__gb)) } else { TokenStream::new() };
             quote! {
-                let (__ga, __gb) = #p::ops::#f(#xa, #xb, #r, &__g, #need_a, #need_b);
+                #go
+                let (__ga, __gb) = #p::ops::#f(#xa, #xb, #r, &__go, #sa, #sb);
                 if let ::core::option::Option::Some(__ga) = __ga { #acc_a }
                 if let ::core::option::Option::Some(__gb) = __gb { #acc_b }
             }

@@ -99,16 +99,19 @@ pub fn backward_softmax(log: bool, x: ValueId, dim: isize, y: ValueId, bw: &mut 
     bw.acc(x, quote!(#p::ops::into::softmax_backward(#slot, #ys, &__g, #dim, #log)))
 }
 
-pub fn forward_max(dim: Option<(isize, bool)>, a: &Ident) -> TokenStream {
+/// Into `slot`: `ops::max_into(slot, &a)` (every element, 0-d) or `ops::max_dim_into(slot, &a,
+/// dim, keepdim)` (the values; the backward finds the indices again).
+pub fn forward_max(dim: Option<(isize, bool)>, a: &Ident, p: &TokenStream, slot: TokenStream) -> TokenStream {
     match dim {
-        None => quote!(#a.max()),
-        Some((d, k)) => quote!(#a.max_dim(#d, #k).0),
+        None => quote!(#p::ops::max_into(#slot, &#a)),
+        Some((d, k)) => quote!(#p::ops::max_dim_into(#slot, &#a, #d, #k)),
     }
 }
 
 /// `max` over all elements: the gradient is shared evenly by the tied maxima (PyTorch's
-/// `evenly_distribute_backward`); over a dim: it goes to the index the forward picked, recomputed
-/// here from the saved input.
+/// `evenly_distribute_backward`); over a dim: it goes to the index the forward picked (the first
+/// maximum of each lane, found again in the saved input by `max_dim_backward_into`). Into a
+/// buffer from `bw.slot()`.
 pub fn backward_max(dim: Option<(isize, bool)>, x: ValueId, y: ValueId, bw: &mut dyn BwGen) -> TokenStream {
     if bw.need(x).is_none() {
         return TokenStream::new();
@@ -118,9 +121,13 @@ pub fn backward_max(dim: Option<(isize, bool)>, x: ValueId, y: ValueId, bw: &mut
     let g = match dim {
         None => {
             let ys = bw.saved(y);
-            quote!(#p::ops::max_backward(#xs, #ys, &__g))
+            let slot = bw.slot();
+            quote!(#p::ops::max_backward_into(#slot, #xs, #ys, &__g))
         }
-        Some((d, k)) => quote!(#p::ops::max_dim_backward(&__g, &#xs.max_dim(#d, #k).1, #xs.shape(), #d, #k)),
+        Some((d, k)) => {
+            let slot = bw.slot();
+            quote!(#p::ops::max_dim_backward_into(#slot, &__g, #xs, #d, #k))
+        }
     };
     bw.acc(x, g)
 }

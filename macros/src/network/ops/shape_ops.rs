@@ -1,6 +1,7 @@
 //! Shape ops: `reshape`/`view` (one `-1` or `_` inferred), `permute`, `unsqueeze`, `squeeze`,
-//! `cat` and `stack`. Forward: the tensor method of the same name; backward: the runtime's
-//! helpers (`reshape_backward`, `permute_backward`, `cat_backward`, `stack_backward`).
+//! `cat` and `stack`. Forward: the tensor method of the same name (views), or for `cat`/`stack`
+//! the runtime's `cat_into`/`stack_into` writing into a buffer; backward: the inverse view (a
+//! reshape copies only when `g` cannot be seen that way), one view of `g` per joined part.
 
 use super::{BwGen, v};
 use crate::network::ir::ValueId;
@@ -56,32 +57,40 @@ pub fn forward_squeeze(a: &Ident, dim: Option<isize>) -> TokenStream {
     }
 }
 
-pub fn forward_join(p: &TokenStream, parts: &[ValueId], dim: isize, stack: bool) -> TokenStream {
+/// Into `slot`: `ops::cat_into(slot, &[&a, &b, ..], dim)` or `ops::stack_into(..)`.
+pub fn forward_join(p: &TokenStream, parts: &[ValueId], dim: isize, stack: bool, slot: TokenStream) -> TokenStream {
     let vs = parts.iter().map(|&x| v(x));
-    if stack { quote!(#p::Tensor::stack(&[#(&#vs),*], #dim)) } else { quote!(#p::Tensor::cat(&[#(&#vs),*], #dim)) }
+    if stack { quote!(#p::ops::stack_into(#slot, &[#(&#vs),*], #dim)) } else { quote!(#p::ops::cat_into(#slot, &[#(&#vs),*], #dim)) }
 }
 
-/// `cat`: `g` split back along `dim` by the parts' sizes; `stack`: `g` unbound along `dim`.
+/// `cat`: each part's gradient is `g.narrow(dim, start, len)` with the parts' saved sizes along
+/// `dim`; `stack`: `g.select(dim, i)`. Views of `g`, no list of them.
 pub fn backward_join(parts: &[ValueId], dim: isize, stack: bool, bw: &mut dyn BwGen) -> TokenStream {
     if parts.iter().all(|&x| bw.need(x).is_none()) {
         return TokenStream::new();
     }
-    let p = bw.p().clone();
-    let split = if stack {
-        quote!(#p::ops::stack_backward(&__g, #dim))
-    } else {
-        let sizes: Vec<TokenStream> = parts
-            .iter()
-            .map(|&x| {
-                let s = bw.saved_shape(x);
-                quote!(#s[(#dim).rem_euclid(#s.len() as isize) as usize])
-            })
-            .collect();
-        quote!(#p::ops::cat_backward(&__g, &[#(#sizes),*], #dim))
-    };
-    let mut code = quote!(let __parts = #split;);
-    for (i, &x) in parts.iter().enumerate() {
-        code.extend(bw.acc(x, quote!(#p::Tensor::shallow_clone(&__parts[#i]))));
+    let mut code = TokenStream::new();
+    if stack {
+        for (i, &x) in parts.iter().enumerate() {
+            let i = i as isize;
+            code.extend(bw.acc(x, quote!(__g.select(#dim, #i))));
+        }
+        return code;
+    }
+    // Only the parts up to the last one that needs a gradient matter for the offsets.
+    let last = parts.iter().rposition(|&x| bw.need(x).is_some()).unwrap_or(0);
+    code.extend(quote!(let mut __start: usize = 0;));
+    for (i, &x) in parts[..=last].iter().enumerate() {
+        let s = bw.saved_shape(x);
+        let acc = bw.acc(x, quote!(__g.narrow(#dim, __start as isize, __n)));
+        let step = (i < last).then(|| quote!(__start += __n;));
+        code.extend(quote! {
+            {
+                let __n: usize = #s[(#dim).rem_euclid(#s.len() as isize) as usize];
+                #acc
+                #step
+            }
+        });
     }
     code
 }
