@@ -330,7 +330,7 @@ fn key_list_builder() {
         let mut l = KeyList::new();
         l.push_leaf("w");
         l.push_child("block 1", Some(&["0.weight"]));
-        l.push_repeat(12, FieldKeys::Param);
+        l.push_repeat(12, FieldKeys::Parameter);
         l
     };
     assert_eq!(L.len(), 14);

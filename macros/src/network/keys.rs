@@ -85,7 +85,8 @@ pub fn layer_keys(l: &LayerType) -> Option<Vec<String>> {
 /// The `#[module(state_dict_keys = ...)]` attribute for the struct, so that
 /// `ConstKeys::STATE_DICT_KEYS` (which `#[derive(Module)]` otherwise composes from the field
 /// types, each as its own `new()` builds it) agrees with what `new()` of this network builds:
-/// - the inherent `STATE_DICT_KEYS` when this module emits one;
+/// - the list of the inherent `STATE_DICT_KEYS` when this module emits one (written out, so the
+///   attribute is also right on the stub struct emitted beside errors);
 /// - `none` when a layer's constructor is not its plain `new()`/`default()` and its keys are not
 ///   read here (`Linear::with_bias(flag)`), or a buffer is non-persistent;
 /// - nothing otherwise (the derive's composition is right), or when the user wrote the attribute.
@@ -96,8 +97,8 @@ pub fn derive_attr(struct_attrs: &[syn::Attribute], fields: &[NetField]) -> Toke
     if written {
         return TokenStream::new();
     }
-    if !state_dict_keys(fields).is_empty() {
-        return quote!(#[module(state_dict_keys = Self::STATE_DICT_KEYS)]);
+    if let Some(keys) = known_keys(fields) {
+        return quote!(#[module(state_dict_keys = &[#(#keys),*])]);
     }
     let cx = crate::ctxt::Ctxt::default();
     let attrs: Vec<crate::attr::Field> = fields.iter().map(|f| crate::attr::Field::from_ast(&cx, &f.attrs)).collect();
@@ -116,18 +117,18 @@ fn array_len(e: &syn::Expr) -> Option<usize> {
     ctor::usize_lit(e)
 }
 
-/// The `pub const STATE_DICT_KEYS` item, or nothing when a key is not known here (or when
-/// `#[derive(Module)]` already emits the const: every traversed field a `Param`).
-pub fn state_dict_keys(fields: &[NetField]) -> TokenStream {
+/// The state-dict keys when every key is known here; `None` otherwise, and when
+/// `#[derive(Module)]` already emits the const (every traversed field a `Param`).
+fn known_keys(fields: &[NetField]) -> Option<Vec<String>> {
     let cx = crate::ctxt::Ctxt::default();
     let attrs: Vec<crate::attr::Field> = fields.iter().map(|f| crate::attr::Field::from_ast(&cx, &f.attrs)).collect();
     if cx.check().is_err() {
-        return TokenStream::new();
+        return None;
     }
     let traversed: Vec<(&NetField, &crate::attr::Field)> =
         fields.iter().zip(&attrs).filter(|(f, a)| a.skip.get().is_none() && !matches!(f.kind, FieldKind::Constant { .. })).collect();
     if traversed.iter().all(|(f, a)| matches!(f.kind, FieldKind::Param { .. }) && a.flatten.get().is_none()) {
-        return TokenStream::new();
+        return None;
     }
     // PyTorch's order: the module's own parameters, then its buffers, then its children.
     let (mut params, mut buffers, mut keys) = (Vec::new(), Vec::new(), Vec::new());
@@ -142,11 +143,11 @@ pub fn state_dict_keys(fields: &[NetField]) -> TokenStream {
             }
             FieldKind::Constant { .. } => {}
             FieldKind::Layer(l) => {
-                let Some(ks) = layer_keys(l) else { return TokenStream::new() };
+                let ks = layer_keys(l)?;
                 keys.extend(ks.iter().map(|k| format!("{name}.{k}")));
             }
             FieldKind::Layers { elem, len } => {
-                let (Some(ks), Some(n)) = (layer_keys(elem), array_len(len)) else { return TokenStream::new() };
+                let (ks, n) = (layer_keys(elem)?, array_len(len)?);
                 for i in 0..n {
                     let prefix = if a.flatten.get().is_some() {
                         let pattern = a.rename.get().map(|l| l.value()).unwrap_or_default();
@@ -159,7 +160,13 @@ pub fn state_dict_keys(fields: &[NetField]) -> TokenStream {
             }
         }
     }
-    let keys: Vec<String> = params.into_iter().chain(buffers).chain(keys).collect();
+    Some(params.into_iter().chain(buffers).chain(keys).collect())
+}
+
+/// The `pub const STATE_DICT_KEYS` item, or nothing when a key is not known here (or when
+/// `#[derive(Module)]` already emits the const: every traversed field a `Param`).
+pub fn state_dict_keys(fields: &[NetField]) -> TokenStream {
+    let Some(keys) = known_keys(fields) else { return TokenStream::new() };
     quote! {
         /// The state-dict keys of this network in PyTorch's order, known at compile time (equal to
         /// `state_dict_keys()` at run time).

@@ -61,10 +61,10 @@ pub trait ConstKeys {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FieldKeys {
     /// A parameter under the field's name.
-    Param,
+    Parameter,
     /// A persistent buffer under the field's name (`Buffer::new`; `#[module(persistent = false)]`
     /// removes it).
-    Buffer,
+    PersistentBuffer,
     /// A child module with these keys (`None`: not known at compile time).
     Module(Option<&'static [&'static str]>),
     /// Not known at compile time (an `Option` field).
@@ -82,11 +82,11 @@ pub trait FieldConstKeys {
 }
 
 impl FieldConstKeys for crate::param::Param {
-    const FIELD_KEYS: FieldKeys = FieldKeys::Param;
+    const FIELD_KEYS: FieldKeys = FieldKeys::Parameter;
 }
 
 impl FieldConstKeys for crate::param::Buffer {
-    const FIELD_KEYS: FieldKeys = FieldKeys::Buffer;
+    const FIELD_KEYS: FieldKeys = FieldKeys::PersistentBuffer;
 }
 
 #[diagnostic::do_not_recommend]
@@ -375,7 +375,7 @@ impl<const BYTES: usize, const KEYS: usize> KeyList<BYTES, KEYS> {
 
     const fn push_member(&mut self, pass: usize, pattern: &[u8], index: Option<usize>, keys: FieldKeys) {
         match (pass, keys) {
-            (0, FieldKeys::Param) | (1, FieldKeys::Buffer) => {
+            (0, FieldKeys::Parameter) | (1, FieldKeys::PersistentBuffer) => {
                 let end = self.write_name(self.cursor(), pattern, index);
                 self.end_key(end);
             }
@@ -491,9 +491,9 @@ mod tests {
     fn fields_in_pytorch_order_with_flatten_patterns() {
         let l = KeyList::from_fields(&[
             FieldEntry::field("child", FieldKeys::Module(Some(&["weight"]))),
-            FieldEntry::field("stats", FieldKeys::Buffer),
-            FieldEntry::flatten("block {} x", Some((11, FieldKeys::Param))),
-            FieldEntry::field("scratch", FieldKeys::Buffer).non_persistent(),
+            FieldEntry::field("stats", FieldKeys::PersistentBuffer),
+            FieldEntry::flatten("block {} x", Some((11, FieldKeys::Parameter))),
+            FieldEntry::field("scratch", FieldKeys::PersistentBuffer).non_persistent(),
         ]);
         let keys: Vec<&str> = l.iter().collect();
         assert_eq!(keys[..2], ["block 0 x", "block 1 x"]);
@@ -530,7 +530,7 @@ mod tests {
     #[should_panic(expected = "more state-dict keys than a KeyList holds")]
     fn too_many_keys() {
         let mut l = KeyList::<64, 2>::with_capacity();
-        l.push_repeat(3, FieldKeys::Param);
+        l.push_repeat(3, FieldKeys::Parameter);
     }
 
     #[test]
