@@ -163,7 +163,7 @@ impl<'a> Emit<'a> {
                     let out_v = v(n.out);
                     match (&n.op, train) {
                         (Op::Loss { kind, red, a, b, aux: Some(aux) }, true) => {
-                            let e = ops::loss::forward(*kind, *red, &v(*a), &v(*b), &self.p, true);
+                            let e = ops::loss::forward(*kind, *red, &v(*a), &v(*b), self, true);
                             let aux_v = v(*aux);
                             out.extend(quote!(let (#out_v, #aux_v): (#p::Tensor, #p::Tensor) = #e;));
                             out.extend(self.saves(&[n.out, *aux]));

@@ -34,7 +34,7 @@ fn with_data<const N: usize, R>(out: &Tensor, inputs: [&Tensor; N], f: impl FnOn
 /// Panics, naming both shapes, unless both are 2-d with equal inner dims.
 ///
 /// ```
-/// use fusenet_runtime::{tensor, graph::{Slot, matmul}};
+/// use fusenet_runtime::{tensor, graph::{Slot, into::matmul}};
 /// let a = tensor![[1.0, 2.0], [3.0, 4.0]];
 /// let y = matmul(&mut Slot::default(), &a, &a.t());
 /// assert_eq!(y.to_vec::<f32>(), [5.0, 11.0, 11.0, 25.0]);
@@ -62,7 +62,7 @@ pub fn matmul(slot: &mut Slot, a: &Tensor, b: &Tensor) -> Tensor {
 /// the GEMM adds onto it (β = 1); `act` then runs over each block of rows while it is in cache.
 ///
 /// ```
-/// use fusenet_runtime::{tensor, graph::{Slot, linear}};
+/// use fusenet_runtime::{tensor, graph::{Slot, into::linear}};
 /// let x = tensor![[1.0, -2.0]];
 /// let w = tensor![[1.0, 1.0], [0.0, 1.0]];
 /// let y = linear(&mut Slot::default(), &x, &w, Some(&tensor![0.5, 0.0]), |v| v.max(0.0));
@@ -114,7 +114,7 @@ pub fn linear(slot: &mut Slot, x: &Tensor, w: &Tensor, b: Option<&Tensor>, act: 
 /// over one dim (`keepdim` as PyTorch), accumulated in `f64` and rounded once, into `slot`.
 ///
 /// ```
-/// use fusenet_runtime::{Tensor, graph::{Slot, sum}};
+/// use fusenet_runtime::{Tensor, graph::{Slot, into::sum}};
 /// let x = Tensor::arange(6.0).reshape([2, 3]);
 /// assert_eq!(sum(&mut Slot::default(), &x, Some((0, false)), false).to_vec::<f32>(), [3.0, 5.0, 7.0]);
 /// assert_eq!(sum(&mut Slot::default(), &x, None, true).item(), 2.5);
@@ -149,7 +149,7 @@ pub fn sum(slot: &mut Slot, x: &Tensor, dim: Option<(isize, bool)>, mean: bool) 
 /// `g` itself (a handle) when the shapes are equal.
 ///
 /// ```
-/// use fusenet_runtime::{Tensor, graph::{Slot, sum_to}};
+/// use fusenet_runtime::{Tensor, graph::{Slot, into::sum_to}};
 /// let g = Tensor::arange(6.0).reshape([2, 3]);
 /// assert_eq!(sum_to(&mut Slot::default(), &g, &[3]).to_vec::<f32>(), [3.0, 5.0, 7.0]);
 /// assert_eq!(sum_to(&mut Slot::default(), &g, &[2, 1]).to_vec::<f32>(), [3.0, 12.0]);

@@ -139,7 +139,7 @@ pub fn forward(op: &Op, g: &mut dyn Gen, site_ctx: Option<TokenStream>) -> Token
             let x = format_ident!("__x{}", k);
             quote!(#p::Tensor::shallow_clone(#x))
         }
-        Op::Loss { kind, red, a, b, .. } => loss::forward(*kind, *red, &v(*a), &v(*b), p, false),
+        Op::Loss { kind, red, a, b, .. } => loss::forward(*kind, *red, &v(*a), &v(*b), g, false),
         Op::Param(f) => {
             let m = g.field(*f);
             quote!(#m.value())
@@ -165,7 +165,10 @@ pub fn forward(op: &Op, g: &mut dyn Gen, site_ctx: Option<TokenStream>) -> Token
             let a = v(*a);
             quote!(#a.transpose(#d0, #d1))
         }
-        Op::Max { dim, arg } => reduce::forward_max(*dim, &v(*arg)),
+        Op::Max { dim, arg } => {
+            let slot = g.slot();
+            reduce::forward_max(*dim, &v(*arg), p, slot)
+        }
         Op::Reshape { arg, spec, view } => shape_ops::forward_reshape(&v(*arg), spec, *view),
         Op::Permute(a, dims) => shape_ops::forward_permute(&v(*a), dims),
         Op::Unsqueeze(a, d) => {
@@ -173,7 +176,10 @@ pub fn forward(op: &Op, g: &mut dyn Gen, site_ctx: Option<TokenStream>) -> Token
             quote!(#a.unsqueeze(#d))
         }
         Op::Squeeze(a, d) => shape_ops::forward_squeeze(&v(*a), *d),
-        Op::Join { parts, dim, stack } => shape_ops::forward_join(p, parts, *dim, *stack),
+        Op::Join { parts, dim, stack } => {
+            let slot = g.slot();
+            shape_ops::forward_join(p, parts, *dim, *stack, slot)
+        }
         Op::Linear(c, a) => {
             let (callee, slot) = (g.callee(*c), g.slot());
             layer::forward_linear(p, &callee, &v(*a), slot, None)
