@@ -98,6 +98,8 @@ pub struct Emit<'a> {
     pub uses: Vec<usize>,
     /// The node defining each value.
     pub nodes: std::collections::HashMap<ValueId, &'a super::ir::Node>,
+    /// `Linear` outputs whose bias gradient an activation's backward pass accumulates.
+    pub bias_fused: BTreeSet<ValueId>,
 }
 
 impl<'a> Emit<'a> {
@@ -109,7 +111,7 @@ impl<'a> Emit<'a> {
         let uses = fuse::use_counts(graph);
         let mut nodes = std::collections::HashMap::new();
         collect_nodes(&graph.body, &mut nodes);
-        Emit { p, graph, fields, dims, need, scopes, scope: 0, depth: 0, persist: true, in_backward: false, uses, nodes }
+        Emit { p, graph, fields, dims, need, scopes, scope: 0, depth: 0, persist: true, in_backward: false, uses, nodes, bias_fused: BTreeSet::new() }
     }
 
     pub fn member(&self, f: usize) -> syn::Member {
@@ -503,6 +505,18 @@ impl BwGen for Emit<'_> {
         let c = self.ctx();
         let l = format_ident!("l{}", site);
         quote!(#c.#l)
+    }
+    fn fuse_bias(&mut self, x: ValueId) -> Option<TokenStream> {
+        if self.uses[x] != 1 {
+            return None;
+        }
+        let Op::Linear(c, _) = &self.node(x)?.op else { return None };
+        let callee = ops::Gen::callee(self, *c);
+        self.bias_fused.insert(x);
+        Some(quote!(#callee.bias.as_ref()))
+    }
+    fn bias_fused(&self, z: ValueId) -> bool {
+        self.bias_fused.contains(&z)
     }
 }
 

@@ -61,6 +61,69 @@ pub fn map_into<const N: usize>(out: &Tensor, inputs: [&Tensor; N], f: impl Fn([
     });
 }
 
+/// [`map`], also adding the result's column sums (over every dim but the last) into
+/// `col_sums` (one entry per element of the last dim) in the same pass: a bias gradient
+/// accumulated while the activation's derivative is applied. Rows are visited in order on the
+/// calling thread, so the sums equal a separate row-by-row accumulation bit for bit.
+///
+/// ```
+/// use fusenet_runtime::{Tensor, graph::{Slot, map_col_sums}};
+/// let g = Tensor::arange(6.0).reshape([2, 3]);
+/// let mut sums = [1.0f32; 3];
+/// let y = map_col_sums(&mut Slot::default(), [&g], |[g]| 2.0 * g, &mut sums);
+/// assert_eq!(y.to_vec::<f32>(), [0.0, 2.0, 4.0, 6.0, 8.0, 10.0]);
+/// assert_eq!(sums, [7.0, 11.0, 15.0]);
+/// ```
+pub fn map_col_sums<const N: usize>(
+    slot: &mut Slot,
+    inputs: [&Tensor; N],
+    f: impl Fn([f32; N]) -> f32 + Sync + Send,
+    col_sums: &mut [f32],
+) -> Tensor {
+    let mut shape = Dims::from_slice(&[]);
+    for t in &inputs {
+        shape = broadcast_dims(&shape, t.shape());
+    }
+    let cols = shape.last().copied().unwrap_or(1);
+    assert!(
+        col_sums.len() == cols,
+        "map_col_sums: {} column sums for a result of shape {:?}",
+        col_sums.len(),
+        shape.as_slice()
+    );
+    let out = slot.out(&shape);
+    let mut strides: [Dims<isize>; N] = std::array::from_fn(|_| Dims::from_slice(&[]));
+    for (k, t) in inputs.iter().enumerate() {
+        strides[k] = expanded_strides(t, &shape);
+    }
+    let r = shape.len().saturating_sub(1);
+    // The leading dims merge as usual; the last stays a dim of its own (the columns).
+    let outer: [Dims<isize>; N] = std::array::from_fn(|k| Dims::from_slice(&strides[k][..r]));
+    let geo = Geometry::new(&shape[..r], &outer);
+    let inner_st: [isize; N] = std::array::from_fn(|k| if r < shape.len() { strides[k][r] } else { 0 });
+    let offsets: [usize; N] = std::array::from_fn(|k| inputs[k].storage_offset());
+    let base = out.storage_offset();
+    read_all(&inputs, |datas| {
+        let ins: [&[f32]; N] = std::array::from_fn(|k| {
+            f32::slice(datas[k]).unwrap_or_else(|| panic!("map_col_sums: operand {k} is {:?}, not f32", inputs[k].dtype()))
+        });
+        let mut w = out.storage.write();
+        let all = f32::slice_mut(&mut w).expect("a slot holds f32");
+        let dst = &mut all[base..base + geo.numel * cols];
+        if cols == 0 {
+            return;
+        }
+        for (row, o) in dst.chunks_mut(cols).enumerate() {
+            let starts = if geo.sizes.is_empty() { offsets } else { geo.row_starts_all(row, offsets) };
+            row_loop(o, ins, starts, inner_st, &f);
+            for (c, v) in col_sums.iter_mut().zip(o.iter()) {
+                *c += *v;
+            }
+        }
+    });
+    out
+}
+
 /// The output's dims after merging, with each operand's strides on them.
 struct Geometry<const N: usize> {
     sizes: Dims<usize>,
@@ -127,6 +190,19 @@ impl<const N: usize> Geometry<N> {
                 row(r, out);
             }
         }
+    }
+
+    /// Each operand's offset of element `r` of the merged dims (every dim counted).
+    fn row_starts_all(&self, mut r: usize, offsets: [usize; N]) -> [usize; N] {
+        let mut pos: [isize; N] = offsets.map(|o| o as isize);
+        for d in (0..self.sizes.len()).rev() {
+            let i = r % self.sizes[d];
+            r /= self.sizes[d];
+            for k in 0..N {
+                pos[k] += i as isize * self.strides[k][d];
+            }
+        }
+        pos.map(|p| p as usize)
     }
 
     /// Each operand's offset of the first element of output row `r` (all dims but the last).
@@ -209,6 +285,23 @@ mod tests {
         let flat = Tensor::randn(&[300_000]);
         let y = map(&mut Slot::default(), [&flat, &Tensor::scalar(2.0)], |[a, s]| a * s);
         assert_eq!(y.to_vec::<f32>(), flat.mul(2.0).to_vec::<f32>());
+    }
+
+    #[test]
+    fn column_sums_equal_a_separate_row_sum() {
+        let g = Tensor::randn(&[5, 4, 3]);
+        let y = Tensor::randn(&[5, 4, 3]);
+        let mut sums = [0.5f32; 3];
+        let out = map_col_sums(&mut Slot::default(), [&g, &y.transpose(0, 1).contiguous().transpose(0, 1)], |[g, y]| if y > 0.0 { g } else { 0.0 }, &mut sums);
+        let want = super::super::relu_backward(&y, &g);
+        assert_eq!(out.to_vec::<f32>(), want.to_vec::<f32>());
+        let mut expect = [0.5f32; 3];
+        for row in want.to_vec::<f32>().chunks(3) {
+            for (e, v) in expect.iter_mut().zip(row) {
+                *e += v;
+            }
+        }
+        assert_eq!(sums, expect);
     }
 
     #[test]

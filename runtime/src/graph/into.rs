@@ -110,6 +110,40 @@ pub fn linear(slot: &mut Slot, x: &Tensor, w: &Tensor, b: Option<&Tensor>, act: 
     out
 }
 
+/// The gradient of a `Linear`'s output from its activation's, `f(g, saved…)` (the derivative
+/// mask), with the bias gradient `Σ_rows` of it accumulated into `bias` in the same pass
+/// (PyTorch's `.grad +=`, nothing for a bias without `requires_grad`). The sums equal
+/// [`add_row_sum_to_grad`](super::add_row_sum_to_grad)'s bit for bit.
+///
+/// ```
+/// use fusenet_runtime::{Param, Tensor, tensor, graph::{Slot, into::map_bias_grad}};
+/// let b = Param::new(Tensor::zeros(&[2]));
+/// let (g, y) = (tensor![[1.0, 2.0], [3.0, 4.0]], tensor![[0.0, 1.0], [1.0, 1.0]]);
+/// let gz = map_bias_grad(&mut Slot::default(), [&g, &y], |[g, y]| if y > 0.0 { g } else { 0.0 }, Some(&b));
+/// assert_eq!(gz.to_vec::<f32>(), [0.0, 2.0, 3.0, 4.0]);
+/// assert_eq!(b.grad().unwrap().to_vec::<f32>(), [3.0, 6.0]);
+/// ```
+pub fn map_bias_grad<const N: usize>(
+    slot: &mut Slot,
+    inputs: [&Tensor; N],
+    f: impl Fn([f32; N]) -> f32 + Sync + Send,
+    bias: Option<&crate::Param>,
+) -> Tensor {
+    let Some(b) = bias.filter(|b| b.requires_grad()) else {
+        return super::map(slot, inputs, f);
+    };
+    let mut out = None;
+    b.accumulate_grad_with(|buf, has_grad| {
+        buf.with_slice_mut(|c: &mut [f32]| {
+            if !has_grad {
+                c.fill(0.0);
+            }
+            out = Some(super::map_col_sums(slot, inputs, &f, c));
+        })
+    });
+    out.expect("accumulate_grad_with runs its closure")
+}
+
 /// `Σ` (or the mean, `mean = true`) of `x` over every element (`dim = None`, a 0-d result) or
 /// over one dim (`keepdim` as PyTorch), accumulated in `f64` and rounded once, into `slot`.
 ///

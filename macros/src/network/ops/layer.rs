@@ -19,7 +19,7 @@ pub fn forward_linear(p: &TokenStream, c: &TokenStream, x: &Ident, slot: TokenSt
 
 /// With `X`, `G` the input and the gradient flattened to rows: `∂L/∂W += Gᵀ X`,
 /// `∂L/∂b += Σ_rows G`, `∂L/∂x = G W` (reshaped to `x`).
-pub fn backward_linear(c: Callee, x: ValueId, bw: &mut dyn BwGen) -> TokenStream {
+pub fn backward_linear(c: Callee, x: ValueId, out: ValueId, bw: &mut dyn BwGen) -> TokenStream {
     let callee = bw.callee(c);
     let xs = bw.saved(x);
     let p = bw.p().clone();
@@ -30,14 +30,22 @@ pub fn backward_linear(c: Callee, x: ValueId, bw: &mut dyn BwGen) -> TokenStream
     } else {
         TokenStream::new()
     };
+    // The bias gradient was accumulated by the activation's backward pass when it could be.
+    let bias = if bw.bias_fused(out) {
+        TokenStream::new()
+    } else {
+        quote! {
+            if let ::core::option::Option::Some(__b) = &__l.bias {
+                #p::ops::add_row_sum_to_grad(__b, &__go);
+            }
+        }
+    };
     quote! {
         let __l = #callee;
         let __w = __l.weight.value();
         let __go = __g.reshape([-1isize, __w.shape()[0] as isize]);
         #p::ops::add_at_b_to_grad(&__l.weight, &__go, &#xs.reshape([-1isize, __w.shape()[1] as isize]));
-        if let ::core::option::Option::Some(__b) = &__l.bias {
-            #p::ops::add_row_sum_to_grad(__b, &__go);
-        }
+        #bias
         #input_grad
     }
 }

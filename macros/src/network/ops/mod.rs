@@ -243,6 +243,12 @@ pub trait BwGen: Gen {
     fn same_shape(&self, a: ValueId, b: ValueId) -> bool;
     /// The context place of a layer call site (for `Layer::backward`).
     fn site_ctx(&self, site: usize) -> TokenStream;
+    /// When `x` is the output of a built-in `Linear` read only here, its bias as an expression
+    /// of type `Option<&Param>`: the caller accumulates the bias gradient in its own pass, and
+    /// the `Linear`'s backward then skips it.
+    fn fuse_bias(&mut self, x: ValueId) -> Option<TokenStream>;
+    /// Whether the bias gradient of the `Linear` that computed `z` was taken by [`BwGen::fuse_bias`].
+    fn bias_fused(&self, z: ValueId) -> bool;
 }
 
 /// `expr` (shaped like `out`) summed down to the shape of `target` where broadcasting grew it.
@@ -281,7 +287,7 @@ pub fn backward(op: &Op, out: ValueId, bw: &mut dyn BwGen) -> TokenStream {
         Op::Reshape { arg, .. } | Op::Unsqueeze(arg, _) | Op::Squeeze(arg, _) => shape_ops::backward_reshape(*arg, bw),
         Op::Permute(a, dims) => shape_ops::backward_permute(*a, dims, bw),
         Op::Join { parts, dim, stack } => shape_ops::backward_join(parts, *dim, *stack, bw),
-        Op::Linear(c, a) => layer::backward_linear(*c, *a, bw),
+        Op::Linear(c, a) => layer::backward_linear(*c, *a, out, bw),
         Op::Flatten(a, ..) => shape_ops::backward_reshape(*a, bw),
         Op::Layer { site, callee, arg, .. } => layer::backward_layer(*site, *callee, *arg, bw),
     }

@@ -100,7 +100,11 @@ pub fn backward(u: &Unary, x: ValueId, y: ValueId, bw: &mut dyn BwGen) -> TokenS
         Some(body) => {
             let s = bw.saved(if reads_output(u) { y } else { x });
             let slot = bw.slot();
-            super::map_call(&p, slot, &[quote!(&__g), s], &[gi, si], body)
+            match bw.fuse_bias(x) {
+                // The derivative mask and the bias gradient of the Linear below in one pass.
+                Some(bias) => quote!(#p::ops::into::map_bias_grad(#slot, [&__g, #s], |[#gi, #si]: [f32; 2]| #body, #bias)),
+                None => super::map_call(&p, slot, &[quote!(&__g), s], &[gi, si], body),
+            }
         }
         None => {
             let slot = bw.slot();
