@@ -184,7 +184,7 @@ pub fn backward(kind: LossKind, red: Red, a: ValueId, b: ValueId, aux: Option<Va
                     quote!(#p::ops::nll_loss_backward(#slot, #s, #t, #r, &__go))
                 }
             };
-            let acc = bw.acc(a, quote!(__gx));
+            let acc = bw.acc_fresh(a, quote!(__gx));
             quote! {
                 #go
                 let __gx = #g;
@@ -195,8 +195,8 @@ pub fn backward(kind: LossKind, red: Red, a: ValueId, b: ValueId, aux: Option<Va
             let f = format_ident!("{}_backward", kind.name());
             let (xa, xb) = (bw.saved(a), bw.saved(b));
             let (sa, sb) = (grad_slot(bw, &na), grad_slot(bw, &nb));
-            let acc_a = bw.acc(a, quote!(__ga));
-            let acc_b = if nb.is_some() { bw.acc(b, quote!(__gb)) } else { TokenStream::new() };
+            let acc_a = bw.acc_fresh(a, quote!(__ga));
+            let acc_b = if nb.is_some() { bw.acc_fresh(b, quote!(__gb)) } else { TokenStream::new() };
             quote! {
                 #go
                 let (__ga, __gb) = #p::ops::#f(#xa, #xb, #r, &__go, #sa, #sb);

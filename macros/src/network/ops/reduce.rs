@@ -96,7 +96,7 @@ pub fn backward_softmax(log: bool, x: ValueId, dim: isize, y: ValueId, bw: &mut 
     let p = bw.p().clone();
     let ys = bw.saved(y);
     let slot = bw.slot();
-    bw.acc(x, quote!(#p::ops::into::softmax_backward(#slot, #ys, &__g, #dim, #log)))
+    bw.acc_fresh(x, quote!(#p::ops::into::softmax_backward(#slot, #ys, &__g, #dim, #log)))
 }
 
 /// Into `slot`: `ops::max_into(slot, &a)` (every element, 0-d) or `ops::max_dim_into(slot, &a,
@@ -129,5 +129,5 @@ pub fn backward_max(dim: Option<(isize, bool)>, x: ValueId, y: ValueId, bw: &mut
             quote!(#p::ops::max_dim_backward_into(#slot, &__g, #xs, #d, #k))
         }
     };
-    bw.acc(x, g)
+    bw.acc_fresh(x, g)
 }
