@@ -44,6 +44,23 @@ impl Vol {
         self.c * self.taps()
     }
 
+    /// Stride 1, no padding, dilation 1 (LeNet's case): every output row of a column row is one
+    /// contiguous run of an input row, so [`im2col`] and [`col2im`] copy whole rows.
+    pub fn simple(&self) -> bool {
+        self.stride == [1; 3] && self.padding == [0; 3] && self.dilation == [1; 3]
+    }
+
+    /// For a [`simple`](Self::simple) geometry: where, in its channel plane, row `r` reads for
+    /// output position 0; output row `(zd, zh)` reads from `offset + (zd·ih + zh)·iw` on.
+    #[inline]
+    fn tap_offset(&self, r: usize) -> usize {
+        let [_, kh, kw] = self.kernel;
+        let [_, ih, iw] = self.input;
+        let tap = r % self.taps();
+        let (a, b, e) = (tap / (kh * kw), (tap / kw) % kh, tap % kw);
+        (a * ih + b) * iw + e
+    }
+
     /// The output positions `o` in `[lo, hi)` along `axis` whose input index
     /// `o·stride − padding + tap·dilation` lies inside the input; the others read padding.
     #[inline]
@@ -115,6 +132,9 @@ pub(crate) fn im2col<T: Real>(v: &Vol, n: usize, x: &[T], col: &mut [T]) {
     if col.is_empty() {
         return;
     }
+    if v.simple() {
+        return im2col_simple(v, n, x, col);
+    }
     let fill = |r: usize, row: &mut [T]| {
         let ci = r / v.taps();
         for (i, part) in row.chunks_exact_mut(l).enumerate() {
@@ -145,6 +165,9 @@ pub(crate) fn col2im<T: Real>(v: &Vol, n: usize, col: &[T], x: &mut [T]) {
     if x.is_empty() {
         return;
     }
+    if v.simple() {
+        return col2im_simple(v, n, col, x);
+    }
     let row_len = n * l;
     let one = |i: usize, xi: &mut [T]| {
         xi.fill(T::zero());
@@ -161,6 +184,95 @@ pub(crate) fn col2im<T: Real>(v: &Vol, n: usize, col: &[T], x: &mut [T]) {
                 }
                 Seg::Pad { .. } => {}
             });
+        }
+    };
+    if col.len() < PAR_THRESHOLD {
+        x.chunks_exact_mut(img).enumerate().for_each(|(i, xi)| one(i, xi));
+    } else {
+        x.par_chunks_exact_mut(img).enumerate().for_each(|(i, xi)| one(i, xi));
+    }
+}
+
+/// `dst = src` for a short run: fixed 8-element blocks (moves LLVM keeps inline, where a
+/// variable-length `copy_from_slice` of 8 or 24 elements is a `memmove` call), then the rest.
+#[inline(always)]
+fn copy_run<T: Copy>(dst: &mut [T], src: &[T]) {
+    let mut d = dst.chunks_exact_mut(8);
+    let mut s = src.chunks_exact(8);
+    for (d, s) in (&mut d).zip(&mut s) {
+        let s: &[T; 8] = s.try_into().expect("8 elements");
+        let d: &mut [T; 8] = d.try_into().expect("8 elements");
+        *d = *s;
+    }
+    for (d, s) in d.into_remainder().iter_mut().zip(s.remainder()) {
+        *d = *s;
+    }
+}
+
+/// `dst += src` for a short run, in 8-element blocks.
+#[inline(always)]
+fn add_run<T: Real>(dst: &mut [T], src: &[T]) {
+    let mut d = dst.chunks_exact_mut(8);
+    let mut s = src.chunks_exact(8);
+    for (d, s) in (&mut d).zip(&mut s) {
+        for (d, &s) in d.iter_mut().zip(s) {
+            *d += s;
+        }
+    }
+    for (d, s) in d.into_remainder().iter_mut().zip(s.remainder()) {
+        *d += *s;
+    }
+}
+
+/// [`im2col`] for a [`Vol::simple`] geometry: each output row of a column row is the input row
+/// run `x_c[offset + (zd·ih + zh)·iw ..][..ow]`.
+fn im2col_simple<T: Real>(v: &Vol, n: usize, x: &[T], col: &mut [T]) {
+    let (l, plane, img) = (v.out_len(), v.in_len(), v.c * v.in_len());
+    let [od, oh, ow] = v.output;
+    let [_, ih, iw] = v.input;
+    let fill = |r: usize, row: &mut [T]| {
+        let ci = r / v.taps();
+        let off = v.tap_offset(r);
+        for (i, part) in row.chunks_exact_mut(l).enumerate() {
+            let xc = &x[i * img + ci * plane..i * img + (ci + 1) * plane];
+            let mut dst = part.chunks_exact_mut(ow);
+            for zd in 0..od {
+                for zh in 0..oh {
+                    let s = off + (zd * ih + zh) * iw;
+                    copy_run(dst.next().expect("oh·ow entries"), &xc[s..s + ow]);
+                }
+            }
+        }
+    };
+    let row_len = n * l;
+    if col.len() < PAR_THRESHOLD {
+        col.chunks_exact_mut(row_len).enumerate().for_each(|(r, row)| fill(r, row));
+    } else {
+        col.par_chunks_exact_mut(row_len).enumerate().for_each(|(r, row)| fill(r, row));
+    }
+}
+
+/// [`col2im`] for a [`Vol::simple`] geometry: each output row's entries added back onto their
+/// input row run, column rows in order (the order of the general loop).
+fn col2im_simple<T: Real>(v: &Vol, n: usize, col: &[T], x: &mut [T]) {
+    let (l, plane, img) = (v.out_len(), v.in_len(), v.c * v.in_len());
+    let [od, oh, ow] = v.output;
+    let [_, ih, iw] = v.input;
+    let row_len = n * l;
+    let one = |i: usize, xi: &mut [T]| {
+        xi.fill(T::zero());
+        for r in 0..v.rows() {
+            let part = &col[r * row_len + i * l..r * row_len + (i + 1) * l];
+            let ci = r / v.taps();
+            let off = v.tap_offset(r);
+            let xc = &mut xi[ci * plane..(ci + 1) * plane];
+            let mut src = part.chunks_exact(ow);
+            for zd in 0..od {
+                for zh in 0..oh {
+                    let d = off + (zd * ih + zh) * iw;
+                    add_run(&mut xc[d..d + ow], src.next().expect("oh·ow entries"));
+                }
+            }
         }
     };
     if col.len() < PAR_THRESHOLD {

@@ -69,6 +69,8 @@ fn cases2() -> Vec<Conv2dGeom> {
         g2(1, 2, 4, 2, [3, 3], [1, 1], 1, 0, 1), // 1×1 grouped
         g2(1, 1, 2, 1, [5, 4], [1, 1], 2, 1, 1), // 1×1 strided and padded: im2col
         g2(3, 1, 1, 1, [2, 2], [3, 3], 3, 2, 1), // kernel wider than the input, padding fills it
+        g2(2, 3, 4, 1, [6, 21], [3, 4], 1, 0, 1), // stride 1, no padding: row copies (18 = 2·8 + 2 wide)
+        g2(2, 1, 3, 1, [9, 10], [5, 2], 1, 0, 1), // one input channel, 9 wide
     ]
 }
 
@@ -111,6 +113,7 @@ fn backward_matches_finite_differences() {
     }
     gradcheck(&Conv1dGeom { n: 2, c_in: 4, c_out: 2, groups: 2, input: [9], kernel: [3], stride: [2], padding: [1], dilation: [2] });
     gradcheck(&Conv3dGeom { n: 1, c_in: 2, c_out: 2, groups: 1, input: [3, 3, 4], kernel: [2, 2, 2], stride: [1, 2, 1], padding: [1, 0, 1], dilation: [1, 1, 2] });
+    gradcheck(&Conv3dGeom { n: 2, c_in: 2, c_out: 3, groups: 1, input: [3, 4, 11], kernel: [2, 2, 2], stride: [1; 3], padding: [0; 3], dilation: [1; 3] });
 }
 
 #[test]
