@@ -71,6 +71,9 @@ mod small;
 #[path = "gemm_mm.rs"]
 mod mm;
 
+#[path = "gemm_packed.rs"]
+mod packed;
+
 #[cfg(feature = "gemm-crate")]
 #[path = "gemm_crate.rs"]
 mod crate_backend;
@@ -133,6 +136,10 @@ pub enum Backend {
     /// `threads` panels of C run on rayon's pool (`0`: as many as [`max_threads`] allows; `1`:
     /// the calling thread only).
     MatrixMultiply { threads: usize },
+    /// Our packed, cache-blocked kernels (`gemm_packed.rs`: AVX-512F, AVX2+FMA or portable
+    /// micro-kernels by run-time detection), which allocate nothing once a thread has packed
+    /// once, split into at most `threads` panels of C on rayon's pool as `MatrixMultiply`.
+    Packed { threads: usize },
     /// The `gemm` crate (cargo feature `gemm-crate`) with at most `threads` threads of rayon's
     /// pool (`0`: as many as [`max_threads`] allows; `1`: the calling thread only). It has its
     /// own rule on top: no threads below `m·n·k = 48·48·256`.
@@ -144,8 +151,13 @@ impl Backend {
     /// Every concrete backend compiled in (all but `Auto`), for benchmarks and tests; the
     /// threaded ones appear serial (`threads: 1`) and on rayon's whole pool (`threads: 0`).
     #[cfg(not(feature = "gemm-crate"))]
-    pub const COMPILED: &'static [Backend] =
-        &[Backend::Direct, Backend::MatrixMultiply { threads: 1 }, Backend::MatrixMultiply { threads: 0 }];
+    pub const COMPILED: &'static [Backend] = &[
+        Backend::Direct,
+        Backend::MatrixMultiply { threads: 1 },
+        Backend::MatrixMultiply { threads: 0 },
+        Backend::Packed { threads: 1 },
+        Backend::Packed { threads: 0 },
+    ];
     /// Every concrete backend compiled in (all but `Auto`), for benchmarks and tests; the
     /// threaded ones appear serial (`threads: 1`) and on rayon's whole pool (`threads: 0`).
     #[cfg(feature = "gemm-crate")]
@@ -153,16 +165,20 @@ impl Backend {
         Backend::Direct,
         Backend::MatrixMultiply { threads: 1 },
         Backend::MatrixMultiply { threads: 0 },
+        Backend::Packed { threads: 1 },
+        Backend::Packed { threads: 0 },
         Backend::GemmCrate { threads: 1 },
         Backend::GemmCrate { threads: 0 },
     ];
 
-    /// A short name for reports: `auto`, `direct`, `mm-t<threads>`, `gemm-t<threads>`.
+    /// A short name for reports: `auto`, `direct`, `mm-t<threads>`, `packed-t<threads>`,
+    /// `gemm-t<threads>`.
     pub fn name(self) -> String {
         match self {
             Backend::Auto => "auto".into(),
             Backend::Direct => "direct".into(),
             Backend::MatrixMultiply { threads } => format!("mm-t{threads}"),
+            Backend::Packed { threads } => format!("packed-t{threads}"),
             #[cfg(feature = "gemm-crate")]
             Backend::GemmCrate { threads } => format!("gemm-t{threads}"),
         }
@@ -221,6 +237,16 @@ pub fn sgemm_with(
                 mm::gemm(
                     matrixmultiply::sgemm, threads, m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c.as_mut_ptr(), rsc, csc,
                 );
+            }
+        }
+        Backend::Packed { threads } => {
+            let threads = if threads == 0 { max_threads() } else { threads };
+            let mat = |x: &[f32], rs, cs| packed::Mat { ptr: x.as_ptr(), rs, cs };
+            // SAFETY: as for `MatrixMultiply`: the prologue checked that every element of A, B
+            // and C lies in its slice (non-negative strides), that C's elements are distinct and
+            // that `m, n, k > 0`; `c` is borrowed mutably; `Isa::best` is available.
+            unsafe {
+                packed::gemm(packed::Isa::best(), threads, m, k, n, alpha, mat(a, rsa, csa), mat(b, rsb, csb), beta, c.as_mut_ptr(), rsc, csc);
             }
         }
         #[cfg(feature = "gemm-crate")]

@@ -23,7 +23,7 @@ impl Rng {
 
 fn backends() -> Vec<Backend> {
     // 3 panels exercise the split whatever the size of rayon's pool.
-    [&[Backend::Auto, Backend::MatrixMultiply { threads: 3 }], Backend::COMPILED].concat()
+    [&[Backend::Auto, Backend::MatrixMultiply { threads: 3 }, Backend::Packed { threads: 3 }], Backend::COMPILED].concat()
 }
 
 /// Strides of a `rows×cols` matrix stored row-major (`t == false`) or column-major, with `pad`
@@ -49,16 +49,32 @@ fn check(m: usize, k: usize, n: usize, alpha: f32, beta: f32, (ta, tb, tc): (boo
         want.iter_mut().for_each(|x| *x = 0.0);
     }
     gemm_naive(m, k, n, alpha as f64, &up(&a), rsa, csa, &up(&b), rsb, csb, beta as f64, &mut want, rsc, csc);
-    for backend in backends() {
+    // Every packed micro-kernel this CPU runs, serial and split in 3 panels, besides `best`.
+    let isas = packed::Isa::ALL.into_iter().filter(|isa| isa.available());
+    let runs = backends().into_iter().map(|b| (format!("{b:?}"), Some(b), None));
+    let runs = runs.chain(isas.flat_map(|isa| [1, 3].map(|t| (format!("{isa:?} t{t}"), None, Some((isa, t))))));
+    for (backend, chosen, isa) in runs {
         let mut got = c0.clone();
-        sgemm_with(backend, m, k, n, alpha, &a, rsa, csa, &b, rsb, csb, beta, &mut got, rsc, csc);
+        if let Some(backend) = chosen {
+            sgemm_with(backend, m, k, n, alpha, &a, rsa, csa, &b, rsb, csb, beta, &mut got, rsc, csc);
+        } else if let Some((isa, threads)) = isa {
+            let mat = |x: &[f32], rs, cs| packed::Mat { ptr: x.as_ptr(), rs, cs };
+            if m > 0 && n > 0 && k > 0 {
+                // SAFETY: `layout` sized each slice for its matrix (non-negative strides, every
+                // element inside), C's layout is injective, `got` is borrowed mutably, `isa` is
+                // available (filtered above) and the sizes are positive.
+                unsafe { packed::gemm(isa, threads, m, k, n, alpha, mat(&a, rsa, csa), mat(&b, rsb, csb), beta, got.as_mut_ptr(), rsc, csc) };
+            } else {
+                sgemm_with(Backend::Packed { threads }, m, k, n, alpha, &a, rsa, csa, &b, rsb, csb, beta, &mut got, rsc, csc);
+            }
+        }
         for i in 0..m {
             for j in 0..n {
                 let at = i * rsc as usize + j * csc as usize;
                 let (g, w) = (got[at] as f64, want[at]);
                 assert!(
                     (g - w).abs() <= 1e-5 * (k as f64 + 1.0) * (1.0 + w.abs()),
-                    "{backend:?} {m}x{k}x{n} (ta, tb, tc) = {:?} pad {pad} alpha {alpha} beta {beta}: C[{i}, {j}] = {g}, want {w}",
+                    "{backend} {m}x{k}x{n} (ta, tb, tc) = {:?} pad {pad} alpha {alpha} beta {beta}: C[{i}, {j}] = {g}, want {w}",
                     (ta, tb, tc)
                 );
             }
@@ -67,7 +83,7 @@ fn check(m: usize, k: usize, n: usize, alpha: f32, beta: f32, (ta, tb, tc): (boo
         for (at, (&g, &c)) in got.iter().zip(&c0).enumerate() {
             let (i, j) = if tc { (at % (m + pad), at / (m + pad)) } else { (at / (n + pad), at % (n + pad)) };
             if i >= m || j >= n {
-                assert!(g.to_bits() == c.to_bits(), "{backend:?}: padding element {at} was written");
+                assert!(g.to_bits() == c.to_bits(), "{backend}: padding element {at} was written");
             }
         }
     }
@@ -236,5 +252,63 @@ fn aliasing_rule_on_vectors_and_overlapping_rows() {
             sgemm(m, 1, n, 1.0, &[1.0; 3], 1, 1, &[1.0; 3], 3, 1, 0.0, &mut c, rsc, csc);
         });
         assert!(r.is_err(), "{m}x{n} strides ({rsc}, {csc}) alias");
+    }
+}
+
+#[test]
+fn packed_crosses_every_blocking_boundary() {
+    use packed::{KC, MC, NC};
+    // m past MC (and past 2·MC with a short last block), k past KC with a short last block (β
+    // applied once), n past NC. The driver may turn a product into Cᵀ = Bᵀ·Aᵀ, which swaps m
+    // and n: the square-ish shapes cross MC in either orientation.
+    let mut rng = Rng(13);
+    let shapes = [
+        (MC + 7, KC + 3, 45),
+        (45, 2 * KC + 1, MC + 7),
+        (MC + 7, 20, MC + 9),
+        (2 * MC + 5, 9, 2 * MC + 1),
+        (13, KC + 1, NC + 37),
+        (NC + 5, 3, 7),
+    ];
+    for (s, &(m, k, n)) in shapes.iter().enumerate() {
+        for (l, &layout) in LAYOUTS.iter().enumerate().filter(|(l, _)| (l + s) % 2 == 0) {
+            let (alpha, beta) = [(1.0, 0.0), (0.5, -1.5)][l % 2];
+            check(m, k, n, alpha, beta, layout, (l + s) % 3, &mut rng);
+        }
+    }
+}
+
+#[test]
+fn packed_edge_tiles_of_every_kernel() {
+    // Each residue of m modulo 12, 6 and 4 and of n modulo 32, 16 and 8, in both orientations.
+    let mut rng = Rng(17);
+    for m in [1, 5, 6, 7, 11, 12, 13, 23, 25] {
+        for n in [1, 9, 16, 17, 31, 32, 33, 47] {
+            let layout = LAYOUTS[(m + n) % 8];
+            let beta = if (m * n) % 2 == 0 { 0.0 } else { 0.75 };
+            check(m, 1 + (m * n) % 19, n, 1.25, beta, layout, (m + n) % 2, &mut rng);
+        }
+    }
+}
+
+#[test]
+fn packed_nan_in_c_with_beta_zero_on_edge_and_whole_tiles() {
+    // 24×70 covers whole and edge tiles of every kernel; C is NaN before, must be exact after.
+    let (m, k, n) = (24, 3, 70);
+    let a: Vec<f32> = (0..m * k).map(|i| (i % 5) as f32).collect();
+    let b: Vec<f32> = (0..k * n).map(|i| (i % 7) as f32).collect();
+    let mut want = vec![0.0; m * n];
+    gemm_naive(m, k, n, 2.0, &a, k as isize, 1, &b, n as isize, 1, 0.0, &mut want, n as isize, 1);
+    for threads in [1, 0, 3] {
+        for (rsc, csc) in [(n as isize, 1), (1, m as isize)] {
+            let mut c = vec![f32::NAN; m * n];
+            sgemm_with(Backend::Packed { threads }, m, k, n, 2.0, &a, k as isize, 1, &b, n as isize, 1, 0.0, &mut c, rsc, csc);
+            for i in 0..m {
+                for j in 0..n {
+                    let got = c[i * rsc as usize + j * csc as usize];
+                    assert_eq!(got, want[i * n + j], "threads {threads} strides ({rsc}, {csc}) C[{i}, {j}]");
+                }
+            }
+        }
     }
 }

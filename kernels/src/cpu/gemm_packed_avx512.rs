@@ -1,0 +1,82 @@
+//! The AVX-512F micro-kernel of the packed SGEMM (`gemm_packed.rs`): a 12×32 tile of C in 24 zmm
+//! registers. Each step of the inner dimension loads one 32-float row of the B micro-panel (two
+//! zmm) and, for each of the 12 rows, broadcasts one float of the A micro-panel and issues two
+//! FMAs: 24 FMAs for 2 loads and 12 broadcasts (which fold into the FMAs' memory operands).
+//! Rows of C that are contiguous (`csc == 1`) are stored with masked loads/stores, so edge tiles
+//! need no scalar code; other layouts go through a tile on the stack.
+
+use super::store_scalar;
+use std::arch::x86_64::*;
+
+const MR: usize = 12;
+const NR: usize = 32;
+
+/// The first `n` lanes (`n ≤ 16`) of a 16-lane mask.
+fn lanes(n: usize) -> __mmask16 {
+    if n >= 16 { 0xffff } else { ((1u32 << n) - 1) as __mmask16 }
+}
+
+/// `C[..mr, ..nr] ← α·(Ã·B̃)[..mr, ..nr] + β·C[..mr, ..nr]` (see `super::Tile`).
+///
+/// # Safety
+/// AVX-512F is available; `a` holds `kc·12` floats and `b` `kc·32`; the `mr×nr` elements of C at
+/// `c` with strides `(rsc, csc)` lie inside C's allocation, nobody else accesses them, and
+/// `mr ≤ 12`, `nr ≤ 32`.
+#[target_feature(enable = "avx512f")]
+#[allow(clippy::too_many_arguments)]
+pub(super) unsafe fn tile(kc: usize, a: *const f32, b: *const f32, alpha: f32, beta: f32, c: *mut f32, rsc: isize, csc: isize, mr: usize, nr: usize) {
+    let mut acc = [[_mm512_setzero_ps(); 2]; MR];
+    for p in 0..kc {
+        // SAFETY: step `p` reads floats `p·32..p·32 + 32` of `b` and `p·12..p·12 + 12` of `a`,
+        // inside the micro-panels (caller).
+        unsafe {
+            let bp = b.add(p * NR);
+            let (b0, b1) = (_mm512_loadu_ps(bp), _mm512_loadu_ps(bp.add(16)));
+            let ap = a.add(p * MR);
+            for (i, row) in acc.iter_mut().enumerate() {
+                let ai = _mm512_set1_ps(*ap.add(i));
+                row[0] = _mm512_fmadd_ps(ai, b0, row[0]);
+                row[1] = _mm512_fmadd_ps(ai, b1, row[1]);
+            }
+        }
+    }
+    let va = _mm512_set1_ps(alpha);
+    if csc == 1 {
+        let vb = _mm512_set1_ps(beta);
+        let masks = [lanes(nr), lanes(nr.saturating_sub(16))];
+        // Constant trip count (the accumulators stay in registers), rows past `mr` skipped.
+        for (i, row) in acc.iter().enumerate() {
+            if i >= mr {
+                break;
+            }
+            for (h, (&v, &mask)) in row.iter().zip(&masks).enumerate() {
+                if mask == 0 {
+                    continue;
+                }
+                let dst = c.wrapping_offset(i as isize * rsc).wrapping_add(16 * h);
+                // SAFETY: `mask` selects columns `16·h..16·h + 16` that are below `nr`, inside
+                // row `i < mr` of the tile (caller); masked-off lanes are neither read nor
+                // written and do not fault.
+                unsafe {
+                    let out = if beta == 0.0 {
+                        _mm512_mul_ps(va, v)
+                    } else {
+                        _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(mask, dst), _mm512_mul_ps(va, v))
+                    };
+                    _mm512_mask_storeu_ps(dst, mask, out);
+                }
+            }
+        }
+    } else {
+        let mut t = [0.0f32; MR * NR];
+        for (i, row) in acc.iter().enumerate() {
+            // SAFETY: row `i` of `t` holds 32 floats at `i·32`.
+            unsafe {
+                _mm512_storeu_ps(t.as_mut_ptr().add(i * NR), row[0]);
+                _mm512_storeu_ps(t.as_mut_ptr().add(i * NR + 16), row[1]);
+            }
+        }
+        // SAFETY: forwarded from the caller.
+        unsafe { store_scalar(&t, NR, alpha, beta, c, rsc, csc, mr, nr) };
+    }
+}
