@@ -25,7 +25,8 @@
 //! 4×8 loops elsewhere.
 //!
 //! Before blocking, the product may be turned into `Cᵀ = Bᵀ·Aᵀ` (a swap of sizes and strides)
-//! when that wastes fewer padded tile elements, e.g. `128×256·256×10`, whose 10 columns would fill
+//! when that wastes fewer padded tile elements, net of the cost of scalar stores into a C whose
+//! rows are not contiguous, e.g. `128×256·256×10`, whose 10 columns would fill
 //! a 32-wide tile to a third, becomes a `10×128` product whose 10 rows fill 12-row tiles. Above
 //! the thread threshold, C is cut into panels of whole tiles (rows when `m ≥ n`, else columns),
 //! one per thread of rayon's pool, each running the serial loops with its thread's buffers.
@@ -140,12 +141,13 @@ unsafe impl Sync for SendPtr {}
 /// offsets; nobody else accesses C during the call; `m, n, k > 0`; and `isa.available()`.
 #[allow(clippy::too_many_arguments)]
 pub(super) unsafe fn gemm(isa: Isa, threads: usize, m: usize, k: usize, n: usize, alpha: f32, a: Mat, b: Mat, beta: f32, c: *mut f32, rsc: isize, csc: isize) {
-    // Cᵀ = Bᵀ·Aᵀ when its tiles waste fewer elements; a C whose rows are not contiguous pays
-    // scalar stores, counted as 15% more elements.
+    // Cᵀ = Bᵀ·Aᵀ when that costs less: each padded tile element costs k multiply-adds plus one
+    // store per KC block, worth about 4 multiply-adds by vector (rows of C contiguous) and 48 by
+    // the scalar path (any other layout).
     let (mr, nr) = isa.tile();
     let cost = |m: usize, n: usize, csc: isize| {
         let padded = (m.div_ceil(mr) * mr * n.div_ceil(nr) * nr) as f64;
-        if csc == 1 { padded } else { padded * 1.15 }
+        padded * (k + k.div_ceil(KC) * if csc == 1 { 4 } else { 48 }) as f64
     };
     let (m, n, a, b, rsc, csc) =
         if cost(n, m, rsc) < cost(m, n, csc) { (n, m, b.t(), a.t(), csc, rsc) } else { (m, n, a, b, rsc, csc) };
@@ -305,7 +307,17 @@ unsafe fn pack<const W: usize>(kc: usize, len: usize, x: Mat, out: *mut f32) {
                     }
                 }
             } else {
-                for i in 0..rows {
+                // Rows whose kc values are contiguous: 4×4 blocks transposed in SSE registers.
+                #[cfg(target_arch = "x86_64")]
+                let done = if x.cs == 1 && W % 4 == 0 {
+                    transpose_4x4_blocks::<W>(kc, rows / 4 * 4, src, x.rs, dst);
+                    rows / 4 * 4
+                } else {
+                    0
+                };
+                #[cfg(not(target_arch = "x86_64"))]
+                let done = 0;
+                for i in done..rows {
                     let s = src.offset(i as isize * x.rs);
                     for p in 0..kc {
                         *dst.add(p * W + i) = *s.offset(p as isize * x.cs);
@@ -315,6 +327,43 @@ unsafe fn pack<const W: usize>(kc: usize, len: usize, x: Mat, out: *mut f32) {
                     for p in 0..kc {
                         *dst.add(p * W + i) = 0.0;
                     }
+                }
+            }
+        }
+    }
+}
+
+/// Packs the first `rows` (a multiple of 4, at most `W`) rows of a micro-panel whose rows are
+/// contiguous (`x.cs == 1`, `W % 4 == 0`): for each block of 4 rows and 4 columns, 4 loads, the
+/// SSE 4×4 transpose and 4 stores; the last `kc % 4` columns element by element.
+///
+/// # Safety
+/// Rows `0..rows` of the matrix at `src` with row stride `rs`, columns `0..kc` (contiguous), lie
+/// inside its allocation; `dst` has room for `W·kc` floats.
+#[cfg(target_arch = "x86_64")]
+unsafe fn transpose_4x4_blocks<const W: usize>(kc: usize, rows: usize, src: *const f32, rs: isize, dst: *mut f32) {
+    use std::arch::x86_64::*;
+    let full = kc / 4 * 4;
+    for i in (0..rows).step_by(4) {
+        // SAFETY: rows `i..i + 4 ≤ rows` and columns `p..p + 4 ≤ kc` are inside the source (caller);
+        // the stores go to floats `(p + q)·W + i..+4` for `q < 4`, below `W·kc`.
+        unsafe {
+            let row = |r: usize| src.offset((i + r) as isize * rs);
+            let (r0, r1, r2, r3) = (row(0), row(1), row(2), row(3));
+            for p in (0..full).step_by(4) {
+                let (a, b) = (_mm_loadu_ps(r0.add(p)), _mm_loadu_ps(r1.add(p)));
+                let (c, d) = (_mm_loadu_ps(r2.add(p)), _mm_loadu_ps(r3.add(p)));
+                let (ab_lo, ab_hi) = (_mm_unpacklo_ps(a, b), _mm_unpackhi_ps(a, b));
+                let (cd_lo, cd_hi) = (_mm_unpacklo_ps(c, d), _mm_unpackhi_ps(c, d));
+                let out = dst.add(p * W + i);
+                _mm_storeu_ps(out, _mm_movelh_ps(ab_lo, cd_lo));
+                _mm_storeu_ps(out.add(W), _mm_movehl_ps(cd_lo, ab_lo));
+                _mm_storeu_ps(out.add(2 * W), _mm_movelh_ps(ab_hi, cd_hi));
+                _mm_storeu_ps(out.add(3 * W), _mm_movehl_ps(cd_hi, ab_hi));
+            }
+            for p in full..kc {
+                for r in 0..4 {
+                    *dst.add(p * W + i + r) = *row(r).add(p);
                 }
             }
         }

@@ -25,9 +25,27 @@ fn lanes(n: usize) -> __mmask16 {
 #[target_feature(enable = "avx512f")]
 #[allow(clippy::too_many_arguments)]
 pub(super) unsafe fn tile(kc: usize, a: *const f32, b: *const f32, alpha: f32, beta: f32, c: *mut f32, rsc: isize, csc: isize, mr: usize, nr: usize) {
-    let mut acc = [[_mm512_setzero_ps(); 2]; MR];
+    // An edge tile of at most 4 or 8 rows multiplies only those rows of the micro-panel.
+    // SAFETY: forwarded from the caller; `R ≥ mr` in each branch.
+    unsafe {
+        match mr {
+            0..=4 => rows::<4>(kc, a, b, alpha, beta, c, rsc, csc, mr, nr),
+            5..=8 => rows::<8>(kc, a, b, alpha, beta, c, rsc, csc, mr, nr),
+            _ => rows::<MR>(kc, a, b, alpha, beta, c, rsc, csc, mr, nr),
+        }
+    }
+}
+
+/// [`tile`] computing only the first `R` rows of the 12-row micro-panel (`mr ≤ R ≤ 12`).
+///
+/// # Safety
+/// As [`tile`], and `mr ≤ R ≤ 12`.
+#[target_feature(enable = "avx512f")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn rows<const R: usize>(kc: usize, a: *const f32, b: *const f32, alpha: f32, beta: f32, c: *mut f32, rsc: isize, csc: isize, mr: usize, nr: usize) {
+    let mut acc = [[_mm512_setzero_ps(); 2]; R];
     for p in 0..kc {
-        // SAFETY: step `p` reads floats `p·32..p·32 + 32` of `b` and `p·12..p·12 + 12` of `a`,
+        // SAFETY: step `p` reads floats `p·32..p·32 + 32` of `b` and `p·12..p·12 + R` of `a`,
         // inside the micro-panels (caller).
         unsafe {
             let bp = b.add(p * NR);
@@ -68,7 +86,7 @@ pub(super) unsafe fn tile(kc: usize, a: *const f32, b: *const f32, alpha: f32, b
             }
         }
     } else {
-        let mut t = [0.0f32; MR * NR];
+        let mut t = [0.0f32; MR * NR]; // rows past R stay unused (mr ≤ R)
         for (i, row) in acc.iter().enumerate() {
             // SAFETY: row `i` of `t` holds 32 floats at `i·32`.
             unsafe {
