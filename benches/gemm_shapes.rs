@@ -1,10 +1,11 @@
 //! sgemm backends on the GEMM shapes of the training-step workloads, to choose the thresholds of
-//! `fusenet_kernels::cpu::gemm` (`DIRECT_MAX_MNK`, `DIRECT_MAX_B_READ`, `PAR_MIN_MNK`).
+//! `fusenet_kernels::cpu::gemm` (`DIRECT_MAX_MNK`, `DIRECT_MAX_B_READ`, `PAR_MIN_MNK`) and
+//! between the packed backend and matrixmultiply.
 //!
 //! `cargo bench --bench gemm_shapes [--features fusenet-kernels/gemm-crate] [-- FILTER]` times
 //! `C ← A·B` for each shape `(m, k, n, layout)` through every compiled backend
 //! (`Backend::COMPILED`: `direct`; `mm-t1`/`mm-t0`, matrixmultiply on one thread and split over
-//! rayon's pool; with the feature, `gemm-t1`/`gemm-t0`, the `gemm` crate likewise), plus `auto`,
+//! rayon's pool; `packed-t1`/`packed-t0`, our packed kernels likewise; with the feature, `gemm-t1`/`gemm-t0`, the `gemm` crate likewise), plus `auto`,
 //! what `sgemm` picks. Group names are `gemm/<m>x<k>x<n>_<layout>`, where the layout says which
 //! of A and B is transposed (`nt`: B is `Wᵀ` of a linear layer's forward). Throughput is in
 //! elements = floating-point operations (`2·m·k·n`), so criterion's `Gelem/s` reads as GFLOP/s.
@@ -42,6 +43,20 @@ const SHAPES: &[(usize, usize, usize, bool, bool)] = &[
     (512, 1024, 10, false, true),
     (10, 512, 1024, true, false),
     (512, 10, 1024, false, false),
+    // LeNet, batch 64 (chunks of 7 and 12 images): the convolutions' GEMMs (forward, weight
+    // gradient, column gradient), then the linear layers 256-120-84-10
+    (6, 25, 4032, false, false),
+    (6, 4032, 25, false, true),
+    (25, 6, 4032, true, false),
+    (16, 150, 768, false, false),
+    (16, 768, 150, false, true),
+    (150, 16, 768, true, false),
+    (64, 256, 120, false, true),
+    (120, 64, 256, true, false),
+    (64, 120, 256, false, false),
+    (64, 120, 84, false, true),
+    (84, 64, 120, true, false),
+    (64, 84, 120, false, false),
     // squares around the direct path's threshold
     (16, 16, 16, false, false),
     (32, 32, 32, false, false),

@@ -228,6 +228,11 @@ unsafe fn serial(isa: Isa, m: usize, k: usize, n: usize, alpha: f32, a: Mat, b: 
     // SAFETY: forwarded from the caller; each micro-kernel runs only where `isa` is available.
     unsafe {
         match isa {
+            // m = 16 as 8 + 8 rows rather than 12 + 4 (measured 0.87 of matrixmultiply).
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 if m <= 64 && (1..=4).contains(&(m % 12)) => {
+                blocked::<8, 32>(avx512::tile8, m, k, n, alpha, a, b, beta, c, rsc, csc)
+            }
             #[cfg(target_arch = "x86_64")]
             Isa::Avx512 => blocked::<12, 32>(avx512::tile, m, k, n, alpha, a, b, beta, c, rsc, csc),
             #[cfg(target_arch = "x86_64")]

@@ -29,28 +29,40 @@ pub(super) unsafe fn tile(kc: usize, a: *const f32, b: *const f32, alpha: f32, b
     // SAFETY: forwarded from the caller; `R ≥ mr` in each branch.
     unsafe {
         match mr {
-            0..=4 => rows::<4>(kc, a, b, alpha, beta, c, rsc, csc, mr, nr),
-            5..=8 => rows::<8>(kc, a, b, alpha, beta, c, rsc, csc, mr, nr),
-            _ => rows::<MR>(kc, a, b, alpha, beta, c, rsc, csc, mr, nr),
+            0..=4 => rows::<4, MR>(kc, a, b, alpha, beta, c, rsc, csc, mr, nr),
+            5..=8 => rows::<8, MR>(kc, a, b, alpha, beta, c, rsc, csc, mr, nr),
+            _ => rows::<MR, MR>(kc, a, b, alpha, beta, c, rsc, csc, mr, nr),
         }
     }
 }
 
-/// [`tile`] computing only the first `R` rows of the 12-row micro-panel (`mr ≤ R ≤ 12`).
+/// [`tile`] for micro-panels of 8 rows (an 8×32 tile in 16 zmm): the driver uses it when `m`
+/// is 12·q + 1..4 and small, where 12-row tiles would end on a 4-row one (e.g. `m = 16`).
 ///
 /// # Safety
-/// As [`tile`], and `mr ≤ R ≤ 12`.
+/// As [`tile`], with `a` holding `kc·8` floats and `mr ≤ 8`.
 #[target_feature(enable = "avx512f")]
 #[allow(clippy::too_many_arguments)]
-unsafe fn rows<const R: usize>(kc: usize, a: *const f32, b: *const f32, alpha: f32, beta: f32, c: *mut f32, rsc: isize, csc: isize, mr: usize, nr: usize) {
+pub(super) unsafe fn tile8(kc: usize, a: *const f32, b: *const f32, alpha: f32, beta: f32, c: *mut f32, rsc: isize, csc: isize, mr: usize, nr: usize) {
+    // SAFETY: forwarded from the caller; `8 ≥ mr`.
+    unsafe { rows::<8, 8>(kc, a, b, alpha, beta, c, rsc, csc, mr, nr) }
+}
+
+/// [`tile`] computing only the first `R` rows of an `S`-row micro-panel (`mr ≤ R ≤ S ≤ 12`).
+///
+/// # Safety
+/// As [`tile`] with `a` holding `kc·S` floats, and `mr ≤ R ≤ S ≤ 12`.
+#[target_feature(enable = "avx512f")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn rows<const R: usize, const S: usize>(kc: usize, a: *const f32, b: *const f32, alpha: f32, beta: f32, c: *mut f32, rsc: isize, csc: isize, mr: usize, nr: usize) {
     let mut acc = [[_mm512_setzero_ps(); 2]; R];
     for p in 0..kc {
-        // SAFETY: step `p` reads floats `p·32..p·32 + 32` of `b` and `p·12..p·12 + R` of `a`,
+        // SAFETY: step `p` reads floats `p·32..p·32 + 32` of `b` and `p·S..p·S + R` of `a`,
         // inside the micro-panels (caller).
         unsafe {
             let bp = b.add(p * NR);
             let (b0, b1) = (_mm512_loadu_ps(bp), _mm512_loadu_ps(bp.add(16)));
-            let ap = a.add(p * MR);
+            let ap = a.add(p * S);
             for (i, row) in acc.iter_mut().enumerate() {
                 let ai = _mm512_set1_ps(*ap.add(i));
                 row[0] = _mm512_fmadd_ps(ai, b0, row[0]);
