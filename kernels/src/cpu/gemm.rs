@@ -14,10 +14,45 @@
 //!    no threads, no allocation. It wins where matrixmultiply's packing of B costs as much as
 //!    the product: tiny products, and products with few rows of C whose B is read only a few
 //!    times. Rules: [`DIRECT_MAX_MNK`], [`DIRECT_MAX_B_READ`], [`DIRECT_GENERAL_MAX_MNK`].
-//! 2. Otherwise [`Backend::MatrixMultiply`] (AVX-512 kernels), on one thread below
-//!    [`PAR_MIN_MNK`] multiply-adds and split into panels on rayon's pool above.
-//! 3. With the cargo feature `gemm-crate`, skinny products (`min(m, n) ≤ 16`) that are not
+//! 2. Otherwise [`Backend::Packed`] (`gemm_packed*.rs`: our BLIS-style blocked kernels, AVX-512F
+//!    12×32 tiles, AVX2+FMA 6×16 or portable, chosen at run time), on one thread below
+//!    [`PAR_MIN_MNK`] multiply-adds and split into panels on rayon's pool above. It keeps its
+//!    packing buffers per thread, so a warm call allocates nothing (`tests/gemm_alloc.rs`);
+//!    matrixmultiply allocates its packing buffer on every call.
+//! 3. Except [`Backend::MatrixMultiply`] for `X·Wᵀ`-like products (`csa == 1`, `rsb == 1`) whose
+//!    C has 13–16 rows or columns, where packing dominates and ours was 10–13% slower (LeNet's
+//!    conv2 weight gradient `16×768×150`; these calls still allocate).
+//! 4. With the cargo feature `gemm-crate`, skinny products (`min(m, n) ≤ 16`) that are not
 //!    direct go to the `gemm` crate instead.
+//!
+//! ## Packed against matrixmultiply (2026-11-25)
+//!
+//! Same machine and load; µs per `C ← A·B` (β = 0), best of 7 rounds alternating the two
+//! backends, one thread, GFLOP/s in parentheses; ratio = matrixmultiply time / packed time
+//! (`> 1`: packed faster). The ratios of the large shapes moved by ±10% between runs.
+//!
+//! | shape (m×k×n) | matrixmultiply | packed | ratio |
+//! |---|---|---|---|
+//! | 128×784×256 nt | 335 (153) | 335 (153) | 1.00 |
+//! | 256×128×784 tn | 312 (165) | 302 (170) | 1.03 |
+//! | 128×256×256 nt / tn / nn | 110 / 101 / 106 (153 / 166 / 158) | 105 / 98 / 100 (160 / 171 / 169) | 1.05 / 1.03 / 1.07 |
+//! | 128×256×10 nt | 12.9 (51) | 12.1 (54) | 1.06 |
+//! | 128×10×256 nn | 5.6–9.5 (69–118) | 6.0–7.4 (89–110) | 0.89–1.43 |
+//! | 512×1024×1024 nt | 7 440 (144) | 7 030 (153) | 1.06 |
+//! | 1024×512×1024 tn | 7 390 (145) | 6 950 (154) | 1.06 |
+//! | 512×1024×1024 nn | 7 540 (143) | 6 970 (154) | 1.08 |
+//! | 512×1024×10 nt | 230–259 (41–46) | 237–261 (40–44) | 0.88–1.08 |
+//! | 512×10×1024 nn | 187 (56) | 153 (69) | 1.22 |
+//! | 25×6×4032 tn (LeNet conv1 dcol) | 24.4 (50) | 17.4 (69) | 1.40 |
+//! | 150×16×768 tn (conv2 dcol) | 29.6 (125) | 29.6 (125) | 1.00 |
+//! | 16×768×150 nt (conv2 dW) | 47.8 (77) | 53.4 (69) | 0.90 |
+//! | 64×256×120 nt / 120×64×256 tn / 64×120×256 nn | 31.4 / 26.5 / 25.8 | 31.6 / 24.4 / 25.5 | 0.99 / 1.09 / 1.01 |
+//! | 64×120×84 nt / 84×64×120 tn / 64×84×120 nn | 12.9 / 12.0 / 10.9 | 12.5 / 10.4 / 10.3 | 1.03 / 1.16 / 1.06 |
+//! | 16×256×256 nt | 23.5 (89) | 26.2 (80) | 0.89 |
+//! | 16×512×1024 tn | 245 (69) | 235 (72) | 1.04 |
+//!
+//! Split over 2 threads at a load of 5 (no free core), the large shapes were at parity or better
+//! (512×1024×1024 nt / tn / nn: 1.02 / 1.54 / 1.14).
 //!
 //! ## Measurements behind the thresholds (2026-11-25)
 //!
