@@ -80,6 +80,7 @@ const SHAPES: &[(usize, usize, usize, bool, bool)] = &[
     (64, 84, 120, false, false),
 ];
 
+#[allow(clippy::too_many_arguments)]
 fn run(m: usize, k: usize, n: usize, ta: bool, tb: bool, a: &[f32], b: &[f32], c: &mut [f32]) {
     let (rsa, csa) = if ta { (1, m as isize) } else { (k as isize, 1) };
     let (rsb, csb) = if tb { (1, k as isize) } else { (n as isize, 1) };
@@ -106,8 +107,8 @@ fn warm_sgemm_on_workload_shapes_allocates_nothing() {
         assert_eq!(made, 0, "sgemm {m}x{k}x{n} (ta {ta}, tb {tb}) made {made} allocations on a warm call");
     }
     COUNT_HERE.with(|f| f.set(false));
-    // The product is right (the last shape, 64×84·84×120: every element of C is Σ_p A[i,p]·B[p,j]).
-    let (m, k, n) = (64, 84, 120);
+    // The product is right (the last shape, 64×84·84×120, row-major: C[i, j] = Σ_p A[i, p]·B[p, j]).
+    let (k, n) = (84, 120);
     let want: f32 = (0..k).map(|p| a[5 * k + p] * b[p * n + 7]).sum();
     assert!((c[5 * n + 7] - want).abs() < 1e-4, "{} vs {want}", c[5 * n + 7]);
 }

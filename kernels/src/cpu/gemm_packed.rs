@@ -314,7 +314,7 @@ unsafe fn pack<const W: usize>(kc: usize, len: usize, x: Mat, out: *mut f32) {
             } else {
                 // Rows whose kc values are contiguous: 4×4 blocks transposed in SSE registers.
                 #[cfg(target_arch = "x86_64")]
-                let done = if x.cs == 1 && W % 4 == 0 {
+                let done = if x.cs == 1 && W.is_multiple_of(4) {
                     transpose_4x4_blocks::<W>(kc, rows / 4 * 4, src, x.rs, dst);
                     rows / 4 * 4
                 } else {
