@@ -90,6 +90,18 @@ network! {
 network! { pub struct RgNet = Sequential(Block2, Linear<4, 1>); }
 
 network! {
+    /// A `Vec` of blocks whose length is chosen at run time.
+    pub struct VecBlocks {
+        blocks: Vec<Block1> = (0..3).map(|_| Block1::new()).collect(),
+    }
+    fn forward(x: [B, 4]) -> [B, 4] {
+        let mut x = x;
+        for b in blocks { x = b(x); }
+        x
+    }
+}
+
+network! {
     pub struct Tied {
         first: Linear<4, 8>,
         shared: Linear<8, 8>,
@@ -237,6 +249,7 @@ fn steady_state_training_steps_do_not_allocate() {
         ("Chimera", steady(&mut Chimera::new(), &Tensor::randn(&[2, 20]))),
         ("RgNet", steady(&mut RgNet::new(), &Tensor::randn(&[2, 4]))),
         ("Tied", steady(&mut Tied::new(), &Tensor::randn(&[2, 4]))),
+        ("VecBlocks", steady(&mut VecBlocks::new(), &Tensor::randn(&[2, 4]))),
         ("Stack", steady(&mut Stack::new(), &Tensor::randn(&[2, 64]))),
         ("Centered", steady(&mut Centered::new(), &Tensor::randn(&[4, 8]))),
         ("Mixed", steady(&mut Mixed::new(), &Tensor::randn(&[3, 6]))),

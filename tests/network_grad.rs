@@ -235,6 +235,38 @@ fn for_loop_over_nested_networks() {
 }
 
 network! {
+    /// `nn.Sequential` built in a loop: a `Vec` whose length is chosen at run time.
+    struct VecStack {
+        blocks: Vec<Block> = (0..depth()).map(|_| Block::new()).collect(),
+        head: Linear<4, 1>,
+    }
+    fn forward(x: [B, 4]) -> [B, 1] {
+        let mut x = x;
+        for b in blocks { x = b(x); }
+        head(x)
+    }
+}
+
+fn depth() -> usize {
+    std::env::args().count().clamp(2, 2)
+}
+
+#[test]
+fn for_loop_over_a_vec_of_networks() {
+    manual_seed(8);
+    let net = VecStack::new();
+    assert_eq!(net.blocks.len(), 2);
+    let keys = net.state_dict_keys();
+    assert_eq!(keys[..2], ["blocks.0.0.weight", "blocks.0.0.bias"]);
+    assert_eq!(keys.len(), 2 * 4 + 2);
+    // Seeded construction in field order: the same weights as the array version's first blocks.
+    manual_seed(8);
+    let arr = Stack::new();
+    assert_eq!(net.blocks[1].2.weight.value().to_vec::<f32>(), arr.blocks[1].2.weight.value().to_vec::<f32>());
+    gradcheck(&net, &Tensor::rand(&[2, 4]));
+}
+
+network! {
     struct Centered;
     fn forward(x: [..]) -> [..] { x - mean(x) }
 }

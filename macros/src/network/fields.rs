@@ -13,8 +13,9 @@ pub enum FieldKind {
     Buffer { shape: Shape, init: Init, persistent: bool },
     Constant { shape: Shape, init: Init },
     Layer(LayerType),
-    /// `[T; N]`, iterated with `for b in field`.
-    Layers { elem: LayerType, len: syn::Expr },
+    /// `[T; N]` (`len` is `N`) or `Vec<T>` built by the field's `= expr` (`build`; its length is
+    /// known at run time only), iterated with `for b in field`.
+    Layers { elem: LayerType, len: Option<syn::Expr>, build: Option<syn::Expr> },
 }
 
 pub struct NetField {
@@ -131,15 +132,38 @@ pub fn classify(cx: &Ctxt, dims: &mut Dims, f: &FieldAst, generics: &[Ident], ea
             }
             match ty {
                 syn::Type::Array(arr) => match layers::classify(dims, &arr.elem, init, &f.ident, generics) {
-                    Ok(elem) => FieldKind::Layers { elem, len: arr.len.clone() },
+                    Ok(elem) => FieldKind::Layers { elem, len: Some(arr.len.clone()), build: None },
                     Err((sp, msg)) => {
                         cx.syn_error(syn::Error::new(sp, msg));
                         return None;
                     }
                 },
                 syn::Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Vec") => {
-                    cx.error_spanned_by(ty, "a `Vec` of layers has no length to build it with; use an array `[Block; 4]`");
-                    return None;
+                    let elem = p.path.segments.last().and_then(|s| match &s.arguments {
+                        syn::PathArguments::AngleBracketed(a) if a.args.len() == 1 => match a.args.first() {
+                            Some(syn::GenericArgument::Type(t)) => Some(t.clone()),
+                            _ => None,
+                        },
+                        _ => None,
+                    });
+                    let Some(elem) = elem else {
+                        cx.error_spanned_by(ty, "expected `Vec<Layer>`, a vector of one layer type");
+                        return None;
+                    };
+                    let Some(build) = init else {
+                        cx.error_spanned_by(
+                            ty,
+                            format!("a `Vec` of layers is built by an expression, as `nn.Sequential` is built in a loop: `{}: Vec<{}> = (0..4).map(|_| {}::new()).collect()`", f.ident, super::text::tokens(&elem), super::text::tokens(&elem)),
+                        );
+                        return None;
+                    };
+                    match layers::classify(dims, &elem, None, &f.ident, generics) {
+                        Ok(elem) => FieldKind::Layers { elem, len: None, build: Some(build.clone()) },
+                        Err((sp, msg)) => {
+                            cx.syn_error(syn::Error::new(sp, msg));
+                            return None;
+                        }
+                    }
                 }
                 _ => match layers::classify(dims, ty, init, &f.ident, generics) {
                     Ok(l) => FieldKind::Layer(l),

@@ -50,9 +50,13 @@ fn field_type(p: &TokenStream, f: &NetField, dims: &Dims) -> TokenStream {
         FieldKind::Buffer { .. } => quote!(#p::Buffer),
         FieldKind::Constant { .. } => quote!(#p::Tensor),
         FieldKind::Layer(l) => layers::resolved_type(dims, l).to_token_stream(),
-        FieldKind::Layers { elem, len } => {
+        FieldKind::Layers { elem, len: Some(len), .. } => {
             let t = layers::resolved_type(dims, elem);
             quote!([#t; #len])
+        }
+        FieldKind::Layers { elem, len: None, .. } => {
+            let t = layers::resolved_type(dims, elem);
+            quote!(::std::vec::Vec<#t>)
         }
     }
 }
@@ -73,6 +77,10 @@ fn field_new(p: &TokenStream, f: &NetField, dims: &Dims) -> TokenStream {
         }
         FieldKind::Constant { shape, init } => init_expr(p, init, shape),
         FieldKind::Layer(l) => layer_new(l, dims),
+        FieldKind::Layers { build: Some(b), elem, .. } => {
+            let t = layers::resolved_type(dims, elem);
+            quote!({ let __v: ::std::vec::Vec<#t> = #b; __v })
+        }
         FieldKind::Layers { elem, .. } => {
             let e = layer_new(elem, dims);
             quote!(::core::array::from_fn(|_| #e))

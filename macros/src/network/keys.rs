@@ -146,8 +146,8 @@ fn known_keys(fields: &[NetField]) -> Option<Vec<String>> {
                 let ks = layer_keys(l)?;
                 keys.extend(ks.iter().map(|k| format!("{name}.{k}")));
             }
-            FieldKind::Layers { elem, len } => {
-                let (ks, n) = (layer_keys(elem)?, array_len(len)?);
+            FieldKind::Layers { elem, len, .. } => {
+                let (ks, n) = (layer_keys(elem)?, array_len(len.as_ref()?)?);
                 for i in 0..n {
                     let prefix = if a.flatten.get().is_some() {
                         let pattern = a.rename.get().map(|l| l.value()).unwrap_or_default();

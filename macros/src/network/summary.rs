@@ -176,7 +176,8 @@ impl Walk<'_> {
         Some(match &self.fields[f].kind {
             FieldKind::Layer(l) => layer_params(self.dims, l).unwrap_or_else(|| quote!(#p::Module::num_parameters(&self.#m))),
             FieldKind::Layers { .. } if all_elems => quote!(#p::Module::num_parameters(&self.#m)),
-            FieldKind::Layers { elem, len } => layer_params(self.dims, elem).map_or_else(|| quote!(#p::Module::num_parameters(&self.#m)), |e| quote!((#e) * (#len))),
+            FieldKind::Layers { elem, len: Some(len), .. } => layer_params(self.dims, elem).map_or_else(|| quote!(#p::Module::num_parameters(&self.#m)), |e| quote!((#e) * (#len))),
+            FieldKind::Layers { len: None, .. } => quote!(#p::Module::num_parameters(&self.#m)),
             FieldKind::Param { shape, .. } => {
                 let ds = shape.dims.iter().map(|d| dim_expr(self.dims, d).unwrap_or(quote!(0usize)));
                 quote!(1usize #(* #ds)*)

@@ -134,7 +134,7 @@ impl Lowerer<'_> {
         };
         let field = path_ident(&f.expr).and_then(|i| self.field(&i.to_string()));
         let Some(field) = field.filter(|&i| matches!(self.fields[i].kind, FieldKind::Layers { .. })) else {
-            self.cx.error_spanned_by(&f.expr, "a `for` loop iterates over an array field of layers (`blocks: [Block; 4]`): `for b in blocks { x = b(x); }`");
+            self.cx.error_spanned_by(&f.expr, "a `for` loop iterates over an array or `Vec` field of layers (`blocks: [Block; 4]`): `for b in blocks { x = b(x); }`");
             return;
         };
         let names = self.carried_names(&f.body, env);
