@@ -69,9 +69,11 @@ const SHAPES: &[(usize, usize, usize, bool, bool)] = &[
     (512, 1024, 1024, false, false),
     (512, 1024, 10, false, true),
     (512, 10, 1024, false, false),
-    // LeNet, batch 64: conv1's column gradient, conv2's column gradient, the linear layers
+    // LeNet, batch 64: conv1's column gradient, conv2's column gradient and weight gradient,
+    // the linear layers
     (25, 6, 4032, true, false),
     (150, 16, 768, true, false),
+    (16, 768, 150, false, true),
     (64, 256, 120, false, true),
     (120, 64, 256, true, false),
     (64, 120, 256, false, false),

@@ -19,11 +19,12 @@
 //!    [`PAR_MIN_MNK`] multiply-adds and split into panels on rayon's pool above. It keeps its
 //!    packing buffers per thread, so a warm call allocates nothing (`tests/gemm_alloc.rs`);
 //!    matrixmultiply allocates its packing buffer on every call.
-//! 3. Except [`Backend::MatrixMultiply`] for `X·Wᵀ`-like products (`csa == 1`, `rsb == 1`) whose
-//!    C has 13–16 rows or columns, where packing dominates and ours was 10–13% slower (LeNet's
-//!    conv2 weight gradient `16×768×150`; these calls still allocate).
-//! 4. With the cargo feature `gemm-crate`, skinny products (`min(m, n) ≤ 16`) that are not
-//!    direct go to the `gemm` crate instead.
+//!    Packed is chosen even where matrixmultiply was faster: `X·Wᵀ`-like products
+//!    (`csa == 1`, `rsb == 1`) whose C has 13–16 rows or columns, where packing dominates and
+//!    ours was 10–13% slower (LeNet's conv2 weight gradient `16×768×150`: 53 against 48 µs, about
+//!    0.2% of a LeNet step). A training step that never allocates is worth more than that.
+//! 3. With the cargo feature `gemm-crate`, skinny products (`min(m, n) ≤ 16`) that are not
+//!    direct go to the `gemm` crate instead (it allocates per call).
 //!
 //! ## Packed against matrixmultiply (2026-11-25)
 //!
@@ -342,12 +343,8 @@ fn auto_backend(m: usize, k: usize, n: usize, strides: [isize; 6]) -> Backend {
     if m.min(n) <= 16 {
         return Backend::GemmCrate { threads };
     }
-    // Both operands contiguous along k (`X·Wᵀ`) with 13–16 rows or columns of C: packing dominates
-    // and matrixmultiply's was 10–13% faster (module documentation).
-    let [_, csa, rsb, ..] = strides;
-    if (13..=16).contains(&m.min(n)) && csa == 1 && rsb == 1 {
-        return Backend::MatrixMultiply { threads };
-    }
+    // Even where matrixmultiply was up to 13% faster (module documentation): it allocates.
+    let _ = strides;
     Backend::Packed { threads }
 }
 

@@ -202,12 +202,12 @@ fn auto_takes_the_direct_path_where_it_was_measured_to_win() {
     // No vectorised form (both operands transposed into a row-major C): scalar loops only tiny.
     assert_eq!(auto(4, 4, 4, true, true), Backend::Direct);
     assert_ne!(auto(16, 16, 16, true, true), Backend::Direct);
-    // Packed everywhere else, but for X·Wᵀ with 13–16 rows.
+    // Packed everywhere else (it never allocates), X·Wᵀ with 13–16 rows included.
     assert_eq!(auto(128, 784, 256, false, true), Backend::Packed { threads: 0 }, "25.7M multiply-adds: split");
     assert_eq!(auto(25, 6, 4032, true, false), Backend::Packed { threads: 1 });
     assert_eq!(auto(150, 16, 768, true, false), Backend::Packed { threads: 1 });
     #[cfg(not(feature = "gemm-crate"))]
-    assert_eq!(auto(16, 768, 150, false, true), Backend::MatrixMultiply { threads: 1 });
+    assert_eq!(auto(16, 768, 150, false, true), Backend::Packed { threads: 1 });
     // Threads only from PAR_MIN_MNK on.
     let threads = |b| match b {
         Backend::Packed { threads } => threads,
