@@ -384,3 +384,32 @@ fn conv_pool_layers() {
     assert_eq!(seq.3.weight.shape(), &[2, 20], "9 − 2·2 = 5 positions × 4 channels");
     gradcheck(&seq, &input(&[2, 2, 9]));
 }
+
+network! {
+    /// `unused` is computed but the result does not depend on it.
+    struct DeadBranch {
+        used: Linear<3, 2>,
+        unused: Linear<3, 2>,
+    }
+    fn forward(x: [B, 3]) -> [B, 2] {
+        let dead = relu(unused(x)) * 2.0;
+        let y = used(x);
+        y
+    }
+}
+
+#[test]
+fn a_value_the_result_does_not_use_gets_no_gradient() {
+    manual_seed(12);
+    let net = DeadBranch::new();
+    let x = Tensor::rand(&[2, 3]);
+    let mut ctx = Default::default();
+    let y = net.forward_train(&x, &mut ctx);
+    let gx = net.backward(&mut ctx, &Tensor::ones_like(&y), true).unwrap();
+    // As in PyTorch: a parameter outside the result's graph keeps grad None.
+    assert!(net.unused.weight.grad().is_none() && net.unused.bias.as_ref().unwrap().grad().is_none());
+    assert!(net.used.weight.grad().is_some());
+    // ∂Σy/∂x = Σ_rows W of the used layer only.
+    let w = net.used.weight.value();
+    assert!(gx.allclose(&w.sum_dim(0, true).expand([2, 3]), 1e-6, 1e-6));
+}

@@ -23,7 +23,70 @@ pub enum Need {
 pub fn needs(g: &Graph) -> Vec<Need> {
     let mut need = vec![Need::Never; g.values.len()];
     block(&g.body, &mut need);
+    // A value the result does not depend on gets no gradient (and its inputs are not saved).
+    let reach = reaches(g);
+    for (n, r) in need.iter_mut().zip(reach) {
+        if !r {
+            *n = Need::Never;
+        }
+    }
     need
+}
+
+/// Which values the result depends on (through op operands and loop-carried values; a `while`
+/// condition steers the control flow but is not differentiated).
+fn reaches(g: &Graph) -> Vec<bool> {
+    let mut reach = vec![false; g.values.len()];
+    reach[g.output] = true;
+    loop {
+        let mut changed = false;
+        reach_block(&g.body, &mut reach, &mut changed);
+        if !changed {
+            return reach;
+        }
+    }
+}
+
+fn reach_block(b: &Block, reach: &mut [bool], changed: &mut bool) {
+    for s in b.stmts.iter().rev() {
+        match s {
+            Stmt::Node(n) => {
+                if reach[n.out] {
+                    for v in ops::operands(&n.op) {
+                        mark(v, reach, changed);
+                    }
+                }
+            }
+            Stmt::While(w) => {
+                carried_reach(&w.carried, reach, changed);
+                reach_block(&w.body, reach, changed);
+            }
+            Stmt::For(f) => {
+                carried_reach(&f.carried, reach, changed);
+                reach_block(&f.body, reach, changed);
+            }
+        }
+    }
+}
+
+fn mark(v: ValueId, reach: &mut [bool], changed: &mut bool) {
+    if !reach[v] {
+        reach[v] = true;
+        *changed = true;
+    }
+}
+
+/// `result` is the last `param`; a `param` is `outer` on entry and `next` after an iteration.
+fn carried_reach(carried: &[Carried], reach: &mut [bool], changed: &mut bool) {
+    for c in carried {
+        if reach[c.result] {
+            mark(c.param, reach, changed);
+        }
+        if reach[c.param] {
+            mark(c.outer, reach, changed);
+            mark(c.next, reach, changed);
+        }
+    }
 }
 
 fn block(b: &Block, need: &mut [Need]) {
