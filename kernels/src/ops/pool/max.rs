@@ -78,25 +78,48 @@ pub fn max_pool_forward<T: Real, const D: usize>(g: &PoolGeom<D>, x: &[T], y: &m
 /// outputs), with the general loop's scan order, tie and NaN rules.
 #[inline]
 fn max_2x2<T: Real>(xp: &[T], [d, ih, iw]: [usize; 3], [oh, ow]: [usize; 2], yp: &mut [T], ixp: &mut [i64]) {
+    const W: usize = 4;
     for zd in 0..d {
         for zh in 0..oh {
             let top = (zd * ih + 2 * zh) * iw;
             let (r0, r1) = (&xp[top..top + 2 * ow], &xp[top + iw..top + iw + 2 * ow]);
             let at = (zd * oh + zh) * ow;
             let (yr, ir) = (&mut yp[at..at + ow], &mut ixp[at..at + ow]);
-            for (zw, (yo, io)) in yr.iter_mut().zip(ir.iter_mut()).enumerate() {
+            // Blocks of W windows as fixed-size arrays, so that the compares become vector
+            // compares and blends (a branch per tap mispredicts on real data).
+            let full = ow / W * W;
+            for z0 in (0..full).step_by(W) {
+                let (a, b) = (&r0[2 * z0..2 * z0 + 2 * W], &r1[2 * z0..2 * z0 + 2 * W]);
+                let mut best: [T; W] = std::array::from_fn(|k| a[2 * k]);
+                let mut tap = [0usize; W];
+                for (t, src, odd) in [(1, a, 1), (2, b, 0), (3, b, 1)] {
+                    for k in 0..W {
+                        let v = src[2 * k + odd];
+                        #[allow(clippy::eq_op)]
+                        let take = (v > best[k]) | (v != v); // strictly greater, or NaN
+                        best[k] = if take { v } else { best[k] };
+                        tap[k] = if take { t } else { tap[k] };
+                    }
+                }
+                yr[z0..z0 + W].copy_from_slice(&best);
+                for k in 0..W {
+                    let t = tap[k];
+                    ir[z0 + k] = (top + 2 * (z0 + k) + (t & 1) + (t >> 1) * iw) as i64;
+                }
+            }
+            for zw in full..ow {
                 let j = 2 * zw;
                 // The first tap is the running maximum unless it is −∞ (then it is the argmax
                 // anyway); the others replace it when strictly greater or NaN, as in the scan.
                 let (mut best, mut arg) = (r0[j], j);
                 for (v, k) in [(r0[j + 1], j + 1), (r1[j], iw + j), (r1[j + 1], iw + j + 1)] {
-                    if v > best || v.is_nan() {
-                        best = v;
-                        arg = k;
-                    }
+                    #[allow(clippy::eq_op)]
+                    let take = (v > best) | (v != v);
+                    best = if take { v } else { best };
+                    arg = if take { k } else { arg };
                 }
-                *yo = best;
-                *io = (top + arg) as i64;
+                yr[zw] = best;
+                ir[zw] = (top + arg) as i64;
             }
         }
     }

@@ -209,13 +209,23 @@ fn max_pool_2x2_stride_2_matches_torch_on_ties_nan_and_minus_infinity() {
 #[test]
 fn max_pool_2x2_fast_path_equals_the_general_loop() {
     // The same windows through the general loop: a 3-d pool whose depth window is 1 but given
-    // with stride 1 and ceil_mode on an even input (same output, not the 2×2 special case).
-    let x: Vec<f32> = fill(3 * 2 * 6 * 8, 21, -1.0, 1.0).iter().map(|&v| (v * 4.0).round() as f32).collect(); // many ties
-    let fast = PoolGeom::<2>::new(3, 2, [6, 8], [2, 2]);
-    let (yf, i_f) = max_pool(&fast, &x);
-    let general = PoolGeom { n: 3, c: 2, input: [1, 6, 8], kernel: [1, 2, 2], stride: [1, 2, 2], padding: [0; 3], dilation: [1, 1, 1], ceil_mode: false };
-    let general = PoolGeom { dilation: [2, 1, 1], ..general }; // a depth dilation changes nothing with kernel 1
-    let (mut yg, mut ig) = (vec![0f32; yf.len()], vec![0; yf.len()]);
-    max_pool_forward(&general, &x, &mut yg, &mut ig);
-    assert_eq!((yf, i_f), (yg, ig));
+    // with a depth dilation (same output, not the 2×2 special case). Widths 8 and 23 cover the
+    // fast path's 4-window blocks, its tail, and an odd last column that no window reads.
+    for (w, seed) in [(8, 21), (23, 22)] {
+        let mut x: Vec<f32> = fill(3 * 2 * 6 * w, seed, -1.0, 1.0).iter().map(|&v| (v * 4.0).round() as f32).collect(); // many ties
+        for (i, v) in x.iter_mut().enumerate() {
+            match i % 37 {
+                5 | 6 => *v = f32::NAN,
+                11 => *v = f32::NEG_INFINITY,
+                _ => {}
+            }
+        }
+        let fast = PoolGeom::<2>::new(3, 2, [6, w], [2, 2]);
+        let (yf, i_f) = max_pool(&fast, &x);
+        let general = PoolGeom { n: 3, c: 2, input: [1, 6, w], kernel: [1, 2, 2], stride: [1, 2, 2], padding: [0; 3], dilation: [2, 1, 1], ceil_mode: false };
+        let (mut yg, mut ig) = (vec![0f32; yf.len()], vec![0; yf.len()]);
+        max_pool_forward(&general, &x, &mut yg, &mut ig);
+        assert_eq!(i_f, ig);
+        assert!(yf.iter().zip(&yg).all(|(a, b)| a == b || (a.is_nan() && b.is_nan())));
+    }
 }
