@@ -217,7 +217,12 @@ fn graph_dot_structure() {
             assert!(ns.iter().any(|n| n == a) && ns.iter().any(|n| n == b), "edge to an undeclared node: {l}");
         }
     }
+    // What was fused: Linear + ReLU is one GEMM with its epilogue, and ReLU's derivative is
+    // applied in the pass that sums the bias gradient.
+    let dot = Mlp::graph_dot();
+    assert!(dot.contains("label=\"fused: GEMM + epilogue\"") && dot.contains("label=\"fused: mask + bias grad\""), "{dot}");
     let dot = FixedHiddenMlp::graph_dot();
+    assert!(dot.contains("label=\"fused: one pass\""), "relu(mm(x, w) + 1.0) is one pass: {dot}");
     assert!(dot.contains("subgraph cluster_forward_loop") && dot.contains("subgraph cluster_backward_loop"), "{dot}");
 }
 

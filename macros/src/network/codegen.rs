@@ -100,6 +100,8 @@ pub struct Emit<'a> {
     pub nodes: std::collections::HashMap<ValueId, &'a super::ir::Node>,
     /// `Linear` outputs whose bias gradient an activation's backward pass accumulates.
     pub bias_fused: BTreeSet<ValueId>,
+    /// The fused groups of the training forward and of the backward, for `graph_dot()`.
+    pub groups: super::dot::Groups,
 }
 
 impl<'a> Emit<'a> {
@@ -111,7 +113,7 @@ impl<'a> Emit<'a> {
         let uses = fuse::use_counts(graph);
         let mut nodes = std::collections::HashMap::new();
         collect_nodes(&graph.body, &mut nodes);
-        Emit { p, graph, fields, dims, need, scopes, scope: 0, depth: 0, persist: true, in_backward: false, uses, nodes, bias_fused: BTreeSet::new() }
+        Emit { p, graph, fields, dims, need, scopes, scope: 0, depth: 0, persist: true, in_backward: false, uses, nodes, bias_fused: BTreeSet::new(), groups: Default::default() }
     }
 
     pub fn member(&self, f: usize) -> syn::Member {
@@ -238,10 +240,16 @@ impl<'a> Emit<'a> {
         let mut leaves = BTreeSet::new();
         let body = self.elem_expr(val, plan, &mut leaves, true);
         let leaves: Vec<ValueId> = leaves.into_iter().collect();
+        let mut members: Vec<ValueId> = plan.inline.iter().copied().filter(|&v| self.feeds(v, val, plan)).collect();
+        members.push(val);
         if let [z] = leaves[..]
             && plan.deferred.contains(&z)
             && let Some(Op::Linear(c, x)) = self.node(z).map(|n| &n.op)
         {
+            if self.persist {
+                members.insert(0, z);
+                self.groups.forward.push((members, "fused: GEMM + epilogue"));
+            }
             let (callee, slot) = (ops::Gen::callee(self, *c), ops::Gen::slot(self));
             let lz = format_ident!("__l{}", z);
             let act = quote!({ let #lz = __a0; #body });
@@ -257,6 +265,9 @@ impl<'a> Emit<'a> {
                 out.extend(quote!(let #zv: _ = #e;));
             }
         }
+        if self.persist && members.len() > 1 {
+            self.groups.forward.push((members, "fused: one pass"));
+        }
         let inputs: Vec<TokenStream> = leaves.iter().map(|&l| {
             let l = v(l);
             quote!(&#l)
@@ -264,6 +275,12 @@ impl<'a> Emit<'a> {
         let params: Vec<proc_macro2::Ident> = leaves.iter().map(|l| format_ident!("__l{}", l)).collect();
         let slot = ops::Gen::slot(self);
         ops::map_call(&p, slot, &inputs, &params, body)
+    }
+
+    /// Whether the inlined value `v` is folded into `top`'s expression (through inlined readers).
+    fn feeds(&self, v: ValueId, top: ValueId, plan: &fuse::Plan) -> bool {
+        let Some(n) = self.node(top) else { return false };
+        ops::elem_operands(&n.op).is_some_and(|ops| ops.iter().any(|&a| a == v || (plan.inline.contains(&a) && self.feeds(v, a, plan))))
     }
 
     /// The per-element expression of `val` over the leaves' closure parameters (`__l{id}`).
@@ -513,6 +530,9 @@ impl BwGen for Emit<'_> {
         let Op::Linear(c, _) = &self.node(x)?.op else { return None };
         let callee = ops::Gen::callee(self, *c);
         self.bias_fused.insert(x);
+        if let Some(cur) = self.scopes[self.scope].pool.current {
+            self.groups.backward.push((vec![cur, x], "fused: mask + bias grad"));
+        }
         Some(quote!(#callee.bias.as_ref()))
     }
     fn bias_fused(&self, z: ValueId) -> bool {

@@ -7,9 +7,11 @@
 //! backward may compute (see `autodiff::needs`), plus `grad_out`; its edges run from a value's
 //! gradient to its operands' gradients, the order the generated backward runs in.
 //!
-//! There is no fusion pass yet, so every op is its own node. Nodes are emitted through
-//! [`Dot::node`] with a cluster path: a later fusion pass can give the members of one fused
-//! kernel a common cluster (`cluster_fused<k>`) without changing the rest.
+//! What was fused is drawn as dashed clusters inside the block that holds it: in the forward, the
+//! ops of one elementwise pass (`fused: one pass`) or a `Linear` with its epilogue (`fused: GEMM +
+//! epilogue`), as the training forward runs them (the inference forward may fuse more, since it
+//! saves nothing); in the backward, an activation's derivative with the bias gradient of the
+//! `Linear` below it (`fused: mask + bias grad`).
 
 use super::autodiff::{self, Need};
 use super::fields::NetField;
@@ -19,8 +21,17 @@ use super::shape::Dims;
 use super::summary::op_name;
 use std::fmt::Write as _;
 
+/// Fused groups (their values, and a label), recorded by the code generator.
+#[derive(Default)]
+pub struct Groups {
+    pub forward: Vec<(Vec<ValueId>, &'static str)>,
+    pub backward: Vec<(Vec<ValueId>, &'static str)>,
+}
+
 struct Dot<'a> {
     graph: &'a Graph,
+    groups: &'a Groups,
+    clusters: usize,
     dims: &'a Dims,
     fields: &'a [NetField],
     need: Vec<Need>,
@@ -67,7 +78,29 @@ impl Dot<'_> {
         }
     }
 
+    /// The fused groups whose values are all nodes of `b`, as clusters (prefix `f` or `b`).
+    fn fused(&mut self, b: &Block, indent: usize, prefix: char) {
+        let here: Vec<ValueId> = b.stmts.iter().filter_map(|s| if let Stmt::Node(n) = s { Some(n.out) } else { None }).collect();
+        let groups = if prefix == 'f' { &self.groups.forward } else { &self.groups.backward };
+        let mut text = String::new();
+        for (members, label) in groups.iter().filter(|(m, _)| m.iter().all(|v| here.contains(v))) {
+            if prefix == 'b' && !members.iter().all(|&v| self.needs(v)) {
+                continue;
+            }
+            let pad = "  ".repeat(indent);
+            let names: Vec<String> = members.iter().map(|v| format!("{prefix}{v};")).collect();
+            let _ = writeln!(text, "{pad}subgraph cluster_fused{} {{\n{pad}  label=\"{label}\"; style=dashed;\n{pad}  {}\n{pad}}}", self.clusters, names.join(" "));
+            self.clusters += 1;
+        }
+        self.out.push_str(&text);
+    }
+
     fn forward(&mut self, b: &Block, indent: usize) {
+        self.forward_stmts(b, indent);
+        self.fused(b, indent, 'f');
+    }
+
+    fn forward_stmts(&mut self, b: &Block, indent: usize) {
         for s in &b.stmts {
             match s {
                 Stmt::Node(n) => {
@@ -116,6 +149,11 @@ impl Dot<'_> {
 
     /// The backward, in reverse order; loop conditions are never differentiated.
     fn backward(&mut self, b: &Block, indent: usize) {
+        self.backward_stmts(b, indent);
+        self.fused(b, indent, 'b');
+    }
+
+    fn backward_stmts(&mut self, b: &Block, indent: usize) {
         for s in b.stmts.iter().rev() {
             match s {
                 Stmt::Node(n) => {
@@ -159,8 +197,8 @@ impl Dot<'_> {
 }
 
 /// The whole DOT text of one network.
-pub fn graph_dot(name: &str, graph: &Graph, dims: &Dims, fields: &[NetField]) -> String {
-    let mut d = Dot { graph, dims, fields, need: autodiff::needs(graph), out: String::new(), loops: Vec::new() };
+pub fn graph_dot(name: &str, graph: &Graph, dims: &Dims, fields: &[NetField], groups: &Groups) -> String {
+    let mut d = Dot { graph, groups, clusters: 0, dims, fields, need: autodiff::needs(graph), out: String::new(), loops: Vec::new() };
     let _ = writeln!(d.out, "digraph \"{}\" {{\n  node [fontname=\"monospace\"];\n  subgraph cluster_forward {{\n    label=\"forward\";", esc(name));
     d.forward(&graph.body, 2);
     let _ = writeln!(d.out, "  }}\n  subgraph cluster_backward {{\n    label=\"backward\";");

@@ -272,7 +272,7 @@ pub fn generate(net: &Network, fields: &[NetField], graph: &Graph, dims: &Dims, 
     let checks = shape_checks(&p, graph);
     let in_dims = dims_const(&p, dims, in_shape);
     let out_dims = dims_const(&p, dims, &graph.values[graph.output].shape);
-    let introspect = introspection(net, fields, graph, dims, in_shape);
+    let introspect = introspection(net, fields, graph, dims, in_shape, &emit.groups);
     let doc_new = format!("Builds `{ident}` with every field initialised in declaration order (PyTorch's default init for built-in layers).");
     if let Some(targets) = loss_inputs(net, graph) {
         let body = super::loss_items::LossBody { fw, fwt, backward, out, check, helpers, checks, ctxs, introspect, news: news.iter().map(|(_, e)| e.clone()).collect(), members: members.cloned().collect(), doc_new };
@@ -329,9 +329,9 @@ pub fn generate(net: &Network, fields: &[NetField], graph: &Graph, dims: &Dims, 
 }
 
 /// `summary()`, `print_summary()`, `graph_dot()` and (when every key is known) `STATE_DICT_KEYS`.
-fn introspection(net: &Network, fields: &[NetField], graph: &Graph, dims: &Dims, in_shape: &Shape) -> TokenStream {
+fn introspection(net: &Network, fields: &[NetField], graph: &Graph, dims: &Dims, in_shape: &Shape, groups: &super::dot::Groups) -> TokenStream {
     let summary = super::summary::methods(net, fields, graph, dims, in_shape);
-    let dot = super::dot::graph_dot(&net.ident.to_string(), graph, dims, fields);
+    let dot = super::dot::graph_dot(&net.ident.to_string(), graph, dims, fields, groups);
     let keys = super::keys::state_dict_keys(fields);
     quote! {
         #summary
