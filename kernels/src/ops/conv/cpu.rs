@@ -23,11 +23,42 @@ fn chunk_images<const D: usize>(g: &ConvGeom<D>, v: &Vol) -> usize {
     (CHUNK_ELEMS / per_image.max(1)).clamp(1, g.n.max(1))
 }
 
-/// The scratch length of [`conv_forward`] and [`conv_backward`]: one chunk's column matrix
-/// (`C_in·K·B·L`) followed by its `[C_out, B·L]` GEMM result, `B` images a chunk.
+/// The chunk partition of the batch: `per` images a chunk, `count` chunks (the last may be
+/// shorter), `len` scratch elements a chunk (`[C_in·K, B·L]` columns and `[C_out, B·L]` result).
+#[derive(Clone, Copy)]
+struct Chunks {
+    per: usize,
+    count: usize,
+    len: usize,
+}
+
+impl Chunks {
+    fn of<const D: usize>(g: &ConvGeom<D>, v: &Vol) -> Chunks {
+        let per = chunk_images(g, v);
+        Chunks { per, count: g.n.div_ceil(per), len: (v.rows() + g.c_out) * per * v.out_len() }
+    }
+
+    /// How many chunks may run at once, one per thread of rayon's pool: each needs its own
+    /// scratch. Only the speed depends on it: every chunk computes the same thing on any lane.
+    fn lanes(&self) -> usize {
+        rayon::current_num_threads().clamp(1, self.count.max(1))
+    }
+
+    /// The backward's per-chunk partial sums of `dW` and `db` (`count·(|W| + C_out)` elements),
+    /// added up in chunk order at the end so that results do not depend on the lanes.
+    fn partials_len<const D: usize>(&self, g: &ConvGeom<D>) -> usize {
+        self.count * (g.weight_len() + g.c_out)
+    }
+}
+
+/// The scratch length of [`conv_forward`] and [`conv_backward`]: the per-chunk partial sums of
+/// the parameter gradients, then, for each lane (chunks run concurrently up to rayon's thread
+/// count), one chunk's column matrix (`C_in·K·B·L`) and its `[C_out, B·L]` GEMM result, `B`
+/// images a chunk. A shorter scratch (at least one lane) runs fewer chunks at once.
 pub fn conv_scratch_len<const D: usize>(g: &ConvGeom<D>) -> usize {
     let v = g.vol();
-    (v.rows() + g.c_out) * chunk_images(g, &v) * v.out_len()
+    let c = Chunks::of(g, &v);
+    c.partials_len(g) + c.lanes() * c.len
 }
 
 /// The sizes the GEMMs use.
@@ -46,20 +77,77 @@ impl Dims {
     }
 }
 
-/// Runs `f(first image, image count, cols, tmp)` for each chunk of images, with `cols` and
-/// `tmp` the chunk's parts of `scratch` (`[C_in·K, B·L]` and `[C_out, B·L]`).
-fn for_each_chunk<T, const D: usize>(g: &ConvGeom<D>, v: &Vol, scratch: &mut [T], op: &str, mut f: impl FnMut(usize, usize, &mut [T], &mut [T])) {
-    let want = conv_scratch_len(g);
-    assert!(scratch.len() >= want, "{op}: scratch has {} elements, expected at least {want} (conv_scratch_len)", scratch.len());
-    let per = chunk_images(g, v);
-    let l = v.out_len();
-    let mut start = 0;
-    while start < g.n {
-        let b = per.min(g.n - start);
-        let (cols, rest) = scratch.split_at_mut(v.rows() * b * l);
-        f(start, b, cols, &mut rest[..g.c_out * b * l]);
-        start += b;
+/// A slice that concurrent chunks write disjoint parts of.
+struct Shared<'a, T> {
+    ptr: *mut T,
+    len: usize,
+    _borrow: std::marker::PhantomData<&'a mut [T]>,
+}
+
+// SAFETY: `Shared` hands out only the disjoint ranges of distinct chunks (see `part`), each to
+// one thread, so sending or sharing it is as safe as sending `&mut [T]` pieces.
+unsafe impl<T: Send> Send for Shared<'_, T> {}
+// SAFETY: as for `Send`.
+unsafe impl<T: Send> Sync for Shared<'_, T> {}
+
+impl<'a, T> Shared<'a, T> {
+    fn new(s: &'a mut [T]) -> Self {
+        Shared { ptr: s.as_mut_ptr(), len: s.len(), _borrow: std::marker::PhantomData }
     }
+
+    /// `&mut s[start..end]`.
+    ///
+    /// # Safety
+    /// No other live reference may overlap `start..end`: callers take the range of the chunk
+    /// they claimed, and each chunk is claimed once.
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn part(&self, start: usize, end: usize) -> &mut [T] {
+        assert!(start <= end && end <= self.len, "conv: chunk range {start}..{end} outside {}", self.len);
+        // SAFETY: in bounds (checked above) of the slice `new` borrowed for the lifetime of
+        // `self`; exclusive by the caller's contract.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.add(start), end - start) }
+    }
+}
+
+/// Runs `f(chunk, first image, image count, cols, tmp)` for every chunk of images, on up to
+/// [`Chunks::lanes`] threads at once, each lane with its own part of `lanes` (`cols` and `tmp`
+/// are the chunk's `[C_in·K, B·L]` and `[C_out, B·L]` scratch). A lane claims the next chunk when
+/// it is done with one, so a busy core just runs fewer chunks.
+fn for_each_chunk<T: Send, const D: usize>(
+    g: &ConvGeom<D>,
+    v: &Vol,
+    c: Chunks,
+    lanes: &mut [T],
+    f: impl Fn(usize, usize, usize, &mut [T], &mut [T]) + Sync,
+) {
+    let l = v.out_len();
+    let run = |lane: &mut [T], chunk: usize| {
+        let start = chunk * c.per;
+        let b = c.per.min(g.n - start);
+        let (cols, rest) = lane.split_at_mut(v.rows() * b * l);
+        f(chunk, start, b, cols, &mut rest[..g.c_out * b * l]);
+    };
+    let lane_count = (lanes.len() / c.len.max(1)).min(c.lanes());
+    if lane_count <= 1 || c.count <= 1 {
+        (0..c.count).for_each(|chunk| run(&mut lanes[..c.len], chunk));
+        return;
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    lanes[..lane_count * c.len].par_chunks_mut(c.len).for_each(|lane| {
+        loop {
+            let chunk = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if chunk >= c.count {
+                break;
+            }
+            run(lane, chunk);
+        }
+    });
+}
+
+/// Panics unless `scratch` holds the partial sums and at least one lane.
+fn check_scratch(op: &str, have: usize, partials: usize, c: &Chunks) {
+    let least = partials + c.len;
+    assert!(have >= least, "{op}: scratch has {have} elements, expected at least {least} (conv_scratch_len)");
 }
 
 /// Runs `f(i, chunk)` over the `len`-element chunks of `s`, on rayon when `s` is large.
@@ -80,8 +168,12 @@ pub fn conv_forward<T: Real, const D: usize>(g: &ConvGeom<D>, x: &[T], w: &[T], 
     g.check("conv_forward", x.len(), w.len(), b.map(<[T]>::len), y.len());
     let v = g.vol();
     let dm = Dims::of(g, &v);
+    let c = Chunks::of(g, &v);
+    let parts = c.partials_len(g);
+    check_scratch("conv_forward", scratch.len(), parts, &c);
     let (img, out_img, l) = (g.c_in * v.in_len(), g.c_out * dm.l, dm.l);
-    for_each_chunk(g, &v, scratch, "conv_forward", |start, n, cols, tmp| {
+    let ys = Shared::new(y);
+    for_each_chunk(g, &v, c, &mut scratch[parts..], |_, start, n, cols, tmp| {
         let nl = n * l;
         im2col(&v, n, &x[start * img..(start + n) * img], cols);
         for grp in 0..dm.groups {
@@ -91,9 +183,11 @@ pub fn conv_forward<T: Real, const D: usize>(g: &ConvGeom<D>, x: &[T], w: &[T], 
             // tmp_g[cog×BL] = W_g[cog×rows] · cols_g[rows×BL]
             T::gemm(dm.cog, dm.rows, nl, T::one(), wg, dm.rows as isize, 1, cg, nl as isize, 1, T::zero(), tg, nl as isize, 1);
         }
+        // SAFETY: this chunk's images, claimed by this lane only.
+        let y = unsafe { ys.part(start * out_img, (start + n) * out_img) };
         // y[i, o, :] = tmp[o, i·L..(i+1)·L] + b[o]
         let tmp = &*tmp;
-        rows_mut(&mut y[start * out_img..(start + n) * out_img], out_img, |i, yi| {
+        rows_mut(y, out_img, |i, yi| {
             for (o, row) in yi.chunks_exact_mut(l).enumerate() {
                 let src = &tmp[o * nl + i * l..o * nl + (i + 1) * l];
                 match b {
@@ -118,7 +212,7 @@ pub fn conv_backward<T: Real, const D: usize>(
     w: &[T],
     grad_out: &[T],
     scratch: &mut [T],
-    mut grad_in: Option<&mut [T]>,
+    grad_in: Option<&mut [T]>,
     mut grad_weight: Option<&mut [T]>,
     mut grad_bias: Option<&mut [T]>,
 ) {
@@ -131,6 +225,9 @@ pub fn conv_backward<T: Real, const D: usize>(
     }
     let v = g.vol();
     let dm = Dims::of(g, &v);
+    let c = Chunks::of(g, &v);
+    let parts = c.partials_len(g);
+    check_scratch("conv_backward", scratch.len(), parts, &c);
     let (img, out_img, l) = (g.c_in * v.in_len(), g.c_out * dm.l, dm.l);
     if l == 0 {
         if let Some(dx) = grad_in {
@@ -138,7 +235,13 @@ pub fn conv_backward<T: Real, const D: usize>(
         }
         return;
     }
-    for_each_chunk(g, &v, scratch, "conv_backward", |start, n, cols, tmp| {
+    let (wl, co) = (g.weight_len(), g.c_out);
+    let (partials, lanes) = scratch.split_at_mut(parts);
+    let (pdw, pdb) = partials.split_at_mut(c.count * wl);
+    let (pdw, pdb) = (Shared::new(pdw), Shared::new(pdb));
+    let (want_dw, want_db) = (grad_weight.is_some(), grad_bias.is_some());
+    let dxs = grad_in.map(Shared::new);
+    for_each_chunk(g, &v, c, lanes, |chunk, start, n, cols, tmp| {
         let nl = n * l;
         let gy = &grad_out[start * out_img..(start + n) * out_img];
         // tmp[o, i·L..(i+1)·L] = dY[i, o, :]
@@ -148,23 +251,27 @@ pub fn conv_backward<T: Real, const D: usize>(
             }
         });
         let tmp = &*tmp;
-        if let Some(db) = grad_bias.as_deref_mut() {
+        if want_db {
+            // SAFETY: this chunk's partial sums, claimed by this lane only.
+            let db = unsafe { pdb.part(chunk * co, (chunk + 1) * co) };
             // Image by image, in order.
             for (d, row) in db.iter_mut().zip(tmp.chunks_exact(nl)) {
-                *d += row.chunks_exact(l).map(|p| p.iter().copied().sum::<T>()).sum::<T>();
+                *d = row.chunks_exact(l).map(|p| p.iter().copied().sum::<T>()).sum::<T>();
             }
         }
-        if let Some(dw) = grad_weight.as_deref_mut() {
+        if want_dw {
+            // SAFETY: as above.
+            let dw = unsafe { pdw.part(chunk * wl, (chunk + 1) * wl) };
             im2col(&v, n, &x[start * img..(start + n) * img], cols);
             for grp in 0..dm.groups {
-                // dW_g[cog×rows] += dY_g[cog×BL] · cols_g[rows×BL]ᵀ
+                // dW_g[cog×rows] = dY_g[cog×BL] · cols_g[rows×BL]ᵀ (this chunk's part)
                 let gyg = &tmp[grp * dm.cog * nl..];
                 let cg = &cols[grp * dm.rows * nl..];
                 let dwg = &mut dw[grp * dm.cog * dm.rows..(grp + 1) * dm.cog * dm.rows];
-                T::gemm(dm.cog, nl, dm.rows, T::one(), gyg, nl as isize, 1, cg, 1, nl as isize, T::one(), dwg, dm.rows as isize, 1);
+                T::gemm(dm.cog, nl, dm.rows, T::one(), gyg, nl as isize, 1, cg, 1, nl as isize, T::zero(), dwg, dm.rows as isize, 1);
             }
         }
-        if let Some(dx) = grad_in.as_deref_mut() {
+        if let Some(dxs) = &dxs {
             for grp in 0..dm.groups {
                 // dcols_g[rows×BL] = W_g[cog×rows]ᵀ · dY_g[cog×BL], over the columns.
                 let wg = &w[grp * dm.cog * dm.rows..];
@@ -172,7 +279,31 @@ pub fn conv_backward<T: Real, const D: usize>(
                 let dcg = &mut cols[grp * dm.rows * nl..(grp + 1) * dm.rows * nl];
                 T::gemm(dm.rows, dm.cog, nl, T::one(), wg, 1, dm.rows as isize, gyg, nl as isize, 1, T::zero(), dcg, nl as isize, 1);
             }
-            col2im(&v, n, cols, &mut dx[start * img..(start + n) * img]);
+            // SAFETY: this chunk's images, claimed by this lane only.
+            col2im(&v, n, cols, unsafe { dxs.part(start * img, (start + n) * img) });
         }
     });
+    // The parameter gradients: the chunks' partial sums added in chunk order.
+    if let Some(dw) = grad_weight.as_deref_mut() {
+        add_partials(dw, &partials[..c.count * wl]);
+    }
+    if let Some(db) = grad_bias.as_deref_mut() {
+        add_partials(db, &partials[c.count * wl..]);
+    }
+}
+
+/// `acc[j] += Σ_c parts[c][j]`, the sum taken in chunk order.
+fn add_partials<T: Real>(acc: &mut [T], parts: &[T]) {
+    if acc.is_empty() {
+        return;
+    }
+    let mut chunks = parts.chunks_exact(acc.len());
+    let Some(first) = chunks.next() else { return }; // an empty batch
+    for (j, a) in acc.iter_mut().enumerate() {
+        let mut s = first[j];
+        for p in chunks.clone() {
+            s += p[j];
+        }
+        *a += s;
+    }
 }

@@ -193,3 +193,29 @@ fn groups_must_divide_channels() {
     let g = g2(1, 3, 2, 2, [4, 4], [3, 3], 1, 0, 1);
     conv_forward(&g, &[0f32; 48], &[0.0; 18], None, &mut [0.0; 8], &mut [0.0; 200]);
 }
+
+#[test]
+fn results_do_not_depend_on_threads_or_lanes() {
+    // LeNet's conv2 at batch 64: several chunks. Chunks run on as many lanes as rayon has
+    // threads (or as the scratch holds); every lane count gives the same bits.
+    let g = g2(64, 6, 16, 1, [12, 12], [5, 5], 1, 0, 1);
+    let f32s = |v: Vec<f64>| -> Vec<f32> { v.iter().map(|&v| v as f32).collect() };
+    let (x, w, b) = (f32s(fill(g.input_len(), 1, -1.0, 1.0)), f32s(fill(g.weight_len(), 2, -1.0, 1.0)), f32s(fill(16, 3, -1.0, 1.0)));
+    let gy = f32s(fill(g.output_len(), 4, -1.0, 1.0));
+    let run = |scratch_len: usize| {
+        let mut scratch = vec![f32::NAN; scratch_len];
+        let mut y = vec![0f32; g.output_len()];
+        conv_forward(&g, &x, &w, Some(&b), &mut y, &mut scratch);
+        let (mut dx, mut dw, mut db) = (vec![0f32; x.len()], vec![0.5f32; w.len()], vec![0.5f32; 16]);
+        conv_backward(&g, &x, &w, &gy, &mut scratch, Some(&mut dx), Some(&mut dw), Some(&mut db));
+        (y, dx, dw, db)
+    };
+    let pool = |threads: usize| rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("a thread pool");
+    let one = pool(1).install(|| run(conv_scratch_len(&g)));
+    let three = pool(3).install(|| (conv_scratch_len(&g), run(conv_scratch_len(&g))));
+    assert!(three.0 > pool(1).install(|| conv_scratch_len(&g)), "3 threads get 3 lanes of scratch");
+    assert_eq!(one, three.1);
+    // A scratch with room for one lane only, used from the 3-thread pool.
+    let least = pool(1).install(|| conv_scratch_len(&g));
+    assert_eq!(one, pool(3).install(|| run(least)));
+}
