@@ -213,8 +213,8 @@ pub fn conv_backward<T: Real, const D: usize>(
     grad_out: &[T],
     scratch: &mut [T],
     grad_in: Option<&mut [T]>,
-    mut grad_weight: Option<&mut [T]>,
-    mut grad_bias: Option<&mut [T]>,
+    grad_weight: Option<&mut [T]>,
+    grad_bias: Option<&mut [T]>,
 ) {
     g.check("conv_backward", x.len(), w.len(), grad_bias.as_deref().map(<[T]>::len), grad_out.len());
     if let Some(dw) = grad_weight.as_deref() {
@@ -284,10 +284,10 @@ pub fn conv_backward<T: Real, const D: usize>(
         }
     });
     // The parameter gradients: the chunks' partial sums added in chunk order.
-    if let Some(dw) = grad_weight.as_deref_mut() {
+    if let Some(dw) = grad_weight {
         add_partials(dw, &partials[..c.count * wl]);
     }
-    if let Some(db) = grad_bias.as_deref_mut() {
+    if let Some(db) = grad_bias {
         add_partials(db, &partials[c.count * wl..]);
     }
 }
