@@ -227,57 +227,105 @@ fn add_run<T: Real>(dst: &mut [T], src: &[T]) {
 /// [`im2col`] for a [`Vol::simple`] geometry: each output row of a column row is the input row
 /// run `x_c[offset + (zd·ih + zh)·iw ..][..ow]`.
 fn im2col_simple<T: Real>(v: &Vol, n: usize, x: &[T], col: &mut [T]) {
+    let row_len = n * v.out_len();
+    if col.len() >= PAR_THRESHOLD {
+        col.par_chunks_exact_mut(row_len).enumerate().for_each(|(r, row)| fill_row(v, n, x, r, row));
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU supports AVX-512F (checked just above), the only requirement.
+        unsafe { im2col_serial_avx512(v, n, x, col) };
+        return;
+    }
+    im2col_serial(v, n, x, col);
+}
+
+/// The serial loop of [`im2col_simple`], compiled again with AVX-512 below: the copies are
+/// bound by how many bytes a move carries (16 without it).
+#[inline(always)]
+fn im2col_serial<T: Real>(v: &Vol, n: usize, x: &[T], col: &mut [T]) {
+    for (r, row) in col.chunks_exact_mut(n * v.out_len()).enumerate() {
+        fill_row(v, n, x, r, row);
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn im2col_serial_avx512<T: Real>(v: &Vol, n: usize, x: &[T], col: &mut [T]) {
+    im2col_serial(v, n, x, col);
+}
+
+/// Row `r` of the column matrix (all `n` images) for a [`Vol::simple`] geometry.
+#[inline(always)]
+fn fill_row<T: Real>(v: &Vol, n: usize, x: &[T], r: usize, row: &mut [T]) {
     let (l, plane, img) = (v.out_len(), v.in_len(), v.c * v.in_len());
     let [od, oh, ow] = v.output;
     let [_, ih, iw] = v.input;
-    let fill = |r: usize, row: &mut [T]| {
-        let ci = r / v.taps();
-        let off = v.tap_offset(r);
-        for (i, part) in row.chunks_exact_mut(l).enumerate() {
-            let xc = &x[i * img + ci * plane..i * img + (ci + 1) * plane];
-            let mut dst = part.chunks_exact_mut(ow);
-            for zd in 0..od {
-                for zh in 0..oh {
-                    let s = off + (zd * ih + zh) * iw;
-                    copy_run(dst.next().expect("oh·ow entries"), &xc[s..s + ow]);
-                }
+    let ci = r / v.taps();
+    let off = v.tap_offset(r);
+    for (i, part) in row.chunks_exact_mut(l).enumerate().take(n) {
+        let xc = &x[i * img + ci * plane..i * img + (ci + 1) * plane];
+        let mut dst = part.chunks_exact_mut(ow);
+        for zd in 0..od {
+            for zh in 0..oh {
+                let s = off + (zd * ih + zh) * iw;
+                copy_run(dst.next().expect("oh·ow entries"), &xc[s..s + ow]);
             }
         }
-    };
-    let row_len = n * l;
-    if col.len() < PAR_THRESHOLD {
-        col.chunks_exact_mut(row_len).enumerate().for_each(|(r, row)| fill(r, row));
-    } else {
-        col.par_chunks_exact_mut(row_len).enumerate().for_each(|(r, row)| fill(r, row));
     }
 }
 
 /// [`col2im`] for a [`Vol::simple`] geometry: each output row's entries added back onto their
 /// input row run, column rows in order (the order of the general loop).
 fn col2im_simple<T: Real>(v: &Vol, n: usize, col: &[T], x: &mut [T]) {
-    let (l, plane, img) = (v.out_len(), v.in_len(), v.c * v.in_len());
+    let img = v.c * v.in_len();
+    if col.len() >= PAR_THRESHOLD {
+        x.par_chunks_exact_mut(img).enumerate().for_each(|(i, xi)| add_image(v, n, col, i, xi));
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU supports AVX-512F (checked just above), the only requirement.
+        unsafe { col2im_serial_avx512(v, n, col, x) };
+        return;
+    }
+    col2im_serial(v, n, col, x);
+}
+
+/// The serial loop of [`col2im_simple`] (compiled again with AVX-512 below).
+#[inline(always)]
+fn col2im_serial<T: Real>(v: &Vol, n: usize, col: &[T], x: &mut [T]) {
+    for (i, xi) in x.chunks_exact_mut(v.c * v.in_len()).enumerate() {
+        add_image(v, n, col, i, xi);
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn col2im_serial_avx512<T: Real>(v: &Vol, n: usize, col: &[T], x: &mut [T]) {
+    col2im_serial(v, n, col, x);
+}
+
+/// Image `i`'s input gradient `xi` from the column gradient `col` (`[c·K, n·L]`).
+#[inline(always)]
+fn add_image<T: Real>(v: &Vol, n: usize, col: &[T], i: usize, xi: &mut [T]) {
+    let (l, plane) = (v.out_len(), v.in_len());
     let [od, oh, ow] = v.output;
     let [_, ih, iw] = v.input;
     let row_len = n * l;
-    let one = |i: usize, xi: &mut [T]| {
-        xi.fill(T::zero());
-        for r in 0..v.rows() {
-            let part = &col[r * row_len + i * l..r * row_len + (i + 1) * l];
-            let ci = r / v.taps();
-            let off = v.tap_offset(r);
-            let xc = &mut xi[ci * plane..(ci + 1) * plane];
-            let mut src = part.chunks_exact(ow);
-            for zd in 0..od {
-                for zh in 0..oh {
-                    let d = off + (zd * ih + zh) * iw;
-                    add_run(&mut xc[d..d + ow], src.next().expect("oh·ow entries"));
-                }
+    xi.fill(T::zero());
+    for r in 0..v.rows() {
+        let part = &col[r * row_len + i * l..r * row_len + (i + 1) * l];
+        let ci = r / v.taps();
+        let off = v.tap_offset(r);
+        let xc = &mut xi[ci * plane..(ci + 1) * plane];
+        let mut src = part.chunks_exact(ow);
+        for zd in 0..od {
+            for zh in 0..oh {
+                let d = off + (zd * ih + zh) * iw;
+                add_run(&mut xc[d..d + ow], src.next().expect("oh·ow entries"));
             }
         }
-    };
-    if col.len() < PAR_THRESHOLD {
-        x.chunks_exact_mut(img).enumerate().for_each(|(i, xi)| one(i, xi));
-    } else {
-        x.par_chunks_exact_mut(img).enumerate().for_each(|(i, xi)| one(i, xi));
     }
 }
