@@ -3,6 +3,12 @@
 //! the `[C_out, B·L]` GEMM result out as `[B, C_out, L]` (adding the bias). The backward lays
 //! `dY` out the other way, then runs one GEMM per group for `dW` and one for the column
 //! gradient, and col2im.
+//!
+//! Chunks run concurrently, one per rayon thread ("lanes", each with its own scratch). Every
+//! chunk computes the same values on any lane, and the backward keeps one partial `dW`/`db` per
+//! chunk, added in chunk order at the end, so results depend on neither the thread count nor
+//! the scheduling. Measured on LeNet at batch 64 (`cargo bench --bench conv_pool`, load 3–4 on
+//! the 2-core machine, forward + backward): conv1 805 → 480–620 µs, conv2 1547 → 880–1100 µs.
 
 use super::ConvGeom;
 use super::im2col::{Vol, col2im, im2col};
