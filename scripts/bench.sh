@@ -2,7 +2,7 @@
 # fusenet against PyTorch eager on this machine, one after the other, in one go:
 #   1. builds the benches in release;
 #   2. PASSES times (default 2), one after the other:
-#      a. the sgemm peak (matrixmultiply through fusenet::kernels::cpu::gemm, 2 threads, then 1);
+#      a. the sgemm peak (the best of fusenet's sgemm and matrixmultiply on large products, 2 threads, then 1);
 #      b. fusenet: train step and inference of the four workloads, criterion (benches/train_step.rs);
 #      c. PyTorch eager: the same (benches/pytorch_peer.py, same thread count), with its peak RSS;
 #   3. fusenet: 50 training steps of each workload in its own process, for its peak RSS, and the
@@ -116,7 +116,7 @@ for line in open(os.path.join(out, "fusenet_rss.txt")):
     rss[f[0]] = dict(kv.split("=", 1) for kv in f[1:])
 pt = runs[-1][3]
 
-print(f"sgemm peak (matrixmultiply, n >= 1024), per pass: {', '.join(f'{r[1]:.0f}' for r in runs)} GFLOP/s on "
+print(f"sgemm peak (best of fusenet sgemm and matrixmultiply, n >= 1024), per pass: {', '.join(f'{r[1]:.0f}' for r in runs)} GFLOP/s on "
       f"{os.environ.get('MATMUL_NUM_THREADS')} threads, {', '.join(f'{r[2]:.0f}' for r in runs)} on 1; best {peak:.1f}")
 print("times: median ms per step, each side's best pass; ratio = PyTorch / fusenet")
 print()
