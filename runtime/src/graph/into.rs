@@ -132,6 +132,14 @@ pub fn map_bias_grad<const N: usize>(
     let Some(b) = bias.filter(|b| b.requires_grad()) else {
         return super::map(slot, inputs, f);
     };
+    // The one-pass form runs on the calling thread; a large gradient is better served by the
+    // parallel map and a separate row sum (same sums, same order).
+    let numel = inputs.iter().map(|t| t.numel()).max().unwrap_or(0);
+    if numel >= fusenet_kernels::cpu::parallel::PAR_THRESHOLD {
+        let out = super::map(slot, inputs, f);
+        super::add_row_sum_to_grad(b, &out);
+        return out;
+    }
     let mut out = None;
     b.accumulate_grad_with(|buf, has_grad| {
         buf.with_slice_mut(|c: &mut [f32]| {
