@@ -113,6 +113,7 @@
 //! network! {
 //!     struct Stack {
 //!         blocks: [Block; 2],
+//!         more: Vec<Block> = (0..3).map(|_| Block::new()).collect(),  // length chosen at run time
 //!         head: Linear<4, 4>,
 //!         #[share(head)] tied: Linear<4, 4>,        // `#[share(f)]`: a second handle onto `f`
 //!         centre: Centered,
@@ -120,6 +121,7 @@
 //!     fn forward(x: [B, 4]) -> [B, 4] {
 //!         let mut x = x;
 //!         for b in blocks { x = b(x); }             // `for` over an array of layers
+//!         for b in more { x = b(x); }               // or a `Vec` of them
 //!         centre(tied(head(x)))
 //!     }
 //! }
@@ -134,6 +136,13 @@
 //! assert!(net.linear.weight.grad().is_some());      // both calls added into it
 //! assert_eq!(Block::new().state_dict_keys()[2], "2.weight");
 //! ```
+//!
+//! The training context is where the memory lives: `forward_train` and `backward` write every
+//! result, saved value and gradient into buffers the context keeps, elementwise chains run fused
+//! in one pass, and a `Linear` with its activation is one GEMM with an epilogue. Keep one context
+//! and pass it every step: once warm at a batch size, a step allocates nothing (a result you still
+//! hold is never overwritten: it just costs a new buffer). As in PyTorch, `backward` frees what
+//! the forward saved, so call it once per `forward_train`. `graph_dot()` shows what was fused.
 //!
 //! Built-in functions (and their method forms `x.relu()`): `relu`, `sigmoid`, `tanh`, `exp`, `log`,
 //! `sqrt`, `abs`, `neg`, `leaky_relu(x, slope)`, `pow(x, p)`, `matmul`/`mm`, `sum`/`mean` (all
