@@ -205,6 +205,26 @@ network! {
     }
 }
 
+/// Allocations of 3 training steps after 3 warm-up steps, clearing the gradients with
+/// `Module::zero_grad` (a user's `net.zero_grad()`) instead of the optimiser's.
+fn steady_module_zero_grad<N: Layer>(net: &mut N, x: &Tensor) -> usize {
+    let mut ctx = N::Ctx::default();
+    let seed = Tensor::ones(Layer::forward(net, x).shape());
+    let mut step = |net: &mut N, ctx: &mut N::Ctx| {
+        drop(net.forward_train(x, ctx));
+        net.backward(ctx, &seed, false);
+        net.zero_grad();
+    };
+    for _ in 0..3 {
+        step(net, &mut ctx);
+    }
+    let before = ALLOCS.load(Ordering::SeqCst);
+    for _ in 0..3 {
+        step(net, &mut ctx);
+    }
+    ALLOCS.load(Ordering::SeqCst) - before
+}
+
 /// Allocations of 3 training steps after 3 warm-up steps.
 fn steady<N: Layer>(net: &mut N, x: &Tensor) -> usize {
     let mut ctx = N::Ctx::default();
@@ -261,6 +281,8 @@ fn steady_state_training_steps_do_not_allocate() {
     fusenet::manual_seed(0);
     let counts = [
         ("Mlp", steady(&mut Mlp::new(), &Tensor::randn(&[2, 20]))),
+        ("Mlp, Module::zero_grad", steady_module_zero_grad(&mut Mlp::new(), &Tensor::randn(&[2, 20]))),
+        ("Tied, Module::zero_grad", steady_module_zero_grad(&mut Tied::new(), &Tensor::randn(&[2, 4]))),
         ("NestMlp", steady(&mut NestMlp::new(), &Tensor::randn(&[2, 20]))),
         ("FixedHiddenMlp", steady(&mut FixedHiddenMlp::new(), &Tensor::randn(&[2, 20]))),
         ("Chimera", steady(&mut Chimera::new(), &Tensor::randn(&[2, 20]))),

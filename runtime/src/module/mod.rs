@@ -168,9 +168,20 @@ pub trait Module: Any {
     fn num_parameters(&self) -> usize {
         self.parameters().iter().map(|p| p.numel()).sum()
     }
-    /// Clears every gradient (`zero_grad(set_to_none=True)`).
+    /// Clears every gradient (`zero_grad(set_to_none=True)`). Walks the modules without
+    /// collecting paths, so in a training loop it allocates nothing (a tied parameter is simply
+    /// cleared twice).
     fn zero_grad(&self) {
-        self.parameters().iter().for_each(|p| p.zero_grad());
+        struct Clear;
+        impl<'a> Visitor<'a> for Clear {
+            fn param(&mut self, _: &str, p: &'a Param) {
+                p.zero_grad();
+            }
+            fn module(&mut self, _: &str, m: &'a dyn Module) {
+                m.visit(self);
+            }
+        }
+        self.as_module().visit(&mut Clear);
     }
     /// Freezes (`false`) or unfreezes (`true`) every parameter.
     fn requires_grad_(&self, on: bool) {
