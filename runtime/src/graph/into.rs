@@ -9,7 +9,9 @@
 use super::Slot;
 use crate::tensor::{Dims, Element, Tensor, contiguous_strides, elementwise::{expanded_strides, for_each_offsets, read_all}};
 use fusenet_kernels::cpu::gemm::sgemm;
+use fusenet_kernels::cpu::parallel::{PAR_MIN_CHUNK, PAR_THRESHOLD};
 use fusenet_kernels::ops::softmax::{self as sm, SoftmaxGeom};
+use rayon::prelude::*;
 
 /// Runs `f(out, inputs)` with `out`'s elements (contiguous, writable) and the whole storage
 /// slices of `inputs` (each read-locked once); `out` must share storage with no input.
@@ -68,7 +70,7 @@ pub fn matmul(slot: &mut Slot, a: &Tensor, b: &Tensor) -> Tensor {
 /// let y = linear(&mut Slot::default(), &x, &w, Some(&tensor![0.5, 0.0]), |v| v.max(0.0));
 /// assert_eq!(y.to_vec::<f32>(), [0.0, 0.0]);
 /// ```
-pub fn linear(slot: &mut Slot, x: &Tensor, w: &Tensor, b: Option<&Tensor>, act: impl Fn(f32) -> f32) -> Tensor {
+pub fn linear(slot: &mut Slot, x: &Tensor, w: &Tensor, b: Option<&Tensor>, act: impl Fn(f32) -> f32 + Sync + Send) -> Tensor {
     assert!(w.dim() == 2, "linear: the weight must be 2-d, got shape {:?}", w.shape());
     let (o, i) = (w.shape()[0], w.shape()[1]);
     assert!(
@@ -90,12 +92,13 @@ pub fn linear(slot: &mut Slot, x: &Tensor, w: &Tensor, b: Option<&Tensor>, act: 
     let zero = Tensor::shallow_clone(&xm);
     let bt = bias.as_ref().unwrap_or(&zero);
     with_data(&out, [&xm, w, bt], |c, [sx, sw, sb]| {
+        // Large outputs take both cores for the two passes around the GEMM.
+        let par = c.len() >= PAR_THRESHOLD;
         let beta = match &bias {
             Some(bt) => {
                 let bs = &sb[bt.storage_offset()..bt.storage_offset() + o];
-                for row in c.chunks_mut(o.max(1)) {
-                    row.copy_from_slice(bs);
-                }
+                let fill = |rows: &mut [f32]| rows.chunks_mut(o.max(1)).for_each(|row| row.copy_from_slice(bs));
+                if par { c.par_chunks_mut(o.max(1) * 64).for_each(fill) } else { fill(c) }
                 1.0
             }
             None => 0.0,
@@ -103,9 +106,8 @@ pub fn linear(slot: &mut Slot, x: &Tensor, w: &Tensor, b: Option<&Tensor>, act: 
         let (sx, sw) = (&sx[xm.storage_offset()..], &sw[w.storage_offset()..]);
         // wᵀ is w with its strides swapped.
         sgemm(rows, i, o, 1.0, sx, xm.strides()[0], xm.strides()[1], sw, w.strides()[1], w.strides()[0], beta, c, o as isize, 1);
-        for v in c.iter_mut() {
-            *v = act(*v);
-        }
+        let epilogue = |part: &mut [f32]| part.iter_mut().for_each(|v| *v = act(*v));
+        if par { c.par_chunks_mut(PAR_MIN_CHUNK).for_each(epilogue) } else { epilogue(c) }
     });
     out
 }

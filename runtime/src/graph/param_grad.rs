@@ -133,8 +133,16 @@ pub fn add_row_sum_to_grad(param: &Param, g: &Tensor) {
                 }
                 for r in 0..rows {
                     let row = r as isize * rs;
-                    for (j, acc) in c.iter_mut().enumerate() {
-                        *acc += s[(row + j as isize * cs) as usize];
+                    if cs == 1 {
+                        // Contiguous rows: a slice zip the compiler vectorises (same sums, same order).
+                        let start = row as usize;
+                        for (acc, v) in c.iter_mut().zip(&s[start..start + q]) {
+                            *acc += *v;
+                        }
+                    } else {
+                        for (j, acc) in c.iter_mut().enumerate() {
+                            *acc += s[(row + j as isize * cs) as usize];
+                        }
                     }
                 }
             })
