@@ -49,7 +49,8 @@ fn count_block(b: &Block, uses: &mut [usize]) {
     }
 }
 
-/// The most distinct tensors one fused pass reads (the runtime locks at most eight).
+/// The most distinct tensors an inlined value's expression may read. A pass reads at most its
+/// two operands' leaves, so at most six tensors: the runtime locks at most eight.
 const MAX_LEAVES: usize = 3;
 
 /// The fusion decisions for one block.
