@@ -183,11 +183,11 @@ pub fn sum_f32_mode(data: &[f32], mode: Mode) -> f64 {
         let tail: f64 = lanes.remainder().iter().map(|&x| x as f64).sum();
         acc.iter().sum::<f64>() + tail
     };
-    let partials: Vec<f64> = if !mode.parallel(data.len()) {
-        data.chunks(PAR_MIN_CHUNK).map(block_sum).collect()
-    } else {
-        data.par_chunks(PAR_MIN_CHUNK).map(block_sum).collect()
-    };
+    if !mode.parallel(data.len()) {
+        // Blocks added in order as they come: no vector of partial sums, so no allocation.
+        return data.chunks(PAR_MIN_CHUNK).map(block_sum).sum();
+    }
+    let partials: Vec<f64> = data.par_chunks(PAR_MIN_CHUNK).map(block_sum).collect();
     partials.iter().sum()
 }
 

@@ -24,10 +24,7 @@ use rayon::prelude::*;
 /// assert_eq!(y.to_vec::<f32>(), [22.0, 36.0, 26.0, 32.0]);
 /// ```
 pub fn map<const N: usize>(slot: &mut Slot, inputs: [&Tensor; N], f: impl Fn([f32; N]) -> f32 + Sync + Send) -> Tensor {
-    let mut shape = Dims::from_slice(&[]);
-    for t in &inputs {
-        shape = broadcast_dims(&shape, t.shape());
-    }
+    let shape = broadcast_all(&inputs);
     let out = slot.out(&shape);
     map_into(&out, inputs, f);
     out
@@ -80,10 +77,7 @@ pub fn map_col_sums<const N: usize>(
     f: impl Fn([f32; N]) -> f32 + Sync + Send,
     col_sums: &mut [f32],
 ) -> Tensor {
-    let mut shape = Dims::from_slice(&[]);
-    for t in &inputs {
-        shape = broadcast_dims(&shape, t.shape());
-    }
+    let shape = broadcast_all(&inputs);
     let cols = shape.last().copied().unwrap_or(1);
     assert!(
         col_sums.len() == cols,
@@ -122,6 +116,11 @@ pub fn map_col_sums<const N: usize>(
         }
     });
     out
+}
+
+/// The shape every operand broadcasts to (PyTorch's rule; panics naming both shapes).
+fn broadcast_all(inputs: &[&Tensor]) -> Dims<usize> {
+    inputs.iter().fold(Dims::from_slice(&[]), |shape, t| broadcast_dims(&shape, t.shape()))
 }
 
 /// The output's dims after merging, with each operand's strides on them.

@@ -9,7 +9,7 @@
 use super::Slot;
 use crate::tensor::{Dims, Element, Tensor, contiguous_strides, elementwise::{expanded_strides, for_each_offsets, read_all}};
 use fusenet_kernels::cpu::gemm::sgemm;
-use fusenet_kernels::cpu::parallel::{PAR_MIN_CHUNK, PAR_THRESHOLD};
+use fusenet_kernels::cpu::parallel::{self, PAR_MIN_CHUNK, PAR_THRESHOLD};
 use fusenet_kernels::ops::softmax::{self as sm, SoftmaxGeom};
 use rayon::prelude::*;
 
@@ -224,7 +224,8 @@ fn reduce_into(out: &Tensor, x: &Tensor, mean: Option<usize>) {
         if n == 1 {
             let mut acc = 0f64;
             if x.is_contiguous() {
-                acc = sum_f64(&sx[x.storage_offset()..x.storage_offset() + x.numel()]);
+                // The eager `sum`'s summation on the calling thread (equal bit for bit, no allocation).
+                acc = parallel::sum_f32_mode(&sx[x.storage_offset()..x.storage_offset() + x.numel()], parallel::Mode::Serial);
             } else {
                 for_each_offsets(x.shape(), [x.strides()], [x.storage_offset()], |[i]| acc += sx[i] as f64);
             }
@@ -253,24 +254,6 @@ fn finish(acc: f64, mean: Option<usize>) -> f32 {
         Some(c) => (acc / c as f64) as f32,
         None => acc as f32,
     }
-}
-
-/// The eager `sum`'s summation: eight interleaved `f64` accumulators per block of 2^14, blocks
-/// added in order (so a fused sum equals `x.sum()` bit for bit), without a heap allocation.
-fn sum_f64(data: &[f32]) -> f64 {
-    let mut total = 0f64;
-    for chunk in data.chunks(fusenet_kernels::cpu::parallel::PAR_MIN_CHUNK) {
-        let mut acc = [0f64; 8];
-        let mut lanes = chunk.chunks_exact(8);
-        for l in &mut lanes {
-            for (a, &x) in acc.iter_mut().zip(l) {
-                *a += x as f64;
-            }
-        }
-        let tail: f64 = lanes.remainder().iter().map(|&x| x as f64).sum();
-        total += acc.iter().sum::<f64>() + tail;
-    }
-    total
 }
 
 /// `x` as a contiguous tensor of `shape` (same element count): a view when `x` can be seen that
