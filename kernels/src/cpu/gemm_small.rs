@@ -12,14 +12,17 @@
 //!   (so the reduction needs no reassociation), summed across lanes at the end.
 //! - **general**: any other strides, one strided dot product per element.
 //!
-//! On x86-64 with AVX2 and FMA (detected at run time) the axpy and dot forms run the intrinsics
-//! of `gemm_small_avx2.rs`; elsewhere the portable loops below, whose fixed-size register blocks
+//! On x86-64 with AVX-512F (detected at run time) the axpy forms run `gemm_small_avx512.rs`; with
+//! AVX2 and FMA the axpy and dot forms run the intrinsics of `gemm_small_avx2.rs`; elsewhere the portable loops below, whose fixed-size register blocks
 //! LLVM vectorises for the baseline target. FMA rounds `a·b + c` once, so results may differ from
 //! the portable loops (and from matrixmultiply) in the last bits, as any summation order does.
 
 #[cfg(target_arch = "x86_64")]
 #[path = "gemm_small_avx2.rs"]
 mod avx2;
+#[cfg(target_arch = "x86_64")]
+#[path = "gemm_small_avx512.rs"]
+mod avx512;
 
 /// `C ← α·A·B + β·C` by the direct loops. The caller (`sgemm`'s prologue) has checked that A, B
 /// and C fit their slices with non-negative strides, that C's elements are distinct, and that
@@ -44,6 +47,13 @@ pub(super) fn sgemm_small(
     let (rsa, csa, rsb, csb, rsc, csc) = normalise(m, k, n, [rsa, csa, rsb, csb, rsc, csc]);
     let p = Gemm { m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, rsc, csc };
     let form = form_of(&p);
+    #[cfg(target_arch = "x86_64")]
+    if matches!(form, Form::Axpy | Form::AxpyTransposed) && std::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU supports AVX-512F (checked just above), the only requirement of a
+        // `#[target_feature(enable = "avx512f")]` function.
+        unsafe { run_avx512(form, &p, c) };
+        return;
+    }
     #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
         // SAFETY: the CPU supports AVX2 and FMA (checked just above), the only requirement of
@@ -142,6 +152,17 @@ fn run_avx2(form: Form, p: &Gemm, c: &mut [f32]) {
         Form::AxpyTransposed => avx2::axpy(&p.transposed(), c),
         Form::Dot => avx2::dot(p, c),
         Form::General => general(p, c),
+    }
+}
+
+/// The AVX-512F body of the axpy forms (the others have none).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn run_avx512(form: Form, p: &Gemm, c: &mut [f32]) {
+    match form {
+        Form::Axpy => avx512::axpy(p, c),
+        Form::AxpyTransposed => avx512::axpy(&p.transposed(), c),
+        Form::Dot | Form::General => unreachable!("only the axpy forms have an AVX-512 body"),
     }
 }
 
@@ -303,15 +324,15 @@ mod tests {
     use crate::cpu::gemm::gemm_naive;
 
     /// The portable loops (which an AVX2 machine never reaches through `sgemm`) and, where the
-    /// CPU has them, the AVX2 bodies, against the triple loop on every form.
+    /// CPU has them, the AVX2 and AVX-512 bodies, against the triple loop on every form.
     #[test]
-    fn portable_and_avx2_bodies_match_naive_on_every_form() {
+    fn portable_and_simd_bodies_match_naive_on_every_form() {
         let mut seed = 1u32;
         let mut rand = move || {
             seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
             (seed >> 8) as f32 / (1u32 << 24) as f32 - 0.5
         };
-        let shapes = [(1, 1, 1), (2, 20, 256), (256, 2, 20), (7, 13, 29), (13, 17, 3), (1, 9, 33), (30, 1, 18)];
+        let shapes = [(1, 1, 1), (2, 20, 256), (256, 2, 20), (7, 13, 29), (13, 17, 3), (1, 9, 33), (30, 1, 18), (15, 3, 47), (9, 2, 64)];
         for &(m, k, n) in &shapes {
             for layout in 0..8 {
                 let (ta, tb, tc) = (layout & 1 != 0, layout & 2 != 0, layout & 4 != 0);
@@ -337,6 +358,13 @@ mod tests {
                         // SAFETY: AVX2 and FMA are available (checked just above).
                         unsafe { run_avx2(form_of(&p), &p, &mut got) };
                         bodies.push(("avx2", got));
+                    }
+                    #[cfg(target_arch = "x86_64")]
+                    if std::is_x86_feature_detected!("avx512f") && matches!(form_of(&p), Form::Axpy | Form::AxpyTransposed) {
+                        let mut got = if beta == 0.0 { vec![f32::NAN; m * n] } else { c0.clone() };
+                        // SAFETY: AVX-512F is available (checked just above).
+                        unsafe { run_avx512(form_of(&p), &p, &mut got) };
+                        bodies.push(("avx512", got));
                     }
                     for (name, got) in &bodies {
                         for (e, (g, w)) in got.iter().zip(&want).enumerate() {
