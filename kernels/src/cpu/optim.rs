@@ -4,7 +4,7 @@
 //! tensor op of `torch/optim/<name>.py` applied to one element at a time in the same order.
 //! PyTorch's CPU kernels (AVX2/AVX512 builds) evaluate `add(x, alpha=a)`, `addcmul` and `lerp` as
 //! fused multiply-adds; these loops use [`f32::mul_add`] at exactly those places, so a step equals
-//! PyTorch's bit for bit (checked in `tests/optim_parity.rs`). Scalars that PyTorch computes in
+//! PyTorch's bit for bit (checked in `tests/optim/parity.rs`). Scalars that PyTorch computes in
 //! Python (`f64`) and casts to the tensor's dtype arrive here already cast: the `*Step` structs
 //! hold `f32`s.
 //!
