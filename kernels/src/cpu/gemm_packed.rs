@@ -231,52 +231,74 @@ unsafe fn serial(isa: Isa, m: usize, k: usize, n: usize, alpha: f32, a: Mat, b: 
             // m = 16 as 8 + 8 rows rather than 12 + 4 (measured 0.87 of matrixmultiply).
             #[cfg(target_arch = "x86_64")]
             Isa::Avx512 if m <= 64 && (1..=4).contains(&(m % 12)) => {
-                blocked::<8, 32>(avx512::tile8, m, k, n, alpha, a, b, beta, c, rsc, csc)
+                blocked::<8, 32>(avx512::tile8, a_in_place(a, n), m, k, n, alpha, a, b, beta, c, rsc, csc)
             }
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 => blocked::<12, 32>(avx512::tile, m, k, n, alpha, a, b, beta, c, rsc, csc),
+            Isa::Avx512 => blocked::<12, 32>(avx512::tile, a_in_place(a, n), m, k, n, alpha, a, b, beta, c, rsc, csc),
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 => blocked::<6, 16>(avx2::tile, m, k, n, alpha, a, b, beta, c, rsc, csc),
+            Isa::Avx2 => blocked::<6, 16>(avx2::tile, false, m, k, n, alpha, a, b, beta, c, rsc, csc),
             #[cfg(not(target_arch = "x86_64"))]
             Isa::Avx512 | Isa::Avx2 => unreachable!("not available on this architecture"),
-            Isa::Portable => blocked::<PORTABLE_MR, PORTABLE_NR>(portable_tile, m, k, n, alpha, a, b, beta, c, rsc, csc),
+            Isa::Portable => blocked::<PORTABLE_MR, PORTABLE_NR>(portable_tile, false, m, k, n, alpha, a, b, beta, c, rsc, csc),
         }
     }
 }
 
+/// Whether the AVX-512 kernels read A in place rather than packed: when A's rows are contiguous
+/// along k (`X` of `X·Wᵀ`, `G` of `G·W`), whose packing is a transpose, and C is at most 384
+/// columns wide, so that the packing would be amortised over few B micro-panels. Single-thread
+/// minimum times against packing (2026-11-25): 128×256·256×256 `G·W` 92 → 86 µs,
+/// 64×256·256×120 `X·Wᵀ` 29.6 → 25.9 µs, 128×784·784×256 `X·Wᵀ` 312 → 303 µs; on
+/// 512×1024·1024×1024 reading in place was 6% slower (LLVM keeps part of the 12 row pointers
+/// on the stack), hence the width limit.
+#[cfg(target_arch = "x86_64")]
+fn a_in_place(a: Mat, n: usize) -> bool {
+    a.cs == 1 && a.rs > 0 && n <= 384
+}
+
 /// A micro-kernel: `C[..mr, ..nr] ← α·(Ã·B̃)[..mr, ..nr] + β·C[..mr, ..nr]`, with `Ã` a packed
-/// `MR×kc` micro-panel (kc groups of MR), `B̃` a packed `kc×NR` one (kc groups of NR), and C at
-/// `c` with strides `(rsc, csc)`; with `β = 0`, C is not read.
-pub(super) type Tile = unsafe fn(usize, *const f32, *const f32, f32, f32, *mut f32, isize, isize, usize, usize);
+/// `MR×kc` micro-panel (kc groups of MR; the stride argument after it is 0) or, for kernels that
+/// can, A's `mr` rows in place (`kc` contiguous floats each, the stride argument their row
+/// stride), `B̃` a packed `kc×NR` one (kc groups of NR), and C at `c` with strides
+/// `(rsc, csc)`; with `β = 0`, C is not read.
+pub(super) type Tile = unsafe fn(usize, *const f32, isize, *const f32, f32, f32, *mut f32, isize, isize, usize, usize);
 
 /// See [`serial`]: the loops of the module documentation for an `MR×NR` micro-kernel.
 ///
 /// # Safety
-/// As [`gemm`], and `tile` runs on this CPU.
+/// As [`gemm`], and `tile` runs on this CPU; `a_in_place` only for a `tile` that reads A in
+/// place, and an A with `a.cs == 1`.
 #[allow(clippy::too_many_arguments)]
-unsafe fn blocked<const MR: usize, const NR: usize>(tile: Tile, m: usize, k: usize, n: usize, alpha: f32, a: Mat, b: Mat, beta: f32, c: *mut f32, rsc: isize, csc: isize) {
+unsafe fn blocked<const MR: usize, const NR: usize>(tile: Tile, a_in_place: bool, m: usize, k: usize, n: usize, alpha: f32, a: Mat, b: Mat, beta: f32, c: *mut f32, rsc: isize, csc: isize) {
+    // Blocks of equal depth: k = 784 as 4 × 196 rather than 3 × 256 + 16, whose last block
+    // would load and store every tile of C for 16 multiply-adds each.
+    let kc_step = k.div_ceil(k.div_ceil(KC));
     with_buffers(|pa, pb| {
         for jc in (0..n).step_by(NC) {
             let nc = NC.min(n - jc);
-            for pc in (0..k).step_by(KC) {
-                let kc = KC.min(k - pc);
+            for pc in (0..k).step_by(kc_step) {
+                let kc = kc_step.min(k - pc);
                 let beta = if pc == 0 { beta } else { 1.0 };
                 // SAFETY: the B panel is inside B (caller), its packed form (kc × nc rounded up
                 // to NR ≤ KC·NC floats) inside the buffer.
                 unsafe { pack::<NR>(kc, nc, Mat { ptr: b.at(pc, jc), ..b }.t(), pb) };
                 for ic in (0..m).step_by(MC) {
                     let mc = MC.min(m - ic);
-                    // SAFETY: likewise for the A block (mc rounded up to MR, ≤ MC, times kc).
-                    unsafe { pack::<MR>(kc, mc, Mat { ptr: a.at(ic, pc), ..a }, pa) };
+                    if !a_in_place {
+                        // SAFETY: likewise for the A block (mc rounded up to MR, ≤ MC, times kc).
+                        unsafe { pack::<MR>(kc, mc, Mat { ptr: a.at(ic, pc), ..a }, pa) };
+                    }
                     for jr in (0..nc).step_by(NR) {
                         for ir in (0..mc).step_by(MR) {
                             let (i, j) = (ic + ir, jc + jr);
                             let cij = c.wrapping_offset(i as isize * rsc + j as isize * csc);
-                            // SAFETY: the micro-panels lie in the packed buffers (kc·MR floats at
-                            // ir·kc, kc·NR at jr·kc), and the tile's `mr×nr` part of C lies in C
-                            // (caller), distinct from every other tile's.
+                            let (ap, ars) = if a_in_place { (a.at(i, pc), a.rs) } else { (pa.wrapping_add(ir * kc).cast_const(), 0) };
+                            // SAFETY: the B micro-panel lies in the packed buffer (kc·NR floats at
+                            // jr·kc); the A micro-panel too (kc·MR at ir·kc), or A's rows
+                            // i..i + mr, columns pc..pc + kc lie in A (caller); the tile's `mr×nr`
+                            // part of C lies in C (caller), distinct from every other tile's.
                             unsafe {
-                                tile(kc, pa.add(ir * kc), pb.add(jr * kc), alpha, beta, cij, rsc, csc, MR.min(mc - ir), NR.min(nc - jr));
+                                tile(kc, ap, ars, pb.add(jr * kc), alpha, beta, cij, rsc, csc, MR.min(mc - ir), NR.min(nc - jr));
                             }
                         }
                     }
@@ -301,8 +323,14 @@ unsafe fn pack<const W: usize>(kc: usize, len: usize, x: Mat, out: *mut f32) {
         unsafe {
             let dst = out.add(r * W * kc);
             let src = x.at(r * W, 0);
-            if x.rs == 1 {
-                // Each column's W values are contiguous: copy them.
+            if x.rs == 1 && rows == W {
+                // Each column's W values are contiguous: copy them (a constant length, which
+                // compiles to a few vector moves instead of a call to memmove).
+                for p in 0..kc {
+                    std::ptr::copy_nonoverlapping(src.offset(p as isize * x.cs), dst.add(p * W), W);
+                }
+            } else if x.rs == 1 {
+                // The last panel: `rows < W` values, then zeros.
                 for p in 0..kc {
                     let s = src.offset(p as isize * x.cs);
                     let d = dst.add(p * W);
@@ -402,9 +430,10 @@ pub(super) unsafe fn store_scalar(t: &[f32], nr_t: usize, alpha: f32, beta: f32,
 /// As [`Tile`]: the packed micro-panels hold `kc·MR` and `kc·NR` floats, and the `mr×nr` part of
 /// C lies inside its allocation.
 #[allow(clippy::too_many_arguments)]
-unsafe fn portable_tile(kc: usize, a: *const f32, b: *const f32, alpha: f32, beta: f32, c: *mut f32, rsc: isize, csc: isize, mr: usize, nr: usize) {
+unsafe fn portable_tile(kc: usize, a: *const f32, ars: isize, b: *const f32, alpha: f32, beta: f32, c: *mut f32, rsc: isize, csc: isize, mr: usize, nr: usize) {
     const MR: usize = PORTABLE_MR;
     const NR: usize = PORTABLE_NR;
+    debug_assert_eq!(ars, 0, "the portable kernel reads packed A only");
     // SAFETY: the micro-panels hold `kc·MR` and `kc·NR` floats (caller).
     let (a, b) = unsafe { (std::slice::from_raw_parts(a, kc * MR), std::slice::from_raw_parts(b, kc * NR)) };
     let mut acc = [[0.0f32; NR]; MR];

@@ -13,12 +13,14 @@ const NR: usize = 16;
 /// `C[..mr, ..nr] ← α·(Ã·B̃)[..mr, ..nr] + β·C[..mr, ..nr]` (see `super::Tile`).
 ///
 /// # Safety
-/// AVX2 and FMA are available; `a` holds `kc·6` floats and `b` `kc·16`; the `mr×nr` elements of C
+/// AVX2 and FMA are available; `a` is a packed micro-panel (`ars == 0`: this kernel never
+/// reads A in place) of `kc·6` floats and `b` holds `kc·16`; the `mr×nr` elements of C
 /// at `c` with strides `(rsc, csc)` lie inside C's allocation, nobody else accesses them, and
 /// `mr ≤ 6`, `nr ≤ 16`.
 #[target_feature(enable = "avx2,fma")]
 #[allow(clippy::too_many_arguments)]
-pub(super) unsafe fn tile(kc: usize, a: *const f32, b: *const f32, alpha: f32, beta: f32, c: *mut f32, rsc: isize, csc: isize, mr: usize, nr: usize) {
+pub(super) unsafe fn tile(kc: usize, a: *const f32, ars: isize, b: *const f32, alpha: f32, beta: f32, c: *mut f32, rsc: isize, csc: isize, mr: usize, nr: usize) {
+    debug_assert_eq!(ars, 0, "the AVX2 kernel reads packed A only");
     let mut acc = [[_mm256_setzero_ps(); 2]; MR];
     for p in 0..kc {
         // SAFETY: step `p` reads floats `p·16..p·16 + 16` of `b` and `p·6..p·6 + 6` of `a`,

@@ -16,22 +16,79 @@ fn lanes(n: usize) -> __mmask16 {
     if n >= 16 { 0xffff } else { ((1u32 << n) - 1) as __mmask16 }
 }
 
-/// `C[..mr, ..nr] ← α·(Ã·B̃)[..mr, ..nr] + β·C[..mr, ..nr]` (see `super::Tile`).
+/// `C[..mr, ..nr] ← α·(Ã·B̃)[..mr, ..nr] + β·C[..mr, ..nr]` (see `super::Tile`), with `Ã` a
+/// packed micro-panel (`ars == 0`) or A's rows in place (`ars` their stride, `kc` contiguous
+/// floats each).
 ///
 /// # Safety
-/// AVX-512F is available; `a` holds `kc·12` floats and `b` `kc·32`; the `mr×nr` elements of C at
-/// `c` with strides `(rsc, csc)` lie inside C's allocation, nobody else accesses them, and
-/// `mr ≤ 12`, `nr ≤ 32`.
+/// AVX-512F is available; `a` holds `kc·12` floats (packed) or rows `0..mr` of `kc` floats at
+/// stride `ars`, and `b` `kc·32`; the `mr×nr` elements of C at `c` with strides `(rsc, csc)` lie
+/// inside C's allocation, nobody else accesses them, and `mr ≤ 12`, `nr ≤ 32`.
 #[target_feature(enable = "avx512f")]
 #[allow(clippy::too_many_arguments)]
-pub(super) unsafe fn tile(kc: usize, a: *const f32, b: *const f32, alpha: f32, beta: f32, c: *mut f32, rsc: isize, csc: isize, mr: usize, nr: usize) {
+pub(super) unsafe fn tile(kc: usize, a: *const f32, ars: isize, b: *const f32, alpha: f32, beta: f32, c: *mut f32, rsc: isize, csc: isize, mr: usize, nr: usize) {
     // An edge tile of at most 4 or 8 rows multiplies only those rows of the micro-panel.
     // SAFETY: forwarded from the caller; `R ≥ mr` in each branch.
     unsafe {
-        match mr {
-            0..=4 => rows::<4, MR>(kc, a, b, alpha, beta, c, rsc, csc, mr, nr),
-            5..=8 => rows::<8, MR>(kc, a, b, alpha, beta, c, rsc, csc, mr, nr),
-            _ => rows::<MR, MR>(kc, a, b, alpha, beta, c, rsc, csc, mr, nr),
+        if ars == 0 {
+            let a = APanel::<MR>::packed(a);
+            match mr {
+                0..=4 => rows::<4, MR, false>(kc, a, b, alpha, beta, c, rsc, csc, mr, nr),
+                5..=8 => rows::<8, MR, false>(kc, a, b, alpha, beta, c, rsc, csc, mr, nr),
+                _ => rows::<MR, MR, false>(kc, a, b, alpha, beta, c, rsc, csc, mr, nr),
+            }
+        } else {
+            let a = APanel::<MR>::in_place(a, ars, mr);
+            match mr {
+                0..=4 => rows::<4, MR, true>(kc, a, b, alpha, beta, c, rsc, csc, mr, nr),
+                5..=8 => rows::<8, MR, true>(kc, a, b, alpha, beta, c, rsc, csc, mr, nr),
+                _ => rows::<MR, MR, true>(kc, a, b, alpha, beta, c, rsc, csc, mr, nr),
+            }
+        }
+    }
+}
+
+/// Where row `i` of an A micro-panel of `S` rows keeps its float for step `p`. Packed
+/// (`ars == 0`): at `a + p·S + i`. In place: at `quad[i / 4] + (i % 4)·ars + p`, where
+/// `quad[q]` is A's row `4q` (three base pointers and the offsets `0, ars, 2·ars, 3·ars` fit
+/// x86's addressing modes, so the loop keeps them all in registers). Rows past the tile's `mr`
+/// read its last row instead (their products are never stored), so nothing outside A is read.
+#[derive(Clone, Copy)]
+struct APanel<const S: usize> {
+    a: *const f32,
+    /// In place: for row `i`, the byte offset of its row from `quad[i / 4]`.
+    off: [isize; S],
+    quad: [*const f32; 3],
+}
+
+impl<const S: usize> APanel<S> {
+    fn packed(a: *const f32) -> Self {
+        APanel { a, off: [0; S], quad: [a; 3] }
+    }
+
+    fn in_place(a: *const f32, ars: isize, mr: usize) -> Self {
+        let last = mr.max(1) - 1;
+        let row = |i: usize| i.min(last);
+        APanel {
+            a,
+            off: std::array::from_fn(|i| (row(i) as isize - (i / 4 * 4).min(last) as isize) * ars * 4),
+            quad: std::array::from_fn(|q| a.wrapping_offset(row(4 * q) as isize * ars)),
+        }
+    }
+
+    /// Row `i`'s float for step `p`.
+    ///
+    /// # Safety
+    /// That float lies inside the micro-panel or A (see [`tile`]).
+    #[inline(always)]
+    unsafe fn at<const IN_PLACE: bool>(&self, i: usize, p: usize) -> f32 {
+        // SAFETY: forwarded from the caller.
+        unsafe {
+            if IN_PLACE {
+                *self.quad[i / 4].add(p).byte_offset(self.off[i])
+            } else {
+                *self.a.add(p * S + i)
+            }
         }
     }
 }
@@ -43,28 +100,34 @@ pub(super) unsafe fn tile(kc: usize, a: *const f32, b: *const f32, alpha: f32, b
 /// As [`tile`], with `a` holding `kc·8` floats and `mr ≤ 8`.
 #[target_feature(enable = "avx512f")]
 #[allow(clippy::too_many_arguments)]
-pub(super) unsafe fn tile8(kc: usize, a: *const f32, b: *const f32, alpha: f32, beta: f32, c: *mut f32, rsc: isize, csc: isize, mr: usize, nr: usize) {
+pub(super) unsafe fn tile8(kc: usize, a: *const f32, ars: isize, b: *const f32, alpha: f32, beta: f32, c: *mut f32, rsc: isize, csc: isize, mr: usize, nr: usize) {
     // SAFETY: forwarded from the caller; `8 ≥ mr`.
-    unsafe { rows::<8, 8>(kc, a, b, alpha, beta, c, rsc, csc, mr, nr) }
+    unsafe {
+        if ars == 0 {
+            rows::<8, 8, false>(kc, APanel::packed(a), b, alpha, beta, c, rsc, csc, mr, nr)
+        } else {
+            rows::<8, 8, true>(kc, APanel::in_place(a, ars, mr), b, alpha, beta, c, rsc, csc, mr, nr)
+        }
+    }
 }
 
 /// [`tile`] computing only the first `R` rows of an `S`-row micro-panel (`mr ≤ R ≤ S ≤ 12`).
 ///
 /// # Safety
-/// As [`tile`] with `a` holding `kc·S` floats, and `mr ≤ R ≤ S ≤ 12`.
+/// As [`tile`] with `a` describing a micro-panel of `S` rows (read in place when `IN_PLACE`),
+/// and `mr ≤ R ≤ S ≤ 12`.
 #[target_feature(enable = "avx512f")]
 #[allow(clippy::too_many_arguments)]
-unsafe fn rows<const R: usize, const S: usize>(kc: usize, a: *const f32, b: *const f32, alpha: f32, beta: f32, c: *mut f32, rsc: isize, csc: isize, mr: usize, nr: usize) {
+unsafe fn rows<const R: usize, const S: usize, const IN_PLACE: bool>(kc: usize, a: APanel<S>, b: *const f32, alpha: f32, beta: f32, c: *mut f32, rsc: isize, csc: isize, mr: usize, nr: usize) {
     let mut acc = [[_mm512_setzero_ps(); 2]; R];
     for p in 0..kc {
-        // SAFETY: step `p` reads floats `p·32..p·32 + 32` of `b` and `p·S..p·S + R` of `a`,
-        // inside the micro-panels (caller).
+        // SAFETY: step `p` reads floats `p·32..p·32 + 32` of `b` and float `p` of each of the
+        // first R rows of the A micro-panel, inside the operands (caller, `APanel`).
         unsafe {
             let bp = b.add(p * NR);
             let (b0, b1) = (_mm512_loadu_ps(bp), _mm512_loadu_ps(bp.add(16)));
-            let ap = a.add(p * S);
             for (i, row) in acc.iter_mut().enumerate() {
-                let ai = _mm512_set1_ps(*ap.add(i));
+                let ai = _mm512_set1_ps(a.at::<IN_PLACE>(i, p));
                 row[0] = _mm512_fmadd_ps(ai, b0, row[0]);
                 row[1] = _mm512_fmadd_ps(ai, b1, row[1]);
             }
