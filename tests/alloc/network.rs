@@ -6,7 +6,9 @@
 //! benchmark's MNIST MLP (batch 128) and LeNet (convolutions and pooling). Counted on all threads
 //! (rayon's workers included) by the binary's allocator (`counting.rs`), holding its lock. The
 //! one exception is rayon's: its injector allocates a block per 63 jobs handed to the pool from
-//! outside it (see `counting.rs`), so those blocks are counted apart, at most one per step.
+//! outside it (see `counting.rs`), so those blocks are counted apart, at most one per step. A
+//! loop that runs inside the pool (`rayon::scope`) hands it no such job and allocates nothing at
+//! all: the last test checks that.
 
 use fusenet::module::Layer;
 use fusenet::nn::{Conv2d, Flatten, Linear, MaxPool2d, ReLU};
@@ -207,6 +209,11 @@ fn steady_module_zero_grad<N: Layer>(net: &mut N, x: &Tensor) -> Counts {
 
 /// Allocations of `STEPS` training steps after 3 warm-up steps.
 fn steady<N: Layer>(net: &mut N, x: &Tensor) -> Counts {
+    steady_for(net, x, STEPS)
+}
+
+/// Allocations of `steps` training steps after 3 warm-up steps.
+fn steady_for<N: Layer>(net: &mut N, x: &Tensor, steps: usize) -> Counts {
     let mut ctx = N::Ctx::default();
     let mut opt = Sgd::new(net.parameters(), 0.01);
     let seed = Layer::forward(net, x).ones_like_shape();
@@ -221,7 +228,7 @@ fn steady<N: Layer>(net: &mut N, x: &Tensor) -> Counts {
         step(net, &mut ctx);
     }
     counting::split_during(|| {
-        for _ in 0..STEPS {
+        for _ in 0..steps {
             step(net, &mut ctx);
         }
     })
@@ -310,4 +317,18 @@ fn steady_state_training_steps_do_not_allocate() {
     for (name, n) in counts.iter().filter(|(_, n)| n.injector_blocks > 0) {
         eprintln!("{name}: {} block(s) of rayon's injector in {STEPS} steps", n.injector_blocks);
     }
+}
+
+/// Training steps run inside rayon's pool (the loop in `rayon::scope`, as `README.md` advises for
+/// a loop that must not allocate) push their parallel jobs onto the worker's own deque, never
+/// through the injector: nothing at all is allocated, on any thread, over many more steps than
+/// a block of the injector holds jobs.
+#[test]
+fn steps_inside_the_pool_allocate_nothing_at_all() {
+    let _lock = counting::exclusive();
+    fusenet::manual_seed(0);
+    let (mut mnist, x) = (MnistMlp::new(), Tensor::randn(&[128, 784]));
+    let (mut lenet, images) = (LeNet::new(), Tensor::randn(&[16, 1, 28, 28]));
+    let counts = rayon::scope(|_| [steady_for(&mut mnist, &x, 70), steady_for(&mut lenet, &images, 70)]);
+    assert_eq!(counts, [Counts { others: 0, injector_blocks: 0 }; 2], "MnistMlp b128, LeNet b16");
 }
