@@ -15,7 +15,8 @@
 //!
 //! Packing reads A and B through their strides (a transpose is a stride swap) and pads the last
 //! micro-panels with zeros, so the micro-kernel always computes a whole tile and stores only the
-//! `mr×nr` part inside C. The packing buffers are one thread-local `Vec<f32>` per thread, sized
+//! `mr×nr` part inside C. The AVX-512 kernels may skip A's packing and read its rows in place
+//! (see [`a_in_place`]), and `k` is cut into blocks of equal depth, at most KC. The packing buffers are one thread-local `Vec<f32>` per thread, sized
 //! once for the largest blocks (`(MC + NC)·KC` floats, whose pages the OS maps only when first
 //! written) and aligned to 64 bytes by an offset: a thread allocates on its first call and never
 //! again.
