@@ -1,5 +1,6 @@
-//! N-d convolution (PyTorch's `conv1d`/`conv2d`/`conv3d`, zero padding): one implementation,
-//! im2col (vol2col) plus the one GEMM.
+//! N-d convolution (PyTorch's `conv1d`/`conv2d`/`conv3d`, zero padding): im2col (vol2col) plus
+//! the one GEMM, and for 2-d convolutions of one input channel (stride 1, no dilation) a direct
+//! loop for the forward and the parameter gradients (`direct.rs`).
 //!
 //! Shapes (row-major): `x` `[N, C_in, *input]`, `W` `[C_out, C_in/groups, *kernel]`, `b` `[C_out]`,
 //! `y` `[N, C_out, *output]`, where along each spatial axis
@@ -38,6 +39,9 @@
 //! ```
 
 mod cpu;
+mod direct;
+#[cfg(target_arch = "x86_64")]
+mod direct_avx512;
 mod im2col;
 
 pub use cpu::{conv_backward, conv_forward, conv_scratch_len};

@@ -219,3 +219,50 @@ fn results_do_not_depend_on_threads_or_lanes() {
     let least = pool(1).install(|| conv_scratch_len(&g));
     assert_eq!(one, pool(3).install(|| run(least)));
 }
+
+/// One input channel, stride 1: the direct loops (`direct.rs`). Forward against the definition,
+/// and the parameter gradients without an input gradient (direct) against those computed with
+/// one (im2col), in f64 and in f32, over widths around the 16-column block, every channel block
+/// size (1–7 output channels), padding and batches of several chunks.
+#[test]
+fn direct_loops_of_one_input_channel_match_im2col_and_the_definition() {
+    let shapes = [
+        g2(1, 1, 1, 1, [5, 5], [3, 3], 1, 0, 1),
+        g2(2, 1, 6, 1, [28, 28], [5, 5], 1, 0, 1), // LeNet's first layer: 24 = 16 + 8 wide
+        g2(3, 1, 7, 1, [9, 20], [2, 5], 1, 2, 1),  // padding, 20 wide
+        g2(2, 1, 5, 1, [6, 16], [3, 1], 1, 1, 1),  // exactly 16 wide
+        g2(1, 1, 3, 1, [4, 33], [1, 2], 1, 0, 1),  // 32 + 1 wide
+        g2(9, 1, 2, 1, [30, 30], [5, 5], 1, 2, 1), // several chunks
+        g2(1, 1, 4, 1, [2, 3], [3, 3], 1, 2, 1),   // kernel wider than the image
+    ];
+    for g in shapes {
+        assert!(super::direct::applies(&g));
+        let (x, w, b) = (fill(g.input_len(), 21, -1.0, 1.0), fill(g.weight_len(), 22, -1.0, 1.0), fill(g.c_out, 23, -1.0, 1.0));
+        let want = naive(&g, &x, &w, Some(&b));
+        let got = forward(&g, &x, &w, Some(&b), 1);
+        want.iter().zip(&got).for_each(|(a, b)| assert!((a - b).abs() < 1e-12, "{g:?}: {a} vs {b}"));
+
+        let gy = fill(g.output_len(), 24, -1.0, 1.0);
+        let mut scratch = vec![f64::NAN; conv_scratch_len(&g)];
+        let (mut dw_direct, mut db_direct) = (vec![0.25; w.len()], vec![0.25; g.c_out]);
+        conv_backward(&g, &x, &w, &gy, &mut scratch, None, Some(&mut dw_direct), Some(&mut db_direct));
+        let (mut dx, mut dw, mut db) = (vec![0.0; x.len()], vec![0.25; w.len()], vec![0.25; g.c_out]);
+        conv_backward(&g, &x, &w, &gy, &mut scratch, Some(&mut dx), Some(&mut dw), Some(&mut db));
+        for (a, b) in dw.iter().zip(&dw_direct).chain(db.iter().zip(&db_direct)) {
+            assert!((a - b).abs() < 1e-10 * (1.0 + a.abs()), "{g:?}: {a} vs {b}");
+        }
+
+        // f32, where the AVX-512 loops run.
+        let f = |v: &[f64]| v.iter().map(|&v| v as f32).collect::<Vec<f32>>();
+        let (x32, w32, b32, gy32) = (f(&x), f(&w), f(&b), f(&gy));
+        let mut y32 = vec![f32::NAN; g.output_len()];
+        let mut s32 = vec![f32::NAN; conv_scratch_len(&g)];
+        conv_forward(&g, &x32, &w32, Some(&b32), &mut y32, &mut s32);
+        want.iter().zip(&y32).for_each(|(a, &b)| assert!((a - b as f64).abs() < 1e-4, "{g:?} f32: {a} vs {b}"));
+        let (mut dw32, mut db32) = (vec![0.25f32; w.len()], vec![0.25f32; g.c_out]);
+        conv_backward(&g, &x32, &w32, &gy32, &mut s32, None, Some(&mut dw32), Some(&mut db32));
+        for (a, &b) in dw.iter().zip(&dw32).chain(db.iter().zip(&db32)) {
+            assert!((a - b as f64).abs() < 1e-4 * (1.0 + a.abs()), "{g:?} f32 grads: {a} vs {b}");
+        }
+    }
+}

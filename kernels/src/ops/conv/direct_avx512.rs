@@ -1,0 +1,109 @@
+//! The AVX-512F bodies of `direct.rs` for `f32`: one `__m512` holds 16 columns of an output row;
+//! input runs that cross the padding are loaded with a mask of their valid lanes (masked-off
+//! lanes are never read, so the run's start may lie before the row). LLVM did not keep the
+//! portable loops' 16-element arrays in registers (it rebuilt each from scalars: 6× slower than
+//! im2col on LeNet's first layer), hence the intrinsics.
+
+use super::direct::Geom;
+use std::arch::x86_64::*;
+
+const V: usize = 16;
+
+/// The first `n` lanes (`n ≤ 16`).
+fn lanes(n: usize) -> __mmask16 {
+    if n >= V { 0xffff } else { ((1u32 << n) - 1) as __mmask16 }
+}
+
+impl Geom {
+    /// The lanes `l < cw` whose input column `c0 + l + kw − pw` lies inside the row.
+    #[inline(always)]
+    fn valid(&self, c0: usize, cw: usize, kw: usize) -> __mmask16 {
+        let first = c0 + kw; // input column of lane 0, plus pw
+        let lo = self.pw.saturating_sub(first);
+        let hi = (self.iw + self.pw).saturating_sub(first).min(cw);
+        if hi <= lo { 0 } else { lanes(hi) & !lanes(lo) }
+    }
+}
+
+/// Output channels `o..o + B` of one image: `y` `[B, OH, OW]` from channel `o`'s plane.
+///
+/// # Safety
+/// AVX-512F is available.
+#[target_feature(enable = "avx512f")]
+pub(super) unsafe fn forward_block<const B: usize>(geo: &Geom, x: &[f32], w: &[f32], b: Option<&[f32]>, y: &mut [f32], o: usize) {
+    let (taps, plane) = (geo.kh * geo.kw, geo.oh * geo.ow);
+    assert!(x.len() >= geo.ih * geo.iw && w.len() >= (o + B) * taps && y.len() >= B * plane, "direct conv: operands too short");
+    let wb = &w[o * taps..(o + B) * taps];
+    let bias: [f32; B] = std::array::from_fn(|j| b.map_or(0.0, |b| b[o + j]));
+    for c0 in (0..geo.ow).step_by(V) {
+        let cw = V.min(geo.ow - c0);
+        // The lanes each tap column reads (the same on every row), for kernels up to 16 wide.
+        let mut masks = [0 as __mmask16; 16];
+        for (kw, m) in masks.iter_mut().enumerate().take(geo.kw) {
+            *m = geo.valid(c0, cw, kw);
+        }
+        for r in 0..geo.oh {
+            let mut acc: [__m512; B] = std::array::from_fn(|j| _mm512_set1_ps(bias[j]));
+            for kh in 0..geo.kh {
+                let Some(i) = (r + kh).checked_sub(geo.ph).filter(|&i| i < geo.ih) else { continue };
+                let run = x[i * geo.iw..].as_ptr().wrapping_add(c0).wrapping_sub(geo.pw);
+                let wt = wb[kh * geo.kw..].as_ptr();
+                for kw in 0..geo.kw {
+                    let m = masks.get(kw).copied().unwrap_or_else(|| geo.valid(c0, cw, kw));
+                    // SAFETY: `m` selects the lanes whose input column `c0 + l + kw − pw` lies in
+                    // `0..iw`, elements of row `i` of `x` (inside it: asserted above); the other
+                    // lanes are not read, so the run's start may lie before the row. The weight
+                    // `(j, kh, kw)` is element `j·taps + kh·kw_len + kw < B·taps` of `wb`.
+                    unsafe {
+                        let v = _mm512_maskz_loadu_ps(m, run.wrapping_add(kw));
+                        for (j, acc) in acc.iter_mut().enumerate() {
+                            *acc = _mm512_fmadd_ps(_mm512_set1_ps(*wt.add(j * taps + kw)), v, *acc);
+                        }
+                    }
+                }
+            }
+            let m = lanes(cw);
+            for (j, acc) in acc.iter().enumerate() {
+                let at = j * plane + r * geo.ow + c0;
+                // SAFETY: `m` selects columns `c0..c0 + cw` of row `r` of plane `j`, inside `y`
+                // (asserted above).
+                unsafe { _mm512_mask_storeu_ps(y.as_mut_ptr().add(at), m, *acc) };
+            }
+        }
+    }
+}
+
+/// `dW[o + j, tap] += Σ_{r, c} dY[o + j, r, c] · x[r + kh − ph, c + kw − pw]` for `j < B`:
+/// `dy` `[B, OH, OW]` and `dw` `[B, taps]` from channel `o`.
+///
+/// # Safety
+/// AVX-512F is available.
+#[target_feature(enable = "avx512f")]
+pub(super) unsafe fn weight_grad_block<const B: usize>(geo: &Geom, x: &[f32], dy: &[f32], dw: &mut [f32]) {
+    let (taps, plane) = (geo.kh * geo.kw, geo.oh * geo.ow);
+    assert!(x.len() >= geo.ih * geo.iw && dy.len() >= B * plane && dw.len() >= B * taps, "direct conv: operands too short");
+    for kh in 0..geo.kh {
+        for kw in 0..geo.kw {
+            let mut acc = [_mm512_setzero_ps(); B];
+            for c0 in (0..geo.ow).step_by(V) {
+                let cw = V.min(geo.ow - c0);
+                let (m, mg) = (geo.valid(c0, cw, kw), lanes(cw));
+                for r in 0..geo.oh {
+                    let Some(i) = (r + kh).checked_sub(geo.ph).filter(|&i| i < geo.ih) else { continue };
+                    // SAFETY: as in `forward_block`.
+                    let v = unsafe { _mm512_maskz_loadu_ps(m, x[i * geo.iw..].as_ptr().wrapping_add(c0 + kw).wrapping_sub(geo.pw)) };
+                    let g0 = dy[r * geo.ow + c0..].as_ptr();
+                    for (j, acc) in acc.iter_mut().enumerate() {
+                        // SAFETY: columns `c0..c0 + cw` of row `r` of plane `j` of `dy`, inside it
+                        // (asserted above); lanes past `cw` are not read.
+                        let g = unsafe { _mm512_maskz_loadu_ps(mg, g0.add(j * plane)) };
+                        *acc = _mm512_fmadd_ps(g, v, *acc);
+                    }
+                }
+            }
+            for (j, acc) in acc.iter().enumerate() {
+                dw[j * taps + kh * geo.kw + kw] += _mm512_reduce_add_ps(*acc);
+            }
+        }
+    }
+}
