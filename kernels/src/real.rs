@@ -14,6 +14,19 @@ use std::fmt::{Debug, Display};
 use std::iter::Sum;
 use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
 
+/// `s` as `f32`s when `T` is `f32`: lets a generic kernel hand its slices to an `f32`-only SIMD
+/// body.
+pub fn as_f32<T: Real>(s: &[T]) -> Option<&[f32]> {
+    // SAFETY: `T` is `f32` (same `TypeId`), so the slice already is a `[f32]`.
+    (std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>()).then(|| unsafe { std::slice::from_raw_parts(s.as_ptr().cast::<f32>(), s.len()) })
+}
+
+/// `s` as mutable `f32`s when `T` is `f32`.
+pub fn as_f32_mut<T: Real>(s: &mut [T]) -> Option<&mut [f32]> {
+    // SAFETY: as in `as_f32`; the borrow of `s` moves into the result.
+    (std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>()).then(|| unsafe { std::slice::from_raw_parts_mut(s.as_mut_ptr().cast::<f32>(), s.len()) })
+}
+
 /// A floating-point element type of the kernels: arithmetic, the elementary functions they need,
 /// conversions through `f64`, and the one GEMM entry point of [`crate::cpu::gemm`].
 pub trait Real:

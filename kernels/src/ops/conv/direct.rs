@@ -16,20 +16,7 @@
 //! CPUs) the same loops in plain Rust over fixed-size arrays.
 
 use super::ConvGeom;
-use crate::real::Real;
-use std::any::TypeId;
-
-/// `s` as `f32`s when `T` is `f32`.
-fn as_f32<T: Real>(s: &[T]) -> Option<&[f32]> {
-    // SAFETY: `T` is `f32` (same `TypeId`), so the slice already is a `[f32]`.
-    (TypeId::of::<T>() == TypeId::of::<f32>()).then(|| unsafe { std::slice::from_raw_parts(s.as_ptr().cast::<f32>(), s.len()) })
-}
-
-/// `s` as mutable `f32`s when `T` is `f32`.
-fn as_f32_mut<T: Real>(s: &mut [T]) -> Option<&mut [f32]> {
-    // SAFETY: as in `as_f32`; the borrow of `s` moves into the result.
-    (TypeId::of::<T>() == TypeId::of::<f32>()).then(|| unsafe { std::slice::from_raw_parts_mut(s.as_mut_ptr().cast::<f32>(), s.len()) })
-}
+use crate::real::{Real, as_f32, as_f32_mut};
 
 /// Whether the AVX-512 `f32` bodies run on this CPU.
 fn avx512() -> bool {

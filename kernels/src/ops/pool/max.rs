@@ -22,7 +22,7 @@
 //! ```
 
 use super::{PoolGeom, for_each_plane, for_each_plane2};
-use crate::real::Real;
+use crate::real::{Real, as_f32, as_f32_mut};
 
 /// `y` and `indices` (each `[N, C, *output]`) from `x` (`[N, C, *input]`).
 pub fn max_pool_forward<T: Real, const D: usize>(g: &PoolGeom<D>, x: &[T], y: &mut [T], indices: &mut [i64]) {
@@ -35,7 +35,19 @@ pub fn max_pool_forward<T: Real, const D: usize>(g: &PoolGeom<D>, x: &[T], y: &m
     let [dd, dh, dw] = a.dilation;
     let cost = g.kernel.iter().product();
     if a.kernel == [1, 2, 2] && a.stride == [1, 2, 2] && a.padding == [0; 3] && a.dilation == [1; 3] && 2 * oh <= ih && 2 * ow <= iw && od == a.input[0] {
-        for_each_plane2(y, indices, op, cost, |p, yp, ixp| max_2x2(&x[p * ip..(p + 1) * ip], [od, ih, iw], [oh, ow], yp, ixp));
+        for_each_plane2(y, indices, op, cost, |p, yp, ixp| {
+            let xp = &x[p * ip..(p + 1) * ip];
+            #[cfg(target_arch = "x86_64")]
+            if std::is_x86_feature_detected!("avx512f")
+                && let Some(xp) = as_f32(xp)
+            {
+                let yp = as_f32_mut(yp).expect("y of x's type");
+                // SAFETY: AVX-512F is available (checked just above), the only requirement.
+                unsafe { super::max_avx512::max_2x2(xp, [od, ih, iw], [oh, ow], yp, ixp) };
+                return;
+            }
+            max_2x2(xp, [od, ih, iw], [oh, ow], yp, ixp)
+        });
         return;
     }
     for_each_plane2(y, indices, op, cost, |p, yp, ixp| {

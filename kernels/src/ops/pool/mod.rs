@@ -21,6 +21,8 @@
 
 pub mod avg;
 pub mod max;
+#[cfg(target_arch = "x86_64")]
+mod max_avx512;
 
 use crate::ops::rows::for_each_row;
 

@@ -210,8 +210,10 @@ fn max_pool_2x2_stride_2_matches_torch_on_ties_nan_and_minus_infinity() {
 fn max_pool_2x2_fast_path_equals_the_general_loop() {
     // The same windows through the general loop: a 3-d pool whose depth window is 1 but given
     // with a depth dilation (same output, not the 2×2 special case). Widths 8 and 23 cover the
-    // fast path's 4-window blocks, its tail, and an odd last column that no window reads.
-    for (w, seed) in [(8, 21), (23, 22)] {
+    // portable path's 4-window blocks, its tail, and an odd last column that no window reads;
+    // 48, 66 and 2 the AVX-512 path's 16-window blocks and tails (f32), and f64 always runs the
+    // portable path.
+    for (w, seed) in [(8, 21), (23, 22), (48, 23), (66, 24), (2, 25)] {
         let mut x: Vec<f32> = fill(3 * 2 * 6 * w, seed, -1.0, 1.0).iter().map(|&v| (v * 4.0).round() as f32).collect(); // many ties
         for (i, v) in x.iter_mut().enumerate() {
             match i % 37 {
@@ -227,5 +229,9 @@ fn max_pool_2x2_fast_path_equals_the_general_loop() {
         max_pool_forward(&general, &x, &mut yg, &mut ig);
         assert_eq!(i_f, ig);
         assert!(yf.iter().zip(&yg).all(|(a, b)| a == b || (a.is_nan() && b.is_nan())));
+        let x64: Vec<f64> = x.iter().map(|&v| v as f64).collect();
+        let (mut y64, mut i64_) = (vec![0f64; yf.len()], vec![0; yf.len()]);
+        max_pool_forward(&fast, &x64, &mut y64, &mut i64_);
+        assert_eq!(i64_, ig, "f64 (portable) indices, width {w}");
     }
 }
