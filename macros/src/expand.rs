@@ -116,7 +116,7 @@ fn visit_call(
     let span = field.ty.span();
     if field.is_flattened() {
         let pattern = field.attrs.rename.get().map(|l| l.value()).unwrap_or_default();
-        quote_spanned!(span=> #p::FlattenField::#visit_flat(#borrow self.#member, &|__i| #p::flat_name(#pattern, __i), __v);)
+        quote_spanned!(span=> #p::FlattenField::#visit_flat(#borrow self.#member, #pattern, __v);)
     } else {
         quote_spanned!(span=> #p::Field::#visit_field(#borrow self.#member, #key, __v);)
     }

@@ -271,6 +271,10 @@ fn steady_state_training_steps_do_not_allocate() {
         ("Mlp", steady(&mut Mlp::new(), &Tensor::randn(&[2, 20]))),
         ("Mlp, Module::zero_grad", steady_module_zero_grad(&mut Mlp::new(), &Tensor::randn(&[2, 20]))),
         ("Tied, Module::zero_grad", steady_module_zero_grad(&mut Tied::new(), &Tensor::randn(&[2, 4]))),
+        // Flattened arrays ("block {}" keys) and `Vec` fields: their element names are built on
+        // the stack while the tree is walked.
+        ("RgNet, Module::zero_grad", steady_module_zero_grad(&mut RgNet::new(), &Tensor::randn(&[2, 4]))),
+        ("VecBlocks, Module::zero_grad", steady_module_zero_grad(&mut VecBlocks::new(), &Tensor::randn(&[2, 4]))),
         ("NestMlp", steady(&mut NestMlp::new(), &Tensor::randn(&[2, 20]))),
         ("FixedHiddenMlp", steady(&mut FixedHiddenMlp::new(), &Tensor::randn(&[2, 20]))),
         ("Chimera", steady(&mut Chimera::new(), &Tensor::randn(&[2, 20]))),

@@ -88,46 +88,46 @@ impl<T: Field> Field for Option<T> {
 }
 
 /// A collection whose elements a `#[module(flatten)]` field reports as direct members of the
-/// struct, named by [`flat_name`].
+/// struct, named by [`flat_name`]`(pattern, i)`.
 #[diagnostic::on_unimplemented(
     message = "`#[module(flatten)]` needs a `Vec` or an array, not `{Self}`",
     label = "not a `Vec` or array of module fields"
 )]
 pub trait FlattenField {
-    /// Reports element `i` under `name(i)`.
-    fn visit_flat<'a>(&'a self, name: &dyn Fn(usize) -> String, v: &mut dyn Visitor<'a>);
-    /// Reports element `i` under `name(i)`, mutably.
-    fn visit_flat_mut(&mut self, name: &dyn Fn(usize) -> String, v: &mut dyn VisitorMut);
+    /// Reports element `i` under `flat_name(pattern, i)`.
+    fn visit_flat<'a>(&'a self, pattern: &str, v: &mut dyn Visitor<'a>);
+    /// Reports element `i` under `flat_name(pattern, i)`, mutably.
+    fn visit_flat_mut(&mut self, pattern: &str, v: &mut dyn VisitorMut);
 }
 
 impl<T: Field> FlattenField for [T] {
-    fn visit_flat<'a>(&'a self, name: &dyn Fn(usize) -> String, v: &mut dyn Visitor<'a>) {
+    fn visit_flat<'a>(&'a self, pattern: &str, v: &mut dyn Visitor<'a>) {
         for (i, x) in self.iter().enumerate() {
-            x.visit_field(&name(i), v);
+            x.visit_field(FlatName::new(pattern, i).as_str(), v);
         }
     }
-    fn visit_flat_mut(&mut self, name: &dyn Fn(usize) -> String, v: &mut dyn VisitorMut) {
+    fn visit_flat_mut(&mut self, pattern: &str, v: &mut dyn VisitorMut) {
         for (i, x) in self.iter_mut().enumerate() {
-            x.visit_field_mut(&name(i), v);
+            x.visit_field_mut(FlatName::new(pattern, i).as_str(), v);
         }
     }
 }
 
 impl<T: Field> FlattenField for Vec<T> {
-    fn visit_flat<'a>(&'a self, name: &dyn Fn(usize) -> String, v: &mut dyn Visitor<'a>) {
-        self.as_slice().visit_flat(name, v);
+    fn visit_flat<'a>(&'a self, pattern: &str, v: &mut dyn Visitor<'a>) {
+        self.as_slice().visit_flat(pattern, v);
     }
-    fn visit_flat_mut(&mut self, name: &dyn Fn(usize) -> String, v: &mut dyn VisitorMut) {
-        self.as_mut_slice().visit_flat_mut(name, v);
+    fn visit_flat_mut(&mut self, pattern: &str, v: &mut dyn VisitorMut) {
+        self.as_mut_slice().visit_flat_mut(pattern, v);
     }
 }
 
 impl<T: Field, const N: usize> FlattenField for [T; N] {
-    fn visit_flat<'a>(&'a self, name: &dyn Fn(usize) -> String, v: &mut dyn Visitor<'a>) {
-        self.as_slice().visit_flat(name, v);
+    fn visit_flat<'a>(&'a self, pattern: &str, v: &mut dyn Visitor<'a>) {
+        self.as_slice().visit_flat(pattern, v);
     }
-    fn visit_flat_mut(&mut self, name: &dyn Fn(usize) -> String, v: &mut dyn VisitorMut) {
-        self.as_mut_slice().visit_flat_mut(name, v);
+    fn visit_flat_mut(&mut self, pattern: &str, v: &mut dyn VisitorMut) {
+        self.as_mut_slice().visit_flat_mut(pattern, v);
     }
 }
 
@@ -140,20 +140,64 @@ impl<T: Field, const N: usize> FlattenField for [T; N] {
 /// assert_eq!(flat_name("", 3), "3");
 /// ```
 pub fn flat_name(pattern: &str, i: usize) -> String {
-    if pattern.is_empty() { i.to_string() } else { pattern.replacen("{}", &i.to_string(), 1) }
+    FlatName::new(pattern, i).as_str().to_owned()
 }
 
-fn index_name(i: usize) -> String {
-    i.to_string()
+/// [`flat_name`] built on the stack, so that walking a module tree (`zero_grad` in a training
+/// loop) allocates nothing; a name longer than the buffer moves to a `String`.
+struct FlatName {
+    buf: [u8; FlatName::CAP],
+    len: usize,
+    long: Option<String>,
+}
+
+impl FlatName {
+    const CAP: usize = 64;
+
+    fn new(pattern: &str, i: usize) -> FlatName {
+        use std::fmt::Write;
+        let mut n = FlatName { buf: [0; FlatName::CAP], len: 0, long: None };
+        // Writing into a `FlatName` never fails. A pattern without `{}` is the key as written.
+        let _ = match pattern.split_once("{}") {
+            Some((head, tail)) => write!(n, "{head}{i}{tail}"),
+            None if pattern.is_empty() => write!(n, "{i}"),
+            None => n.write_str(pattern),
+        };
+        n
+    }
+
+    fn as_str(&self) -> &str {
+        match &self.long {
+            Some(s) => s,
+            // Only whole `&str` pieces are copied in, so the bytes are UTF-8.
+            None => std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default(),
+        }
+    }
+}
+
+impl std::fmt::Write for FlatName {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        if let Some(long) = &mut self.long {
+            long.push_str(s);
+        } else if self.len + s.len() <= FlatName::CAP {
+            self.buf[self.len..self.len + s.len()].copy_from_slice(s.as_bytes());
+            self.len += s.len();
+        } else {
+            let mut long = self.as_str().to_owned();
+            long.push_str(s);
+            self.long = Some(long);
+        }
+        Ok(())
+    }
 }
 
 /// A `Vec` of module fields is PyTorch's `ModuleList`: a child whose members are `"0"`, `"1"`, ...
 impl<T: Field + 'static> Module for Vec<T> {
     fn visit<'a>(&'a self, v: &mut dyn Visitor<'a>) {
-        self.visit_flat(&index_name, v);
+        self.visit_flat("", v);
     }
     fn visit_mut(&mut self, v: &mut dyn VisitorMut) {
-        self.visit_flat_mut(&index_name, v);
+        self.visit_flat_mut("", v);
     }
     fn type_name(&self) -> &'static str {
         "ModuleList"
@@ -175,10 +219,10 @@ impl<T> ConstKeys for Vec<T> {
 /// An array of module fields is a fixed-length `ModuleList`.
 impl<T: Field + 'static, const N: usize> Module for [T; N] {
     fn visit<'a>(&'a self, v: &mut dyn Visitor<'a>) {
-        self.visit_flat(&index_name, v);
+        self.visit_flat("", v);
     }
     fn visit_mut(&mut self, v: &mut dyn VisitorMut) {
-        self.visit_flat_mut(&index_name, v);
+        self.visit_flat_mut("", v);
     }
     fn type_name(&self) -> &'static str {
         "ModuleList"
@@ -308,5 +352,21 @@ impl<T: Persistence> Persistence for Vec<T> {
 impl<T: Persistence, const N: usize> Persistence for [T; N] {
     fn set_persistent(&self, on: bool) {
         self.iter().for_each(|b| b.set_persistent(on));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::flat_name;
+
+    #[test]
+    fn flat_names_as_replacen_gives_them_long_ones_included() {
+        assert_eq!(flat_name("block {}", 12), "block 12");
+        assert_eq!(flat_name("{}_layer", 0), "0_layer");
+        assert_eq!(flat_name("fixed", 3), "fixed");
+        assert_eq!(flat_name("", 7), "7");
+        let long = format!("{}{{}}{}", "a".repeat(60), "b".repeat(30));
+        assert_eq!(flat_name(&long, 123), long.replacen("{}", "123", 1), "past the stack buffer");
+        assert_eq!(flat_name("é{}ü", 4), "é4ü");
     }
 }
