@@ -10,3 +10,6 @@ mod layers;
 mod network;
 mod optim;
 mod tensor_views;
+
+#[path = "../common/seed_networks.rs"]
+mod seed_networks;

@@ -17,62 +17,11 @@ use fusenet::prelude::*;
 use fusenet::Tensor;
 
 use crate::counting::{self, Counts};
+use crate::seed_networks::*;
 
 /// Steps counted after the warm-up.
 const STEPS: usize = 3;
 
-network! {
-    pub struct Mlp {
-        hidden: Linear<20, 256>,
-        out: Linear<256, 10>,
-    }
-    fn forward(x: [B, 20]) -> [B, 10] {
-        out(relu(hidden(x)))
-    }
-}
-
-network! { pub struct NestNet = Sequential(Linear<20, 64>, ReLU, Linear<64, 32>, ReLU); }
-
-network! {
-    pub struct NestMlp {
-        net: NestNet,
-        linear: Linear<32, 16>,
-    }
-    fn forward(x: [B, 20]) -> [B, 16] {
-        linear(net(x))
-    }
-}
-
-network! {
-    pub struct FixedHiddenMlp {
-        #[constant(rand)] rand_weight: [20, 20],
-        linear: Linear<20, 20>,
-    }
-    fn forward(x: [B, 20]) -> [] {
-        let x = linear(x);
-        let x = relu(mm(x, rand_weight) + 1.0);
-        let mut x = linear(x);
-        while x.abs().sum() > 1.0 { x /= 2.0; }
-        x.sum()
-    }
-}
-
-network! { pub struct Chimera = Sequential(NestMlp, Linear<16, 20>, FixedHiddenMlp); }
-
-network! { pub struct Block1 = Sequential(Linear<4, 8>, ReLU, Linear<8, 4>, ReLU); }
-
-network! {
-    pub struct Block2 {
-        #[module(flatten, rename = "block {}")] blocks: [Block1; 4],
-    }
-    fn forward(x: [B, 4]) -> [B, 4] {
-        let mut x = x;
-        for b in blocks { x = b(x); }
-        x
-    }
-}
-
-network! { pub struct RgNet = Sequential(Block2, Linear<4, 1>); }
 
 network! {
     /// The benchmark's MNIST MLP (GEMMs on the packed path).
@@ -100,37 +49,6 @@ network! {
     }
 }
 
-network! {
-    pub struct Tied {
-        first: Linear<4, 8>,
-        shared: Linear<8, 8>,
-        #[share(shared)] again: Linear<8, 8>,
-        last: Linear<8, 1>,
-    }
-    fn forward(x: [B, 4]) -> [B, 1] {
-        let x = relu(first(x));
-        let x = relu(shared(x));
-        let x = relu(again(x));
-        last(x)
-    }
-}
-
-network! {
-    pub struct MyLinear<const IN: usize, const UNITS: usize> {
-        #[init(randn)] weight: Param<[IN, UNITS]>,
-        #[init(randn)] bias: Param<[UNITS]>,
-    }
-    fn forward(x: [B, IN]) -> [B, UNITS] { relu(matmul(x, weight) + bias) }
-}
-
-network! { pub struct Stack = Sequential(MyLinear<64, 8>, MyLinear<8, 1>); }
-
-network! {
-    pub struct CenteredLayer;
-    fn forward(x: [..]) -> [..] { x - mean(x) }
-}
-
-network! { pub struct Centered = Sequential(Linear<8, 128>, CenteredLayer); }
 
 network! {
     /// Broadcasts, a softmax, a reduction over a dim, a transpose and a division.
@@ -284,8 +202,8 @@ fn steady_state_training_steps_do_not_allocate() {
         ("Mlp b128", steady(&mut Mlp::new(), &Tensor::randn(&[128, 20]))),
         ("MnistMlp b128", steady(&mut MnistMlp::new(), &Tensor::randn(&[128, 784]))),
         ("LeNet b16", steady(&mut LeNet::new(), &Tensor::randn(&[16, 1, 28, 28]))),
-        ("Stack", steady(&mut Stack::new(), &Tensor::randn(&[2, 64]))),
-        ("Centered", steady(&mut Centered::new(), &Tensor::randn(&[4, 8]))),
+        ("MyLinearSeq", steady(&mut MyLinearSeq::new(), &Tensor::randn(&[2, 64]))),
+        ("CenteredSeq", steady(&mut CenteredSeq::new(), &Tensor::randn(&[4, 8]))),
         ("Mixed", steady(&mut Mixed::new(), &Tensor::randn(&[3, 6]))),
         ("MaxNet", steady(&mut MaxNet::new(), &Tensor::randn(&[3, 6]))),
         ("JoinNet", steady(&mut JoinNet::new(), &Tensor::randn(&[3, 4]))),

@@ -3,6 +3,8 @@
 use fusenet::nn::{BatchNorm2d, Conv2d, ConvOptions, Embedding, Flatten, LayerNorm, Linear, MaxPool2d, ReLU};
 use fusenet::prelude::*;
 
+use crate::seed_networks::{FixedHiddenMlp, Mlp, NestMlp, NestNet, Tied};
+
 network! {
     pub struct LeNet = Sequential(
         Conv2d<1, 6, 5> = Conv2d::new().padding(2),
@@ -18,58 +20,6 @@ network! {
         ReLU,
         Linear<84, 10>,
     ) : [B, 1, 28, 28];
-}
-
-network! {
-    pub struct Mlp {
-        hidden: Linear<20, 256>,
-        out: Linear<256, 10>,
-    }
-    fn forward(x: [B, 20]) -> [B, 10] {
-        out(relu(hidden(x)))
-    }
-}
-
-network! { pub struct NestNet = Sequential(Linear<20, 64>, ReLU, Linear<64, 32>, ReLU); }
-
-network! {
-    pub struct NestMlp {
-        net: NestNet,
-        linear: Linear<32, 16>,
-    }
-    fn forward(x: [B, 20]) -> [B, 16] {
-        linear(net(x))
-    }
-}
-
-network! {
-    pub struct FixedHiddenMlp {
-        #[constant(rand)] rand_weight: [20, 20],
-        linear: Linear<20, 20>,
-    }
-    fn forward(x: [B, 20]) -> [] {
-        let x = linear(x);
-        let x = relu(mm(x, rand_weight) + 1.0);
-        let mut x = linear(x);
-        while x.abs().sum() > 1.0 { x /= 2.0; }
-        x.sum()
-    }
-}
-
-network! {
-    #[module(name = "Sequential")]
-    pub struct Tied {
-        #[module(rename = "0")] first: Linear<4, 8>,
-        #[module(rename = "1")] a1: ReLU,
-        #[module(rename = "2")] shared: Linear<8, 8>,
-        #[module(rename = "3")] a2: ReLU,
-        #[module(rename = "4")] #[share(shared)] shared_again: Linear<8, 8>,
-        #[module(rename = "5")] a3: ReLU,
-        #[module(rename = "6")] last: Linear<8, 1>,
-    }
-    fn forward(x: [B, 4]) -> [B, 1] {
-        last(a3(shared_again(a2(shared(a1(first(x)))))))
-    }
 }
 
 network! {

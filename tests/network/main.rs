@@ -12,3 +12,6 @@ mod rnn;
 mod seed_models;
 mod smoke;
 mod unflatten;
+
+#[path = "../common/seed_networks.rs"]
+mod seed_networks;
