@@ -10,7 +10,9 @@
 //!
 //! On x86-64 the loops are compiled a second time with the `fma` target feature and chosen at run
 //! time; without it `mul_add` is the (exact, slower) libm `fmaf`, so results never depend on the
-//! CPU. Slices must all have the parameter's length (optional buffers are empty when absent).
+//! CPU. (A third copy with AVX-512F, 16 lanes, measured no faster: seed_mlp_b2's SGD step 0.8 →
+//! 0.9 µs, wide_mlp_b512's 0.94 → 1.15 ms; the update is bound by memory and per-call costs.)
+//! Slices must all have the parameter's length (optional buffers are empty when absent).
 //! From [`PAR_THRESHOLD`] elements the pass is split in halves on rayon until the pieces are at
 //! most [`PAR_MIN_CHUNK`] long; the update is elementwise, so the schedule never changes a bit.
 //!
