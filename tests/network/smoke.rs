@@ -1,6 +1,7 @@
 use fusenet::module::Layer;
 use fusenet::prelude::*;
-use fusenet::nn::{Linear, ReLU};
+
+use crate::seed_networks::{FixedHiddenMlp, Mlp, Seq481};
 
 network! {
     /// The primer's y = x² + 2x + 2.
@@ -8,31 +9,6 @@ network! {
     fn forward(x: [..]) -> [..] { x * x + 2.0 * x + 2.0 }
 }
 
-network! {
-    pub struct Mlp {
-        hidden: Linear<20, 256>,
-        out: Linear<256, 10>,
-    }
-    fn forward(x: [B, 20]) -> [B, 10] {
-        out(relu(hidden(x)))
-    }
-}
-
-network! {
-    pub struct FixedHiddenMlp {
-        #[constant(rand)] rand_weight: [20, 20],
-        linear: Linear<20, 20>,
-    }
-    fn forward(x: [B, 20]) -> [] {
-        let x = linear(x);
-        let x = relu(mm(x, rand_weight) + 1.0);
-        let mut x = linear(x);
-        while x.abs().sum() > 1.0 { x /= 2.0; }
-        x.sum()
-    }
-}
-
-network! { pub struct Net = Sequential(Linear<4, 8>, ReLU, Linear<8, 1>); }
 
 #[test]
 fn primer() {
@@ -53,6 +29,6 @@ fn mlp() {
     let f = FixedHiddenMlp::new();
     let y = f.forward(&Tensor::rand(&[2, 20]));
     assert_eq!(y.shape(), &[] as &[usize]);
-    let s = Net::new();
+    let s = Seq481::new();
     assert_eq!(s.state_dict_keys(), ["0.weight", "0.bias", "2.weight", "2.bias"]);
 }
