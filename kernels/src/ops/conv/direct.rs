@@ -16,14 +16,14 @@
 //! CPUs) the same loops in plain Rust over fixed-size arrays.
 
 use super::ConvGeom;
-use crate::real::{Real, as_f32, as_f32_mut};
+use crate::real::Real;
+#[cfg(target_arch = "x86_64")]
+use crate::real::{as_f32, as_f32_mut};
 
 /// Whether the AVX-512 `f32` bodies run on this CPU.
+#[cfg(target_arch = "x86_64")]
 fn avx512() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    return std::is_x86_feature_detected!("avx512f");
-    #[cfg(not(target_arch = "x86_64"))]
-    false
+    std::is_x86_feature_detected!("avx512f")
 }
 
 /// Columns of an output row one register block holds.

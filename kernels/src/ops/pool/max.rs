@@ -22,7 +22,9 @@
 //! ```
 
 use super::{PoolGeom, for_each_plane, for_each_plane2};
-use crate::real::{Real, as_f32, as_f32_mut};
+use crate::real::Real;
+#[cfg(target_arch = "x86_64")]
+use crate::real::{as_f32, as_f32_mut};
 
 /// `y` and `indices` (each `[N, C, *output]`) from `x` (`[N, C, *input]`).
 pub fn max_pool_forward<T: Real, const D: usize>(g: &PoolGeom<D>, x: &[T], y: &mut [T], indices: &mut [i64]) {
