@@ -34,6 +34,7 @@
 
 use rayon::prelude::*;
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 #[cfg(target_arch = "x86_64")]
 #[path = "gemm_packed_avx2.rs"]
@@ -193,14 +194,38 @@ thread_local! {
 /// for the alignment offset of each.
 const PACK_LEN: usize = MC * KC + KC * NC + 32;
 
+/// Gives `buf` its full size, once (zeroed by the allocator: fresh pages for a buffer this size,
+/// touched only as used).
+fn grow(buf: &mut Vec<f32>) {
+    if buf.len() < PACK_LEN {
+        *buf = vec![0.0; PACK_LEN];
+    }
+}
+
+/// Whether the first packed product of the process has given every thread of rayon's pool its
+/// buffer (see [`with_buffers`]).
+static POOL_BUFFERS: AtomicBool = AtomicBool::new(false);
+
 /// Runs `f(packed A, packed B)` on this thread's packing buffers (64-byte aligned, `MC·KC` and
 /// `KC·NC` floats).
+///
+/// The first call in the process also gives every thread of rayon's pool its buffer: which worker
+/// runs which panel is up to the scheduler, and a worker that ran no packed product during a
+/// training loop's warm-up would otherwise allocate its buffer in a later, warm step. A flag rather
+/// than a `Once`: a worker that calls in while another thread broadcasts must not wait for it (the
+/// broadcast waits for that worker).
 fn with_buffers(f: impl FnOnce(*mut f32, *mut f32)) {
+    if !POOL_BUFFERS.swap(true, Ordering::Relaxed) {
+        rayon::broadcast(|_| {
+            PACK.with(|cell| {
+                if let Ok(mut buf) = cell.try_borrow_mut() {
+                    grow(&mut buf);
+                }
+            })
+        });
+    }
     let run = |buf: &mut Vec<f32>| {
-        if buf.len() < PACK_LEN {
-            // Zeroed by the allocator (fresh pages for a buffer this size), touched only as used.
-            *buf = vec![0.0; PACK_LEN];
-        }
+        grow(buf);
         let base = buf.as_mut_ptr();
         let off = base.align_offset(64).min(16);
         // SAFETY: `off ≤ 16` and the A block's `MC·KC` floats, 16 floats of slack and the B
