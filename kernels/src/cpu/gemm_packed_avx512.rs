@@ -6,15 +6,11 @@
 //! need no scalar code; other layouts go through a tile on the stack.
 
 use super::store_scalar;
+use crate::cpu::mask::lanes;
 use std::arch::x86_64::*;
 
 const MR: usize = 12;
 const NR: usize = 32;
-
-/// The first `n` lanes (`n ≤ 16`) of a 16-lane mask.
-fn lanes(n: usize) -> __mmask16 {
-    if n >= 16 { 0xffff } else { ((1u32 << n) - 1) as __mmask16 }
-}
 
 /// `C[..mr, ..nr] ← α·(Ã·B̃)[..mr, ..nr] + β·C[..mr, ..nr]` (see `super::Tile`), with `Ã` a
 /// packed micro-panel (`ars == 0`) or A's rows in place (`ars` their stride, `kc` contiguous

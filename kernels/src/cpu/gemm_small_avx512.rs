@@ -11,15 +11,11 @@
 //! the slices), then loads and stores by pointer; `// SAFETY:` notes give the arithmetic.
 
 use super::Gemm;
+use crate::cpu::mask::lanes;
 use std::arch::x86_64::*;
 
 /// Lanes of one `__m512`.
 const V: usize = 16;
-
-/// The first `n` lanes (`n ≤ 16`).
-fn lanes(n: usize) -> __mmask16 {
-    if n >= V { 0xffff } else { ((1u32 << n) - 1) as __mmask16 }
-}
 
 /// Axpy form (`csb == csc == 1`): `C[i.., j..] += A[i, q] · B[q, j..]`, rows in blocks of 8, 4,
 /// 2 and 1, columns in blocks of 32 (two registers) and a last masked block.

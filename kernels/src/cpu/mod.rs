@@ -8,6 +8,8 @@
 //!   [`parallel::PAR_THRESHOLD`] elements.
 
 pub mod gemm;
+#[cfg(target_arch = "x86_64")]
+pub(crate) mod mask;
 pub mod normal;
 pub mod optim;
 pub mod parallel;

@@ -5,14 +5,10 @@
 //! im2col on LeNet's first layer), hence the intrinsics.
 
 use super::direct::Geom;
+use crate::cpu::mask::lanes;
 use std::arch::x86_64::*;
 
 const V: usize = 16;
-
-/// The first `n` lanes (`n ≤ 16`).
-fn lanes(n: usize) -> __mmask16 {
-    if n >= V { 0xffff } else { ((1u32 << n) - 1) as __mmask16 }
-}
 
 impl Geom {
     /// The lanes `l < cw` whose input column `c0 + l + kw − pw` lies inside the row.

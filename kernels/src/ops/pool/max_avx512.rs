@@ -4,12 +4,8 @@
 //! strictly greater or NaN), and the argmax flat index is built from the winning tap in `i32`
 //! lanes, then widened to the `i64` indices. The portable loop's compares stayed 4 lanes wide.
 
+use crate::cpu::mask::lanes;
 use std::arch::x86_64::*;
-
-/// The first `n` lanes (`n ≤ 16`).
-fn lanes(n: usize) -> __mmask16 {
-    if n >= 16 { 0xffff } else { ((1u32 << n) - 1) as __mmask16 }
-}
 
 /// See `max.rs` `max_2x2`: plane `xp` (`[d, ih, iw]`), outputs `yp`/`ixp` (`[d, oh, ow]`).
 ///
