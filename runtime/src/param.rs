@@ -80,6 +80,18 @@ impl Param {
         }
     }
 
+    /// The value itself, borrowed (no new handle): for code that only reads it during a call,
+    /// as generated forwards do on every step.
+    ///
+    /// ```
+    /// use fusenet_runtime::{Param, Tensor};
+    /// let p = Param::new(Tensor::ones(&[2]));
+    /// assert_eq!(p.value_ref().shape(), &[2]);
+    /// ```
+    pub fn value_ref(&self) -> &Tensor {
+        &self.inner.value
+    }
+
     /// A handle onto the value's storage: writes through it change the parameter.
     pub fn value(&self) -> Tensor {
         self.inner.value.shallow_clone()

@@ -7,20 +7,19 @@
 //! of a GEMM is passed to [`sgemm`] by its strides, never copied.
 
 use super::Slot;
-use crate::tensor::{Dims, Element, Tensor, contiguous_strides, elementwise::{expanded_strides, for_each_offsets, read_all}};
+use crate::tensor::{Dims, Element, Tensor, contiguous_strides, elementwise::{expanded_strides, for_each_offsets, read_n}};
 use fusenet_kernels::cpu::gemm::sgemm;
-use fusenet_kernels::cpu::parallel::{self, PAR_MIN_CHUNK, PAR_THRESHOLD};
+use fusenet_kernels::cpu::parallel;
 use fusenet_kernels::ops::softmax::{self as sm, SoftmaxGeom};
-use rayon::prelude::*;
 
 /// Runs `f(out, inputs)` with `out`'s elements (contiguous, writable) and the whole storage
 /// slices of `inputs` (each read-locked once); `out` must share storage with no input.
-fn with_data<const N: usize, R>(out: &Tensor, inputs: [&Tensor; N], f: impl FnOnce(&mut [f32], [&[f32]; N]) -> R) -> R {
+pub(super) fn with_data<const N: usize, R>(out: &Tensor, inputs: [&Tensor; N], f: impl FnOnce(&mut [f32], [&[f32]; N]) -> R) -> R {
     assert!(out.is_contiguous(), "the output of shape {:?} is not contiguous", out.shape());
     for t in &inputs {
         assert!(!t.shares_storage(out), "an operand shares storage with the output");
     }
-    read_all(&inputs, |datas| {
+    read_n(inputs, |datas| {
         let ins: [&[f32]; N] = std::array::from_fn(|k| {
             f32::slice(datas[k]).unwrap_or_else(|| panic!("operand {k} is {:?}, not f32", inputs[k].dtype()))
         });
@@ -59,58 +58,7 @@ pub fn matmul(slot: &mut Slot, a: &Tensor, b: &Tensor) -> Tensor {
     out
 }
 
-/// PyTorch's `nn.Linear`: `y = act(x · wᵀ + b)` over the last dim of `x` (`[.., in]`), with `w`
-/// of shape `[out, in]` and `b` of shape `[out]`. The bias is written into the output first and
-/// the GEMM adds onto it (β = 1); `act` then runs over each block of rows while it is in cache.
-///
-/// ```
-/// use fusenet_runtime::{tensor, graph::{Slot, into::linear}};
-/// let x = tensor![[1.0, -2.0]];
-/// let w = tensor![[1.0, 1.0], [0.0, 1.0]];
-/// let y = linear(&mut Slot::default(), &x, &w, Some(&tensor![0.5, 0.0]), |v| v.max(0.0));
-/// assert_eq!(y.to_vec::<f32>(), [0.0, 0.0]);
-/// ```
-pub fn linear(slot: &mut Slot, x: &Tensor, w: &Tensor, b: Option<&Tensor>, act: impl Fn(f32) -> f32 + Sync + Send) -> Tensor {
-    assert!(w.dim() == 2, "linear: the weight must be 2-d, got shape {:?}", w.shape());
-    let (o, i) = (w.shape()[0], w.shape()[1]);
-    assert!(
-        x.dim() >= 1 && x.shape()[x.dim() - 1] == i,
-        "mat1 and mat2 shapes cannot be multiplied: input of shape {:?}, weight of shape {:?} (in_features {i})",
-        x.shape(),
-        w.shape()
-    );
-    if let Some(b) = b {
-        assert!(b.shape() == [o], "linear: a bias of shape {:?} for {o} output features", b.shape());
-    }
-    let rows = x.numel() / i.max(1);
-    let xm = if x.dim() == 2 { x.shallow_clone() } else { x.reshape([rows as isize, i as isize]) };
-    let mut shape = Dims::from_slice(x.shape());
-    let last = shape.len() - 1;
-    shape[last] = o;
-    let out = slot.out(&shape);
-    let bias = b.map(|b| b.contiguous());
-    let zero = Tensor::shallow_clone(&xm);
-    let bt = bias.as_ref().unwrap_or(&zero);
-    with_data(&out, [&xm, w, bt], |c, [sx, sw, sb]| {
-        // Large outputs take both cores for the two passes around the GEMM.
-        let par = c.len() >= PAR_THRESHOLD;
-        let beta = match &bias {
-            Some(bt) => {
-                let bs = &sb[bt.storage_offset()..bt.storage_offset() + o];
-                let fill = |rows: &mut [f32]| rows.chunks_mut(o.max(1)).for_each(|row| row.copy_from_slice(bs));
-                if par { c.par_chunks_mut(o.max(1) * 64).for_each(fill) } else { fill(c) }
-                1.0
-            }
-            None => 0.0,
-        };
-        let (sx, sw) = (&sx[xm.storage_offset()..], &sw[w.storage_offset()..]);
-        // wᵀ is w with its strides swapped.
-        sgemm(rows, i, o, 1.0, sx, xm.strides()[0], xm.strides()[1], sw, w.strides()[1], w.strides()[0], beta, c, o as isize, 1);
-        let epilogue = |part: &mut [f32]| part.iter_mut().for_each(|v| *v = act(*v));
-        if par { c.par_chunks_mut(PAR_MIN_CHUNK).for_each(epilogue) } else { epilogue(c) }
-    });
-    out
-}
+pub use super::linear::linear;
 
 /// The gradient of a `Linear`'s output from its activation's, `f(g, saved…)` (the derivative
 /// mask), with the bias gradient `Σ_rows` of it accumulated into `bias` in the same pass

@@ -2,7 +2,8 @@
 //! the gradient buffer, and a row sum added in place.
 
 use crate::param::Param;
-use crate::tensor::{Element, Tensor};
+use super::linear::{Mat, MatCopy};
+use crate::tensor::{Element, Tensor, elementwise::read_n};
 use fusenet_kernels::cpu::gemm;
 
 /// `param.grad += g` (taking `g` when it can become the gradient as is); nothing when the
@@ -21,26 +22,13 @@ pub fn add_to_grad(param: &Param, g: Tensor) {
     }
 }
 
-/// `a` viewed as `[rows, a.shape[-1]]` with non-negative strides (a copy only when the leading
-/// dims cannot be merged or a stride is negative).
-fn as_matrix(a: &Tensor) -> Tensor {
-    let cols = a.shape()[a.dim() - 1];
-    let rows: usize = a.shape()[..a.dim() - 1].iter().product();
-    let m = a.reshape([rows, cols]);
-    if m.strides().iter().any(|&s| s < 0) { m.clone() } else { m }
-}
-
 /// Runs `f` on the storage slices (from the first element) of two `f32` tensors, locking a shared
 /// storage once.
 fn read_two<R>(a: &Tensor, b: &Tensor, f: impl FnOnce(&[f32], &[f32]) -> R) -> R {
-    let da = a.storage.read();
-    let sa = f32::slice(&da).unwrap_or_else(|| panic!("expected an f32 tensor, got {:?}", a.dtype()));
-    if a.shares_storage(b) {
-        return f(&sa[a.offset..], &sa[b.offset..]);
-    }
-    let db = b.storage.read();
-    let sb = f32::slice(&db).unwrap_or_else(|| panic!("expected an f32 tensor, got {:?}", b.dtype()));
-    f(&sa[a.offset..], &sb[b.offset..])
+    read_n([a, b], |[da, db]| {
+        let slice = |d, t: &Tensor| f32::slice(d).unwrap_or_else(|| panic!("expected an f32 tensor, got {:?}", t.dtype()));
+        f(&slice(da, a)[a.offset..], &slice(db, b)[b.offset..])
+    })
 }
 
 /// `param.grad += aᵀ·b` over the flattened leading dims: with `a` of shape `[*, P]` and `b` of shape
@@ -78,21 +66,24 @@ pub fn add_at_b_to_grad(param: &Param, a: &Tensor, b: &Tensor) {
         b.shape(),
         param.shape()
     );
-    let (am, bm) = (as_matrix(a), as_matrix(b));
-    let rows = am.shape()[0];
+    let (mut ka, mut kb) = (MatCopy::default(), MatCopy::default());
+    add_at_b_mat(param, &Mat::of(a, &mut ka), &Mat::of(b, &mut kb));
+}
+
+/// [`add_at_b_to_grad`] on matrices whose shapes were checked: `param.grad += aᵀ·b`.
+pub(super) fn add_at_b_mat(param: &Param, a: &Mat, b: &Mat) {
+    let (p, q, rows) = (a.cols, b.cols, a.rows);
     param.accumulate_grad_with(|buf, has_grad| {
-        if buf.shares_storage(&am) || buf.shares_storage(&bm) {
+        if buf.shares_storage(a.t) || buf.shares_storage(b.t) {
             // The gradient aliases an operand (only a user's set_grad can arrange that).
-            let t = am.t().matmul(&bm);
+            let t = a.t.reshape([rows, p]).t().matmul(&b.t.reshape([rows, q]));
             return if has_grad { buf.add_(&t) } else { buf.copy_(&t) };
         }
         let beta = if has_grad { 1.0 } else { 0.0 };
-        read_two(&am, &bm, |sa, sb| {
+        read_two(a.t, b.t, |sa, sb| {
             buf.with_slice_mut(|c: &mut [f32]| {
-                let (ra, ca) = (am.strides()[0], am.strides()[1]);
-                let (rb, cb) = (bm.strides()[0], bm.strides()[1]);
                 // Aᵀ is A with its strides swapped.
-                gemm::sgemm(p, rows, q, 1.0, sa, ca, ra, sb, rb, cb, beta, c, q as isize, 1);
+                gemm::sgemm(p, rows, q, 1.0, sa, a.cs, a.rs, sb, b.rs, b.cs, beta, c, q as isize, 1);
             })
         });
     });
@@ -119,14 +110,27 @@ pub fn add_row_sum_to_grad(param: &Param, g: &Tensor) {
         g.shape(),
         param.shape()
     );
-    let gm = if g.dim() == 0 { g.reshape([1, 1]) } else { as_matrix(g) };
+    let g2;
+    let g = if g.dim() == 0 {
+        g2 = g.reshape([1, 1]);
+        &g2
+    } else {
+        g
+    };
+    let mut keep = MatCopy::default();
+    add_row_sum_mat(param, &Mat::of(g, &mut keep));
+}
+
+/// [`add_row_sum_to_grad`] on a matrix whose shape was checked: `param.grad += Σ_rows g`.
+pub(super) fn add_row_sum_mat(param: &Param, gm: &Mat) {
+    let q = gm.cols;
     param.accumulate_grad_with(|buf, has_grad| {
-        if buf.shares_storage(&gm) {
-            let t = gm.sum_dim(0, false);
+        if buf.shares_storage(gm.t) {
+            let t = gm.t.reshape([gm.rows, q]).sum_dim(0, false);
             return if has_grad { buf.add_(&t) } else { buf.copy_(&t) };
         }
-        let (rows, (rs, cs)) = (gm.shape()[0], (gm.strides()[0], gm.strides()[1]));
-        read_two(&gm, &gm, |s, _| {
+        let (rows, rs, cs) = (gm.rows, gm.rs, gm.cs);
+        read_two(gm.t, gm.t, |s, _| {
             buf.with_slice_mut(|c: &mut [f32]| {
                 if !has_grad {
                     c.fill(0.0);

@@ -126,3 +126,45 @@ fn param_grad_helpers_reuse_the_buffer_after_zero_grad() {
 fn add_at_b_to_grad_rejects_the_wrong_parameter_shape() {
     add_at_b_to_grad(&Param::new(Tensor::zeros(&[2, 3])), &Tensor::zeros(&[4, 3]), &Tensor::zeros(&[4, 2]));
 }
+
+/// `linear`, `linear_weight_grads` and `linear_input_grad` against eager ops, on inputs whose
+/// leading dims merge (contiguous, size-1 dims, a sliced batch) and on ones that must be copied
+/// (a permuted 3-d input).
+#[test]
+fn linear_forward_and_backward_read_any_layout_as_eager_ops_do() {
+    let w = sample(&[3, 4], 7);
+    let b = sample(&[3], 8);
+    let inputs: Vec<(&str, Tensor)> = vec![
+        ("contiguous 3-d", sample(&[2, 5, 4], 1)),
+        ("size-1 dims", sample(&[1, 5, 1, 4], 2)),
+        ("every other row", sample(&[10, 4], 3).reshape([5, 2, 4]).select(1, 0)),
+        ("permuted 3-d", sample(&[4, 5, 2], 4).permute(&[2, 1, 0])),
+        ("transposed", sample(&[4, 6], 5).t()),
+    ];
+    for (what, x) in inputs {
+        let mut out_shape = x.shape().to_vec();
+        *out_shape.last_mut().unwrap() = 3;
+        let y = into::linear(&mut Slot::default(), &x, &w, Some(&b), |v| v.max(0.0));
+        let eager = (&x.matmul(&w.t()) + &b).relu();
+        assert!(y.allclose(&eager, 1e-5, 1e-6), "{what}: forward {y} against {eager}");
+        let g = sample(&out_shape, 9);
+        let (wp, bp) = (Param::new(Tensor::zeros(&[3, 4])), Param::new(Tensor::zeros(&[3])));
+        linear_weight_grads(&wp, Some(&bp), &g, &x);
+        linear_weight_grads(&wp, Some(&bp), &g, &x);
+        let (g2, x2) = (g.reshape([-1, 3]), x.reshape([-1, 4]));
+        let dw = &g2.t().matmul(&x2) * 2.0;
+        let db = &g2.sum_dim(0, false) * 2.0;
+        assert!(wp.grad().unwrap().allclose(&dw, 1e-5, 1e-6), "{what}: weight grad");
+        assert!(bp.grad().unwrap().allclose(&db, 1e-5, 1e-6), "{what}: bias grad");
+        let dx = linear_input_grad(&mut Slot::default(), &g, &w, x.shape());
+        assert_eq!(dx.shape(), x.shape(), "{what}");
+        assert!(dx.allclose(&g.matmul(&w), 1e-5, 1e-6), "{what}: input grad");
+    }
+}
+
+#[test]
+#[should_panic(expected = "do not fit a weight of shape [3, 4]")]
+fn linear_weight_grads_name_the_shapes_that_do_not_fit() {
+    let w = Param::new(Tensor::zeros(&[3, 4]));
+    linear_weight_grads(&w, None, &Tensor::zeros(&[2, 3]), &Tensor::zeros(&[2, 5]));
+}

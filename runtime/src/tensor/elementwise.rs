@@ -132,6 +132,26 @@ pub(crate) fn read_all<R>(ts: &[&Tensor], f: impl FnOnce(&[&Data]) -> R) -> R {
     f(&datas[..ts.len()])
 }
 
+/// [`read_all`] for a fixed number of operands: the same locks (each storage once, in address
+/// order) without `read_all`'s scratch arrays of `MAX_OPERANDS` entries, for the ops of
+/// generated code that run every step.
+pub(crate) fn read_n<const N: usize, R>(ts: [&Tensor; N], f: impl FnOnce([&Data; N]) -> R) -> R {
+    let mut order: [usize; N] = std::array::from_fn(|k| k);
+    order.sort_unstable_by_key(|&k| Arc::as_ptr(&ts[k].storage) as usize);
+    // `from_fn` runs in index order, so the locks are taken in address order; an operand whose
+    // storage the previous one (in that order) shares takes no lock of its own.
+    let guards: [Option<RwLockReadGuard<'_, Data>>; N] = std::array::from_fn(|p| {
+        let k = order[p];
+        let dup = p > 0 && Arc::ptr_eq(&ts[order[p - 1]].storage, &ts[k].storage);
+        (!dup).then(|| ts[k].storage.read())
+    });
+    let datas: [&Data; N] = std::array::from_fn(|k| {
+        let held = (0..N).find(|&p| guards[p].is_some() && Arc::ptr_eq(&ts[order[p]].storage, &ts[k].storage));
+        &**guards[held.expect("locked above")].as_ref().expect("locked above")
+    });
+    f(datas)
+}
+
 /// Runs `f` with `dst`'s data write-locked and `src`'s read-locked; locks in address order.
 /// The two must not share storage (callers copy `src` first).
 fn write_read<R>(dst: &Tensor, src: &Tensor, f: impl FnOnce(&mut Data, &Data) -> R) -> R {

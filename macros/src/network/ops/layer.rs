@@ -12,13 +12,13 @@ pub fn forward_linear(p: &TokenStream, c: &TokenStream, x: &Ident, slot: TokenSt
     let act = act.unwrap_or(quote!(__a0));
     quote! {{
         let __l = #c;
-        let __b = __l.bias.as_ref().map(|__b| __b.value());
-        #p::ops::into::linear(#slot, &#x, &__l.weight.value(), __b.as_ref(), |__a0: f32| #act)
+        let __b = __l.bias.as_ref().map(|__b| __b.value_ref());
+        #p::ops::into::linear(#slot, &#x, __l.weight.value_ref(), __b, |__a0: f32| #act)
     }}
 }
 
 /// With `X`, `G` the input and the gradient flattened to rows: `∂L/∂W += Gᵀ X`,
-/// `∂L/∂b += Σ_rows G`, `∂L/∂x = G W` (reshaped to `x`).
+/// `∂L/∂b += Σ_rows G` (one runtime call), `∂L/∂x = G W` (shaped as `x`).
 pub fn backward_linear(c: Callee, x: ValueId, out: ValueId, bw: &mut dyn BwGen) -> TokenStream {
     let callee = bw.callee(c);
     let xs = bw.saved(x);
@@ -26,26 +26,15 @@ pub fn backward_linear(c: Callee, x: ValueId, out: ValueId, bw: &mut dyn BwGen) 
     let input_grad = if bw.need(x).is_some() {
         let s = bw.saved_shape(x);
         let slot = bw.slot();
-        bw.acc_fresh(x, quote!(#p::ops::into::matmul(#slot, &__go, &__w).reshape(#s)))
+        bw.acc_fresh(x, quote!(#p::ops::linear_input_grad(#slot, &__g, __l.weight.value_ref(), #s)))
     } else {
         TokenStream::new()
     };
     // The bias gradient was accumulated by the activation's backward pass when it could be.
-    let bias = if bw.bias_fused(out) {
-        TokenStream::new()
-    } else {
-        quote! {
-            if let ::core::option::Option::Some(__b) = &__l.bias {
-                #p::ops::add_row_sum_to_grad(__b, &__go);
-            }
-        }
-    };
+    let bias = if bw.bias_fused(out) { quote!(::core::option::Option::None) } else { quote!(__l.bias.as_ref()) };
     quote! {
         let __l = #callee;
-        let __w = __l.weight.value();
-        let __go = __g.reshape([-1isize, __w.shape()[0] as isize]);
-        #p::ops::add_at_b_to_grad(&__l.weight, &__go, &#xs.reshape([-1isize, __w.shape()[1] as isize]));
-        #bias
+        #p::ops::linear_weight_grads(&__l.weight, #bias, &__g, #xs);
         #input_grad
     }
 }

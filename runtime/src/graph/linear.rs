@@ -1,0 +1,214 @@
+//! `nn.Linear` in generated code, `y = act(x·Wᵀ + b)` over the last dim of `x`, and its backward:
+//!
+//! ```text
+//! ∂L/∂W += Gᵀ·X        ∂L/∂b += Σ_rows G        ∂L/∂x = G·W
+//! ```
+//!
+//! with `X` (`[rows, in]`) and `G` (`[rows, out]`) the input and the incoming gradient, their
+//! leading dims flattened into rows. Each is one call per layer that takes every lock once and
+//! reads the operands where they lie (a view's strides go to the GEMM): these run on every
+//! training step, and for a small network (seed_mlp_b2's step is a few microseconds) the work
+//! around the GEMMs — handles, reshapes, locks — costs as much as the GEMMs themselves.
+
+use super::Slot;
+use super::into::with_data;
+use super::param_grad::{add_at_b_mat, add_row_sum_mat};
+use crate::param::Param;
+use crate::tensor::{Dims, Tensor};
+use fusenet_kernels::cpu::gemm::sgemm;
+use fusenet_kernels::cpu::parallel::{PAR_MIN_CHUNK, PAR_THRESHOLD};
+use rayon::prelude::*;
+
+/// A tensor of shape `[.., cols]` seen as a `[rows, cols]` matrix with non-negative strides:
+/// the tensor itself when its leading dims merge into one, otherwise a contiguous copy.
+pub(super) struct Mat<'a> {
+    pub t: &'a Tensor,
+    pub rows: usize,
+    pub cols: usize,
+    pub rs: isize,
+    pub cs: isize,
+}
+
+/// Holds the copy a [`Mat`] borrows when the tensor's leading dims do not merge.
+#[derive(Default)]
+pub(super) struct MatCopy(Option<Tensor>);
+
+impl<'a> Mat<'a> {
+    /// `t` (`[.., cols]`, at least 1-d) as a matrix, copying into `keep` only when it must.
+    pub fn of(t: &'a Tensor, keep: &'a mut MatCopy) -> Mat<'a> {
+        let n = t.dim();
+        assert!(n >= 1, "expected a tensor of at least 1 dim, got a 0-d tensor");
+        let cols = t.shape()[n - 1];
+        let rows = if cols == 0 { t.shape()[..n - 1].iter().product() } else { t.numel() / cols };
+        if let Some((rs, cs)) = merged(t) {
+            return Mat { t, rows, cols, rs, cs };
+        }
+        let copy = keep.0.insert(t.contiguous().reshape([rows, cols]));
+        Mat { t: copy, rows, cols, rs: cols as isize, cs: 1 }
+    }
+}
+
+/// The row and column strides of `t` viewed as `[rows, cols]`, when its leading dims merge into
+/// one and no stride is negative.
+fn merged(t: &Tensor) -> Option<(isize, isize)> {
+    let (shape, strides) = (t.shape(), t.strides());
+    let n = shape.len();
+    let cs = if shape[n - 1] == 1 { 1 } else { strides[n - 1] };
+    let mut rs = None::<isize>;
+    // Walking the leading dims inwards: each must step by the next one's stride times its size.
+    for k in (0..n - 1).rev() {
+        if shape[k] == 1 {
+            continue;
+        }
+        match rs {
+            None => rs = Some(strides[k]),
+            Some(inner) => {
+                let below = (k + 1..n - 1).find(|&d| shape[d] != 1);
+                let want = below.map_or(inner, |d| strides[d] * shape[d] as isize);
+                if strides[k] != want {
+                    return None;
+                }
+            }
+        }
+    }
+    let rs = rs.unwrap_or(shape[n - 1] as isize);
+    (rs >= 0 && cs >= 0).then_some((rs, cs))
+}
+
+/// PyTorch's `nn.Linear`: `y = act(x · wᵀ + b)` over the last dim of `x` (`[.., in]`), with `w`
+/// of shape `[out, in]` and `b` of shape `[out]`. The bias is written into the output first and
+/// the GEMM adds onto it (β = 1); `act` then runs over each block of rows while it is in cache.
+///
+/// ```
+/// use fusenet_runtime::{tensor, graph::{Slot, into::linear}};
+/// let x = tensor![[1.0, -2.0]];
+/// let w = tensor![[1.0, 1.0], [0.0, 1.0]];
+/// let y = linear(&mut Slot::default(), &x, &w, Some(&tensor![0.5, 0.0]), |v| v.max(0.0));
+/// assert_eq!(y.to_vec::<f32>(), [0.0, 0.0]);
+/// ```
+pub fn linear(slot: &mut Slot, x: &Tensor, w: &Tensor, b: Option<&Tensor>, act: impl Fn(f32) -> f32 + Sync + Send) -> Tensor {
+    assert!(w.dim() == 2, "linear: the weight must be 2-d, got shape {:?}", w.shape());
+    let (o, i) = (w.shape()[0], w.shape()[1]);
+    assert!(
+        x.dim() >= 1 && x.shape()[x.dim() - 1] == i,
+        "mat1 and mat2 shapes cannot be multiplied: input of shape {:?}, weight of shape {:?} (in_features {i})",
+        x.shape(),
+        w.shape()
+    );
+    if let Some(b) = b {
+        assert!(b.shape() == [o], "linear: a bias of shape {:?} for {o} output features", b.shape());
+    }
+    let mut keep = MatCopy::default();
+    let xm = Mat::of(x, &mut keep);
+    let mut shape = Dims::from_slice(x.shape());
+    let last = shape.len() - 1;
+    shape[last] = o;
+    let out = slot.out(&shape);
+    let run = |c: &mut [f32], sx: &[f32], sw: &[f32], bias: Option<(&[f32], isize)>| {
+        // Large outputs take both cores for the two passes around the GEMM.
+        let par = c.len() >= PAR_THRESHOLD;
+        let beta = match bias {
+            Some((bs, step)) => {
+                let fill = |rows: &mut [f32]| {
+                    for row in rows.chunks_mut(o.max(1)) {
+                        if step == 1 {
+                            row.copy_from_slice(&bs[..o]);
+                        } else {
+                            row.iter_mut().enumerate().for_each(|(j, v)| *v = bs[j * step as usize]);
+                        }
+                    }
+                };
+                if par { c.par_chunks_mut(o.max(1) * 64).for_each(fill) } else { fill(c) }
+                1.0
+            }
+            None => 0.0,
+        };
+        let (sx, sw) = (&sx[xm.t.storage_offset()..], &sw[w.storage_offset()..]);
+        // wᵀ is w with its strides swapped.
+        sgemm(xm.rows, i, o, 1.0, sx, xm.rs, xm.cs, sw, w.strides()[1], w.strides()[0], beta, c, o as isize, 1);
+        let epilogue = |part: &mut [f32]| part.iter_mut().for_each(|v| *v = act(*v));
+        if par { c.par_chunks_mut(PAR_MIN_CHUNK).for_each(epilogue) } else { epilogue(c) }
+    };
+    match b {
+        Some(b) => {
+            let step = b.strides()[0];
+            assert!(step >= 0 || o <= 1, "linear: a bias with a negative stride");
+            with_data(&out, [xm.t, w, b], |c, [sx, sw, sb]| run(c, sx, sw, Some((&sb[b.storage_offset()..], step.max(0)))))
+        }
+        None => with_data(&out, [xm.t, w], |c, [sx, sw]| run(c, sx, sw, None)),
+    }
+    out
+}
+
+/// A `Linear`'s parameter gradients from its input `x` (`[.., in]`) and the gradient `g` of its
+/// output (`[.., out]`): `weight.grad += gᵀ·x` and, when `bias` is given, `bias.grad += Σ_rows g`
+/// (PyTorch's `.grad +=`; nothing for a parameter without `requires_grad`). Allocation-free once
+/// the gradients have buffers.
+///
+/// Panics, naming the shapes, when `g`, `x` and the weight do not fit together.
+///
+/// ```
+/// use fusenet_runtime::{Param, Tensor, tensor, graph::linear_weight_grads};
+/// let (w, b) = (Param::new(Tensor::zeros(&[1, 2])), Param::new(Tensor::zeros(&[1])));
+/// let (x, g) = (tensor![[1.0, 2.0], [3.0, 4.0]], tensor![[1.0], [-1.0]]);
+/// linear_weight_grads(&w, Some(&b), &g, &x);
+/// assert_eq!(w.grad().unwrap().to_vec::<f32>(), [-2.0, -2.0]);
+/// assert_eq!(b.grad().unwrap().to_vec::<f32>(), [0.0]);
+/// ```
+pub fn linear_weight_grads(weight: &Param, bias: Option<&Param>, g: &Tensor, x: &Tensor) {
+    let bias = bias.filter(|b| b.requires_grad());
+    if !weight.requires_grad() && bias.is_none() {
+        return;
+    }
+    let ws = weight.shape();
+    assert!(
+        ws.len() == 2
+            && g.dim() >= 1
+            && x.dim() >= 1
+            && g.shape()[..g.dim() - 1] == x.shape()[..x.dim() - 1]
+            && g.shape()[g.dim() - 1] == ws[0]
+            && x.shape()[x.dim() - 1] == ws[1],
+        "linear backward: a gradient of shape {:?} and an input of shape {:?} do not fit a weight of shape {:?}",
+        g.shape(),
+        x.shape(),
+        ws
+    );
+    let (mut kg, mut kx) = (MatCopy::default(), MatCopy::default());
+    let gm = Mat::of(g, &mut kg);
+    if weight.requires_grad() {
+        add_at_b_mat(weight, &gm, &Mat::of(x, &mut kx));
+    }
+    if let Some(b) = bias {
+        add_row_sum_mat(b, &gm);
+    }
+}
+
+/// A `Linear`'s input gradient `g·w` (`g` of shape `[.., out]`, `w` of shape `[out, in]`), into
+/// `slot`, shaped `x_shape` (the input's shape, `[.., in]`).
+///
+/// Panics, naming the shapes, when they do not fit together.
+///
+/// ```
+/// use fusenet_runtime::{tensor, graph::{Slot, linear_input_grad}};
+/// let (g, w) = (tensor![[1.0], [-1.0]], tensor![[2.0, 3.0]]);
+/// let dx = linear_input_grad(&mut Slot::default(), &g, &w, &[2, 2]);
+/// assert_eq!(dx.to_vec::<f32>(), [2.0, 3.0, -2.0, -3.0]);
+/// ```
+pub fn linear_input_grad(slot: &mut Slot, g: &Tensor, w: &Tensor, x_shape: &[usize]) -> Tensor {
+    let fits = w.dim() == 2
+        && g.dim() >= 1
+        && g.dim() == x_shape.len()
+        && g.shape()[..g.dim() - 1] == x_shape[..x_shape.len() - 1]
+        && g.shape()[g.dim() - 1] == w.shape()[0]
+        && x_shape[x_shape.len() - 1] == w.shape()[1];
+    assert!(fits, "linear backward: a gradient of shape {:?} and a weight of shape {:?} do not give an input gradient of shape {x_shape:?}", g.shape(), w.shape());
+    let mut kg = MatCopy::default();
+    let gm = Mat::of(g, &mut kg);
+    let (o, i) = (w.shape()[0], w.shape()[1]);
+    let out = slot.out(x_shape);
+    with_data(&out, [gm.t, w], |c, [sg, sw]| {
+        let (sg, sw) = (&sg[gm.t.storage_offset()..], &sw[w.storage_offset()..]);
+        sgemm(gm.rows, o, i, 1.0, sg, gm.rs, gm.cs, sw, w.strides()[0], w.strides()[1], 0.0, c, i as isize, 1);
+    });
+    out
+}
