@@ -9,7 +9,7 @@
 //! compiler vectorises.
 
 use super::Slot;
-use crate::tensor::{Dims, Element, Tensor, elementwise::{broadcast_dims, expanded_strides, read_all}};
+use crate::tensor::{Dims, Element, Tensor, elementwise::{broadcast_dims, expanded_strides, read_n}};
 use fusenet_kernels::cpu::parallel::{PAR_MIN_CHUNK, PAR_THRESHOLD};
 use rayon::prelude::*;
 
@@ -37,17 +37,24 @@ pub fn map<const N: usize>(slot: &mut Slot, inputs: [&Tensor; N], f: impl Fn([f3
 pub fn map_into<const N: usize>(out: &Tensor, inputs: [&Tensor; N], f: impl Fn([f32; N]) -> f32 + Sync + Send) {
     assert!(out.is_contiguous(), "map_into: the output of shape {:?} is not contiguous", out.shape());
     let shape = out.shape();
-    let mut strides: [Dims<isize>; N] = std::array::from_fn(|_| Dims::from_slice(&[]));
-    for (k, t) in inputs.iter().enumerate() {
-        let fits = t.dim() <= shape.len() && t.shape().iter().rev().zip(shape.iter().rev()).all(|(&a, &b)| a == b || a == 1);
-        assert!(fits, "map: an operand of shape {:?} does not broadcast to the output shape {:?}", t.shape(), shape);
-        assert!(!t.shares_storage(out), "map: an operand shares storage with the output");
-        strides[k] = expanded_strides(t, shape);
-    }
-    let geo = Geometry::new(shape, &strides);
+    let geo = if flat(&inputs, shape) {
+        for t in &inputs {
+            assert!(!t.shares_storage(out), "map: an operand shares storage with the output");
+        }
+        Geometry::flat(shape.iter().product(), 1)
+    } else {
+        let mut strides: [Dims<isize>; N] = std::array::from_fn(|_| Dims::from_slice(&[]));
+        for (k, t) in inputs.iter().enumerate() {
+            let fits = t.dim() <= shape.len() && t.shape().iter().rev().zip(shape.iter().rev()).all(|(&a, &b)| a == b || a == 1);
+            assert!(fits, "map: an operand of shape {:?} does not broadcast to the output shape {:?}", t.shape(), shape);
+            assert!(!t.shares_storage(out), "map: an operand shares storage with the output");
+            strides[k] = expanded_strides(t, shape);
+        }
+        Geometry::new(shape, &strides)
+    };
     let offsets: [usize; N] = std::array::from_fn(|k| inputs[k].storage_offset());
     let base = out.storage_offset();
-    read_all(&inputs, |datas| {
+    read_n(inputs, |datas| {
         let ins: [&[f32]; N] = std::array::from_fn(|k| {
             f32::slice(datas[k]).unwrap_or_else(|| panic!("map: operand {k} is {:?}, not f32", inputs[k].dtype()))
         });
@@ -86,18 +93,23 @@ pub fn map_col_sums<const N: usize>(
         shape.as_slice()
     );
     let out = slot.out(&shape);
-    let mut strides: [Dims<isize>; N] = std::array::from_fn(|_| Dims::from_slice(&[]));
-    for (k, t) in inputs.iter().enumerate() {
-        strides[k] = expanded_strides(t, &shape);
-    }
     let r = shape.len().saturating_sub(1);
-    // The leading dims merge as usual; the last stays a dim of its own (the columns).
-    let outer: [Dims<isize>; N] = std::array::from_fn(|k| Dims::from_slice(&strides[k][..r]));
-    let geo = Geometry::new(&shape[..r], &outer);
-    let inner_st: [isize; N] = std::array::from_fn(|k| if r < shape.len() { strides[k][r] } else { 0 });
+    let (geo, inner_st) = if flat(&inputs, &shape) {
+        // Rows of `cols` contiguous elements in every operand.
+        (Geometry::flat(shape[..r].iter().product(), cols as isize), [1; N])
+    } else {
+        let mut strides: [Dims<isize>; N] = std::array::from_fn(|_| Dims::from_slice(&[]));
+        for (k, t) in inputs.iter().enumerate() {
+            strides[k] = expanded_strides(t, &shape);
+        }
+        // The leading dims merge as usual; the last stays a dim of its own (the columns).
+        let outer: [Dims<isize>; N] = std::array::from_fn(|k| Dims::from_slice(&strides[k][..r]));
+        let inner_st: [isize; N] = std::array::from_fn(|k| if r < shape.len() { strides[k][r] } else { 0 });
+        (Geometry::new(&shape[..r], &outer), inner_st)
+    };
     let offsets: [usize; N] = std::array::from_fn(|k| inputs[k].storage_offset());
     let base = out.storage_offset();
-    read_all(&inputs, |datas| {
+    read_n(inputs, |datas| {
         let ins: [&[f32]; N] = std::array::from_fn(|k| {
             f32::slice(datas[k]).unwrap_or_else(|| panic!("map_col_sums: operand {k} is {:?}, not f32", inputs[k].dtype()))
         });
@@ -130,7 +142,19 @@ struct Geometry<const N: usize> {
     numel: usize,
 }
 
+/// Whether every input is contiguous with exactly `shape`: one flat loop serves them all.
+fn flat<const N: usize>(inputs: &[&Tensor; N], shape: &[usize]) -> bool {
+    inputs.iter().all(|t| t.shape() == shape && t.is_contiguous())
+}
+
 impl<const N: usize> Geometry<N> {
+    /// `numel` positions `step` elements apart in every operand: one merged dim (none when
+    /// `numel == 1`, as [`Geometry::new`] gives).
+    fn flat(numel: usize, step: isize) -> Self {
+        let merged: &[usize] = if numel == 1 { &[] } else { &[numel] };
+        Geometry { sizes: Dims::from_slice(merged), strides: std::array::from_fn(|_| Dims::filled(step, merged.len())), numel }
+    }
+
     /// Drops size-1 dims and merges each dim into the next where every operand's stride allows.
     fn new(shape: &[usize], strides: &[Dims<isize>; N]) -> Self {
         let mut sizes: Dims<usize> = Dims::from_slice(&[]);
@@ -290,17 +314,20 @@ mod tests {
     fn column_sums_equal_a_separate_row_sum() {
         let g = Tensor::randn(&[5, 4, 3]);
         let y = Tensor::randn(&[5, 4, 3]);
-        let mut sums = [0.5f32; 3];
-        let out = map_col_sums(&mut Slot::default(), [&g, &y.transpose(0, 1).contiguous().transpose(0, 1)], |[g, y]| if y > 0.0 { g } else { 0.0 }, &mut sums);
-        let want = super::super::relu_backward(&y, &g);
-        assert_eq!(out.to_vec::<f32>(), want.to_vec::<f32>());
-        let mut expect = [0.5f32; 3];
-        for row in want.to_vec::<f32>().chunks(3) {
-            for (e, v) in expect.iter_mut().zip(row) {
-                *e += v;
+        // A strided operand (the general loop) and contiguous ones (the flat loop).
+        for y_in in [y.transpose(0, 1).contiguous().transpose(0, 1), y.shallow_clone()] {
+            let mut sums = [0.5f32; 3];
+            let out = map_col_sums(&mut Slot::default(), [&g, &y_in], |[g, y]| if y > 0.0 { g } else { 0.0 }, &mut sums);
+            let want = super::super::relu_backward(&y, &g);
+            assert_eq!(out.to_vec::<f32>(), want.to_vec::<f32>());
+            let mut expect = [0.5f32; 3];
+            for row in want.to_vec::<f32>().chunks(3) {
+                for (e, v) in expect.iter_mut().zip(row) {
+                    *e += v;
+                }
             }
+            assert_eq!(sums, expect);
         }
-        assert_eq!(sums, expect);
     }
 
     #[test]

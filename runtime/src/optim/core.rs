@@ -11,6 +11,7 @@ use crate::param::Param;
 use crate::tensor::DType;
 use std::borrow::Borrow;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// The state of one parameter: PyTorch's `optimizer.state[p]`. `buffers[k]` is the buffer named
 /// `R::BUFFERS[k]`, `None` until the update first needs it.
@@ -67,7 +68,29 @@ pub trait UpdateRule: 'static {
 pub struct Optim<R: UpdateRule> {
     pub(crate) groups: Vec<ParamGroup<R::Options>>,
     pub(crate) defaults: (f64, R::Options),
-    pub(crate) state: HashMap<usize, ParamState>,
+    pub(crate) state: HashMap<usize, ParamState, BuildHasherDefault<IdHasher>>,
+}
+
+/// Hashes a parameter id (the address of its shared state) with one multiply and a fold, where
+/// the default SipHash would cost about as much as a tiny layer's update: `step` looks every
+/// parameter up once.
+#[derive(Default)]
+pub(crate) struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+    fn write_usize(&mut self, id: usize) {
+        let h = (id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        // Addresses are aligned: fold the high bits down so the low (bucket) bits vary.
+        self.0 = h ^ (h >> 32);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 /// `x ≥ 0`, false for NaN (PyTorch's `not 0.0 <= x` checks).
@@ -91,7 +114,7 @@ impl<R: UpdateRule> Optim<R> {
         expect_ok(R::check(lr, &options));
         let params: Vec<Param> = params.into_iter().map(|p| p.borrow().share()).collect();
         assert!(!params.is_empty(), "optimizer got an empty parameter list");
-        let mut opt = Optim { groups: Vec::new(), defaults: (lr, options.clone()), state: HashMap::new() };
+        let mut opt = Optim { groups: Vec::new(), defaults: (lr, options.clone()), state: HashMap::default() };
         opt.add_param_group(ParamGroup { params, lr, options });
         opt
     }
