@@ -2,7 +2,8 @@
 //! the `Layer` API a `network!` step uses (a persistent ctx, the returned tensors dropped).
 //!
 //! `cargo bench --bench conv_pool` prints the median and minimum of 200 repetitions per layer
-//! (after 20 warm-up ones). Timings are reported, never asserted.
+//! (after 20 warm-up ones); conv2 also without `dx` and forward only, to split its time.
+//! Timings are reported, never asserted.
 
 use fusenet::Tensor;
 use fusenet::module::Layer;
@@ -50,9 +51,12 @@ fn main() {
     let mut c2 = Default::default();
     let mut c3 = Default::default();
     let mut c4 = Default::default();
+    let (mut c5, mut c6) = (Default::default(), Default::default());
     let rows = [
         ("conv1 1->6 k5 28x28 (no dx)", median_us(|| step(&conv1, &x1, &g1, &mut c1, false))),
         ("conv2 6->16 k5 12x12 (+dx)", median_us(|| step(&conv2, &x2, &g2, &mut c2, true))),
+        ("conv2 6->16 k5 12x12 (no dx)", median_us(|| step(&conv2, &x2, &g2, &mut c5, false))),
+        ("conv2 6->16 k5 12x12 forward", median_us(|| drop(black_box(conv2.forward_train(&x2, &mut c6))))),
         ("maxpool2 6x24x24", median_us(|| step(&pool, &p1, &gp1, &mut c3, true))),
         ("maxpool2 16x8x8", median_us(|| step(&pool, &p2, &gp2, &mut c4, true))),
     ];

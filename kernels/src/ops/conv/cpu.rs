@@ -11,7 +11,7 @@
 //! the 2-core machine, forward + backward): conv1 805 → 480–620 µs, conv2 1547 → 880–1100 µs.
 
 use super::im2col::{Vol, col2im, im2col};
-use super::{ConvGeom, direct};
+use super::{ConvGeom, direct, multi};
 use crate::cpu::parallel::PAR_THRESHOLD;
 use crate::real::Real;
 use rayon::prelude::*;
@@ -179,12 +179,17 @@ pub fn conv_forward<T: Real, const D: usize>(g: &ConvGeom<D>, x: &[T], w: &[T], 
     check_scratch("conv_forward", scratch.len(), parts, &c);
     let (img, out_img, l) = (g.c_in * v.in_len(), g.c_out * dm.l, dm.l);
     let ys = Shared::new(y);
-    let direct = direct::applies(g);
+    let (direct, multi) = (direct::applies(g), multi::applies::<T, D>(g));
     for_each_chunk(g, &v, c, &mut scratch[parts..], |_, start, n, cols, tmp| {
-        if direct {
+        if direct || multi {
             // SAFETY: this chunk's images, claimed by this lane only.
             let y = unsafe { ys.part(start * out_img, (start + n) * out_img) };
-            direct::forward(g, n, &x[start * img..(start + n) * img], w, b, y);
+            let x = &x[start * img..(start + n) * img];
+            if direct {
+                direct::forward(g, n, x, w, b, y)
+            } else {
+                multi::forward(g, n, x, w, b, y)
+            }
             return;
         }
         let nl = n * l;
@@ -255,10 +260,29 @@ pub fn conv_backward<T: Real, const D: usize>(
     let (want_dw, want_db) = (grad_weight.is_some(), grad_bias.is_some());
     // The direct loops compute the parameter gradients only; an input gradient takes im2col.
     let direct = direct::applies(g) && grad_in.is_none();
+    let multi = multi::applies::<T, D>(g);
     let dxs = grad_in.map(Shared::new);
     for_each_chunk(g, &v, c, lanes, |chunk, start, n, cols, tmp| {
         let nl = n * l;
         let gy = &grad_out[start * out_img..(start + n) * out_img];
+        if multi {
+            if let Some(dxs) = &dxs {
+                // SAFETY: this chunk's images, claimed by this lane only.
+                multi::input_grad(g, n, gy, w, unsafe { dxs.part(start * img, (start + n) * img) });
+            }
+            // SAFETY: this chunk's partial sums, claimed by this lane only.
+            let (dw, db) = unsafe {
+                (
+                    if want_dw { pdw.part(chunk * wl, (chunk + 1) * wl) } else { &mut [][..] },
+                    if want_db { pdb.part(chunk * co, (chunk + 1) * co) } else { &mut [][..] },
+                )
+            };
+            dw.fill(T::zero());
+            db.fill(T::zero());
+            // `cols` (C_in·K·B·L ≥ 16·B·L elements, `multi::fits`) holds the transposed dY.
+            multi::weight_grad(g, n, &x[start * img..(start + n) * img], gy, dw, db, cols);
+            return;
+        }
         if direct {
             // SAFETY: this chunk's partial sums, claimed by this lane only.
             let (dw, db) = unsafe {

@@ -97,7 +97,7 @@ pub(super) fn forward<T: Real, const D: usize>(g: &ConvGeom<D>, n: usize, x: &[T
 }
 
 /// `Σ p`, in 16 interleaved partial sums (which vectorise) added at the end.
-fn lane_sum<T: Real>(p: &[T]) -> T {
+pub(super) fn lane_sum<T: Real>(p: &[T]) -> T {
     let mut acc = [T::zero(); CW];
     let mut chunks = p.chunks_exact(CW);
     for c in &mut chunks {

@@ -1,6 +1,7 @@
 //! N-d convolution (PyTorch's `conv1d`/`conv2d`/`conv3d`, zero padding): im2col (vol2col) plus
 //! the one GEMM, and for 2-d convolutions of one input channel (stride 1, no dilation) a direct
-//! loop for the forward and the parameter gradients (`direct.rs`).
+//! loop for the forward and the parameter gradients (`direct.rs`), and for small multi-channel
+//! 2-d layers in `f32` on AVX-512F direct loops for the forward, `dx` and `dW` (`multi.rs`).
 //!
 //! Shapes (row-major): `x` `[N, C_in, *input]`, `W` `[C_out, C_in/groups, *kernel]`, `b` `[C_out]`,
 //! `y` `[N, C_out, *output]`, where along each spatial axis
@@ -43,6 +44,9 @@ mod direct;
 #[cfg(target_arch = "x86_64")]
 mod direct_avx512;
 mod im2col;
+mod multi;
+#[cfg(target_arch = "x86_64")]
+mod multi_avx512;
 
 pub use cpu::{conv_backward, conv_forward, conv_scratch_len};
 
@@ -177,3 +181,5 @@ fn join_comma(v: &[usize]) -> String {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_multi;

@@ -2,7 +2,7 @@ use super::*;
 use crate::ops::gradcheck::{check, dot, fill};
 
 /// The definition, by direct loops over a 3-d geometry (leading unit axes for 1-d and 2-d).
-fn naive<const D: usize>(g: &ConvGeom<D>, x: &[f64], w: &[f64], b: Option<&[f64]>) -> Vec<f64> {
+pub(super) fn naive<const D: usize>(g: &ConvGeom<D>, x: &[f64], w: &[f64], b: Option<&[f64]>) -> Vec<f64> {
     let v = g.vol();
     let (cig, cog) = (g.c_in / g.groups, g.c_out / g.groups);
     let [id, ih, iw] = v.input;
@@ -53,7 +53,7 @@ fn forward<const D: usize>(g: &ConvGeom<D>, x: &[f64], w: &[f64], b: Option<&[f6
 }
 
 #[allow(clippy::too_many_arguments)]
-fn g2(n: usize, c_in: usize, c_out: usize, groups: usize, input: [usize; 2], kernel: [usize; 2], stride: usize, padding: usize, dilation: usize) -> Conv2dGeom {
+pub(super) fn g2(n: usize, c_in: usize, c_out: usize, groups: usize, input: [usize; 2], kernel: [usize; 2], stride: usize, padding: usize, dilation: usize) -> Conv2dGeom {
     ConvGeom { n, c_in, c_out, groups, input, kernel, stride: [stride; 2], padding: [padding; 2], dilation: [dilation; 2] }
 }
 
