@@ -41,7 +41,8 @@ struct Chunks {
 impl Chunks {
     fn of<const D: usize>(g: &ConvGeom<D>, v: &Vol) -> Chunks {
         let per = chunk_images(g, v);
-        Chunks { per, count: g.n.div_ceil(per), len: (v.rows() + g.c_out) * per * v.out_len() }
+        let len = ((v.rows() + g.c_out) * per * v.out_len()).max(multi::lane_len(g, per));
+        Chunks { per, count: g.n.div_ceil(per), len }
     }
 
     /// How many chunks may run at once, one per thread of rayon's pool: each needs its own
@@ -115,23 +116,14 @@ impl<'a, T> Shared<'a, T> {
     }
 }
 
-/// Runs `f(chunk, first image, image count, cols, tmp)` for every chunk of images, on up to
-/// [`Chunks::lanes`] threads at once, each lane with its own part of `lanes` (`cols` and `tmp`
-/// are the chunk's `[C_in·K, B·L]` and `[C_out, B·L]` scratch). A lane claims the next chunk when
-/// it is done with one, so a busy core just runs fewer chunks.
-fn for_each_chunk<T: Send, const D: usize>(
-    g: &ConvGeom<D>,
-    v: &Vol,
-    c: Chunks,
-    lanes: &mut [T],
-    f: impl Fn(usize, usize, usize, &mut [T], &mut [T]) + Sync,
-) {
-    let l = v.out_len();
+/// Runs `f(chunk, first image, image count, lane)` for every chunk of images, on up to
+/// [`Chunks::lanes`] threads at once, each lane with its own part of `lanes` (`Chunks::len`
+/// elements; [`split`] gives the im2col path its parts). A lane claims the next chunk when it is
+/// done with one, so a busy core just runs fewer chunks.
+fn for_each_chunk<T: Send, const D: usize>(g: &ConvGeom<D>, c: Chunks, lanes: &mut [T], f: impl Fn(usize, usize, usize, &mut [T]) + Sync) {
     let run = |lane: &mut [T], chunk: usize| {
         let start = chunk * c.per;
-        let b = c.per.min(g.n - start);
-        let (cols, rest) = lane.split_at_mut(v.rows() * b * l);
-        f(chunk, start, b, cols, &mut rest[..g.c_out * b * l]);
+        f(chunk, start, c.per.min(g.n - start), lane);
     };
     let lane_count = (lanes.len() / c.len.max(1)).min(c.lanes());
     if lane_count <= 1 || c.count <= 1 {
@@ -148,6 +140,13 @@ fn for_each_chunk<T: Send, const D: usize>(
             run(lane, chunk);
         }
     });
+}
+
+/// A lane's `[C_in·K, B·L]` column matrix and `[C_out, B·L]` GEMM result, for `b` images.
+fn split<'a, T, const D: usize>(lane: &'a mut [T], g: &ConvGeom<D>, v: &Vol, b: usize) -> (&'a mut [T], &'a mut [T]) {
+    let bl = b * v.out_len();
+    let (cols, rest) = lane.split_at_mut(v.rows() * bl);
+    (cols, &mut rest[..g.c_out * bl])
 }
 
 /// Panics unless `scratch` holds the partial sums and at least one lane.
@@ -180,7 +179,7 @@ pub fn conv_forward<T: Real, const D: usize>(g: &ConvGeom<D>, x: &[T], w: &[T], 
     let (img, out_img, l) = (g.c_in * v.in_len(), g.c_out * dm.l, dm.l);
     let ys = Shared::new(y);
     let (direct, multi) = (direct::applies(g), multi::applies::<T, D>(g));
-    for_each_chunk(g, &v, c, &mut scratch[parts..], |_, start, n, cols, tmp| {
+    for_each_chunk(g, c, &mut scratch[parts..], |_, start, n, lane| {
         if direct || multi {
             // SAFETY: this chunk's images, claimed by this lane only.
             let y = unsafe { ys.part(start * out_img, (start + n) * out_img) };
@@ -188,11 +187,11 @@ pub fn conv_forward<T: Real, const D: usize>(g: &ConvGeom<D>, x: &[T], w: &[T], 
             if direct {
                 direct::forward(g, n, x, w, b, y)
             } else {
-                multi::forward(g, n, x, w, b, y)
+                multi::forward(g, n, x, w, b, y, lane)
             }
             return;
         }
-        let nl = n * l;
+        let (nl, (cols, tmp)) = (n * l, split(lane, g, &v, n));
         im2col(&v, n, &x[start * img..(start + n) * img], cols);
         for grp in 0..dm.groups {
             let wg = &w[grp * dm.cog * dm.rows..];
@@ -262,13 +261,13 @@ pub fn conv_backward<T: Real, const D: usize>(
     let direct = direct::applies(g) && grad_in.is_none();
     let multi = multi::applies::<T, D>(g);
     let dxs = grad_in.map(Shared::new);
-    for_each_chunk(g, &v, c, lanes, |chunk, start, n, cols, tmp| {
+    for_each_chunk(g, c, lanes, |chunk, start, n, lane| {
         let nl = n * l;
         let gy = &grad_out[start * out_img..(start + n) * out_img];
         if multi {
             if let Some(dxs) = &dxs {
                 // SAFETY: this chunk's images, claimed by this lane only.
-                multi::input_grad(g, n, gy, w, unsafe { dxs.part(start * img, (start + n) * img) });
+                multi::input_grad(g, n, gy, w, unsafe { dxs.part(start * img, (start + n) * img) }, lane);
             }
             // SAFETY: this chunk's partial sums, claimed by this lane only.
             let (dw, db) = unsafe {
@@ -279,8 +278,7 @@ pub fn conv_backward<T: Real, const D: usize>(
             };
             dw.fill(T::zero());
             db.fill(T::zero());
-            // `cols` (C_in·K·B·L ≥ 16·B·L elements, `multi::fits`) holds the transposed dY.
-            multi::weight_grad(g, n, &x[start * img..(start + n) * img], gy, dw, db, cols);
+            multi::weight_grad(g, n, &x[start * img..(start + n) * img], gy, dw, db, lane);
             return;
         }
         if direct {
@@ -296,6 +294,7 @@ pub fn conv_backward<T: Real, const D: usize>(
             direct::weight_grad(g, n, &x[start * img..(start + n) * img], gy, dw, db);
             return;
         }
+        let (cols, tmp) = split(lane, g, &v, n);
         // tmp[o, i·L..(i+1)·L] = dY[i, o, :]
         rows_mut(tmp, nl, |o, trow| {
             for (i, dst) in trow.chunks_exact_mut(l).enumerate() {

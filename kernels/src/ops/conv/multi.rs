@@ -6,12 +6,13 @@
 //! ```text
 //! y[o, r, c]      = b[o] + Σ_{i, kh, kw} W[o, i, kh, kw] · x[i, r + kh − ph, c + kw − pw]
 //! dx[i, r, c]     = Σ_{o, kh, kw} W[o, i, kh, kw] · dY[o, r − kh + ph, c − kw + pw]
-//!                 = Σ_{o, a, b} W[o, i, KH−1−a, KW−1−b] · dY[o, r + a − (KH−1−ph), c + b − (KW−1−pw)]
+//!                 = Σ_{kw} T_kw[i, r, c − kw + pw],  T_kw[i, r, c] = Σ_{o, kh} W[o, i, kh, kw] · dY[o, r − kh + ph, c]
 //! dW[o, i, kh, kw] += Σ_{n, r, c} dY[n, o, r, c] · x[n, i, r + kh − ph, c + kw − pw]
 //! ```
-//! (0 outside `x` and `dY`). The forward and `dx` are the same correlation ([`corr_block`]): `dx`
-//! is the correlation of `dY` with the flipped, transposed kernel and padding `K − 1 − p`, read
-//! through a [`WView`] of `W` with negative strides. A block of up to 16 output channels × one
+//! (0 outside `x` and `dY`). The forward and each `T_kw` are the same correlation ([`corr_block`]):
+//! `T_kw` is the correlation of `dY` with kernel column `kw` flipped upside down and padding
+//! `KH − 1 − ph`, its weights packed (`pack`) in the order the loops read them; `dx` adds the `KW`
+//! planes shifted by `kw − pw` columns. A block of up to 16 output channels × one
 //! 16-lane vector (two output rows of up to 8 columns, or 16 columns of one row) is accumulated
 //! over every `(i, kh, kw)`, each input run loaded once for the block and multiplied by broadcast
 //! weights. The weight gradient keeps 16 output channels in the lanes and one register per kernel
@@ -89,36 +90,9 @@ impl Corr {
     }
 }
 
-/// Where weight `(block channel j, input channel c, tap a, b)` lies in `W`:
-/// `base + j·sj + c·sc + a·sa + b·sb`.
-#[derive(Clone, Copy, Debug)]
-pub(super) struct WView {
-    pub base: isize,
-    pub sj: isize,
-    pub sc: isize,
-    pub sa: isize,
-    pub sb: isize,
-}
-
-impl WView {
-    #[inline(always)]
-    pub fn at(&self, j: usize, c: usize, a: usize, b: usize) -> isize {
-        self.base + j as isize * self.sj + c as isize * self.sc + a as isize * self.sa + b as isize * self.sb
-    }
-
-    /// Panics unless every index of `blk` channels over `cr` lies in `0..len`.
-    pub fn check(&self, blk: usize, cr: &Corr, len: usize) {
-        let ext = |s: isize, n: usize| (s * (n as isize - 1)).min(0)..=(s * (n as isize - 1)).max(0);
-        let parts = [ext(self.sj, blk), ext(self.sc, cr.c), ext(self.sa, cr.kh), ext(self.sb, cr.kw)];
-        let lo = self.base + parts.iter().map(|r| *r.start()).sum::<isize>();
-        let hi = self.base + parts.iter().map(|r| *r.end()).sum::<isize>();
-        assert!(blk >= 1 && lo >= 0 && hi < len as isize, "direct conv: weight view {self:?} outside {len}");
-    }
-}
-
-/// The blocks of `c` channels, as even as possible with at most `V` a block: `(first, size)`.
-fn blocks(c: usize) -> impl Iterator<Item = (usize, usize)> {
-    let per = c.div_ceil(c.div_ceil(V).max(1)).max(1);
+/// The blocks of `c` channels, as even as possible with at most `most` a block: `(first, size)`.
+fn blocks(c: usize, most: usize) -> impl Iterator<Item = (usize, usize)> {
+    let per = c.div_ceil(c.div_ceil(most).max(1)).max(1);
     (0..c).step_by(per).map(move |o| (o, per.min(c - o)))
 }
 
@@ -127,48 +101,95 @@ fn dims<const D: usize>(g: &ConvGeom<D>) -> ([usize; 2], [usize; 2], [usize; 2],
     ([i[0], i[1]], [o[0], o[1]], [k[0], k[1]], [p[0], p[1]])
 }
 
-/// `y = conv(x, W) + b` for `n` images (`x` `[n, C_in, IH, IW]`, `y` `[n, C_out, OH, OW]`).
-pub(super) fn forward<T: Real, const D: usize>(g: &ConvGeom<D>, n: usize, x: &[T], w: &[T], b: Option<&[T]>, y: &mut [T]) {
+/// The scratch a chunk of `per` images needs (elements): the packed weights of a block and the
+/// `dx` planes `T` of a block, or the weight gradient's transposed `dY`; 0 unless [`fits`].
+pub(super) fn lane_len<const D: usize>(g: &ConvGeom<D>, per: usize) -> usize {
+    if !fits(g) {
+        return 0;
+    }
+    let ([ih, _], [oh, ow], [kh, kw], _) = dims(g);
+    let fwd = V * g.c_in * kh * kw;
+    let dx = V * g.c_out * kh + V * ih * ow;
+    fwd.max(dx).max(V * per * oh * ow)
+}
+
+/// `wp[((c·kh + a)·kw + b)·blk + j] = w[at(j, c, a, b)]`: a block's weights in the order the
+/// loops read them, the `blk` weights of one tap side by side.
+fn pack<T: Real>(wp: &mut [T], blk: usize, cr: &Corr, w: &[T], at: impl Fn(usize, usize, usize, usize) -> usize) {
+    let mut it = wp[..cr.c * cr.kh * cr.kw * blk].iter_mut();
+    for c in 0..cr.c {
+        for a in 0..cr.kh {
+            for b in 0..cr.kw {
+                for (j, d) in (0..blk).zip(&mut it) {
+                    *d = w[at(j, c, a, b)];
+                }
+            }
+        }
+    }
+}
+
+/// `y = conv(x, W) + b` for `n` images (`x` `[n, C_in, IH, IW]`, `y` `[n, C_out, OH, OW]`);
+/// `scratch` of at least [`lane_len`].
+pub(super) fn forward<T: Real, const D: usize>(g: &ConvGeom<D>, n: usize, x: &[T], w: &[T], b: Option<&[T]>, y: &mut [T], scratch: &mut [T]) {
     let ([ih, iw], [oh, ow], [kh, kw], [ph, pw]) = dims(g);
     let cr = Corr { c: g.c_in, ih, iw, oh, ow, kh, kw, ph, pw };
     let (taps, img, plane) = (kh * kw, g.c_in * ih * iw, oh * ow);
-    for im in 0..n {
-        let (xi, yi) = (&x[im * img..(im + 1) * img], &mut y[im * g.c_out * plane..(im + 1) * g.c_out * plane]);
-        for (o, ob) in blocks(g.c_out) {
-            let (sj, sc) = ((g.c_in * taps) as isize, taps as isize);
-            let wv = WView { base: o as isize * sj, sj, sc, sa: kw as isize, sb: 1 };
-            corr_block(&cr, ob, &wv, xi, w, b.map(|b| &b[o..o + ob]), &mut yi[o * plane..(o + ob) * plane]);
+    for (o, ob) in blocks(g.c_out, V) {
+        let wp = &mut scratch[..g.c_in * taps * ob];
+        pack(wp, ob, &cr, w, |j, c, a, bb| ((o + j) * g.c_in + c) * taps + a * kw + bb);
+        for im in 0..n {
+            let yo = &mut y[(im * g.c_out + o) * plane..(im * g.c_out + o + ob) * plane];
+            corr_block(&cr, ob, wp, &x[im * img..(im + 1) * img], b.map(|b| &b[o..o + ob]), yo);
         }
     }
 }
 
-/// `dx = conv_transpose(dY, W)` for `n` images (written, not accumulated).
-pub(super) fn input_grad<T: Real, const D: usize>(g: &ConvGeom<D>, n: usize, dy: &[T], w: &[T], dx: &mut [T]) {
+/// `dx = conv_transpose(dY, W)` for `n` images (written, not accumulated): for a block of input
+/// channels `i` and every kernel column `b` (`blk = channels·KW ≤ 16` planes at once),
+/// `T[i, b, r, c] = Σ_{o, a} W[o, i, a, b] · dY[o, r − a + ph, c]` (a correlation of `dY` with
+/// column `b` of the kernel flipped upside down, as wide as `dY`: no lane spent on `dx`'s
+/// border), then `dx[i, r, j] += T[i, b, r, j − b + pw]`. `scratch` of at least [`lane_len`].
+pub(super) fn input_grad<T: Real, const D: usize>(g: &ConvGeom<D>, n: usize, dy: &[T], w: &[T], dx: &mut [T], scratch: &mut [T]) {
     let ([ih, iw], [oh, ow], [kh, kw], [ph, pw]) = dims(g);
-    let cr = Corr { c: g.c_out, ih: oh, iw: ow, oh: ih, ow: iw, kh, kw, ph: kh - 1 - ph, pw: kw - 1 - pw };
-    let (taps, img, plane) = (kh * kw, g.c_in * ih * iw, oh * ow);
-    for im in 0..n {
-        let (dyi, dxi) = (&dy[im * g.c_out * plane..(im + 1) * g.c_out * plane], &mut dx[im * img..(im + 1) * img]);
-        for (i, ib) in blocks(g.c_in) {
-            let last = ((kh - 1) * kw + kw - 1) as isize;
-            let wv = WView { base: (i * taps) as isize + last, sj: taps as isize, sc: (g.c_in * taps) as isize, sa: -(kw as isize), sb: -1 };
-            corr_block(&cr, ib, &wv, dyi, w, None, &mut dxi[i * ih * iw..(i + ib) * ih * iw]);
+    let cr = Corr { c: g.c_out, ih: oh, iw: ow, oh: ih, ow, kh, kw: 1, ph: kh - 1 - ph, pw: 0 };
+    let (taps, img, out_img, tplane) = (kh * kw, g.c_in * ih * iw, g.c_out * oh * ow, ih * ow);
+    dx[..n * img].fill(T::zero());
+    for (i0, ib) in blocks(g.c_in, (V / kw).max(1)) {
+        let blk = ib * kw;
+        let (wp, t) = scratch.split_at_mut(g.c_out * kh * blk);
+        let t = &mut t[..blk * tplane];
+        pack(wp, blk, &cr, w, |j, o, a, _| (o * g.c_in + i0 + j / kw) * taps + (kh - 1 - a) * kw + j % kw);
+        for im in 0..n {
+            corr_block(&cr, blk, wp, &dy[im * out_img..(im + 1) * out_img], None, t);
+            let dxi = &mut dx[im * img..(im + 1) * img];
+            for (j, tj) in t.chunks_exact(tplane).enumerate() {
+                let (i, b) = (i0 + j / kw, j % kw);
+                // Columns of dx with 0 ≤ column − b + pw < ow.
+                let (j0, j1) = (b.saturating_sub(pw), (b + ow).saturating_sub(pw).min(iw));
+                if j0 >= j1 {
+                    continue;
+                }
+                let c0 = j0 + pw - b;
+                for (d, s) in dxi[i * ih * iw..(i + 1) * ih * iw].chunks_exact_mut(iw).zip(tj.chunks_exact(ow)) {
+                    d[j0..j1].iter_mut().zip(&s[c0..]).for_each(|(d, &s)| *d += s);
+                }
+            }
         }
     }
 }
 
-/// `y[j] = b[j] + Σ_{c, a, bb} W[wv(j, c, a, bb)] · x[c, r + a − ph, c' + bb − pw]` for `j < blk`
-/// (`y` `[blk, oh, ow]`), by the AVX-512 body where it runs.
-fn corr_block<T: Real>(cr: &Corr, blk: usize, wv: &WView, x: &[T], w: &[T], b: Option<&[T]>, y: &mut [T]) {
+/// `y[j] = b[j] + Σ_{c, a, bb} wp[((c·kh + a)·kw + bb)·blk + j] · x[c, r + a − ph, c' + bb − pw]`
+/// for `j < blk` (`y` `[blk, oh, ow]`), by the AVX-512 body where it runs.
+fn corr_block<T: Real>(cr: &Corr, blk: usize, wp: &[T], x: &[T], b: Option<&[T]>, y: &mut [T]) {
     #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("avx512f")
-        && let (Some(x), Some(w), Some(y)) = (as_f32(x), as_f32(w), as_f32_mut(y))
+        && let (Some(x), Some(wp), Some(y)) = (as_f32(x), as_f32(wp), as_f32_mut(y))
     {
         let b = b.map(|b| as_f32(b).expect("bias of the weight's type"));
         use super::multi_avx512::corr_block as f;
         macro_rules! by_size {
             ($($n:literal => $r:literal),*) => {
-                match blk { $($n => f::<$n, $r>(cr, wv, x, w, b, y),)* _ => unreachable!("block of {blk} channels") }
+                match blk { $($n => f::<$n, $r>(cr, wp, x, b, y),)* _ => unreachable!("block of {blk} channels") }
             };
         }
         // SAFETY: AVX-512F is available (checked above), the only requirement.
@@ -178,7 +199,6 @@ fn corr_block<T: Real>(cr: &Corr, blk: usize, wv: &WView, x: &[T], w: &[T], b: O
         }
         return;
     }
-    wv.check(blk, cr, w.len());
     let plane = cr.oh * cr.ow;
     for j in 0..blk {
         for r in 0..cr.oh {
@@ -188,10 +208,8 @@ fn corr_block<T: Real>(cr: &Corr, blk: usize, wv: &WView, x: &[T], w: &[T], b: O
                     for a in 0..cr.kh {
                         let Some(i) = cr.in_row(r, a) else { continue };
                         for bb in 0..cr.kw {
-                            let Some(col) = (c + bb).checked_sub(cr.pw).filter(|&col| col < cr.iw) else {
-                                continue;
-                            };
-                            acc += w[wv.at(j, ci, a, bb) as usize] * x[(ci * cr.ih + i) * cr.iw + col];
+                            let Some(col) = (c + bb).checked_sub(cr.pw).filter(|&col| col < cr.iw) else { continue };
+                            acc += wp[((ci * cr.kh + a) * cr.kw + bb) * blk + j] * x[(ci * cr.ih + i) * cr.iw + col];
                         }
                     }
                 }

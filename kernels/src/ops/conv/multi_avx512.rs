@@ -3,7 +3,7 @@
 //! columns of one row; its input run is one masked load (two for a row pair, the second merged
 //! into the upper lanes), masked-off lanes never read, so a run may start before its row.
 
-use super::multi::{Corr, PAD_MAX, V, WView};
+use super::multi::{Corr, PAD_MAX, V};
 use crate::cpu::mask::lanes;
 use std::arch::x86_64::*;
 
@@ -16,16 +16,17 @@ fn valid(cr: &Corr, c0: usize, cw: usize, kw: usize) -> __mmask16 {
     if hi <= lo { 0 } else { lanes(hi) & !lanes(lo) }
 }
 
-/// `y[j] = b[j] + Σ W[wv(j, ·)] ⊛ x` for `j < B` (`y` `[B, oh, ow]`), `R` vectors at a time.
+/// `y[j] = b[j] + Σ wp[(·)·B + j] ⊛ x` for `j < B` (`y` `[B, oh, ow]`, `wp` packed as in
+/// `multi::pack`), `R` vectors at a time.
 ///
 /// # Safety
 /// AVX-512F is available.
 #[target_feature(enable = "avx512f")]
-pub(super) unsafe fn corr_block<const B: usize, const R: usize>(cr: &Corr, wv: &WView, x: &[f32], w: &[f32], b: Option<&[f32]>, y: &mut [f32]) {
+pub(super) unsafe fn corr_block<const B: usize, const R: usize>(cr: &Corr, wp: &[f32], x: &[f32], b: Option<&[f32]>, y: &mut [f32]) {
     let plane = cr.oh * cr.ow;
     assert!(x.len() >= cr.c * cr.ih * cr.iw && y.len() >= B * plane && cr.kw <= 16, "direct conv: operands too short");
     assert!(b.is_none_or(|b| b.len() >= B), "direct conv: bias too short");
-    wv.check(B, cr, w.len());
+    assert!(wp.len() >= cr.c * cr.kh * cr.kw * B, "direct conv: packed weights too short");
     let pair = cr.ow <= 8;
     let ncol = if pair { 1 } else { cr.ow.div_ceil(V) };
     let units = if pair { cr.oh.div_ceil(2) } else { cr.oh * ncol };
@@ -45,42 +46,42 @@ pub(super) unsafe fn corr_block<const B: usize, const R: usize>(cr: &Corr, wv: &
             }
         }
         let mut acc = [bias; R];
-        for ci in 0..cr.c {
-            let xc = x[ci * cr.ih * cr.iw..].as_ptr();
-            for a in 0..cr.kh {
-                let (mut lo, mut hi) = ([None; R], [None; R]);
-                for u in 0..R {
-                    if live[u] {
-                        // Input column c0 + l + kw − pw of the row is lane l of run + kw.
-                        lo[u] = cr.in_row(rows[u], a).map(|i| xc.wrapping_add(i * cr.iw + c0s[u]).wrapping_sub(cr.pw));
-                        if hi_live[u] {
-                            hi[u] = cr.in_row(rows[u] + 1, a).map(|i| xc.wrapping_add(i * cr.iw).wrapping_sub(cr.pw + 8));
-                        }
-                    }
+        for a in 0..cr.kh {
+            // Per vector: where its run starts in a channel's plane (plus pw, minus 8 for the next
+            // row's), and the lanes its rows allow (none for a row outside the input).
+            let (mut lo, mut hi) = ([0usize; R], [0usize; R]);
+            let (mut rl, mut rh) = ([0 as __mmask16; R], [0 as __mmask16; R]);
+            for u in (0..R).filter(|&u| live[u]) {
+                if let Some(i) = cr.in_row(rows[u], a) {
+                    (lo[u], rl[u]) = (i * cr.iw + c0s[u], 0xffff);
                 }
+                if hi_live[u]
+                    && let Some(i) = cr.in_row(rows[u] + 1, a)
+                {
+                    (hi[u], rh[u]) = (i * cr.iw, 0xff00);
+                }
+            }
+            if rl.iter().chain(&rh).all(|&m| m == 0) {
+                continue;
+            }
+            for ci in 0..cr.c {
+                let xc = x[ci * cr.ih * cr.iw..].as_ptr();
                 for kb in 0..cr.kw {
-                    let wi = wv.at(0, ci, a, kb);
+                    let wt = wp[((ci * cr.kh + a) * cr.kw + kb) * B..][..B].as_ptr();
                     for u in 0..R {
                         let m = masks[u][kb];
-                        // SAFETY: `m` selects the lanes whose input column lies in `0..iw`, and
-                        // `lo`/`hi` are runs of rows `< ih` of channel `ci < c` of `x` (inside it:
-                        // asserted above); other lanes are not read. (Upper lanes 8 + l read
-                        // column l + kw − pw of the next row, `m << 8` since `c0 = 0`.)
+                        // SAFETY: `m` selects the lanes whose input column `c0 + l + kb − pw`
+                        // lies in `0..iw`, `rl`/`rh` the rows `< ih` (of channel `ci < c`, inside
+                        // `x`: asserted above); other lanes are not read, so a run may start
+                        // before its row. Upper lanes 8 + l read column `l + kb − pw` of the next
+                        // row (`m << 8`, since `c0 = 0` when `pair`).
                         let v = unsafe {
-                            let v = match lo[u] {
-                                Some(p) => _mm512_maskz_loadu_ps(m, p.wrapping_add(kb)),
-                                None if hi[u].is_some() => _mm512_setzero_ps(),
-                                None => continue,
-                            };
-                            match hi[u] {
-                                Some(p) => _mm512_mask_loadu_ps(v, m << 8, p.wrapping_add(kb)),
-                                None => v,
-                            }
+                            let v = _mm512_maskz_loadu_ps(m & rl[u], xc.wrapping_add(lo[u] + kb).wrapping_sub(cr.pw));
+                            if pair { _mm512_mask_loadu_ps(v, (m << 8) & rh[u], xc.wrapping_add(hi[u] + kb).wrapping_sub(cr.pw + 8)) } else { v }
                         };
                         for (j, acc) in acc[u].iter_mut().enumerate() {
-                            // SAFETY: every index of the view lies in `w` (`wv.check` above).
-                            let wt = unsafe { *w.get_unchecked((wi + j as isize * wv.sj) as usize) };
-                            *acc = _mm512_fmadd_ps(_mm512_set1_ps(wt), v, *acc);
+                            // SAFETY: `j < B`, inside the tap's `B` weights (sliced above).
+                            *acc = _mm512_fmadd_ps(_mm512_set1_ps(unsafe { *wt.add(j) }), v, *acc);
                         }
                     }
                 }

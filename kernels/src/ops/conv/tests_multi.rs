@@ -47,16 +47,16 @@ fn plain_multi_channel_loops_match_the_definition_and_im2col_in_f64() {
         let (x, w, b) = (fill(g.input_len(), 41, -1.0, 1.0), fill(g.weight_len(), 42, -1.0, 1.0), fill(g.c_out, 43, -1.0, 1.0));
         let gy = fill(g.output_len(), 44, -1.0, 1.0);
         let mut y = vec![f64::NAN; g.output_len()];
-        multi::forward(&g, g.n, &x, &w, Some(&b), &mut y);
+        let mut lane = vec![f64::NAN; multi::lane_len(&g, g.n)];
+        multi::forward(&g, g.n, &x, &w, Some(&b), &mut y, &mut lane);
         close("y", &g, &naive(&g, &x, &w, Some(&b)), y, 1e-12);
 
         let (dx, dw, db) = backward(&g, &x, &w, &gy);
         let mut dx_direct = vec![f64::NAN; x.len()];
-        multi::input_grad(&g, g.n, &gy, &w, &mut dx_direct);
+        multi::input_grad(&g, g.n, &gy, &w, &mut dx_direct, &mut lane);
         close("dx", &g, &dx, dx_direct, 1e-12);
         let (mut dw_direct, mut db_direct) = (vec![0.25; w.len()], vec![0.25; g.c_out]);
-        let mut scratch = vec![f64::NAN; g.n * g.output().iter().product::<usize>() * 16];
-        multi::weight_grad(&g, g.n, &x, &gy, &mut dw_direct, &mut db_direct, &mut scratch);
+        multi::weight_grad(&g, g.n, &x, &gy, &mut dw_direct, &mut db_direct, &mut lane);
         close("dw", &g, &dw, dw_direct, 1e-12);
         close("db", &g, &db, db_direct, 1e-12);
     }
