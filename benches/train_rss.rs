@@ -98,29 +98,35 @@ fn rss(name: &str, steps: usize) {
 
 fn pieces(name: &str, steps: usize) {
     let (spec, mut step) = build(name);
-    for _ in 0..steps / 10 + 2 {
-        step.train_step();
-    }
-    let mut cols: [Vec<f64>; 5] = Default::default();
-    for c in cols.iter_mut() {
-        c.reserve(steps);
-    }
-    let mut total = Vec::with_capacity(steps);
-    let (allocs0, bytes0) = (ALLOCS.load(Relaxed), BYTES.load(Relaxed));
-    for _ in 0..steps {
-        let p = step.train_step_pieces();
-        for (c, t) in cols.iter_mut().zip(p) {
-            c.push(t * 1e3);
+    for fused in [false, true] {
+        step.set_fused(fused);
+        for _ in 0..steps / 10 + 2 {
+            step.train_step();
         }
-        total.push(p.iter().sum::<f64>() * 1e3);
+        let mut cols: [Vec<f64>; 5] = Default::default();
+        for c in cols.iter_mut() {
+            c.reserve(steps);
+        }
+        let mut total = Vec::with_capacity(steps);
+        let (allocs0, bytes0) = (ALLOCS.load(Relaxed), BYTES.load(Relaxed));
+        for _ in 0..steps {
+            let p = step.train_step_pieces();
+            for (c, t) in cols.iter_mut().zip(p) {
+                c.push(t * 1e3);
+            }
+            total.push(p.iter().sum::<f64>() * 1e3);
+        }
+        let per_step = |now: u64, before: u64| (now - before) as f64 / steps.max(1) as f64;
+        let allocs = per_step(ALLOCS.load(Relaxed), allocs0);
+        let kib = per_step(BYTES.load(Relaxed), bytes0) / 1024.0;
+        let labels = ["forward_train", "loss", "backward", "opt.step", "zero_grad"];
+        let parts: Vec<String> = labels.iter().zip(cols).map(|(l, c)| format!("{l}={:.4}", median(c))).collect();
+        // The fused step applies SGD inside the backward (`Layer::backward_with`).
+        let (kind, heap) = if fused { ("fused_pieces_ms", "fused_heap_per_step") } else { ("pieces_ms", "heap_per_step") };
+        println!("{name} {kind} step={:.4} {}", median(total), parts.join(" "));
+        println!("{name} {heap} allocs={allocs:.1} kib={kib:.1}");
     }
-    let per_step = |now: u64, before: u64| (now - before) as f64 / steps.max(1) as f64;
-    let allocs = per_step(ALLOCS.load(Relaxed), allocs0);
-    let kib = per_step(BYTES.load(Relaxed), bytes0) / 1024.0;
-    let labels = ["forward_train", "loss", "backward", "opt.step", "zero_grad"];
-    let parts: Vec<String> = labels.iter().zip(cols).map(|(l, c)| format!("{l}={:.4}", median(c))).collect();
-    println!("{name} pieces_ms step={:.4} {}", median(total), parts.join(" "));
-    println!("{name} heap_per_step allocs={allocs:.1} kib={kib:.1}");
+    step.set_fused(false);
 
     let (fwd, train) = workloads::gemms(&spec);
     let mut scratch: [Vec<f32>; 3] = Default::default();

@@ -2,7 +2,8 @@
 //! `benches/workloads/mod.rs` for what a step does, and `scripts/bench.sh` for the comparison
 //! with PyTorch).
 //!
-//! `cargo bench --bench train_step` reports `cpu/train/<workload>` and `cpu/infer/<workload>`.
+//! `cargo bench --bench train_step` reports `cpu/train/<workload>`, `cpu/train_fused/<workload>`
+//! (the SGD update applied inside the backward, `Layer::backward_with`) and `cpu/infer/<workload>`.
 //! Everything runs on the CPU, so the clock stops when the step returns. Timings are reported,
 //! never asserted.
 
@@ -13,13 +14,14 @@ use std::hint::black_box;
 use std::time::Duration;
 
 fn train_step(c: &mut Criterion) {
-    for kind in ["train", "infer"] {
+    for kind in ["train", "train_fused", "infer"] {
         let mut group = c.benchmark_group(format!("cpu/{kind}"));
         group.sample_size(20).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2));
         for spec in workloads::SPECS {
             let (_, mut step) = workloads::build(spec.name).expect("a known workload");
+            step.set_fused(kind == "train_fused");
             match kind {
-                "train" => group.bench_function(spec.name, |b| b.iter(|| black_box(step.train_step()))),
+                "train" | "train_fused" => group.bench_function(spec.name, |b| b.iter(|| black_box(step.train_step()))),
                 _ => group.bench_function(spec.name, |b| b.iter(|| black_box(step.infer()))),
             };
         }

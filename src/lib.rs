@@ -237,6 +237,7 @@ pub mod prelude {
 pub mod __private {
     pub use fusenet_runtime::module::__private::*;
     pub use fusenet_runtime::module::Layer;
+    pub use fusenet_runtime::optim::FusedUpdate;
     pub use fusenet_runtime::module::shape;
     pub use fusenet_runtime::tensor::Tensor;
     pub use fusenet_runtime::tensor::Dims;

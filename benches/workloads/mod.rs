@@ -16,7 +16,7 @@ use fusenet::module::Layer;
 use fusenet::nn::loss::CrossEntropyLoss;
 use fusenet::nn::LossCtx;
 use fusenet::nn::{Conv2d, Flatten, Linear, MaxPool2d, ReLU};
-use fusenet::optim::{Optimizer, Sgd};
+use fusenet::optim::{FusedUpdate, Optimizer, Sgd};
 use fusenet::prelude::*;
 
 network! {
@@ -67,6 +67,9 @@ pub const SPECS: [Spec; 4] = [
 pub trait Step {
     /// One training step; returns the loss.
     fn train_step(&mut self) -> f32;
+    /// Whether the steps apply the SGD update inside the backward (`Layer::backward_with`)
+    /// instead of `backward` then `Sgd::step`; the parameters come out the same.
+    fn set_fused(&mut self, on: bool);
     /// One inference forward; returns the logits.
     fn infer(&self) -> Tensor;
     /// One training step with each piece timed, in seconds:
@@ -78,6 +81,7 @@ pub struct Runner<N: Layer> {
     net: N,
     ctx: N::Ctx,
     opt: Sgd,
+    fused: bool,
     loss: CrossEntropyLoss,
     /// The loss's kept buffers (its value, gradient and scratch), reused every step.
     loss_ctx: LossCtx,
@@ -92,15 +96,26 @@ impl<N: Layer> Runner<N> {
         let x = Tensor::randn(&shape);
         let labels = Tensor::from_vec((0..spec.batch as i64).map(|i| i % 10).collect::<Vec<i64>>(), &[spec.batch]);
         let opt = Sgd::new(net.parameters(), 0.01);
-        Runner { net, ctx: Default::default(), opt, loss: CrossEntropyLoss::new(), loss_ctx: LossCtx::default(), x, labels }
+        Runner { net, ctx: Default::default(), opt, fused: false, loss: CrossEntropyLoss::new(), loss_ctx: LossCtx::default(), x, labels }
+    }
+}
+
+impl<N: Layer> Runner<N> {
+    fn backward(&mut self, grad: &Tensor) {
+        let update: Option<&dyn FusedUpdate> = if self.fused { Some(&self.opt) } else { None };
+        self.net.backward_with(&mut self.ctx, grad, false, update);
     }
 }
 
 impl<N: Layer> Step for Runner<N> {
+    fn set_fused(&mut self, on: bool) {
+        self.fused = on;
+    }
+
     fn train_step(&mut self) -> f32 {
         let y = self.net.forward_train(&self.x, &mut self.ctx);
         let (loss, grad) = self.loss.forward_backward_with(&y, &self.labels, &mut self.loss_ctx).expect("labels are in range");
-        self.net.backward(&mut self.ctx, &grad, false);
+        self.backward(&grad);
         self.opt.step();
         self.opt.zero_grad();
         loss.item()
@@ -116,7 +131,7 @@ impl<N: Layer> Step for Runner<N> {
         let t1 = std::time::Instant::now();
         let (_loss, grad) = self.loss.forward_backward_with(&y, &self.labels, &mut self.loss_ctx).expect("labels are in range");
         let t2 = std::time::Instant::now();
-        self.net.backward(&mut self.ctx, &grad, false);
+        self.backward(&grad);
         let t3 = std::time::Instant::now();
         self.opt.step();
         let t4 = std::time::Instant::now();

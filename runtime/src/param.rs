@@ -244,6 +244,30 @@ impl Param {
         Arc::as_ptr(&self.inner) as usize
     }
 
+    /// Runs `f` on a contiguous scratch tensor of the parameter's shape (stale contents) that is
+    /// not its gradient: the kept gradient buffer when there is one, which stays kept (so a
+    /// steady state allocates nothing). For a gradient applied at once instead of stored.
+    pub(crate) fn with_scratch<R>(&self, f: impl FnOnce(&Tensor) -> R) -> R {
+        let mut slot = self.lock_grad();
+        let buf = match slot.spare.take() {
+            Some(s) if s.shape() == self.shape() && s.is_contiguous() && handles(&s) == 1 => s,
+            _ => Tensor::zeros(self.shape()),
+        };
+        let out = f(&buf);
+        slot.spare = Some(buf);
+        out
+    }
+
+    /// How many handles onto this parameter exist (the layer's, an optimiser's, shares).
+    pub(crate) fn handles(&self) -> usize {
+        Arc::strong_count(&self.inner)
+    }
+
+    /// Whether a gradient is stored (`grad().is_some()` without a new handle).
+    pub(crate) fn has_grad(&self) -> bool {
+        self.lock_grad().grad.is_some()
+    }
+
     fn lock_grad(&self) -> std::sync::MutexGuard<'_, GradSlot> {
         self.inner.grad.lock().unwrap_or_else(|e| e.into_inner())
     }

@@ -127,18 +127,25 @@ fn steady_module_zero_grad<N: Layer>(net: &mut N, x: &Tensor) -> Counts {
 
 /// Allocations of `STEPS` training steps after 3 warm-up steps.
 fn steady<N: Layer>(net: &mut N, x: &Tensor) -> Counts {
-    steady_for(net, x, STEPS)
+    steady_for(net, x, STEPS, false)
 }
 
-/// Allocations of `steps` training steps after 3 warm-up steps.
-fn steady_for<N: Layer>(net: &mut N, x: &Tensor, steps: usize) -> Counts {
+/// [`steady`] with the SGD update applied inside the backward (`Layer::backward_with`).
+fn steady_fused<N: Layer>(net: &mut N, x: &Tensor) -> Counts {
+    steady_for(net, x, STEPS, true)
+}
+
+/// Allocations of `steps` training steps after 3 warm-up steps (`fused`: `backward_with` the
+/// optimiser instead of `backward`).
+fn steady_for<N: Layer>(net: &mut N, x: &Tensor, steps: usize, fused: bool) -> Counts {
     let mut ctx = N::Ctx::default();
     let mut opt = Sgd::new(net.parameters(), 0.01);
     let seed = Layer::forward(net, x).ones_like_shape();
     let mut step = |net: &mut N, ctx: &mut N::Ctx| {
         let y = net.forward_train(x, ctx);
         drop(y);
-        net.backward(ctx, &seed, false);
+        let update: Option<&dyn fusenet::optim::FusedUpdate> = if fused { Some(&opt) } else { None };
+        net.backward_with(ctx, &seed, false, update);
         opt.step();
         opt.zero_grad();
     };
@@ -194,6 +201,10 @@ fn steady_state_training_steps_do_not_allocate() {
         ("RgNet, Module::zero_grad", steady_module_zero_grad(&mut RgNet::new(), &Tensor::randn(&[2, 4]))),
         ("VecBlocks, Module::zero_grad", steady_module_zero_grad(&mut VecBlocks::new(), &Tensor::randn(&[2, 4]))),
         ("NestMlp", steady(&mut NestMlp::new(), &Tensor::randn(&[2, 20]))),
+        ("Mlp, fused SGD", steady_fused(&mut Mlp::new(), &Tensor::randn(&[2, 20]))),
+        ("NestMlp, fused SGD", steady_fused(&mut NestMlp::new(), &Tensor::randn(&[2, 20]))),
+        ("MnistMlp b128, fused SGD", steady_fused(&mut MnistMlp::new(), &Tensor::randn(&[128, 784]))),
+        ("LeNet b16, fused SGD", steady_fused(&mut LeNet::new(), &Tensor::randn(&[16, 1, 28, 28]))),
         ("FixedHiddenMlp", steady(&mut FixedHiddenMlp::new(), &Tensor::randn(&[2, 20]))),
         ("Chimera", steady(&mut Chimera::new(), &Tensor::randn(&[2, 20]))),
         ("RgNet", steady(&mut RgNet::new(), &Tensor::randn(&[2, 4]))),
@@ -251,6 +262,6 @@ fn steps_inside_the_pool_allocate_nothing_at_all() {
     fusenet::manual_seed(0);
     let (mut mnist, x) = (MnistMlp::new(), Tensor::randn(&[128, 784]));
     let (mut lenet, images) = (LeNet::new(), Tensor::randn(&[16, 1, 28, 28]));
-    let counts = rayon::scope(|_| [steady_for(&mut mnist, &x, 70), steady_for(&mut lenet, &images, 70)]);
+    let counts = rayon::scope(|_| [steady_for(&mut mnist, &x, 70, false), steady_for(&mut lenet, &images, 70, true)]);
     assert_eq!(counts, [Counts { others: 0, injector_blocks: 0 }; 2], "MnistMlp b128, LeNet b16");
 }

@@ -4,6 +4,7 @@
 #[path = "../common/module_support.rs"]
 mod module_support;
 
+mod fused_update;
 mod grad;
 mod introspection;
 mod layers;

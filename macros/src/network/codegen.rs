@@ -100,6 +100,9 @@ pub struct Emit<'a> {
     pub nodes: std::collections::HashMap<ValueId, &'a super::ir::Node>,
     /// `Linear` outputs whose bias gradient an activation's backward pass accumulates.
     pub bias_fused: BTreeSet<ValueId>,
+    /// Layer fields called exactly once in the forward, outside any loop (see
+    /// [`BwGen::fused_update`]).
+    pub called_once: BTreeSet<usize>,
     /// The fused groups of the training forward and of the backward, for `graph_dot()`.
     pub groups: super::dot::Groups,
 }
@@ -113,7 +116,7 @@ impl<'a> Emit<'a> {
         let uses = fuse::use_counts(graph);
         let mut nodes = std::collections::HashMap::new();
         collect_nodes(&graph.body, &mut nodes);
-        Emit { p, graph, fields, dims, need, scopes, scope: 0, depth: 0, persist: true, in_backward: false, uses, nodes, bias_fused: BTreeSet::new(), groups: Default::default() }
+        Emit { p, graph, fields, dims, need, scopes, scope: 0, depth: 0, persist: true, in_backward: false, uses, nodes, bias_fused: BTreeSet::new(), called_once: called_once(graph), groups: Default::default() }
     }
 
     pub fn member(&self, f: usize) -> syn::Member {
@@ -368,6 +371,31 @@ impl<'a> Emit<'a> {
 }
 
 /// Every node of a block and of its nested blocks, by the value it defines.
+/// Layer fields called by exactly one op of the graph, that op being outside every loop.
+fn called_once(g: &Graph) -> BTreeSet<usize> {
+    fn count(b: &Block, top: bool, calls: &mut std::collections::HashMap<usize, (usize, bool)>) {
+        for s in &b.stmts {
+            match s {
+                Stmt::Node(n) => {
+                    if let Op::Linear(Callee::Field(f), _) | Op::Layer { callee: Callee::Field(f), .. } = n.op {
+                        let e = calls.entry(f).or_insert((0, true));
+                        e.0 += 1;
+                        e.1 &= top;
+                    }
+                }
+                Stmt::While(w) => {
+                    count(&w.cond, false, calls);
+                    count(&w.body, false, calls);
+                }
+                Stmt::For(f) => count(&f.body, false, calls),
+            }
+        }
+    }
+    let mut calls = std::collections::HashMap::new();
+    count(&g.body, true, &mut calls);
+    calls.into_iter().filter(|&(_, (n, top))| n == 1 && top).map(|(f, _)| f).collect()
+}
+
 fn collect_nodes<'a>(b: &'a Block, out: &mut std::collections::HashMap<ValueId, &'a super::ir::Node>) {
     for s in &b.stmts {
         match s {
@@ -537,6 +565,12 @@ impl BwGen for Emit<'_> {
     }
     fn bias_fused(&self, z: ValueId) -> bool {
         self.bias_fused.contains(&z)
+    }
+    fn fused_update(&self, c: Callee) -> TokenStream {
+        match c {
+            Callee::Field(f) if self.scope == 0 && self.called_once.contains(&f) => quote!(__upd),
+            _ => quote!(::core::option::Option::None),
+        }
     }
 }
 

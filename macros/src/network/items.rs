@@ -321,6 +321,15 @@ pub fn generate(net: &Network, fields: &[NetField], graph: &Graph, dims: &Dims, 
                     #out
                 }
                 fn backward(&self, __c0: &mut Self::Ctx, __grad_out: &#p::Tensor, __need_input: bool) -> ::core::option::Option<#p::Tensor> {
+                    <Self as #p::Layer>::backward_with(self, __c0, __grad_out, __need_input, ::core::option::Option::None)
+                }
+                fn backward_with(
+                    &self,
+                    __c0: &mut Self::Ctx,
+                    __grad_out: &#p::Tensor,
+                    __need_input: bool,
+                    __upd: ::core::option::Option<&dyn #p::FusedUpdate>,
+                ) -> ::core::option::Option<#p::Tensor> {
                     #backward
                 }
             }

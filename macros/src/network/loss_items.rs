@@ -64,6 +64,7 @@ pub fn generate(net: &Network, def: &TokenStream, graph: &Graph, dims: &Dims, ta
     let doc_fwt = format!(
         "Training forward: as `forward`, saving into `ctx` (start from `Default::default()`) what `backward` needs. `{ident}` takes targets, so it is not a `Layer`."
     );
+    let doc_bw_with = "`backward` that may apply `update`'s optimiser step to a parameter as soon as its gradient is final, instead of storing the gradient (plain SGD, for `Linear` layers called once: see `fusenet::optim::FusedUpdate`); the result equals `backward` then `step`.";
     let doc_bw = "The backward of the last `forward_train` into `ctx`: accumulates every parameter's gradient and returns the input's when `need_input_grad`. `grad_out` is a number (`1.0` for a 0-d loss) or a tensor shaped like the output; the targets are not differentiated.";
     quote! {
         #def
@@ -96,6 +97,16 @@ pub fn generate(net: &Network, def: &TokenStream, graph: &Graph, dims: &Dims, ta
                 }
                 #[doc = #doc_bw]
                 pub fn backward(&self, __c0: &mut __Ctx #ty_g, __grad_out: impl #p::ops::GradSeed, __need_input: bool) -> ::core::option::Option<#p::Tensor> {
+                    self.backward_with(__c0, __grad_out, __need_input, ::core::option::Option::None)
+                }
+                #[doc = #doc_bw_with]
+                pub fn backward_with(
+                    &self,
+                    __c0: &mut __Ctx #ty_g,
+                    __grad_out: impl #p::ops::GradSeed,
+                    __need_input: bool,
+                    __upd: ::core::option::Option<&dyn #p::FusedUpdate>,
+                ) -> ::core::option::Option<#p::Tensor> {
                     let __grad_seed = #p::ops::GradSeed::into_grad(__grad_out);
                     let __grad_out: &#p::Tensor = &__grad_seed;
                     #backward

@@ -149,8 +149,8 @@ fn linear_forward_and_backward_read_any_layout_as_eager_ops_do() {
         assert!(y.allclose(&eager, 1e-5, 1e-6), "{what}: forward {y} against {eager}");
         let g = sample(&out_shape, 9);
         let (wp, bp) = (Param::new(Tensor::zeros(&[3, 4])), Param::new(Tensor::zeros(&[3])));
-        linear_weight_grads(&wp, Some(&bp), &g, &x);
-        linear_weight_grads(&wp, Some(&bp), &g, &x);
+        linear_weight_grads(&wp, Some(&bp), &g, &x, None);
+        linear_weight_grads(&wp, Some(&bp), &g, &x, None);
         let (g2, x2) = (g.reshape([-1, 3]), x.reshape([-1, 4]));
         let dw = &g2.t().matmul(&x2) * 2.0;
         let db = &g2.sum_dim(0, false) * 2.0;
@@ -166,5 +166,5 @@ fn linear_forward_and_backward_read_any_layout_as_eager_ops_do() {
 #[should_panic(expected = "do not fit a weight of shape [3, 4]")]
 fn linear_weight_grads_name_the_shapes_that_do_not_fit() {
     let w = Param::new(Tensor::zeros(&[3, 4]));
-    linear_weight_grads(&w, None, &Tensor::zeros(&[2, 3]), &Tensor::zeros(&[2, 5]));
+    linear_weight_grads(&w, None, &Tensor::zeros(&[2, 3]), &Tensor::zeros(&[2, 5]), None);
 }

@@ -47,6 +47,26 @@ pub trait Layer: Module {
     /// Backward from `grad_out = ∂L/∂y`: accumulates parameter gradients (for parameters with
     /// `requires_grad`), and returns `∂L/∂x` only when `need_input_grad`.
     fn backward(&self, ctx: &mut Self::Ctx, grad_out: &Tensor, need_input_grad: bool) -> Option<Tensor>;
+
+    /// [`Layer::backward`] that may apply `update`'s optimiser step to a parameter as soon as its
+    /// gradient is final, instead of storing the gradient (see [`FusedUpdate`]): the parameters
+    /// it updates are left without a gradient, so a following [`Optimizer::step`] applies the
+    /// update once, to the others. The result equals `backward` then `step`. `network!`
+    /// networks fuse the weight and bias updates of `Linear` layers called once; the default
+    /// (and `update == None`) is [`Layer::backward`].
+    ///
+    /// [`FusedUpdate`]: crate::optim::FusedUpdate
+    /// [`Optimizer::step`]: crate::optim::Optimizer::step
+    fn backward_with(
+        &self,
+        ctx: &mut Self::Ctx,
+        grad_out: &Tensor,
+        need_input_grad: bool,
+        update: Option<&dyn crate::optim::FusedUpdate>,
+    ) -> Option<Tensor> {
+        let _ = update;
+        self.backward(ctx, grad_out, need_input_grad)
+    }
 }
 
 /// Compile-time shape checks between composed layers, used by `network!`-generated code: a

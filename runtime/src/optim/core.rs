@@ -54,6 +54,12 @@ pub trait UpdateRule: 'static {
     }
     fn options_to_json(o: &Self::Options, out: &mut Obj);
     fn options_from_json(m: &Obj) -> std::result::Result<Self::Options, String>;
+    /// `Some(lr as f32)` when the update with these options is `p ← p − lr·grad` (no state), so
+    /// that it may be applied inside the backward (see [`FusedUpdate`](super::FusedUpdate)).
+    fn plain_lr(lr: f64, o: &Self::Options) -> Option<f32> {
+        let _ = (lr, o);
+        None
+    }
     /// The state a parameter has before its first step, for rules where PyTorch creates it in the
     /// constructor (Adagrad); `None` for lazily created state.
     fn initial_state(numel: usize, o: &Self::Options) -> Option<ParamState> {

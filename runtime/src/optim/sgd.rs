@@ -91,6 +91,10 @@ impl UpdateRule for SgdRule {
         })
     }
 
+    fn plain_lr(lr: f64, o: &SgdOptions) -> Option<f32> {
+        (o.momentum == 0.0 && o.weight_decay == 0.0 && !o.maximize).then_some(lr as f32)
+    }
+
     fn update(p: &mut [f32], g: &[f32], st: &mut ParamState, lr: f64, o: &SgdOptions) {
         let cfg = SgdStep {
             neg_lr: -lr as f32,

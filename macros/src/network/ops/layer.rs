@@ -32,10 +32,12 @@ pub fn backward_linear(c: Callee, x: ValueId, out: ValueId, bw: &mut dyn BwGen) 
     };
     // The bias gradient was accumulated by the activation's backward pass when it could be.
     let bias = if bw.bias_fused(out) { quote!(::core::option::Option::None) } else { quote!(__l.bias.as_ref()) };
+    // The input gradient reads the weight before a fused update may overwrite it.
+    let upd = bw.fused_update(c);
     quote! {
         let __l = #callee;
-        #p::ops::linear_weight_grads(&__l.weight, #bias, &__g, #xs);
         #input_grad
+        #p::ops::linear_weight_grads(&__l.weight, #bias, &__g, #xs, #upd);
     }
 }
 
@@ -43,17 +45,18 @@ pub fn backward_layer(site: usize, c: Callee, x: ValueId, bw: &mut dyn BwGen) ->
     let p = bw.p().clone();
     let callee = bw.callee(c);
     let ctx = bw.site_ctx(site);
+    let upd = bw.fused_update(c);
     match bw.need(x) {
         Some(need) => {
             let acc = bw.acc(x, quote!(__r));
             quote! {
-                if let ::core::option::Option::Some(__r) = #p::Layer::backward(#callee, &mut #ctx, &__g, #need) {
+                if let ::core::option::Option::Some(__r) = #p::Layer::backward_with(#callee, &mut #ctx, &__g, #need, #upd) {
                     #acc
                 }
             }
         }
         None => quote! {
-            let _ = #p::Layer::backward(#callee, &mut #ctx, &__g, false);
+            let _ = #p::Layer::backward_with(#callee, &mut #ctx, &__g, false, #upd);
         },
     }
 }

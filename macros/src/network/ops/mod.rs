@@ -249,6 +249,11 @@ pub trait BwGen: Gen {
     fn fuse_bias(&mut self, x: ValueId) -> Option<TokenStream>;
     /// Whether the bias gradient of the `Linear` that computed `z` was taken by [`BwGen::fuse_bias`].
     fn bias_fused(&self, z: ValueId) -> bool;
+    /// The optimiser update the backward of a layer call may apply in place of storing its
+    /// parameters' gradients (`__upd`, an `Option<&dyn FusedUpdate>`), or `None` (tokens) when
+    /// the call is not the only reader of its layer's parameters: the field is called elsewhere
+    /// too, or the call sits in a loop.
+    fn fused_update(&self, c: Callee) -> TokenStream;
 }
 
 /// `expr` (shaped like `out`) summed down to the shape of `target` where broadcasting grew it.
