@@ -136,27 +136,38 @@ pub(super) unsafe fn weight_grad(cr: &Corr, c_out: usize, n: usize, x: &[f32], d
             }
         }
         for ci in 0..cr.c {
-            for t0 in (0..taps).step_by(per) {
-                let tile = t0..(t0 + per).min(taps);
-                macro_rules! by_size {
-                    ($($lo:literal ..= $hi:literal => $nt:literal),*) => {
-                        match tile.len() { $($lo..=$hi => weight_grad_tile::<$nt>(cr, c_out, n, x, dyt, ci, tile, o, ob, dw),)* _ => unreachable!() }
-                    };
+            macro_rules! by_size {
+                ($tile:ident: $($lo:literal ..= $hi:literal => $nt:literal),*) => {
+                    match $tile.len() { $($lo..=$hi => weight_grad_tile::<$nt, 0, 0>(cr, c_out, n, x, dyt, ci, $tile, o, ob, dw),)* _ => unreachable!() }
+                };
+            }
+            // SAFETY: AVX-512F is available (this function's contract), the only requirement.
+            unsafe {
+                match (cr.kh, cr.kw) {
+                    (5, 5) => weight_grad_tile::<25, 5, 5>(cr, c_out, n, x, dyt, ci, 0..25, o, ob, dw),
+                    (3, 3) => weight_grad_tile::<9, 3, 3>(cr, c_out, n, x, dyt, ci, 0..9, o, ob, dw),
+                    _ => {
+                        for t0 in (0..taps).step_by(per) {
+                            let tile = t0..(t0 + per).min(taps);
+                            by_size!(tile: 1..=4 => 4, 5..=8 => 8, 9..=9 => 9, 10..=12 => 12, 13..=16 => 16, 17..=20 => 20, 21..=25 => 25)
+                        }
+                    }
                 }
-                // SAFETY: AVX-512F is available (this function's contract).
-                unsafe { by_size!(1..=4 => 4, 5..=8 => 8, 9..=9 => 9, 10..=12 => 12, 13..=16 => 16, 17..=20 => 20, 21..=25 => 25) }
             }
         }
     }
 }
 
-/// Taps `tile` (at most `NT`) of input channel `ci` for output channels `o..o + ob`.
+/// Taps `tile` (at most `NT`) of input channel `ci` for output channels `o..o + ob`. With
+/// `KW > 0` the tile is the whole `KH × KW` kernel and the taps' offsets are constants
+/// times the row length (an input row a pointer, a tap a displacement); otherwise they are read
+/// from an array (measured on LeNet's 5×5: half of the tap pointers spilled to the stack).
 ///
 /// # Safety
 /// AVX-512F is available.
 #[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "avx512f")]
-unsafe fn weight_grad_tile<const NT: usize>(
+unsafe fn weight_grad_tile<const NT: usize, const KH: usize, const KW: usize>(
     cr: &Corr,
     c_out: usize,
     n: usize,
@@ -172,6 +183,7 @@ unsafe fn weight_grad_tile<const NT: usize>(
     // The padded input window: xp[i·wp + j] = x[i − ph, j − pw] (0 outside x).
     let (hp, wp) = (cr.oh + cr.kh - 1, cr.ow + cr.kw - 1);
     assert!(hp * wp <= PAD_MAX && cr.ih + cr.ph <= hp && cr.iw + cr.pw <= wp && tile.len() <= NT && tile.end <= taps);
+    assert!(KW == 0 || (KH == cr.kh && KW == cr.kw && NT == taps && tile == (0..taps)), "direct conv: a whole-kernel tile");
     assert!(x.len() >= n * cr.c * img && dyt.len() >= n * plane * V && o + ob <= c_out && dw.len() >= c_out * cr.c * taps);
     // Extra slots (past the tile) read offset 0 and are dropped.
     let mut off = [0usize; NT];
@@ -191,10 +203,22 @@ unsafe fn weight_grad_tile<const NT: usize>(
                 let base = r * wp + c;
                 // SAFETY: `(r·ow + c + 1)·16 ≤ plane·16 = d.len()`.
                 let g = unsafe { _mm512_loadu_ps(d.as_ptr().add((r * cr.ow + c) * V)) };
-                for (acc, &f) in acc.iter_mut().zip(&off) {
+                // The input value of tap (a, b) is xp[base + a·wp + b] (offset `f`).
+                let mut fma = |t: usize, f: usize| {
                     // SAFETY: `base + f ≤ (oh − 1 + kh − 1)·wp + ow − 1 + kw − 1 < hp·wp ≤ PAD_MAX`.
                     let v = unsafe { *xp.get_unchecked(base + f) };
-                    *acc = _mm512_fmadd_ps(_mm512_set1_ps(v), g, *acc);
+                    acc[t] = _mm512_fmadd_ps(_mm512_set1_ps(v), g, acc[t]);
+                };
+                if KW > 0 {
+                    for a in 0..KH {
+                        for b in 0..KW {
+                            fma(a * KW + b, a * wp + b);
+                        }
+                    }
+                } else {
+                    for (t, &f) in off.iter().enumerate() {
+                        fma(t, f);
+                    }
                 }
             }
         }
