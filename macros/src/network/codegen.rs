@@ -551,7 +551,7 @@ impl BwGen for Emit<'_> {
         let l = format_ident!("l{}", site);
         quote!(#c.#l)
     }
-    fn fuse_bias(&mut self, x: ValueId) -> Option<TokenStream> {
+    fn fuse_bias(&mut self, x: ValueId) -> Option<(TokenStream, TokenStream)> {
         if self.uses[x] != 1 {
             return None;
         }
@@ -561,7 +561,7 @@ impl BwGen for Emit<'_> {
         if let Some(cur) = self.scopes[self.scope].pool.current {
             self.groups.backward.push((vec![cur, x], "fused: mask + bias grad"));
         }
-        Some(quote!(#callee.bias.as_ref()))
+        Some((quote!(#callee.bias.as_ref()), self.fused_update(*c)))
     }
     fn bias_fused(&self, z: ValueId) -> bool {
         self.bias_fused.contains(&z)

@@ -69,7 +69,7 @@ pub use super::linear::linear;
 /// use fusenet_runtime::{Param, Tensor, tensor, graph::{Slot, into::map_bias_grad}};
 /// let b = Param::new(Tensor::zeros(&[2]));
 /// let (g, y) = (tensor![[1.0, 2.0], [3.0, 4.0]], tensor![[0.0, 1.0], [1.0, 1.0]]);
-/// let gz = map_bias_grad(&mut Slot::default(), [&g, &y], |[g, y]| if y > 0.0 { g } else { 0.0 }, Some(&b));
+/// let gz = map_bias_grad(&mut Slot::default(), [&g, &y], |[g, y]| if y > 0.0 { g } else { 0.0 }, Some(&b), None);
 /// assert_eq!(gz.to_vec::<f32>(), [0.0, 2.0, 3.0, 4.0]);
 /// assert_eq!(b.grad().unwrap().to_vec::<f32>(), [3.0, 6.0]);
 /// ```
@@ -78,28 +78,45 @@ pub fn map_bias_grad<const N: usize>(
     inputs: [&Tensor; N],
     f: impl Fn([f32; N]) -> f32 + Sync + Send,
     bias: Option<&crate::Param>,
+    update: Option<&dyn crate::optim::FusedUpdate>,
 ) -> Tensor {
     let Some(b) = bias.filter(|b| b.requires_grad()) else {
         return super::map(slot, inputs, f);
     };
+    // With a consenting `update` the bias is updated instead of given a gradient (see
+    // `linear_weight_grads`): the same sums, then the SGD step's arithmetic.
+    let lr = crate::optim::fused_lr(update, b).filter(|_| super::linear::in_place(b, &inputs));
     // The one-pass form runs on the calling thread; a large gradient is better served by the
     // parallel map and a separate row sum (same sums, same order).
     let numel = inputs.iter().map(|t| t.numel()).max().unwrap_or(0);
     if numel >= fusenet_kernels::cpu::parallel::PAR_THRESHOLD {
         let out = super::map(slot, inputs, f);
-        super::add_row_sum_to_grad(b, &out);
+        match lr {
+            Some(lr) => {
+                let mut keep = super::linear::MatCopy::default();
+                super::linear::sub_row_sums(b.value_ref(), lr, &super::linear::Mat::of(&out, &mut keep));
+            }
+            None => super::add_row_sum_to_grad(b, &out),
+        }
         return out;
     }
     let mut out = None;
-    b.accumulate_grad_with(|buf, has_grad| {
+    let mut sums = |buf: &Tensor, has_grad: bool| {
         buf.with_slice_mut(|c: &mut [f32]| {
             if !has_grad {
                 c.fill(0.0);
             }
             out = Some(super::map_col_sums(slot, inputs, &f, c));
         })
-    });
-    out.expect("accumulate_grad_with runs its closure")
+    };
+    match lr {
+        Some(lr) => b.with_scratch(|s| {
+            sums(s, false);
+            super::linear::apply_sgd(b, lr, s);
+        }),
+        None => b.accumulate_grad_with(sums),
+    }
+    out.expect("the closure ran")
 }
 
 /// `Σ` (or the mean, `mean = true`) of `x` over every element (`dim = None`, a 0-d result) or

@@ -200,7 +200,7 @@ pub fn linear_weight_grads(weight: &Param, bias: Option<&Param>, g: &Tensor, x: 
 
 /// Whether `p`'s value can be written in place: a contiguous `f32` tensor that shares storage
 /// with none of `operands`.
-fn in_place(p: &Param, operands: &[&Tensor]) -> bool {
+pub(super) fn in_place(p: &Param, operands: &[&Tensor]) -> bool {
     let v = p.value_ref();
     v.dtype() == crate::tensor::DType::F32 && v.is_contiguous() && operands.iter().all(|t| !t.shares_storage(v))
 }
@@ -221,14 +221,19 @@ fn sub_at_b(param: &Param, lr: f32, a: &Mat, b: &Mat) {
                 sgemm(p, a.rows, q, 1.0, sa, a.cs, a.rs, sb, b.rs, b.cs, 0.0, c, q as isize, 1);
             })
         });
-        let step = SgdStep { neg_lr: -lr, weight_decay: 0.0, momentum: 0.0, one_minus_dampening: 1.0, nesterov: false, maximize: false };
-        scratch.with_slice(|g: &[f32]| param.value_ref().with_slice_mut(|w: &mut [f32]| sgd_step(w, g, &mut [], false, &step)));
+        apply_sgd(param, lr, scratch);
     });
+}
+
+/// `p ← p − lr·g` for a gradient `g` held in `p`'s scratch buffer: the SGD step's loop.
+pub(super) fn apply_sgd(p: &Param, lr: f32, g: &Tensor) {
+    let step = SgdStep { neg_lr: -lr, weight_decay: 0.0, momentum: 0.0, one_minus_dampening: 1.0, nesterov: false, maximize: false };
+    g.with_slice(|g: &[f32]| p.value_ref().with_slice_mut(|w: &mut [f32]| sgd_step(w, g, &mut [], false, &step)));
 }
 
 /// `b ← b − lr·Σ_rows g`, summing a block of columns on the stack first (the same sums in the
 /// same order as a stored gradient, then the same fused multiply-add as the SGD step).
-fn sub_row_sums(b: &Tensor, lr: f32, g: &Mat) {
+pub(super) fn sub_row_sums(b: &Tensor, lr: f32, g: &Mat) {
     const BLOCK: usize = 64;
     read_n([g.t], |[dg]| {
         let s = &f32::slice(dg).expect("an f32 gradient")[g.t.storage_offset()..];

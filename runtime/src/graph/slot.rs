@@ -9,7 +9,7 @@
 //!
 //! [`Layer`]: crate::module::Layer
 
-use crate::tensor::{DType, Element, Tensor, contiguous_strides};
+use crate::tensor::{Element, Tensor, contiguous_strides};
 use std::sync::Arc;
 
 /// A reusable output buffer.
@@ -28,6 +28,8 @@ use std::sync::Arc;
 #[derive(Default)]
 pub struct Slot {
     held: Option<Tensor>,
+    /// The held storage's length in elements (read once, not under its lock on every call).
+    len: usize,
 }
 
 impl Slot {
@@ -41,12 +43,15 @@ impl Slot {
     pub fn out_of<T: Element>(&mut self, shape: &[usize]) -> Tensor {
         let numel: usize = shape.iter().product();
         if let Some(t) = &self.held
-            && reusable(t, T::DTYPE, numel)
+            && Arc::strong_count(&t.storage) == 1
+            && t.dtype() == T::DTYPE
+            && self.len >= numel
         {
             return t.view_with(shape, contiguous_strides(shape), 0);
         }
         let t = Tensor::zeros_dtype(shape, T::DTYPE);
         self.held = Some(t.shallow_clone());
+        self.len = numel;
         t
     }
 
@@ -58,13 +63,8 @@ impl Slot {
     /// Drops the kept storage.
     pub fn clear(&mut self) {
         self.held = None;
+        self.len = 0;
     }
-}
-
-/// Whether `t`'s storage can take a new result of `numel` elements of `dtype`: nobody else holds
-/// it, and it is large enough.
-fn reusable(t: &Tensor, dtype: DType, numel: usize) -> bool {
-    Arc::strong_count(&t.storage) == 1 && t.dtype() == dtype && t.storage.read().len() >= numel
 }
 
 /// Adds the contribution `g` into a value's gradient `acc` (`None` before the first), as
@@ -131,7 +131,7 @@ mod tests {
         let mut s = Slot::default();
         drop(s.out(&[3]));
         let t = s.out_of::<i64>(&[3]);
-        assert_eq!(t.dtype(), DType::I64);
+        assert_eq!(t.dtype(), crate::tensor::DType::I64);
     }
 
     #[test]

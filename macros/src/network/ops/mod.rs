@@ -244,9 +244,10 @@ pub trait BwGen: Gen {
     /// The context place of a layer call site (for `Layer::backward`).
     fn site_ctx(&self, site: usize) -> TokenStream;
     /// When `x` is the output of a built-in `Linear` read only here, its bias as an expression
-    /// of type `Option<&Param>`: the caller accumulates the bias gradient in its own pass, and
+    /// of type `Option<&Param>` and the update that may be fused for it (see
+    /// [`BwGen::fused_update`]): the caller accumulates the bias gradient in its own pass, and
     /// the `Linear`'s backward then skips it.
-    fn fuse_bias(&mut self, x: ValueId) -> Option<TokenStream>;
+    fn fuse_bias(&mut self, x: ValueId) -> Option<(TokenStream, TokenStream)>;
     /// Whether the bias gradient of the `Linear` that computed `z` was taken by [`BwGen::fuse_bias`].
     fn bias_fused(&self, z: ValueId) -> bool;
     /// The optimiser update the backward of a layer call may apply in place of storing its

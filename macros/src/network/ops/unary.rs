@@ -102,7 +102,7 @@ pub fn backward(u: &Unary, x: ValueId, y: ValueId, bw: &mut dyn BwGen) -> TokenS
             let slot = bw.slot();
             match bw.fuse_bias(x) {
                 // The derivative mask and the bias gradient of the Linear below in one pass.
-                Some(bias) => quote!(#p::ops::into::map_bias_grad(#slot, [&__g, #s], |[#gi, #si]: [f32; 2]| #body, #bias)),
+                Some((bias, upd)) => quote!(#p::ops::into::map_bias_grad(#slot, [&__g, #s], |[#gi, #si]: [f32; 2]| #body, #bias, #upd)),
                 None => super::map_call(&p, slot, &[quote!(&__g), s], &[gi, si], body),
             }
         }
