@@ -3,6 +3,7 @@
 //!
 //! `cargo bench --bench conv_pool` prints the median and minimum of 200 repetitions per layer
 //! (after 20 warm-up ones); conv2 also without `dx` and forward only, to split its time.
+//! `cargo bench --bench conv_pool -- shapes` adds other small layers (batch 32).
 //! Timings are reported, never asserted.
 
 use fusenet::Tensor;
@@ -63,4 +64,23 @@ fn main() {
     for (name, (med, min)) in rows {
         println!("{name:32} median {med:9.1} µs, min {min:9.1} µs  (forward_train + backward, batch {n})");
     }
+    if std::env::args().any(|a| a == "shapes") {
+        shapes();
+    }
+}
+
+/// `conv_pool shapes`: other small layers, for the direct multi-channel convolution's
+/// applicability rule (forward + backward with `dx`, batch 32).
+fn shapes() {
+    fn row<L: Layer>(name: &str, layer: &L, x: &[usize], y: &[usize]) {
+        let (x, gy, mut ctx) = (Tensor::randn(x), Tensor::randn(y), Default::default());
+        let (med, min) = median_us(|| step(layer, &x, &gy, &mut ctx, true));
+        println!("{name:32} median {med:9.1} µs, min {min:9.1} µs  (forward_train + backward, batch 32)");
+    }
+    let n = 32;
+    row("conv 16->32 k3 p1 16x16", &Conv2d::<16, 32, 3>::new().padding(1), &[n, 16, 16, 16], &[n, 32, 16, 16]);
+    row("conv 32->64 k3 p1 8x8", &Conv2d::<32, 64, 3>::new().padding(1), &[n, 32, 8, 8], &[n, 64, 8, 8]);
+    row("conv 3->8 k5 p2 16x16", &Conv2d::<3, 8, 5>::new().padding(2), &[n, 3, 16, 16], &[n, 8, 16, 16]);
+    row("conv 16->32 k3 p1 32x32", &Conv2d::<16, 32, 3>::new().padding(1), &[n, 16, 32, 32], &[n, 32, 32, 32]);
+    row("conv 64->128 k3 p1 8x8", &Conv2d::<64, 128, 3>::new().padding(1), &[n, 64, 8, 8], &[n, 128, 8, 8]);
 }

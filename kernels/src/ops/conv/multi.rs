@@ -30,10 +30,16 @@ use crate::real::Real;
 use crate::real::{as_f32, as_f32_mut};
 
 /// Limits of the applicability rule: output planes up to `PLANE_MAX` positions, padded input
-/// windows (`(OH + KH − 1)·(OW + KW − 1)`) up to `PAD_MAX`, and `C_out ≤ CO_MAX`.
-pub(super) const PLANE_MAX: usize = 256;
-pub(super) const PAD_MAX: usize = 1024;
+/// windows (`(OH + KH − 1)·(OW + KW − 1)`) up to `PAD_MAX`, `C_out ≤ CO_MAX` and
+/// `C_in·KH·KW ≤ ROWS_MAX`. Measured (`conv_pool shapes`, batch 32, forward + backward with `dx`,
+/// 1 thread, minimums, im2col → direct): 16→32 k3 p1 16×16 3.3 → 2.4 ms, 32→64 k3 p1 8×8
+/// 3.1–3.3 → 2.3–2.7 ms, 3→8 k5 p2 16×16 1.11–1.16 → 0.36 ms, 16→32 k3 p1 32×32 (plane 1024)
+/// 12.1 → 10.7–10.9 ms; but 64→128 k3 p1 8×8 9.3–9.8 → 12.0 ms (there the GEMMs are large enough
+/// to run near peak), hence the channel limits.
+pub(super) const PLANE_MAX: usize = 1024;
+pub(super) const PAD_MAX: usize = 2048;
 const CO_MAX: usize = 64;
+const ROWS_MAX: usize = 512;
 /// Channels (lanes) of one weight-gradient block, and the most channels of a correlation block.
 pub(super) const V: usize = 16;
 
@@ -47,8 +53,8 @@ pub(super) fn fast<T: Real>() -> bool {
 }
 
 /// Whether the direct loops may run: 2-d, several input channels, one group, stride 1, dilation
-/// 1, padding below the kernel, kernel at most 16 wide and the size limits above; `C_in·K ≥ 16`
-/// (the weight gradient's transposed `dY` fits in a chunk's column scratch).
+/// 1, padding below the kernel, kernel at most 16 wide and the size limits above, `C_in·K ≥ 16`
+/// (smaller products are one GEMM anyway).
 pub(super) fn fits<const D: usize>(g: &ConvGeom<D>) -> bool {
     if D != 2 || g.c_in < 2 || g.groups != 1 || g.stride.iter().any(|&s| s != 1) || g.dilation.iter().any(|&d| d != 1) {
         return false;
@@ -61,6 +67,7 @@ pub(super) fn fits<const D: usize>(g: &ConvGeom<D>) -> bool {
         && (o[0] + k[0] - 1) * (o[1] + k[1] - 1) <= PAD_MAX
         && g.c_out <= CO_MAX
         && g.c_in * k[0] * k[1] >= V
+        && g.c_in * k[0] * k[1] <= ROWS_MAX
 }
 
 /// [`fits`], and the fast bodies run: the dispatch rule of `cpu.rs`.

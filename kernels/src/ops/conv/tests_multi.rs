@@ -91,7 +91,10 @@ fn f32_multi_channel_dispatch_matches_f64() {
 
 #[test]
 fn large_or_unsupported_layers_keep_im2col() {
-    assert!(!multi::fits(&g2(1, 64, 128, 1, [32, 32], [3, 3], 1, 1, 1)), "plane 1024");
+    assert!(multi::fits(&g2(1, 16, 32, 1, [32, 32], [3, 3], 1, 1, 1)), "plane 1024");
+    assert!(!multi::fits(&g2(1, 16, 32, 1, [40, 40], [3, 3], 1, 1, 1)), "plane 1600");
+    assert!(!multi::fits(&g2(1, 64, 128, 1, [8, 8], [3, 3], 1, 1, 1)), "C_out 128");
+    assert!(!multi::fits(&g2(1, 64, 32, 1, [8, 8], [3, 3], 1, 1, 1)), "C_in·K 576");
     assert!(!multi::fits(&g2(1, 6, 16, 1, [12, 12], [5, 5], 2, 0, 1)), "stride 2");
     assert!(!multi::fits(&g2(1, 6, 16, 2, [12, 12], [5, 5], 1, 0, 1)), "groups");
     assert!(!multi::fits(&g2(1, 6, 16, 1, [12, 12], [3, 3], 1, 3, 1)), "padding ≥ kernel");
