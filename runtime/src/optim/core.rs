@@ -187,6 +187,10 @@ fn with_slices<T>(name: &str, p: &Param, f: impl FnOnce(&mut [f32], &[f32]) -> T
 impl<R: UpdateRule> Optimizer for Optim<R> {
     type Options = R::Options;
 
+    fn as_fused(&self) -> Option<&dyn super::FusedUpdate> {
+        Some(self)
+    }
+
     fn step(&mut self) {
         for g in &self.groups {
             expect_ok(R::check(g.lr, &g.options).and_then(|_| R::check_combination(&g.options)));

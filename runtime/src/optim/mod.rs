@@ -94,6 +94,12 @@ pub trait Optimizer {
     /// state does not fit (another optimiser kind, group sizes, shapes); the error says what.
     fn load_state_dict(&mut self, state: &OptimizerState) -> Result<()>;
 
+    /// The optimiser as a [`FusedUpdate`], when it can apply its step inside a backward
+    /// ([`Layer::backward_with`](crate::module::Layer::backward_with)); `None` by default.
+    fn as_fused(&self) -> Option<&dyn FusedUpdate> {
+        None
+    }
+
     /// PyTorch's `zero_grad()` (`set_to_none=True`): every grad becomes `None`.
     fn zero_grad(&self) {
         self.zero_grad_with(true);

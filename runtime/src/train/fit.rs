@@ -43,6 +43,8 @@ impl Default for FitOptions {
 
 /// One pass over `loader`: for each batch `(x, t)`, `forward_train`, the loss and its gradient,
 /// `backward`, `step`, `zero_grad` — the seeds' hand-written loop. Returns the loss of each batch.
+/// The backward is `backward_with` the optimiser ([`Optimizer::as_fused`]), so plain SGD updates
+/// a network's `Linear` layers inside it; the parameters are those of `backward` then `step`.
 ///
 /// `ctx` is the model's training context: keep one and pass it every time, so its buffers are
 /// reused from step to step.
@@ -67,7 +69,7 @@ where
         let y = model.forward_train(&x, ctx);
         let (loss, grad) = criterion.loss_and_grad_with(&y, &t, &mut loss_ctx)?;
         drop(y);
-        model.backward(ctx, &grad, false);
+        model.backward_with(ctx, &grad, false, optimizer.as_fused());
         optimizer.step();
         optimizer.zero_grad();
         let loss = loss.item() as f64;
