@@ -47,6 +47,8 @@ mod im2col;
 mod multi;
 #[cfg(target_arch = "x86_64")]
 mod multi_avx512;
+#[cfg(target_arch = "x86_64")]
+mod multi_dw_avx512;
 
 pub use cpu::{conv_backward, conv_forward, conv_scratch_len};
 

@@ -10,18 +10,23 @@
 //! dW[o, i, kh, kw] += Σ_{n, r, c} dY[n, o, r, c] · x[n, i, r + kh − ph, c + kw − pw]
 //! ```
 //! (0 outside `x` and `dY`). The forward and each `T_kw` are the same correlation ([`corr_block`]):
-//! `T_kw` is the correlation of `dY` with kernel column `kw` flipped upside down and padding
-//! `KH − 1 − ph`, its weights packed (`pack`) in the order the loops read them; `dx` adds the `KW`
-//! planes shifted by `kw − pw` columns. A block of up to 16 output channels × one
-//! 16-lane vector (two output rows of up to 8 columns, or 16 columns of one row) is accumulated
-//! over every `(i, kh, kw)`, each input run loaded once for the block and multiplied by broadcast
-//! weights. The weight gradient keeps 16 output channels in the lanes and one register per kernel
-//! tap (up to 25), over every output position of the chunk's images: one load of `dY[·, r, c]`
-//! (a transposed copy) and one broadcast input value per tap and position.
+//! a block of up to 16 output planes × one 16-lane vector (two output rows of up to 8 columns, or
+//! 16 columns of one row) is accumulated over every `(i, kh, kw)`, each input run loaded once for
+//! the block and multiplied by broadcast weights, packed (`pack`) in the order the loops read them.
+//! `T_kw` is the correlation of `dY` with kernel column `kw` flipped upside down (padding
+//! `KH − 1 − ph`): as wide as `dY`, so no lane is spent on `dx`'s border, unlike the flipped-kernel
+//! correlation of `dY` padded by `K − 1 − p` (tried first: half of its lanes multiplied zeros, and
+//! `dx` took as long as im2col + col2im). A block holds all `KW` planes of its input channels, so
+//! with rows of at most 16 each `dx` row is summed in a register from its `KW` shifted rows and
+//! stored once (`multi_avx512::Out::Shifted`); otherwise the planes go through `scratch`.
+//! The weight gradient keeps 16 output channels in the lanes and one register per kernel tap (up
+//! to 25), over every output position of the chunk's images: one load of `dY[·, r, c]` (a
+//! transposed copy) and one broadcast input value per tap and position.
 //!
-//! The AVX-512F `f32` bodies are in `multi_avx512.rs`; the plain loops below run for `f64`, other
-//! CPUs and the tests, but `applies` sends only `f32` on AVX-512F here: the plain loops are no
-//! faster than im2col + GEMM. (No AVX2 body yet.)
+//! The AVX-512F `f32` bodies are in `multi_avx512.rs` and `multi_dw_avx512.rs`; the plain loops
+//! below run for `f64`, other CPUs and the tests, but `applies` sends only `f32` on AVX-512F: the
+//! plain loops are no faster than im2col + GEMM. (No AVX2 body yet: on AVX2-only CPUs every layer
+//! keeps im2col.)
 
 use super::ConvGeom;
 use super::direct::lane_sum;
@@ -160,14 +165,29 @@ pub(super) fn input_grad<T: Real, const D: usize>(g: &ConvGeom<D>, n: usize, dy:
     let ([ih, iw], [oh, ow], [kh, kw], [ph, pw]) = dims(g);
     let cr = Corr { c: g.c_out, ih: oh, iw: ow, oh: ih, ow, kh, kw: 1, ph: kh - 1 - ph, pw: 0 };
     let (taps, img, out_img, tplane) = (kh * kw, g.c_in * ih * iw, g.c_out * oh * ow, ih * ow);
-    dx[..n * img].fill(T::zero());
+    // For f32 on AVX-512F with rows of at most 16, the shifted sums are taken in registers.
+    #[cfg(target_arch = "x86_64")]
+    let shift = (iw <= V && ow <= V && fast::<T>()).then(|| super::multi_avx512::Shift::new(kw, pw, ow, iw));
+    #[cfg(not(target_arch = "x86_64"))]
+    let shift: Option<()> = None;
+    if shift.is_none() {
+        dx[..n * img].fill(T::zero());
+    }
     for (i0, ib) in blocks(g.c_in, (V / kw).max(1)) {
         let blk = ib * kw;
         let (wp, t) = scratch.split_at_mut(g.c_out * kh * blk);
         let t = &mut t[..blk * tplane];
         pack(wp, blk, &cr, w, |j, o, a, _| (o * g.c_in + i0 + j / kw) * taps + (kh - 1 - a) * kw + j % kw);
         for im in 0..n {
-            corr_block(&cr, blk, wp, &dy[im * out_img..(im + 1) * out_img], None, t);
+            let dyi = &dy[im * out_img..(im + 1) * out_img];
+            #[cfg(target_arch = "x86_64")]
+            if let Some(table) = &shift {
+                let dxs = &mut dx[(im * g.c_in + i0) * ih * iw..(im * g.c_in + i0 + ib) * ih * iw];
+                let (wp, x, dx) = (as_f32(wp).expect("f32"), as_f32(dyi).expect("f32"), as_f32_mut(dxs).expect("f32"));
+                corr_block_f32(&cr, blk, wp, x, None, super::multi_avx512::Out::Shifted { dx, table });
+                continue;
+            }
+            corr_block(&cr, blk, wp, dyi, None, t);
             let dxi = &mut dx[im * img..(im + 1) * img];
             for (j, tj) in t.chunks_exact(tplane).enumerate() {
                 let (i, b) = (i0 + j / kw, j % kw);
@@ -193,17 +213,7 @@ fn corr_block<T: Real>(cr: &Corr, blk: usize, wp: &[T], x: &[T], b: Option<&[T]>
         && let (Some(x), Some(wp), Some(y)) = (as_f32(x), as_f32(wp), as_f32_mut(y))
     {
         let b = b.map(|b| as_f32(b).expect("bias of the weight's type"));
-        use super::multi_avx512::corr_block as f;
-        macro_rules! by_size {
-            ($($n:literal => $r:literal),*) => {
-                match blk { $($n => f::<$n, $r>(cr, wp, x, b, y),)* _ => unreachable!("block of {blk} channels") }
-            };
-        }
-        // SAFETY: AVX-512F is available (checked above), the only requirement.
-        unsafe {
-            by_size!(1 => 2, 2 => 2, 3 => 2, 4 => 2, 5 => 2, 6 => 2, 7 => 2, 8 => 2,
-                     9 => 1, 10 => 1, 11 => 1, 12 => 1, 13 => 1, 14 => 1, 15 => 1, 16 => 1)
-        }
+        corr_block_f32(cr, blk, wp, x, b, super::multi_avx512::Out::Planes(y));
         return;
     }
     let plane = cr.oh * cr.ow;
@@ -223,6 +233,24 @@ fn corr_block<T: Real>(cr: &Corr, blk: usize, wp: &[T], x: &[T], b: Option<&[T]>
                 y[j * plane + r * cr.ow + c] = acc;
             }
         }
+    }
+}
+
+/// The AVX-512 body of [`corr_block`] for a block of `blk ≤ 16` channels (two vectors at a time
+/// for up to 8 channels). The caller has checked that AVX-512F is available.
+#[cfg(target_arch = "x86_64")]
+fn corr_block_f32(cr: &Corr, blk: usize, wp: &[f32], x: &[f32], b: Option<&[f32]>, out: super::multi_avx512::Out<'_>) {
+    use super::multi_avx512::corr_block as f;
+    macro_rules! by_size {
+        ($($n:literal => $r:literal),*) => {
+            match blk { $($n => f::<$n, $r>(cr, wp, x, b, out),)* _ => unreachable!("block of {blk} channels") }
+        };
+    }
+    assert!(std::is_x86_feature_detected!("avx512f"));
+    // SAFETY: AVX-512F is available (asserted above), the only requirement.
+    unsafe {
+        by_size!(1 => 2, 2 => 2, 3 => 2, 4 => 2, 5 => 2, 6 => 2, 7 => 2, 8 => 2,
+                 9 => 1, 10 => 1, 11 => 1, 12 => 1, 13 => 1, 14 => 1, 15 => 1, 16 => 1)
     }
 }
 
@@ -247,7 +275,7 @@ pub(super) fn weight_grad<T: Real, const D: usize>(g: &ConvGeom<D>, n: usize, x:
         && let (Some(x), Some(dy), Some(dw), Some(s)) = (as_f32(x), as_f32(dy), as_f32_mut(dw), as_f32_mut(scratch))
     {
         // SAFETY: AVX-512F is available (checked above), the only requirement.
-        unsafe { super::multi_avx512::weight_grad(&cr, g.c_out, n, x, dy, dw, s) };
+        unsafe { super::multi_dw_avx512::weight_grad(&cr, g.c_out, n, x, dy, dw, s) };
         return;
     }
     let img = g.c_in * ih * iw;
