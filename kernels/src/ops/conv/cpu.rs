@@ -7,8 +7,11 @@
 //! Chunks run concurrently, one per rayon thread ("lanes", each with its own scratch). Every
 //! chunk computes the same values on any lane, and the backward keeps one partial `dW`/`db` per
 //! chunk, added in chunk order at the end, so results depend on neither the thread count nor
-//! the scheduling. Measured on LeNet at batch 64 (`cargo bench --bench conv_pool`, load 3–4 on
-//! the 2-core machine, forward + backward): conv1 805 → 480–620 µs, conv2 1547 → 880–1100 µs.
+//! the scheduling. Layers the direct loops take (`direct.rs`, `multi.rs`) run in the same chunks
+//! and lanes, a lane's scratch holding their packed weights, `dx` planes or transposed `dY`
+//! instead of the column matrix. Measured on LeNet at batch 64 (`cargo bench --bench conv_pool`,
+//! load 3–4 on the 2-core machine, forward + backward): conv1 805 → 480–620 µs, conv2 1547 →
+//! 880–1100 µs with chunked im2col (conv2 now takes `multi.rs`: see BENCHMARKS.md, session 4).
 
 use super::im2col::{Vol, col2im, im2col};
 use super::{ConvGeom, direct, multi};
