@@ -12,8 +12,9 @@
 //!   (so the reduction needs no reassociation), summed across lanes at the end.
 //! - **general**: any other strides, one strided dot product per element.
 //!
-//! On x86-64 with AVX-512F (detected at run time) the axpy forms run `gemm_small_avx512.rs`; with
-//! AVX2 and FMA the axpy and dot forms run the intrinsics of `gemm_small_avx2.rs`; elsewhere the portable loops below, whose fixed-size register blocks
+//! On x86-64 with AVX-512F (detected at run time) the axpy and dot forms run
+//! `gemm_small_avx512.rs`; with AVX2 and FMA they run the intrinsics of `gemm_small_avx2.rs`;
+//! elsewhere the portable loops below, whose fixed-size register blocks
 //! LLVM vectorises for the baseline target. FMA rounds `a·b + c` once, so results may differ from
 //! the portable loops (and from matrixmultiply) in the last bits, as any summation order does.
 
@@ -48,7 +49,7 @@ pub(super) fn sgemm_small(
     let p = Gemm { m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, rsc, csc };
     let form = form_of(&p);
     #[cfg(target_arch = "x86_64")]
-    if matches!(form, Form::Axpy | Form::AxpyTransposed) && std::is_x86_feature_detected!("avx512f") {
+    if form != Form::General && std::is_x86_feature_detected!("avx512f") {
         // SAFETY: the CPU supports AVX-512F (checked just above), the only requirement of a
         // `#[target_feature(enable = "avx512f")]` function.
         unsafe { run_avx512(form, &p, c) };
@@ -155,14 +156,15 @@ fn run_avx2(form: Form, p: &Gemm, c: &mut [f32]) {
     }
 }
 
-/// The AVX-512F body of the axpy forms (the others have none).
+/// The AVX-512F bodies of the axpy and dot forms (the general form has none).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 fn run_avx512(form: Form, p: &Gemm, c: &mut [f32]) {
     match form {
         Form::Axpy => avx512::axpy(p, c),
         Form::AxpyTransposed => avx512::axpy(&p.transposed(), c),
-        Form::Dot | Form::General => unreachable!("only the axpy forms have an AVX-512 body"),
+        Form::Dot => avx512::dot(p, c),
+        Form::General => general(p, c),
     }
 }
 
@@ -332,7 +334,7 @@ mod tests {
             seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
             (seed >> 8) as f32 / (1u32 << 24) as f32 - 0.5
         };
-        let shapes = [(1, 1, 1), (2, 20, 256), (256, 2, 20), (7, 13, 29), (13, 17, 3), (1, 9, 33), (30, 1, 18), (15, 3, 47), (9, 2, 64), (3, 37, 40)];
+        let shapes = [(1, 1, 1), (2, 20, 256), (256, 2, 20), (7, 13, 29), (13, 17, 3), (1, 9, 33), (30, 1, 18), (15, 3, 47), (9, 2, 64), (3, 37, 40), (2, 256, 10), (5, 16, 17), (4, 32, 9)];
         for &(m, k, n) in &shapes {
             for layout in 0..8 {
                 let (ta, tb, tc) = (layout & 1 != 0, layout & 2 != 0, layout & 4 != 0);
@@ -360,7 +362,7 @@ mod tests {
                         bodies.push(("avx2", got));
                     }
                     #[cfg(target_arch = "x86_64")]
-                    if std::is_x86_feature_detected!("avx512f") && matches!(form_of(&p), Form::Axpy | Form::AxpyTransposed) {
+                    if std::is_x86_feature_detected!("avx512f") {
                         let mut got = if beta == 0.0 { vec![f32::NAN; m * n] } else { c0.clone() };
                         // SAFETY: AVX-512F is available (checked just above).
                         unsafe { run_avx512(form_of(&p), &p, &mut got) };
