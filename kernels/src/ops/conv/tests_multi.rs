@@ -102,3 +102,35 @@ fn large_or_unsupported_layers_keep_im2col() {
     assert!(!multi::fits(&g2(1, 3, 4, 1, [8, 8], [1, 1], 1, 0, 1)), "C_in·K < 16");
     assert!(!multi::fits(&g2(1, 6, 65, 1, [12, 12], [5, 5], 1, 0, 1)), "C_out > 64");
 }
+
+/// A sweep of small geometries the direct loops take (every kernel size up to 5×5 with every
+/// padding below it, output widths from 1 to 17 around the 8- and 16-lane vectors, 1–17 output
+/// channels): `f32` dispatch against `f64` im2col.
+#[test]
+fn f32_multi_channel_sweep_matches_f64() {
+    let mut seen = 0;
+    for (kh, kw) in [(1, 3), (2, 2), (3, 3), (3, 1), (4, 5), (5, 5), (5, 2)] {
+        for p in 0..kh.min(kw) {
+            for (ih, iw, c_in, c_out) in [(3, 4, 8, 3), (6, 9, 3, 17), (5, 12, 2, 16), (4, 15, 6, 1), (7, 20, 4, 9), (9, 16, 5, 6)] {
+                let g = g2(2, c_in, c_out, 1, [ih, iw], [kh, kw], 1, p, 1);
+                if conv_output_len(ih, kh, 1, p, 1).is_none() || conv_output_len(iw, kw, 1, p, 1).is_none() || !multi::fits(&g) {
+                    continue;
+                }
+                seen += 1;
+                let (x, w, b) = (fill(g.input_len(), 61, -1.0, 1.0), fill(g.weight_len(), 62, -1.0, 1.0), fill(g.c_out, 63, -1.0, 1.0));
+                let gy = fill(g.output_len(), 64, -1.0, 1.0);
+                let (dx, dw, db) = backward(&g, &x, &w, &gy);
+                let f = |v: &[f64]| v.iter().map(|&v| v as f32).collect::<Vec<f32>>();
+                let (mut y32, mut s32) = (vec![f32::NAN; g.output_len()], vec![f32::NAN; conv_scratch_len(&g)]);
+                conv_forward(&g, &f(&x), &f(&w), Some(&f(&b)), &mut y32, &mut s32);
+                close("sweep y", &g, &naive(&g, &x, &w, Some(&b)), y32.iter().map(|&v| v as f64), 1e-4);
+                let (dx32, dw32, db32) = backward(&g, &f(&x), &f(&w), &f(&gy));
+                let up = |v: Vec<f32>| v.into_iter().map(f64::from);
+                close("sweep dx", &g, &dx, up(dx32), 1e-4);
+                close("sweep dw", &g, &dw, up(dw32), 1e-4);
+                close("sweep db", &g, &db, up(db32), 1e-4);
+            }
+        }
+    }
+    assert!(seen > 40, "{seen} geometries");
+}
