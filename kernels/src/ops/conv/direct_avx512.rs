@@ -103,3 +103,43 @@ pub(super) unsafe fn weight_grad_block<const B: usize>(geo: &Geom, x: &[f32], dy
         }
     }
 }
+
+/// [`weight_grad_block`] for `J` channels and kernels `KW` wide, one kernel row at a time: the
+/// `J·KW` taps of the row in registers over every output position, so each position loads its
+/// `J` output gradients and `KW` input runs once for `J·KW` products (the per-tap loop above
+/// loads `B` gradients for `B` products).
+///
+/// # Safety
+/// AVX-512F is available.
+#[target_feature(enable = "avx512f")]
+pub(super) unsafe fn weight_grad_rows<const J: usize, const KW: usize>(geo: &Geom, x: &[f32], dy: &[f32], dw: &mut [f32]) {
+    let (taps, plane) = (geo.kh * geo.kw, geo.oh * geo.ow);
+    assert!(geo.kw == KW && x.len() >= geo.ih * geo.iw && dy.len() >= J * plane && dw.len() >= J * taps, "direct conv: operands too short");
+    for kh in 0..geo.kh {
+        let mut acc = [[_mm512_setzero_ps(); KW]; J];
+        for c0 in (0..geo.ow).step_by(V) {
+            let cw = V.min(geo.ow - c0);
+            let (m, mg): ([__mmask16; KW], _) = (std::array::from_fn(|kw| geo.valid(c0, cw, kw)), lanes(cw));
+            for r in 0..geo.oh {
+                let Some(i) = (r + kh).checked_sub(geo.ph).filter(|&i| i < geo.ih) else { continue };
+                let run = x[i * geo.iw..].as_ptr().wrapping_add(c0).wrapping_sub(geo.pw);
+                let g0 = dy[r * geo.ow + c0..].as_ptr();
+                // SAFETY: columns `c0..c0 + cw` of row `r` of plane `j < J` of `dy`, inside it
+                // (asserted above); lanes past `cw` are not read.
+                let g: [__m512; J] = std::array::from_fn(|j| unsafe { _mm512_maskz_loadu_ps(mg, g0.add(j * plane)) });
+                for (kw, &m) in m.iter().enumerate() {
+                    // SAFETY: as in `forward_block`.
+                    let v = unsafe { _mm512_maskz_loadu_ps(m, run.wrapping_add(kw)) };
+                    for (acc, g) in acc.iter_mut().zip(&g) {
+                        acc[kw] = _mm512_fmadd_ps(*g, v, acc[kw]);
+                    }
+                }
+            }
+        }
+        for (j, acc) in acc.iter().enumerate() {
+            for (kw, acc) in acc.iter().enumerate() {
+                dw[j * taps + kh * KW + kw] += _mm512_reduce_add_ps(*acc);
+            }
+        }
+    }
+}
