@@ -38,32 +38,47 @@ pub(super) unsafe fn forward_block<const B: usize>(geo: &Geom, x: &[f32], w: &[f
         for (kw, m) in masks.iter_mut().enumerate().take(geo.kw) {
             *m = geo.valid(c0, cw, kw);
         }
-        for r in 0..geo.oh {
-            let mut acc: [__m512; B] = std::array::from_fn(|j| _mm512_set1_ps(bias[j]));
+        // Two output rows at a time (2·B independent sums, each weight broadcast once for both).
+        for r in (0..geo.oh).step_by(2) {
+            let two = r + 1 < geo.oh;
+            let mut acc: [[__m512; B]; 2] = [std::array::from_fn(|j| _mm512_set1_ps(bias[j])); 2];
             for kh in 0..geo.kh {
-                let Some(i) = (r + kh).checked_sub(geo.ph).filter(|&i| i < geo.ih) else { continue };
-                let run = x[i * geo.iw..].as_ptr().wrapping_add(c0).wrapping_sub(geo.pw);
+                // Input row of output row r + h, if inside: its run and a lane mask of all or none.
+                let row = |h: usize| match (r + h + kh).checked_sub(geo.ph).filter(|&i| i < geo.ih && (h == 0 || two)) {
+                    Some(i) => (x[i * geo.iw..].as_ptr().wrapping_add(c0).wrapping_sub(geo.pw), 0xffff as __mmask16),
+                    None => (x.as_ptr(), 0),
+                };
+                let ((run0, ok0), (run1, ok1)) = (row(0), row(1));
+                if ok0 | ok1 == 0 {
+                    continue;
+                }
                 let wt = wb[kh * geo.kw..].as_ptr();
                 for kw in 0..geo.kw {
                     let m = masks.get(kw).copied().unwrap_or_else(|| geo.valid(c0, cw, kw));
                     // SAFETY: `m` selects the lanes whose input column `c0 + l + kw − pw` lies in
-                    // `0..iw`, elements of row `i` of `x` (inside it: asserted above); the other
-                    // lanes are not read, so the run's start may lie before the row. The weight
-                    // `(j, kh, kw)` is element `j·taps + kh·kw_len + kw < B·taps` of `wb`.
+                    // `0..iw`, `ok0`/`ok1` the rows inside `x` (elements of those rows, inside
+                    // it: asserted above); the other lanes are not read, so a run's start may lie
+                    // before its row. The weight `(j, kh, kw)` is element
+                    // `j·taps + kh·kw_len + kw < B·taps` of `wb`.
                     unsafe {
-                        let v = _mm512_maskz_loadu_ps(m, run.wrapping_add(kw));
-                        for (j, acc) in acc.iter_mut().enumerate() {
-                            *acc = _mm512_fmadd_ps(_mm512_set1_ps(*wt.add(j * taps + kw)), v, *acc);
+                        let v0 = _mm512_maskz_loadu_ps(m & ok0, run0.wrapping_add(kw));
+                        let v1 = _mm512_maskz_loadu_ps(m & ok1, run1.wrapping_add(kw));
+                        for j in 0..B {
+                            let wj = _mm512_set1_ps(*wt.add(j * taps + kw));
+                            acc[0][j] = _mm512_fmadd_ps(wj, v0, acc[0][j]);
+                            acc[1][j] = _mm512_fmadd_ps(wj, v1, acc[1][j]);
                         }
                     }
                 }
             }
             let m = lanes(cw);
-            for (j, acc) in acc.iter().enumerate() {
-                let at = j * plane + r * geo.ow + c0;
-                // SAFETY: `m` selects columns `c0..c0 + cw` of row `r` of plane `j`, inside `y`
-                // (asserted above).
-                unsafe { _mm512_mask_storeu_ps(y.as_mut_ptr().add(at), m, *acc) };
+            for (h, acc) in acc.iter().enumerate().take(if two { 2 } else { 1 }) {
+                for (j, acc) in acc.iter().enumerate() {
+                    let at = j * plane + (r + h) * geo.ow + c0;
+                    // SAFETY: `m` selects columns `c0..c0 + cw` of row `r + h < oh` of plane `j`,
+                    // inside `y` (asserted above).
+                    unsafe { _mm512_mask_storeu_ps(y.as_mut_ptr().add(at), m, *acc) };
+                }
             }
         }
     }
