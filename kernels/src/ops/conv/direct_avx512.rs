@@ -63,10 +63,11 @@ pub(super) unsafe fn forward_block<const B: usize>(geo: &Geom, x: &[f32], w: &[f
                     unsafe {
                         let v0 = _mm512_maskz_loadu_ps(m & ok0, run0.wrapping_add(kw));
                         let v1 = _mm512_maskz_loadu_ps(m & ok1, run1.wrapping_add(kw));
-                        for j in 0..B {
+                        let [acc0, acc1] = &mut acc;
+                        for (j, (a0, a1)) in acc0.iter_mut().zip(acc1.iter_mut()).enumerate() {
                             let wj = _mm512_set1_ps(*wt.add(j * taps + kw));
-                            acc[0][j] = _mm512_fmadd_ps(wj, v0, acc[0][j]);
-                            acc[1][j] = _mm512_fmadd_ps(wj, v1, acc[1][j]);
+                            *a0 = _mm512_fmadd_ps(wj, v0, *a0);
+                            *a1 = _mm512_fmadd_ps(wj, v1, *a1);
                         }
                     }
                 }
