@@ -94,7 +94,7 @@ pub fn map_bias_grad<const N: usize>(
         match lr {
             Some(lr) => {
                 let mut keep = super::linear::MatCopy::default();
-                super::linear::sub_row_sums(b.value_ref(), lr, &super::linear::Mat::of(&out, &mut keep));
+                super::linear::sub_row_sums(b, lr, &super::linear::Mat::of(&out, &mut keep));
             }
             None => super::add_row_sum_to_grad(b, &out),
         }

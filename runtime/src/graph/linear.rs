@@ -12,7 +12,7 @@
 
 use super::Slot;
 use super::into::with_data;
-use super::param_grad::{add_at_b_mat, add_row_sum_mat};
+use super::param_grad::{add_at_b_mat, add_row_sum_mat, add_row_sums};
 use crate::optim::{FusedUpdate, fused_lr};
 use crate::param::Param;
 use crate::tensor::{Dims, Element, Tensor, elementwise::read_n};
@@ -192,7 +192,7 @@ pub fn linear_weight_grads(weight: &Param, bias: Option<&Param>, g: &Tensor, x: 
     }
     if let Some(b) = bias {
         match fused_lr(update, b).filter(|_| in_place(b, &[gm.t])) {
-            Some(lr) => sub_row_sums(b.value_ref(), lr, &gm),
+            Some(lr) => sub_row_sums(b, lr, &gm),
             None => add_row_sum_mat(b, &gm),
         }
     }
@@ -231,25 +231,15 @@ pub(super) fn apply_sgd(p: &Param, lr: f32, g: &Tensor) {
     g.with_slice(|g: &[f32]| p.value_ref().with_slice_mut(|w: &mut [f32]| sgd_step(w, g, &mut [], false, &step)));
 }
 
-/// `b ← b − lr·Σ_rows g`, summing a block of columns on the stack first (the same sums in the
-/// same order as a stored gradient, then the same fused multiply-add as the SGD step).
-pub(super) fn sub_row_sums(b: &Tensor, lr: f32, g: &Mat) {
-    const BLOCK: usize = 64;
-    read_n([g.t], |[dg]| {
-        let s = &f32::slice(dg).expect("an f32 gradient")[g.t.storage_offset()..];
-        b.with_slice_mut(|c: &mut [f32]| {
-            for (blk, cb) in c.chunks_mut(BLOCK).enumerate() {
-                let mut sums = [0.0f32; BLOCK];
-                for r in 0..g.rows {
-                    for (j, acc) in sums[..cb.len()].iter_mut().enumerate() {
-                        *acc += s[(r as isize * g.rs + (blk * BLOCK + j) as isize * g.cs) as usize];
-                    }
-                }
-                for (v, sum) in cb.iter_mut().zip(sums) {
-                    *v = (-lr).mul_add(sum, *v);
-                }
-            }
-        })
+/// `b ← b − lr·Σ_rows g`: the row sums of [`add_row_sum_mat`] into the parameter's scratch
+/// buffer, then the SGD step (the same sums in the same order as a stored gradient).
+pub(super) fn sub_row_sums(b: &Param, lr: f32, g: &Mat) {
+    b.with_scratch(|scratch| {
+        read_n([g.t], |[dg]| {
+            let s = &f32::slice(dg).expect("an f32 gradient")[g.t.storage_offset()..];
+            scratch.with_slice_mut(|c: &mut [f32]| add_row_sums(c, s, g, false));
+        });
+        apply_sgd(b, lr, scratch);
     });
 }
 

@@ -129,27 +129,29 @@ pub(super) fn add_row_sum_mat(param: &Param, gm: &Mat) {
             let t = gm.t.reshape([gm.rows, q]).sum_dim(0, false);
             return if has_grad { buf.add_(&t) } else { buf.copy_(&t) };
         }
-        let (rows, rs, cs) = (gm.rows, gm.rs, gm.cs);
-        read_two(gm.t, gm.t, |s, _| {
-            buf.with_slice_mut(|c: &mut [f32]| {
-                if !has_grad {
-                    c.fill(0.0);
-                }
-                for r in 0..rows {
-                    let row = r as isize * rs;
-                    if cs == 1 {
-                        // Contiguous rows: a slice zip the compiler vectorises (same sums, same order).
-                        let start = row as usize;
-                        for (acc, v) in c.iter_mut().zip(&s[start..start + q]) {
-                            *acc += *v;
-                        }
-                    } else {
-                        for (j, acc) in c.iter_mut().enumerate() {
-                            *acc += s[(row + j as isize * cs) as usize];
-                        }
-                    }
-                }
-            })
-        });
+        read_two(gm.t, gm.t, |s, _| buf.with_slice_mut(|c: &mut [f32]| add_row_sums(c, s, gm, has_grad)));
     });
+}
+
+/// `c[j] (+)= Σ_r g[r, j]` over `g`'s storage slice `s` (from its first element), row after row
+/// (`has_grad == false` starts from zero).
+pub(super) fn add_row_sums(c: &mut [f32], s: &[f32], g: &Mat, has_grad: bool) {
+    let (rows, rs, cs, q) = (g.rows, g.rs, g.cs, g.cols);
+    if !has_grad {
+        c.fill(0.0);
+    }
+    for r in 0..rows {
+        let row = r as isize * rs;
+        if cs == 1 {
+            // Contiguous rows: a slice zip the compiler vectorises (same sums, same order).
+            let start = row as usize;
+            for (acc, v) in c.iter_mut().zip(&s[start..start + q]) {
+                *acc += *v;
+            }
+        } else {
+            for (j, acc) in c.iter_mut().enumerate() {
+                *acc += s[(row + j as isize * cs) as usize];
+            }
+        }
+    }
 }
