@@ -6,7 +6,7 @@
 //! statistics and `num_batches_tracked` after the training forward.
 //!
 //! Tolerance: `RTOL = 1e-5` relative everywhere (`layer_support::assert_close`: relative to each
-//! element, with 1% of the tensor's largest magnitude as a floor). The references are PyTorch's
+//! element, with a tenth of the tensor's largest magnitude as a floor). The references are PyTorch's
 //! float64 results rounded to f32, so the bound measures our f32 error alone; no looser bound is
 //! needed, except for the conv bias in training mode, whose exact gradient is 0 (see
 //! `assert_grad`). The seeded init is compared bit for bit.
