@@ -5,6 +5,7 @@
 //! equal bit for bit.
 
 use fusenet::module::Layer;
+use fusenet::nn::{Linear, ReLU};
 use fusenet::optim::{Optimizer, Sgd};
 use fusenet::prelude::*;
 
@@ -118,4 +119,18 @@ fn a_parameter_with_a_gradient_is_accumulated_not_fused() {
     net.backward_with(&mut ctx, &g, false, Some(&opt));
     let second = last(&net).grad().expect("still a gradient");
     assert!(second.allclose(&(&first * 2.0), 1e-6, 1e-6), "accumulated: {second} against 2 x {first}");
+}
+
+network! {
+    /// A first weight above `FUSE_MAX_NUMEL` (200·100 = 20,000 elements).
+    struct Wide = Sequential(Linear<200, 100>, ReLU, Linear<100, 2>);
+}
+
+#[test]
+fn large_parameters_keep_their_gradient_for_step() {
+    assert!(200 * 100 > fusenet::optim::FUSE_MAX_NUMEL && 100 * 2 <= fusenet::optim::FUSE_MAX_NUMEL);
+    let x = Tensor::randn(&[3, 200]);
+    let (a, b, had) = train_both(Wide::new, &x, 0.0, 3);
+    assert_same("Wide", &a, &b);
+    assert_eq!(had, [true, false, false, false], "only the large weight kept its gradient");
 }

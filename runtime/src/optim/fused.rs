@@ -33,13 +33,22 @@ impl<R: UpdateRule> FusedUpdate for Optim<R> {
     }
 }
 
+/// The largest parameter (in elements) whose update is fused. What fusing saves is the step's
+/// per-parameter work (locks, handles, a second pass over a cold gradient), which only small
+/// parameters notice: `scripts/bench.sh` at `9a4f3bb`, fusing every parameter, gave
+/// seed_mlp_b2 4.6 → 4.2 µs a step, but mnist_mlp_b128 1.09 → 1.13 ms and wide_mlp_b512 35.5 →
+/// 37.2 ms (the update of a 0.2–1 M-element weight right after its gradient GEMM is slower than
+/// in `step`, whose pass starts from every thread's own half of memory).
+pub const FUSE_MAX_NUMEL: usize = 1 << 14;
+
 /// The learning rate with which the backward may update `p` in place of storing its gradient,
 /// or `None` when it must store the gradient. Besides `update`'s consent
 /// ([`FusedUpdate::fused_lr`]), the parameter must require a gradient and have none yet (no
-/// accumulation across backwards was asked for), and exactly two handles may exist: the layer's
-/// and the optimiser's. A parameter tied to a second field, or shared with another module, is
-/// read again later in the backward (or by that module), which must see its old value.
+/// accumulation across backwards was asked for), hold at most [`FUSE_MAX_NUMEL`] elements, and
+/// exactly two handles may exist: the layer's and the optimiser's. A parameter tied to a second
+/// field, or shared with another module, is read again later in the backward (or by that
+/// module), which must see its old value.
 pub fn fused_lr(update: Option<&dyn FusedUpdate>, p: &Param) -> Option<f32> {
     let lr = update?.fused_lr(p)?;
-    (p.requires_grad() && p.handles() == 2 && !p.has_grad()).then_some(lr)
+    (p.numel() <= FUSE_MAX_NUMEL && p.requires_grad() && p.handles() == 2 && !p.has_grad()).then_some(lr)
 }

@@ -47,7 +47,7 @@ pub use adadelta::{Adadelta, AdadeltaOptions, AdadeltaRule};
 pub use adagrad::{Adagrad, AdagradOptions, AdagradRule};
 pub use adam::{Adam, AdamOptions, AdamRule, AdamW, AdamWRule};
 pub use self::core::{Optim, ParamState, UpdateRule};
-pub use fused::{FusedUpdate, fused_lr};
+pub use fused::{FUSE_MAX_NUMEL, FusedUpdate, fused_lr};
 pub use lr_scheduler::{LrScheduler, Schedule};
 pub use rmsprop::{Rmsprop, RmspropOptions, RmspropRule};
 pub use sgd::{Sgd, SgdOptions, SgdRule};
