@@ -128,7 +128,7 @@ network! {
 
 #[test]
 fn large_parameters_keep_their_gradient_for_step() {
-    assert!(200 * 100 > fusenet::optim::FUSE_MAX_NUMEL && 100 * 2 <= fusenet::optim::FUSE_MAX_NUMEL);
+    const { assert!(200 * 100 > fusenet::optim::FUSE_MAX_NUMEL && 100 * 2 <= fusenet::optim::FUSE_MAX_NUMEL) };
     let x = Tensor::randn(&[3, 200]);
     let (a, b, had) = train_both(Wide::new, &x, 0.0, 3);
     assert_same("Wide", &a, &b);

@@ -41,7 +41,7 @@ impl<'a> Mat<'a> {
         let n = t.dim();
         assert!(n >= 1, "expected a tensor of at least 1 dim, got a 0-d tensor");
         let cols = t.shape()[n - 1];
-        let rows = if cols == 0 { t.shape()[..n - 1].iter().product() } else { t.numel() / cols };
+        let rows = t.numel().checked_div(cols).unwrap_or_else(|| t.shape()[..n - 1].iter().product());
         if let Some((rs, cs)) = merged(t) {
             return Mat { t, rows, cols, rs, cs };
         }
