@@ -370,7 +370,6 @@ impl<'a> Emit<'a> {
     }
 }
 
-/// Every node of a block and of its nested blocks, by the value it defines.
 /// Layer fields called by exactly one op of the graph, that op being outside every loop.
 fn called_once(g: &Graph) -> BTreeSet<usize> {
     fn count(b: &Block, top: bool, calls: &mut std::collections::HashMap<usize, (usize, bool)>) {
@@ -396,6 +395,7 @@ fn called_once(g: &Graph) -> BTreeSet<usize> {
     calls.into_iter().filter(|&(_, (n, top))| n == 1 && top).map(|(f, _)| f).collect()
 }
 
+/// Every node of a block and of its nested blocks, by the value it defines.
 fn collect_nodes<'a>(b: &'a Block, out: &mut std::collections::HashMap<ValueId, &'a super::ir::Node>) {
     for s in &b.stmts {
         match s {
