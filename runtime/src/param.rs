@@ -34,13 +34,19 @@ impl GradSlot {
             }
             return (self.grad.as_ref().map(Tensor::shallow_clone).expect("set above"), true);
         }
-        let buf = match self.spare.take() {
-            Some(s) if s.shape() == shape && s.is_contiguous() && handles(&s) == 1 => s,
-            _ => Tensor::zeros(shape),
-        };
+        let buf = self.take_spare(shape);
         let handle = buf.shallow_clone();
         self.grad = Some(buf);
         (handle, false)
+    }
+
+    /// The spare buffer when it has `shape`, is dense and nobody else holds it; a new one
+    /// otherwise.
+    fn take_spare(&mut self, shape: &[usize]) -> Tensor {
+        match self.spare.take() {
+            Some(s) if s.shape() == shape && s.is_contiguous() && handles(&s) == 1 => s,
+            _ => Tensor::zeros(shape),
+        }
     }
 }
 
@@ -249,10 +255,7 @@ impl Param {
     /// steady state allocates nothing). For a gradient applied at once instead of stored.
     pub(crate) fn with_scratch<R>(&self, f: impl FnOnce(&Tensor) -> R) -> R {
         let mut slot = self.lock_grad();
-        let buf = match slot.spare.take() {
-            Some(s) if s.shape() == self.shape() && s.is_contiguous() && handles(&s) == 1 => s,
-            _ => Tensor::zeros(self.shape()),
-        };
+        let buf = slot.take_spare(self.shape());
         let out = f(&buf);
         slot.spare = Some(buf);
         out

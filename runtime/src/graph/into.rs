@@ -85,7 +85,7 @@ pub fn map_bias_grad<const N: usize>(
     };
     // With a consenting `update` the bias is updated instead of given a gradient (see
     // `linear_weight_grads`): the same sums, then the SGD step's arithmetic.
-    let lr = crate::optim::fused_lr(update, b).filter(|_| super::linear::in_place(b, &inputs));
+    let lr = super::linear::fusable(update, b, &inputs);
     // The one-pass form runs on the calling thread; a large gradient is better served by the
     // parallel map and a separate row sum (same sums, same order).
     let numel = inputs.iter().map(|t| t.numel()).max().unwrap_or(0);
@@ -94,7 +94,8 @@ pub fn map_bias_grad<const N: usize>(
         match lr {
             Some(lr) => {
                 let mut keep = super::linear::MatCopy::default();
-                super::linear::sub_row_sums(b, lr, &super::linear::Mat::of(&out, &mut keep));
+                let om = super::linear::Mat::of(&out, &mut keep);
+                super::linear::sgd_from_scratch(b, lr, |s| super::param_grad::row_sums_into(s, &om, false));
             }
             None => super::add_row_sum_to_grad(b, &out),
         }
@@ -110,10 +111,7 @@ pub fn map_bias_grad<const N: usize>(
         })
     };
     match lr {
-        Some(lr) => b.with_scratch(|s| {
-            sums(s, false);
-            super::linear::apply_sgd(b, lr, s);
-        }),
+        Some(lr) => super::linear::sgd_from_scratch(b, lr, |s| sums(s, false)),
         None => b.accumulate_grad_with(sums),
     }
     out.expect("the closure ran")

@@ -12,10 +12,10 @@
 
 use super::Slot;
 use super::into::with_data;
-use super::param_grad::{add_at_b_mat, add_row_sum_mat, add_row_sums};
+use super::param_grad::{add_at_b_mat, add_row_sum_mat, at_b_into, row_sums_into};
 use crate::optim::{FusedUpdate, fused_lr};
 use crate::param::Param;
-use crate::tensor::{Dims, Element, Tensor, elementwise::read_n};
+use crate::tensor::{Dims, Tensor};
 use fusenet_kernels::cpu::gemm::sgemm;
 use fusenet_kernels::cpu::optim::{SgdStep, sgd_step};
 use fusenet_kernels::cpu::parallel::{PAR_MIN_CHUNK, PAR_THRESHOLD};
@@ -185,61 +185,37 @@ pub fn linear_weight_grads(weight: &Param, bias: Option<&Param>, g: &Tensor, x: 
     let gm = Mat::of(g, &mut kg);
     if weight.requires_grad() {
         let xm = Mat::of(x, &mut kx);
-        match fused_lr(update, weight).filter(|_| in_place(weight, &[gm.t, xm.t])) {
-            Some(lr) => sub_at_b(weight, lr, &gm, &xm),
+        match fusable(update, weight, &[gm.t, xm.t]) {
+            Some(lr) => sgd_from_scratch(weight, lr, |s| at_b_into(s, 0.0, &gm, &xm)),
             None => add_at_b_mat(weight, &gm, &xm),
         }
     }
     if let Some(b) = bias {
-        match fused_lr(update, b).filter(|_| in_place(b, &[gm.t])) {
-            Some(lr) => sub_row_sums(b, lr, &gm),
+        match fusable(update, b, &[gm.t]) {
+            Some(lr) => sgd_from_scratch(b, lr, |s| row_sums_into(s, &gm, false)),
             None => add_row_sum_mat(b, &gm),
         }
     }
 }
 
-/// Whether `p`'s value can be written in place: a contiguous `f32` tensor that shares storage
-/// with none of `operands`.
-pub(super) fn in_place(p: &Param, operands: &[&Tensor]) -> bool {
+/// The learning rate of a fused update of `p` ([`fused_lr`]), when its value can also be
+/// written in place: a contiguous `f32` tensor that shares storage with none of `operands`.
+pub(super) fn fusable(update: Option<&dyn FusedUpdate>, p: &Param, operands: &[&Tensor]) -> Option<f32> {
     let v = p.value_ref();
-    v.dtype() == crate::tensor::DType::F32 && v.is_contiguous() && operands.iter().all(|t| !t.shares_storage(v))
+    let in_place = v.dtype() == crate::tensor::DType::F32 && v.is_contiguous() && operands.iter().all(|t| !t.shares_storage(v));
+    fused_lr(update, p).filter(|_| in_place)
 }
 
-/// `w ← w − lr·aᵀ·b`: the gradient `aᵀ·b` by the GEMM of [`add_at_b_mat`] into the parameter's
-/// scratch buffer (`β = 0`: C is only written), then the SGD step's fused multiply-add while it
-/// is in cache, so the result equals `backward` then `step` bit for bit. (A GEMM with `α = −lr`,
-/// `β = 1` straight into the weight was measured slower on seed_mlp_b2: reading C back after
-/// the masked stores of the row before stalls store forwarding, 1.8 → 3.4 µs for the backward.)
-fn sub_at_b(param: &Param, lr: f32, a: &Mat, b: &Mat) {
-    let (p, q) = (a.cols, b.cols);
-    param.with_scratch(|scratch| {
-        read_n([a.t, b.t], |[da, db]| {
-            let sa = &f32::slice(da).expect("an f32 gradient")[a.t.storage_offset()..];
-            let sb = &f32::slice(db).expect("an f32 input")[b.t.storage_offset()..];
-            scratch.with_slice_mut(|c: &mut [f32]| {
-                // Aᵀ is A with its strides swapped.
-                sgemm(p, a.rows, q, 1.0, sa, a.cs, a.rs, sb, b.rs, b.cs, 0.0, c, q as isize, 1);
-            })
-        });
-        apply_sgd(param, lr, scratch);
-    });
-}
-
-/// `p ← p − lr·g` for a gradient `g` held in `p`'s scratch buffer: the SGD step's loop.
-pub(super) fn apply_sgd(p: &Param, lr: f32, g: &Tensor) {
-    let step = SgdStep { neg_lr: -lr, weight_decay: 0.0, momentum: 0.0, one_minus_dampening: 1.0, nesterov: false, maximize: false };
-    g.with_slice(|g: &[f32]| p.value_ref().with_slice_mut(|w: &mut [f32]| sgd_step(w, g, &mut [], false, &step)));
-}
-
-/// `b ← b − lr·Σ_rows g`: the row sums of [`add_row_sum_mat`] into the parameter's scratch
-/// buffer, then the SGD step (the same sums in the same order as a stored gradient).
-pub(super) fn sub_row_sums(b: &Param, lr: f32, g: &Mat) {
-    b.with_scratch(|scratch| {
-        read_n([g.t], |[dg]| {
-            let s = &f32::slice(dg).expect("an f32 gradient")[g.t.storage_offset()..];
-            scratch.with_slice_mut(|c: &mut [f32]| add_row_sums(c, s, g, false));
-        });
-        apply_sgd(b, lr, scratch);
+/// `p ← p − lr·g`, with the gradient `g` written by `grad` into `p`'s scratch buffer (stale on
+/// entry) and applied at once by the SGD step's own loop, while it is in cache: the result
+/// equals storing the gradient and calling `step`, bit for bit. (A GEMM with `α = −lr`, `β = 1`
+/// straight into a weight was measured slower on seed_mlp_b2: reading C back after the masked
+/// stores of the row before stalls store forwarding, 1.8 → 3.4 µs for the backward.)
+pub(super) fn sgd_from_scratch(p: &Param, lr: f32, grad: impl FnOnce(&Tensor)) {
+    p.with_scratch(|g| {
+        grad(g);
+        let step = SgdStep { neg_lr: -lr, weight_decay: 0.0, momentum: 0.0, one_minus_dampening: 1.0, nesterov: false, maximize: false };
+        g.with_slice(|g: &[f32]| p.value_ref().with_slice_mut(|w: &mut [f32]| sgd_step(w, g, &mut [], false, &step)));
     });
 }
 

@@ -79,13 +79,19 @@ pub(super) fn add_at_b_mat(param: &Param, a: &Mat, b: &Mat) {
             let t = a.t.reshape([rows, p]).t().matmul(&b.t.reshape([rows, q]));
             return if has_grad { buf.add_(&t) } else { buf.copy_(&t) };
         }
-        let beta = if has_grad { 1.0 } else { 0.0 };
-        read_two(a.t, b.t, |sa, sb| {
-            buf.with_slice_mut(|c: &mut [f32]| {
-                // Aᵀ is A with its strides swapped.
-                gemm::sgemm(p, rows, q, 1.0, sa, a.cs, a.rs, sb, b.rs, b.cs, beta, c, q as isize, 1);
-            })
-        });
+        at_b_into(buf, if has_grad { 1.0 } else { 0.0 }, a, b);
+    });
+}
+
+/// `c ← aᵀ·b + β·c` into the contiguous `f32` tensor `c` (shaped `[a.cols, b.cols]`, sharing
+/// storage with neither): one GEMM, `Aᵀ` passed by its strides.
+pub(super) fn at_b_into(c: &Tensor, beta: f32, a: &Mat, b: &Mat) {
+    let (p, q) = (a.cols, b.cols);
+    read_two(a.t, b.t, |sa, sb| {
+        c.with_slice_mut(|c: &mut [f32]| {
+            // Aᵀ is A with its strides swapped.
+            gemm::sgemm(p, a.rows, q, 1.0, sa, a.cs, a.rs, sb, b.rs, b.cs, beta, c, q as isize, 1);
+        })
     });
 }
 
@@ -129,13 +135,18 @@ pub(super) fn add_row_sum_mat(param: &Param, gm: &Mat) {
             let t = gm.t.reshape([gm.rows, q]).sum_dim(0, false);
             return if has_grad { buf.add_(&t) } else { buf.copy_(&t) };
         }
-        read_two(gm.t, gm.t, |s, _| buf.with_slice_mut(|c: &mut [f32]| add_row_sums(c, s, gm, has_grad)));
+        row_sums_into(buf, gm, has_grad);
     });
+}
+
+/// `c (+)= Σ_rows g` into the contiguous `f32` tensor `c` (`[g.cols]`); see [`add_row_sums`].
+pub(super) fn row_sums_into(c: &Tensor, g: &Mat, has_grad: bool) {
+    read_two(g.t, g.t, |s, _| c.with_slice_mut(|c: &mut [f32]| add_row_sums(c, s, g, has_grad)));
 }
 
 /// `c[j] (+)= Σ_r g[r, j]` over `g`'s storage slice `s` (from its first element), row after row
 /// (`has_grad == false` starts from zero).
-pub(super) fn add_row_sums(c: &mut [f32], s: &[f32], g: &Mat, has_grad: bool) {
+fn add_row_sums(c: &mut [f32], s: &[f32], g: &Mat, has_grad: bool) {
     let (rows, rs, cs, q) = (g.rows, g.rs, g.cs, g.cols);
     if !has_grad {
         c.fill(0.0);

@@ -49,6 +49,10 @@ pub const FUSE_MAX_NUMEL: usize = 1 << 14;
 /// field, or shared with another module, is read again later in the backward (or by that
 /// module), which must see its old value.
 pub fn fused_lr(update: Option<&dyn FusedUpdate>, p: &Param) -> Option<f32> {
+    // The cheap checks first: `fused_lr` looks `p` up among the optimiser's parameters.
+    if p.numel() > FUSE_MAX_NUMEL || !p.requires_grad() || p.handles() != 2 {
+        return None;
+    }
     let lr = update?.fused_lr(p)?;
-    (p.numel() <= FUSE_MAX_NUMEL && p.requires_grad() && p.handles() == 2 && !p.has_grad()).then_some(lr)
+    (!p.has_grad()).then_some(lr)
 }
