@@ -10,20 +10,37 @@
 mod workloads;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use fusenet::pool::in_pool;
 use std::hint::black_box;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 fn train_step(c: &mut Criterion) {
     for kind in ["train", "train_fused", "infer"] {
         let mut group = c.benchmark_group(format!("cpu/{kind}"));
-        group.sample_size(20).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2));
+        group
+            .sample_size(20)
+            .warm_up_time(Duration::from_millis(500))
+            .measurement_time(Duration::from_secs(2));
         for spec in workloads::SPECS {
             let (_, mut step) = workloads::build(spec.name).expect("a known workload");
             step.set_fused(kind == "train_fused");
-            match kind {
-                "train" | "train_fused" => group.bench_function(spec.name, |b| b.iter(|| black_box(step.train_step()))),
-                _ => group.bench_function(spec.name, |b| b.iter(|| black_box(step.infer()))),
+            // Each timed batch of iterations runs on the pool's threads, as `fit` runs its epochs
+            // (`fusenet::pool::in_pool`): the parallel ops then fork in place.
+            let mut timed = |iters: u64, train: bool| {
+                in_pool(|| {
+                    let start = Instant::now();
+                    for _ in 0..iters {
+                        if train {
+                            black_box(step.train_step());
+                        } else {
+                            black_box(step.infer());
+                        }
+                    }
+                    start.elapsed()
+                })
             };
+            let train = kind != "infer";
+            group.bench_function(spec.name, |b| b.iter_custom(|iters| timed(iters, train)));
         }
         group.finish();
     }

@@ -12,6 +12,7 @@ pub mod module;
 pub mod nn;
 pub mod optim;
 pub mod param;
+pub mod pool;
 pub mod rng;
 pub mod state_dict;
 pub mod tensor;
