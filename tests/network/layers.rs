@@ -4,8 +4,8 @@
 
 use fusenet::module::Layer;
 use fusenet::nn::{
-    AdaptiveAvgPool2d, AvgPool1d, BatchNorm1d, BatchNorm2d, Conv2d, Dropout, Embedding, Flatten, GELU, LayerNorm, Linear, LogSoftmax,
-    MaxPool2d, ReLU,
+    AdaptiveAvgPool2d, AvgPool1d, BatchNorm1d, BatchNorm2d, Conv2d, Dropout, Embedding, Flatten,
+    GELU, LayerNorm, Linear, LogSoftmax, MaxPool2d, ReLU,
 };
 use fusenet::prelude::*;
 
@@ -36,8 +36,88 @@ fn lenet_struct_form_infers_400_and_equals_the_eager_layers() {
     let x = Tensor::randn(&[3, 1, 28, 28]);
     let h = net.p1.forward(&net.c1.forward(&x).relu());
     let h = net.p2.forward(&net.c2.forward(&h).relu());
-    let y = Layer::forward(&net.f3, &Layer::forward(&net.f2, &Layer::forward(&net.f1, &h.flatten(1, -1)).relu()).relu());
+    let y = Layer::forward(
+        &net.f3,
+        &Layer::forward(&net.f2, &Layer::forward(&net.f1, &h.flatten(1, -1)).relu()).relu(),
+    );
     assert!(net.forward(&x).allclose(&y, 1e-5, 1e-6));
+}
+
+/// The gradients of every parameter of `net`, by name, as vectors.
+fn grads(net: &impl Module) -> Vec<(String, Vec<f32>)> {
+    net.named_parameters()
+        .into_iter()
+        .map(|(name, p)| (name, p.grad().expect("a gradient").to_vec::<f32>()))
+        .collect()
+}
+
+#[test]
+fn relu_before_a_max_pool_runs_after_it_with_the_same_values_and_gradients() {
+    // `p1(relu(c1(x)))` runs as `relu(p1(c1(x)))` (macros/src/network/rewrite.rs). Against the
+    // written order, layer by layer: the same output, input gradient and parameter gradients.
+    use fusenet::graph::relu_backward;
+    manual_seed(4);
+    let net = LeNet::new();
+    let dot = LeNet::graph_dot();
+    assert!(
+        dot.contains("relu\\n[B, 6, 14, 14]") && !dot.contains("relu\\n[B, 6, 28, 28]"),
+        "ReLU after the pool: {dot}"
+    );
+    let summary = net.summary();
+    let at = |what: &str| {
+        summary
+            .find(what)
+            .unwrap_or_else(|| panic!("{what} in {summary}"))
+    };
+    assert!(
+        at("relu") < at("MaxPool2d"),
+        "the summary keeps the written order: {summary}"
+    );
+    let x = Tensor::randn(&[5, 1, 28, 28]);
+    let g = Tensor::randn(&[5, 10]);
+    let mut ctx = Default::default();
+    let y = net.forward_train(&x, &mut ctx);
+    let gx = net.backward(&mut ctx, &g, true).expect("an input gradient");
+    let fused = grads(&net);
+    net.zero_grad();
+
+    let mut c = [(); 7].map(|_| None::<Box<dyn std::any::Any>>);
+    fn fwd<L: Layer>(l: &L, x: &Tensor, slot: &mut Option<Box<dyn std::any::Any>>) -> Tensor {
+        let mut ctx = L::Ctx::default();
+        let y = l.forward_train(x, &mut ctx);
+        *slot = Some(Box::new(ctx));
+        y
+    }
+    fn bwd<L: Layer>(l: &L, g: &Tensor, slot: &mut Option<Box<dyn std::any::Any>>) -> Tensor {
+        let ctx = slot
+            .as_mut()
+            .and_then(|b| b.downcast_mut::<L::Ctx>())
+            .expect("the layer's context");
+        l.backward(ctx, g, true).expect("an input gradient")
+    }
+    let a1 = fwd(&net.c1, &x, &mut c[0]).relu();
+    let p1 = fwd(&net.p1, &a1, &mut c[1]);
+    let a2 = fwd(&net.c2, &p1, &mut c[2]).relu();
+    let p2 = fwd(&net.p2, &a2, &mut c[3]);
+    let h1 = fwd(&net.f1, &p2.flatten(1, -1), &mut c[4]).relu();
+    let h2 = fwd(&net.f2, &h1, &mut c[5]).relu();
+    let out = fwd(&net.f3, &h2, &mut c[6]);
+    assert!(y.allclose(&out, 1e-6, 1e-6), "forward");
+    let g2 = relu_backward(&h2, &bwd(&net.f3, &g, &mut c[6]));
+    let g1 = relu_backward(&h1, &bwd(&net.f2, &g2, &mut c[5]));
+    let gp2 = bwd(&net.f1, &g1, &mut c[4]).reshape(p2.shape());
+    let ga2 = relu_backward(&a2, &bwd(&net.p2, &gp2, &mut c[3]));
+    let gp1 = bwd(&net.c2, &ga2, &mut c[2]);
+    let ga1 = relu_backward(&a1, &bwd(&net.p1, &gp1, &mut c[1]));
+    let eager_gx = bwd(&net.c1, &ga1, &mut c[0]);
+    assert!(gx.allclose(&eager_gx, 1e-6, 1e-6), "input gradient");
+    for ((name, a), (_, b)) in fused.iter().zip(grads(&net)) {
+        let close = a
+            .iter()
+            .zip(&b)
+            .all(|(u, v)| (u - v).abs() <= 1e-5 * (1.0 + v.abs()));
+        assert!(close, "{name}: gradients differ");
+    }
 }
 
 network! {
@@ -58,21 +138,34 @@ network! {
 fn sequential_of_every_kind_of_layer_trains_and_evaluates() {
     manual_seed(1);
     let mut net = Everything::new();
-    assert_eq!(net.7.weight.shape(), &[5, 24], "4 channels × 3 × 2 after the adaptive pool");
+    assert_eq!(
+        net.7.weight.shape(),
+        &[5, 24],
+        "4 channels × 3 × 2 after the adaptive pool"
+    );
     let x = Tensor::randn(&[4, 3, 9, 9]);
     // Training mode: dropout is active, batch norm updates its running stats.
     let mut ctx = Default::default();
     let y = net.forward_train(&x, &mut ctx);
     assert_eq!(y.shape(), &[4, 5]);
-    let gx = net.backward(&mut ctx, &Tensor::ones(&[4, 5]), true).unwrap();
+    let gx = net
+        .backward(&mut ctx, &Tensor::ones(&[4, 5]), true)
+        .unwrap();
     assert_eq!(gx.shape(), x.shape());
-    assert!(net.1.running_mean.as_ref().unwrap().value().abs().sum_all() > 0.0, "running stats updated in training");
+    assert!(
+        net.1.running_mean.as_ref().unwrap().value().abs().sum_all() > 0.0,
+        "running stats updated in training"
+    );
     // Eval mode: deterministic.
     net.eval();
     let a = Layer::forward(&net, &x);
     let b = Layer::forward(&net, &x);
     assert!(a.allclose(&b, 0.0, 0.0));
-    assert!(a.exp().sum_dim(1, false).allclose(&Tensor::ones(&[4]), 1e-5, 1e-5));
+    assert!(
+        a.exp()
+            .sum_dim(1, false)
+            .allclose(&Tensor::ones(&[4]), 1e-5, 1e-5)
+    );
 }
 
 network! {
@@ -98,8 +191,19 @@ fn embedding_indices_and_parameter_gradients() {
     let mut ctx = Default::default();
     let y = net.forward_train(&idx, &mut ctx);
     assert_eq!(y.shape(), &[2, 2]);
-    assert!(net.backward(&mut ctx, &Tensor::ones(&[2, 2]), false).is_none());
-    assert!(net.emb.weight.grad().expect("embedding gradient").abs().sum_all() > 0.0);
+    assert!(
+        net.backward(&mut ctx, &Tensor::ones(&[2, 2]), false)
+            .is_none()
+    );
+    assert!(
+        net.emb
+            .weight
+            .grad()
+            .expect("embedding gradient")
+            .abs()
+            .sum_all()
+            > 0.0
+    );
 }
 
 network! {
