@@ -10,6 +10,9 @@
 //! their thread team. [`in_pool`] gives fusenet the same: it moves a whole loop onto the pool.
 
 use crate::rng;
+use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 /// Runs `f` on a thread of rayon's global pool (at once when already on a pool thread) and returns
 /// its result. The caller's default generator goes with it and comes back after, so
@@ -32,13 +35,94 @@ pub fn in_pool<R: Send>(f: impl FnOnce() -> R + Send) -> R {
         return f();
     }
     let caller = rng::replace_default(rng::Generator::new(rng::DEFAULT_SEED));
-    let (result, caller) = rayon::scope(move |_| {
+    let done = AtomicBool::new(false);
+    let (result, caller) = rayon::scope(|s| {
+        let _busy = Busy::enter();
+        let home = rayon::current_thread_index();
+        for _ in 1..rayon::current_num_threads() {
+            let done = &done;
+            s.spawn(move |_| keep_warm(done, home));
+        }
+        // Set even when `f` panics, or the scope would wait for the other workers' loops.
+        let _release = Release(&done);
         let worker = rng::replace_default(caller);
         let result = f();
         (result, rng::replace_default(worker))
     });
     rng::replace_default(caller);
     result
+}
+
+/// Runs pool work as it appears until `done`, so that this worker is awake when the loop's next
+/// parallel op forks instead of asleep in the kernel (rayon puts an idle worker to sleep after
+/// about 32 fruitless rounds, and waking it takes tens of microseconds). After [`SPINS`] empty
+/// polls it offers its core to the OS between polls, so that other threads (a data loader's
+/// workers) still run.
+///
+/// It gives up, leaving the worker to rayon's own idling, in three cases: on `home` (the thread
+/// that runs the loop), when it would sit on top of a loop or another `keep_warm` on this
+/// thread's stack (a worker waiting inside a fork may run any pending job, this one too, and
+/// spinning there would stop what lies beneath it), and after [`IDLE_LIMIT`] without work. The
+/// last bounds the stall when loops from several outside threads share the pool and a worker's
+/// stack holds a fork of one loop beneath the `keep_warm` of another.
+fn keep_warm(done: &AtomicBool, home: Option<usize>) {
+    if rayon::current_thread_index() == home || Busy::depth() > 0 {
+        return;
+    }
+    let _busy = Busy::enter();
+    let (mut idle, mut since) = (0u32, Instant::now());
+    while !done.load(Ordering::Acquire) {
+        if let Some(rayon::Yield::Executed) = rayon::yield_now() {
+            (idle, since) = (0, Instant::now());
+        } else if idle < SPINS {
+            idle += 1;
+            std::hint::spin_loop();
+        } else if since.elapsed() > IDLE_LIMIT {
+            return;
+        } else {
+            std::thread::yield_now();
+        }
+    }
+}
+
+/// Empty polls before [`keep_warm`] yields its core between polls.
+const SPINS: u32 = 2_000;
+
+/// How long [`keep_warm`] waits without finding work before it gives up: well above the gaps
+/// between a training step's parallel ops (microseconds) and between steps (a batch's loading).
+const IDLE_LIMIT: Duration = Duration::from_millis(20);
+
+thread_local! {
+    /// How many loops of [`in_pool`] and [`keep_warm`]s this thread is running, nested.
+    static BUSY: Cell<usize> = const { Cell::new(0) };
+}
+
+/// One level of [`BUSY`], left when dropped.
+struct Busy;
+
+impl Busy {
+    fn enter() -> Busy {
+        BUSY.with(|b| b.set(b.get() + 1));
+        Busy
+    }
+    fn depth() -> usize {
+        BUSY.with(Cell::get)
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        BUSY.with(|b| b.set(b.get() - 1));
+    }
+}
+
+/// Sets its flag when dropped.
+struct Release<'a>(&'a AtomicBool);
+
+impl Drop for Release<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Release);
+    }
 }
 
 #[cfg(test)]
@@ -61,6 +145,40 @@ mod tests {
         });
         assert!(outer.is_some(), "in_pool runs its closure on a pool thread");
         assert_eq!(outer, inner, "a nested call runs on the same thread");
+    }
+
+    /// Parallel sums of a large vector, forked from inside the loop many times.
+    fn forks(n: usize) -> f64 {
+        use rayon::prelude::*;
+        let v: Vec<f64> = (0..1 << 16).map(|i| i as f64).collect();
+        (0..n)
+            .map(|_| {
+                v.par_chunks(1 << 10)
+                    .map(|c| c.iter().sum::<f64>())
+                    .sum::<f64>()
+            })
+            .sum()
+    }
+
+    #[test]
+    fn loops_from_many_outside_threads_share_the_pool_and_all_finish() {
+        // Each loop's `keep_warm` may be picked up by a worker waiting inside another loop's fork:
+        // every loop must still finish (no worker spins forever above work it blocks).
+        let expected = 50.0 * ((1u64 << 16) * ((1 << 16) - 1) / 2) as f64;
+        let threads: Vec<_> = (0..6)
+            .map(|_| std::thread::spawn(|| in_pool(|| forks(50))))
+            .collect();
+        for t in threads {
+            assert_eq!(t.join().expect("no panic"), expected);
+        }
+    }
+
+    #[test]
+    fn a_panic_inside_comes_out_and_the_pool_is_free_after() {
+        let caught =
+            std::panic::catch_unwind(|| in_pool(|| -> usize { panic!("inside the loop") }));
+        assert!(caught.is_err());
+        assert_eq!(in_pool(|| forks(2)), in_pool(|| forks(2)));
     }
 
     #[test]
