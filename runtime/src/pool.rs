@@ -10,6 +10,7 @@
 //! their thread team. [`in_pool`] gives fusenet the same: it moves a whole loop onto the pool.
 
 use crate::rng;
+use fusenet_kernels::cpu::parallel::Warm;
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -39,6 +40,8 @@ pub fn in_pool<R: Send>(f: impl FnOnce() -> R + Send) -> R {
     let (result, caller) = rayon::scope(|s| {
         let _busy = Busy::enter();
         let home = rayon::current_thread_index();
+        // With the other workers awake, smaller loops pay off in parallel.
+        let _warm = (rayon::current_num_threads() > 1).then(Warm::enter);
         for _ in 1..rayon::current_num_threads() {
             let done = &done;
             s.spawn(move |_| keep_warm(done, home));

@@ -120,6 +120,34 @@ fn relu_before_a_max_pool_runs_after_it_with_the_same_values_and_gradients() {
     }
 }
 
+#[test]
+fn steps_inside_the_pool_compute_the_same_bits_as_outside() {
+    // Inside `in_pool` loops from 2^15 elements run in parallel (outside from 2^18): LeNet at
+    // batch 16 (conv outputs of 75,264 elements) takes both paths. Three SGD steps each way.
+    use fusenet::nn::loss::CrossEntropyLoss;
+    use fusenet::optim::{Optimizer, Sgd};
+    let run = |inside: bool| {
+        manual_seed(9);
+        let mut net = LeNet::new();
+        let x = Tensor::randn(&[16, 1, 28, 28]);
+        let t = Tensor::from_vec((0..16).map(|i| i % 10).collect::<Vec<i64>>(), &[16]);
+        let mut steps = || {
+            let mut opt = Sgd::new(net.parameters(), 0.1);
+            let mut ctx = Default::default();
+            for _ in 0..3 {
+                let y = net.forward_train(&x, &mut ctx);
+                let (_, g) = CrossEntropyLoss::new().forward_backward(&y, &t).expect("labels in range");
+                net.backward(&mut ctx, &g, false);
+                opt.step();
+                opt.zero_grad();
+            }
+        };
+        if inside { fusenet::pool::in_pool(steps) } else { steps() }
+        net.parameters().iter().map(|p| p.value().to_vec::<f32>()).collect::<Vec<_>>()
+    };
+    assert!(run(true) == run(false), "the same parameters bit for bit");
+}
+
 network! {
     pub struct Everything = Sequential(
         Conv2d<3, 4, 3> = Conv2d::with_options(fusenet::nn::ConvOptions::default().stride(2).padding(1).groups(1)),

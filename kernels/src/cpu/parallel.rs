@@ -8,6 +8,7 @@
 //! never depends on how rayon scheduled the blocks.
 
 use rayon::prelude::*;
+use std::cell::Cell;
 
 /// Element count from which elementwise maps and reductions run on rayon.
 ///
@@ -18,6 +19,60 @@ use rayon::prelude::*;
 /// everywhere up to 10^5 and parallel wins or ties from 10^6, so the threshold sits between: 2^18.
 /// Re-measure on a machine with more (or idle) cores; the crossover moves down as cores free up.
 pub const PAR_THRESHOLD: usize = 1 << 18;
+
+/// [`PAR_THRESHOLD`] for a thread whose pool is kept awake (a loop inside
+/// `fusenet::pool::in_pool`): a fork there is taken at once by a spinning worker instead of
+/// waking a sleeping one, so loops pay off from fewer elements. Measured on the 2-core machine
+/// with `train_rss pieces` (in the pool, alternated runs, step medians in ms) at 2^14 / 2^15 /
+/// 2^18: mnist_mlp_b128 0.73–0.74 / 0.71–0.72 / 0.79–0.80 (its SGD update 0.085 → 0.039),
+/// lenet_b64 0.87–0.88 / 0.87–0.88 / 0.98–0.99.
+pub const PAR_THRESHOLD_WARM: usize = 1 << 15;
+
+thread_local! {
+    /// Whether this thread runs a loop whose pool is kept awake (see [`Warm`]).
+    static WARM: Cell<bool> = const { Cell::new(false) };
+}
+
+/// The element count from which this thread's loops run on rayon: [`PAR_THRESHOLD_WARM`] while
+/// a [`Warm`] guard is alive on this thread, else [`PAR_THRESHOLD`]. Every loop of this crate
+/// computes the same bits either way (each element, lane or block is computed alone, and
+/// reductions combine a fixed partition in order), so this decides speed only.
+///
+/// ```
+/// use fusenet_kernels::cpu::parallel::{par_threshold, Warm, PAR_THRESHOLD, PAR_THRESHOLD_WARM};
+/// assert_eq!(par_threshold(), PAR_THRESHOLD);
+/// let warm = Warm::enter();
+/// assert_eq!(par_threshold(), PAR_THRESHOLD_WARM);
+/// drop(warm);
+/// assert_eq!(par_threshold(), PAR_THRESHOLD);
+/// ```
+pub fn par_threshold() -> usize {
+    if WARM.with(Cell::get) {
+        PAR_THRESHOLD_WARM
+    } else {
+        PAR_THRESHOLD
+    }
+}
+
+/// Marks the current thread as running with its pool kept awake, until dropped (restoring what
+/// was there before, so guards nest).
+pub struct Warm {
+    before: bool,
+}
+
+impl Warm {
+    pub fn enter() -> Warm {
+        Warm {
+            before: WARM.with(|w| w.replace(true)),
+        }
+    }
+}
+
+impl Drop for Warm {
+    fn drop(&mut self) {
+        WARM.with(|w| w.set(self.before));
+    }
+}
 
 /// The smallest block of a parallel loop, so that each rayon task amortises its scheduling.
 pub const PAR_MIN_CHUNK: usize = 1 << 14;
@@ -34,7 +89,7 @@ pub enum Mode {
 impl Mode {
     fn parallel(self, len: usize) -> bool {
         match self {
-            Mode::Auto => len >= PAR_THRESHOLD,
+            Mode::Auto => len >= par_threshold(),
             Mode::Serial => false,
             Mode::Parallel => true,
         }
@@ -64,7 +119,10 @@ where
     if !mode.parallel(src.len()) {
         src.iter().map(|&x| f(x)).collect()
     } else {
-        src.par_iter().with_min_len(PAR_MIN_CHUNK).map(|&x| f(x)).collect()
+        src.par_iter()
+            .with_min_len(PAR_MIN_CHUNK)
+            .map(|&x| f(x))
+            .collect()
     }
 }
 
@@ -84,7 +142,12 @@ where
 }
 
 /// [`zip_binary`] with an explicit schedule.
-pub fn zip_binary_mode<A, B, C>(a: &[A], b: &[B], f: impl Fn(A, B) -> C + Sync + Send, mode: Mode) -> Vec<C>
+pub fn zip_binary_mode<A, B, C>(
+    a: &[A],
+    b: &[B],
+    f: impl Fn(A, B) -> C + Sync + Send,
+    mode: Mode,
+) -> Vec<C>
 where
     A: Copy + Sync,
     B: Copy + Sync,
@@ -94,7 +157,11 @@ where
     if !mode.parallel(a.len()) {
         a.iter().zip(b).map(|(&x, &y)| f(x, y)).collect()
     } else {
-        a.par_iter().zip(b.par_iter()).with_min_len(PAR_MIN_CHUNK).map(|(&x, &y)| f(x, y)).collect()
+        a.par_iter()
+            .zip(b.par_iter())
+            .with_min_len(PAR_MIN_CHUNK)
+            .map(|(&x, &y)| f(x, y))
+            .collect()
     }
 }
 
@@ -103,10 +170,12 @@ pub fn map_inplace<T>(dst: &mut [T], f: impl Fn(T) -> T + Sync + Send)
 where
     T: Copy + Send + Sync,
 {
-    if dst.len() < PAR_THRESHOLD {
+    if dst.len() < par_threshold() {
         dst.iter_mut().for_each(|x| *x = f(*x));
     } else {
-        dst.par_iter_mut().with_min_len(PAR_MIN_CHUNK).for_each(|x| *x = f(*x));
+        dst.par_iter_mut()
+            .with_min_len(PAR_MIN_CHUNK)
+            .for_each(|x| *x = f(*x));
     }
 }
 
@@ -116,11 +185,18 @@ where
     T: Copy + Send + Sync,
     U: Copy + Sync,
 {
-    assert_eq!(dst.len(), src.len(), "zip_inplace: slices of different lengths");
-    if dst.len() < PAR_THRESHOLD {
+    assert_eq!(
+        dst.len(),
+        src.len(),
+        "zip_inplace: slices of different lengths"
+    );
+    if dst.len() < par_threshold() {
         dst.iter_mut().zip(src).for_each(|(x, &y)| *x = f(*x, y));
     } else {
-        dst.par_iter_mut().zip(src.par_iter()).with_min_len(PAR_MIN_CHUNK).for_each(|(x, &y)| *x = f(*x, y));
+        dst.par_iter_mut()
+            .zip(src.par_iter())
+            .with_min_len(PAR_MIN_CHUNK)
+            .for_each(|(x, &y)| *x = f(*x, y));
     }
 }
 
@@ -149,12 +225,21 @@ where
 {
     let fold_block = |(block, chunk): (usize, &[T])| {
         let start = block * PAR_MIN_CHUNK;
-        chunk.iter().enumerate().fold(identity.clone(), |acc, (i, &x)| fold(acc, start + i, x))
+        chunk
+            .iter()
+            .enumerate()
+            .fold(identity.clone(), |acc, (i, &x)| fold(acc, start + i, x))
     };
-    let partials: Vec<A> = if data.len() < PAR_THRESHOLD {
-        data.chunks(PAR_MIN_CHUNK).enumerate().map(fold_block).collect()
+    let partials: Vec<A> = if data.len() < par_threshold() {
+        data.chunks(PAR_MIN_CHUNK)
+            .enumerate()
+            .map(fold_block)
+            .collect()
     } else {
-        data.par_chunks(PAR_MIN_CHUNK).enumerate().map(fold_block).collect()
+        data.par_chunks(PAR_MIN_CHUNK)
+            .enumerate()
+            .map(fold_block)
+            .collect()
     };
     partials.into_iter().fold(identity.clone(), combine)
 }
@@ -203,7 +288,12 @@ pub struct Lane<'a, T> {
 impl<'a, T: Copy> Lane<'a, T> {
     /// The lane's elements in order.
     pub fn iter(&self) -> impl Iterator<Item = T> + Clone + 'a {
-        let Lane { data, base, stride, len } = *self;
+        let Lane {
+            data,
+            base,
+            stride,
+            len,
+        } = *self;
         (0..len).map(move |i| data[base + i * stride])
     }
 }
@@ -221,8 +311,15 @@ where
     T: Copy + Sync,
     R: Send,
 {
-    let lane = |&base: &usize| f(Lane { data, base, len, stride });
-    if bases.len().saturating_mul(len) < PAR_THRESHOLD || bases.len() < 2 {
+    let lane = |&base: &usize| {
+        f(Lane {
+            data,
+            base,
+            len,
+            stride,
+        })
+    };
+    if bases.len().saturating_mul(len) < par_threshold() || bases.len() < 2 {
         bases.iter().map(lane).collect()
     } else {
         bases.par_iter().map(lane).collect()
@@ -246,8 +343,18 @@ where
     if len == 0 {
         return out;
     }
-    let body = |(out, &base): (&mut [U], &usize)| f(Lane { data, base, len, stride }, out);
-    if out.len() < PAR_THRESHOLD || bases.len() < 2 {
+    let body = |(out, &base): (&mut [U], &usize)| {
+        f(
+            Lane {
+                data,
+                base,
+                len,
+                stride,
+            },
+            out,
+        )
+    };
+    if out.len() < par_threshold() || bases.len() < 2 {
         out.chunks_mut(len).zip(bases).for_each(body);
     } else {
         out.par_chunks_mut(len).zip(bases.par_iter()).for_each(body);
@@ -261,7 +368,14 @@ mod tests {
 
     #[test]
     fn maps_agree_serial_and_parallel() {
-        for n in [0, 1, 7, PAR_THRESHOLD - 1, PAR_THRESHOLD, 3 * PAR_THRESHOLD + 5] {
+        for n in [
+            0,
+            1,
+            7,
+            PAR_THRESHOLD - 1,
+            PAR_THRESHOLD,
+            3 * PAR_THRESHOLD + 5,
+        ] {
             let a: Vec<f32> = (0..n).map(|i| i as f32 * 0.5).collect();
             let b: Vec<f32> = (0..n).map(|i| (i % 7) as f32).collect();
             let m = map_unary(&a, |x| x * 2.0);

@@ -13,7 +13,7 @@ use crate::tensor::{
     Dims, Element, Tensor,
     elementwise::{broadcast_dims, expanded_strides, read_n},
 };
-use fusenet_kernels::cpu::parallel::{PAR_MIN_CHUNK, PAR_THRESHOLD};
+use fusenet_kernels::cpu::parallel::{PAR_MIN_CHUNK, par_threshold};
 use rayon::prelude::*;
 
 /// `f` over `inputs` broadcast together, into `slot`'s buffer; returns the result.
@@ -260,7 +260,8 @@ impl<const N: usize> Geometry<N> {
             let starts = self.row_starts(r, offsets);
             row_loop(out, ins, starts, inner_st, f);
         };
-        if self.numel >= PAR_THRESHOLD && rows > 1 {
+        let threshold = par_threshold();
+        if self.numel >= threshold && rows > 1 {
             let per = PAR_MIN_CHUNK.div_ceil(inner).max(1);
             dst.par_chunks_mut(inner * per)
                 .enumerate()
@@ -269,7 +270,7 @@ impl<const N: usize> Geometry<N> {
                         row(c * per + i, out);
                     }
                 });
-        } else if self.numel >= PAR_THRESHOLD {
+        } else if self.numel >= threshold {
             dst.par_chunks_mut(PAR_MIN_CHUNK)
                 .enumerate()
                 .for_each(|(c, out)| {

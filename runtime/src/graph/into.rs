@@ -119,7 +119,7 @@ pub fn map_bias_grad<const N: usize>(
     // The one-pass form runs on the calling thread; a large gradient is better served by the
     // parallel map and a separate row sum (same sums, same order).
     let numel = inputs.iter().map(|t| t.numel()).max().unwrap_or(0);
-    if numel >= fusenet_kernels::cpu::parallel::PAR_THRESHOLD {
+    if numel >= fusenet_kernels::cpu::parallel::par_threshold() {
         let out = super::map(slot, inputs, f);
         match lr {
             Some(lr) => {

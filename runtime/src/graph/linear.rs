@@ -18,7 +18,7 @@ use crate::param::Param;
 use crate::tensor::{Dims, Tensor};
 use fusenet_kernels::cpu::gemm::sgemm;
 use fusenet_kernels::cpu::optim::{SgdStep, sgd_step};
-use fusenet_kernels::cpu::parallel::{PAR_MIN_CHUNK, PAR_THRESHOLD};
+use fusenet_kernels::cpu::parallel::{PAR_MIN_CHUNK, par_threshold};
 use rayon::prelude::*;
 
 /// A tensor of shape `[.., cols]` seen as a `[rows, cols]` matrix with non-negative strides:
@@ -140,7 +140,7 @@ pub fn linear(
     let out = slot.out(&shape);
     let run = |c: &mut [f32], sx: &[f32], sw: &[f32], bias: Option<(&[f32], isize)>| {
         // Large outputs take both cores for the two passes around the GEMM.
-        let par = c.len() >= PAR_THRESHOLD;
+        let par = c.len() >= par_threshold();
         let beta = match bias {
             Some((bs, step)) => {
                 let fill = |rows: &mut [f32]| {
