@@ -12,25 +12,19 @@ use fusenet_runtime::Tensor;
 use std::hint::black_box;
 use std::time::Duration;
 
-const SIZES: [usize; 7] = [
-    1_000, 10_000, 32_768, 65_536, 100_000, 1_000_000, 10_000_000,
-];
+const SIZES: [usize; 7] = [1_000, 10_000, 32_768, 65_536, 100_000, 1_000_000, 10_000_000];
 
 fn eager_ops(c: &mut Criterion) {
     for op in ["add", "exp", "sum"] {
         let mut group = c.benchmark_group(format!("cpu/{op}"));
-        group
-            .sample_size(10)
-            .warm_up_time(Duration::from_millis(300))
-            .measurement_time(Duration::from_secs(1));
+        group.sample_size(10).warm_up_time(Duration::from_millis(300)).measurement_time(Duration::from_secs(1));
         for n in SIZES {
             let a: Vec<f32> = (0..n).map(|i| (i % 1000) as f32 * 1e-3).collect();
             let b = a.clone();
             group.throughput(Throughput::Elements(n as u64));
             for (name, mode) in [("serial", Mode::Serial), ("parallel", Mode::Parallel)] {
                 group.bench_with_input(BenchmarkId::new(name, n), &n, |bench, _| match op {
-                    "add" => bench
-                        .iter(|| zip_binary_mode(black_box(&a), black_box(&b), |x, y| x + y, mode)),
+                    "add" => bench.iter(|| zip_binary_mode(black_box(&a), black_box(&b), |x, y| x + y, mode)),
                     "exp" => bench.iter(|| map_unary_mode(black_box(&a), |x: f32| x.exp(), mode)),
                     _ => bench.iter(|| sum_f32_mode(black_box(&a), mode)),
                 });

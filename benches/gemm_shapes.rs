@@ -68,16 +68,9 @@ const SHAPES: &[(usize, usize, usize, bool, bool)] = &[
 
 fn gemm_shapes(c: &mut Criterion) {
     for &(m, k, n, ta, tb) in SHAPES {
-        let layout = format!(
-            "{}{}",
-            if ta { 't' } else { 'n' },
-            if tb { 't' } else { 'n' }
-        );
+        let layout = format!("{}{}", if ta { 't' } else { 'n' }, if tb { 't' } else { 'n' });
         let mut group = c.benchmark_group(format!("gemm/{m}x{k}x{n}_{layout}"));
-        group
-            .sample_size(10)
-            .warm_up_time(Duration::from_millis(200))
-            .measurement_time(Duration::from_millis(800));
+        group.sample_size(10).warm_up_time(Duration::from_millis(200)).measurement_time(Duration::from_millis(800));
         group.throughput(Throughput::Elements(2 * (m * k * n) as u64));
         let a: Vec<f32> = (0..m * k).map(|i| ((i * 7) % 13) as f32 * 0.01).collect();
         let b: Vec<f32> = (0..k * n).map(|i| ((i * 5) % 11) as f32 * 0.01).collect();
@@ -91,23 +84,7 @@ fn gemm_shapes(c: &mut Criterion) {
             }
             group.bench_function(BenchmarkId::from_parameter(backend.name()), |bench| {
                 bench.iter(|| {
-                    sgemm_with(
-                        backend,
-                        m,
-                        k,
-                        n,
-                        1.0,
-                        black_box(&a),
-                        rsa,
-                        csa,
-                        black_box(&b),
-                        rsb,
-                        csb,
-                        0.0,
-                        &mut out,
-                        n as isize,
-                        1,
-                    )
+                    sgemm_with(backend, m, k, n, 1.0, black_box(&a), rsa, csa, black_box(&b), rsb, csb, 0.0, &mut out, n as isize, 1)
                 })
             });
         }

@@ -26,23 +26,7 @@ fn main() {
         let reps = ((0.5e9 * 100.0 / flops) as usize).clamp(3, 200);
         for backend in [Backend::Auto, Backend::MatrixMultiply { threads: 0 }] {
             let run = |c: &mut [f32]| {
-                sgemm_with(
-                    backend,
-                    n,
-                    n,
-                    n,
-                    1.0,
-                    black_box(&a),
-                    n as isize,
-                    1,
-                    black_box(&b),
-                    n as isize,
-                    1,
-                    0.0,
-                    c,
-                    n as isize,
-                    1,
-                )
+                sgemm_with(backend, n, n, n, 1.0, black_box(&a), n as isize, 1, black_box(&b), n as isize, 1, 0.0, c, n as isize, 1)
             };
             run(&mut c);
             let mut best = f64::INFINITY;
@@ -53,10 +37,7 @@ fn main() {
             }
             black_box(&c);
             let gflops = flops / best / 1e9;
-            println!(
-                "sgemm n={n} threads={threads} backend={} gflops={gflops:.1}",
-                backend.name()
-            );
+            println!("sgemm n={n} threads={threads} backend={} gflops={gflops:.1}", backend.name());
             if n >= 1024 {
                 peak = peak.max(gflops);
             }

@@ -20,9 +20,9 @@
 
 mod workloads;
 
-use fusenet::pool::in_pool;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use fusenet::pool::in_pool;
 use std::time::Instant;
 
 /// The system allocator, counting allocations (`alloc`, `alloc_zeroed`, `realloc`) and bytes.
@@ -79,10 +79,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 fn build(name: &str) -> (workloads::Spec, Box<dyn workloads::Step>) {
     workloads::build(name).unwrap_or_else(|| {
-        eprintln!(
-            "unknown workload {name:?}; known: {:?}",
-            workloads::SPECS.map(|s| s.name)
-        );
+        eprintln!("unknown workload {name:?}; known: {:?}", workloads::SPECS.map(|s| s.name));
         std::process::exit(2)
     })
 }
@@ -128,22 +125,10 @@ fn pieces(name: &str, steps: usize) {
         let allocs = per_step(ALLOCS.load(Relaxed), allocs0);
         let kib = per_step(BYTES.load(Relaxed), bytes0) / 1024.0;
         let labels = ["forward_train", "loss", "backward", "opt.step", "zero_grad"];
-        let parts: Vec<String> = labels
-            .iter()
-            .zip(cols)
-            .map(|(l, c)| format!("{l}={:.4}", median(c)))
-            .collect();
+        let parts: Vec<String> = labels.iter().zip(cols).map(|(l, c)| format!("{l}={:.4}", median(c))).collect();
         // The fused step applies SGD inside the backward (`Layer::backward_with`).
-        let (kind, heap) = if fused {
-            ("fused_pieces_ms", "fused_heap_per_step")
-        } else {
-            ("pieces_ms", "heap_per_step")
-        };
-        println!(
-            "{name} {kind} step={:.4} {}",
-            median(total),
-            parts.join(" ")
-        );
+        let (kind, heap) = if fused { ("fused_pieces_ms", "fused_heap_per_step") } else { ("pieces_ms", "heap_per_step") };
+        println!("{name} {kind} step={:.4} {}", median(total), parts.join(" "));
         println!("{name} {heap} allocs={allocs:.1} kib={kib:.1}");
     }
     step.set_fused(false);
@@ -159,11 +144,7 @@ fn pieces(name: &str, steps: usize) {
                 t.elapsed().as_secs_f64() * 1e3
             })
             .collect();
-        println!(
-            "{name} gemm_floor_ms {label}={:.4} gemms={}",
-            median(times),
-            list.len()
-        );
+        println!("{name} gemm_floor_ms {label}={:.4} gemms={}", median(times), list.len());
         let mut own: Vec<[Vec<f32>; 3]> = list.iter().map(|_| Default::default()).collect();
         let once = |own: &mut Vec<[Vec<f32>; 3]>| {
             for (g, s) in list.iter().zip(own.iter_mut()) {
@@ -183,25 +164,12 @@ fn pieces(name: &str, steps: usize) {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with("--"))
-        .collect();
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     match args.as_slice() {
         // On the pool's threads, as `fit` runs a training loop (`fusenet::pool::in_pool`).
-        ["pieces", name, rest @ ..] => in_pool(|| {
-            pieces(
-                name,
-                rest.first().and_then(|s| s.parse().ok()).unwrap_or(200),
-            )
-        }),
-        [name, rest @ ..] => in_pool(|| {
-            rss(
-                name,
-                rest.first().and_then(|s| s.parse().ok()).unwrap_or(50),
-            )
-        }),
+        ["pieces", name, rest @ ..] => in_pool(|| pieces(name, rest.first().and_then(|s| s.parse().ok()).unwrap_or(200))),
+        [name, rest @ ..] => in_pool(|| rss(name, rest.first().and_then(|s| s.parse().ok()).unwrap_or(50))),
         [] => {
             eprintln!("usage: train_rss <workload> [steps] | train_rss pieces <workload> [steps]");
             std::process::exit(2)

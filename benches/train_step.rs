@@ -10,17 +10,14 @@
 mod workloads;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use fusenet::pool::in_pool;
 use std::hint::black_box;
+use fusenet::pool::in_pool;
 use std::time::{Duration, Instant};
 
 fn train_step(c: &mut Criterion) {
     for kind in ["train", "train_fused", "infer"] {
         let mut group = c.benchmark_group(format!("cpu/{kind}"));
-        group
-            .sample_size(20)
-            .warm_up_time(Duration::from_millis(500))
-            .measurement_time(Duration::from_secs(2));
+        group.sample_size(20).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2));
         for spec in workloads::SPECS {
             let (_, mut step) = workloads::build(spec.name).expect("a known workload");
             step.set_fused(kind == "train_fused");

@@ -13,8 +13,8 @@
 #![allow(dead_code)]
 
 use fusenet::module::Layer;
-use fusenet::nn::LossCtx;
 use fusenet::nn::loss::CrossEntropyLoss;
+use fusenet::nn::LossCtx;
 use fusenet::nn::{Conv2d, Flatten, Linear, MaxPool2d, ReLU};
 use fusenet::optim::{FusedUpdate, Optimizer, Sgd};
 use fusenet::prelude::*;
@@ -57,26 +57,10 @@ pub struct Spec {
 
 /// The four workloads of issue 6.
 pub const SPECS: [Spec; 4] = [
-    Spec {
-        name: "seed_mlp_b2",
-        batch: 2,
-        input: &[20],
-    },
-    Spec {
-        name: "mnist_mlp_b128",
-        batch: 128,
-        input: &[784],
-    },
-    Spec {
-        name: "wide_mlp_b512",
-        batch: 512,
-        input: &[1024],
-    },
-    Spec {
-        name: "lenet_b64",
-        batch: 64,
-        input: &[1, 28, 28],
-    },
+    Spec { name: "seed_mlp_b2", batch: 2, input: &[20] },
+    Spec { name: "mnist_mlp_b128", batch: 128, input: &[784] },
+    Spec { name: "wide_mlp_b512", batch: 512, input: &[1024] },
+    Spec { name: "lenet_b64", batch: 64, input: &[1, 28, 28] },
 ];
 
 /// A network with its training state, fixed input and fixed labels.
@@ -110,21 +94,9 @@ impl<N: Layer> Runner<N> {
         let mut shape = vec![spec.batch];
         shape.extend_from_slice(spec.input);
         let x = Tensor::randn(&shape);
-        let labels = Tensor::from_vec(
-            (0..spec.batch as i64).map(|i| i % 10).collect::<Vec<i64>>(),
-            &[spec.batch],
-        );
+        let labels = Tensor::from_vec((0..spec.batch as i64).map(|i| i % 10).collect::<Vec<i64>>(), &[spec.batch]);
         let opt = Sgd::new(net.parameters(), 0.01);
-        Runner {
-            net,
-            ctx: Default::default(),
-            opt,
-            fused: false,
-            loss: CrossEntropyLoss::new(),
-            loss_ctx: LossCtx::default(),
-            x,
-            labels,
-        }
+        Runner { net, ctx: Default::default(), opt, fused: false, loss: CrossEntropyLoss::new(), loss_ctx: LossCtx::default(), x, labels }
     }
 }
 
@@ -142,10 +114,7 @@ impl<N: Layer + Send> Step for Runner<N> {
 
     fn train_step(&mut self) -> f32 {
         let y = self.net.forward_train(&self.x, &mut self.ctx);
-        let (loss, grad) = self
-            .loss
-            .forward_backward_with(&y, &self.labels, &mut self.loss_ctx)
-            .expect("labels are in range");
+        let (loss, grad) = self.loss.forward_backward_with(&y, &self.labels, &mut self.loss_ctx).expect("labels are in range");
         self.backward(&grad);
         self.opt.step();
         self.opt.zero_grad();
@@ -160,10 +129,7 @@ impl<N: Layer + Send> Step for Runner<N> {
         let t0 = std::time::Instant::now();
         let y = self.net.forward_train(&self.x, &mut self.ctx);
         let t1 = std::time::Instant::now();
-        let (_loss, grad) = self
-            .loss
-            .forward_backward_with(&y, &self.labels, &mut self.loss_ctx)
-            .expect("labels are in range");
+        let (_loss, grad) = self.loss.forward_backward_with(&y, &self.labels, &mut self.loss_ctx).expect("labels are in range");
         let t2 = std::time::Instant::now();
         self.backward(&grad);
         let t3 = std::time::Instant::now();
@@ -190,15 +156,9 @@ pub fn gemms(spec: &Spec) -> (Vec<Gemm>, Vec<Gemm>) {
     let (fc, convs): (Fc, Conv) = match spec.name {
         "seed_mlp_b2" => (vec![(20, 256), (256, 10)], vec![]),
         "mnist_mlp_b128" => (vec![(784, 256), (256, 256), (256, 10)], vec![]),
-        "wide_mlp_b512" => (
-            vec![(1024, 1024), (1024, 1024), (1024, 1024), (1024, 10)],
-            vec![],
-        ),
+        "wide_mlp_b512" => (vec![(1024, 1024), (1024, 1024), (1024, 1024), (1024, 10)], vec![]),
         // (c_out, c_in·k², output pixels)
-        _ => (
-            vec![(256, 120), (120, 84), (84, 10)],
-            vec![(6, 25, 576), (16, 150, 64)],
-        ),
+        _ => (vec![(256, 120), (120, 84), (84, 10)], vec![(6, 25, 576), (16, 150, 64)]),
     };
     let (mut fwd, mut train) = (Vec::new(), Vec::new());
     for (i, &(co, kk, px)) in convs.iter().enumerate() {
@@ -235,22 +195,7 @@ pub fn run_gemms(list: &[Gemm], scratch: &mut [Vec<f32>; 3]) {
         let [a, bm, c] = scratch;
         let (rsa, csa) = if ta { (1, m as isize) } else { (k as isize, 1) };
         let (rsb, csb) = if tb { (1, k as isize) } else { (n as isize, 1) };
-        sgemm(
-            m,
-            k,
-            n,
-            1.0,
-            &a[..m * k],
-            rsa,
-            csa,
-            &bm[..k * n],
-            rsb,
-            csb,
-            0.0,
-            &mut c[..m * n],
-            n as isize,
-            1,
-        );
+        sgemm(m, k, n, 1.0, &a[..m * k], rsa, csa, &bm[..k * n], rsb, csb, 0.0, &mut c[..m * n], n as isize, 1);
     }
 }
 

@@ -29,25 +29,13 @@ impl fmt::Display for KernelError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             KernelError::TargetOutOfRange { target, classes } => {
-                write!(
-                    f,
-                    "Target {target} is out of bounds: expected a class index in [0, {classes}) (or the ignore_index)"
-                )
+                write!(f, "Target {target} is out of bounds: expected a class index in [0, {classes}) (or the ignore_index)")
             }
-            KernelError::IndexOutOfRange {
-                index,
-                num_embeddings,
-            } => {
-                write!(
-                    f,
-                    "index out of range in self: index {index} is not in [0, {num_embeddings}) (num_embeddings={num_embeddings})"
-                )
+            KernelError::IndexOutOfRange { index, num_embeddings } => {
+                write!(f, "index out of range in self: index {index} is not in [0, {num_embeddings}) (num_embeddings={num_embeddings})")
             }
             KernelError::ProbabilityOutOfRange { value } => {
-                write!(
-                    f,
-                    "all elements of input should be between 0 and 1, but found {value}"
-                )
+                write!(f, "all elements of input should be between 0 and 1, but found {value}")
             }
         }
     }

@@ -18,15 +18,13 @@ use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssi
 /// body.
 pub fn as_f32<T: Real>(s: &[T]) -> Option<&[f32]> {
     // SAFETY: `T` is `f32` (same `TypeId`), so the slice already is a `[f32]`.
-    (std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>())
-        .then(|| unsafe { std::slice::from_raw_parts(s.as_ptr().cast::<f32>(), s.len()) })
+    (std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>()).then(|| unsafe { std::slice::from_raw_parts(s.as_ptr().cast::<f32>(), s.len()) })
 }
 
 /// `s` as mutable `f32`s when `T` is `f32`.
 pub fn as_f32_mut<T: Real>(s: &mut [T]) -> Option<&mut [f32]> {
     // SAFETY: as in `as_f32`; the borrow of `s` moves into the result.
-    (std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>())
-        .then(|| unsafe { std::slice::from_raw_parts_mut(s.as_mut_ptr().cast::<f32>(), s.len()) })
+    (std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>()).then(|| unsafe { std::slice::from_raw_parts_mut(s.as_mut_ptr().cast::<f32>(), s.len()) })
 }
 
 /// A floating-point element type of the kernels: arithmetic, the elementary functions they need,
@@ -307,10 +305,7 @@ mod tests {
         for (x, want) in cases {
             for (x, want) in [(x, want), (-x, -want)] {
                 let got = erf_f64(x);
-                assert!(
-                    (got - want).abs() <= 4.0 * f64::EPSILON * want.abs().max(1e-300),
-                    "erf({x}) = {got}, want {want}"
-                );
+                assert!((got - want).abs() <= 4.0 * f64::EPSILON * want.abs().max(1e-300), "erf({x}) = {got}, want {want}");
             }
         }
         assert!(erf_f64(f64::NAN).is_nan());
@@ -365,10 +360,7 @@ mod tests {
         ];
         for (x, want) in grid {
             let got = erf_f64(x);
-            assert!(
-                (got - want).abs() <= 4.0 * f64::EPSILON * want,
-                "erf({x}) = {got}, want {want}"
-            );
+            assert!((got - want).abs() <= 4.0 * f64::EPSILON * want, "erf({x}) = {got}, want {want}");
         }
     }
 
@@ -378,22 +370,7 @@ mod tests {
         let b = [5.0, 6.0, 7.0, 8.0];
         let mut c32 = [0.0f32; 4];
         let mut c64 = [0.0f64; 4];
-        f32::gemm(
-            2,
-            2,
-            2,
-            1.0,
-            &a.map(|v: f64| v as f32),
-            2,
-            1,
-            &b.map(|v: f64| v as f32),
-            2,
-            1,
-            0.0,
-            &mut c32,
-            2,
-            1,
-        );
+        f32::gemm(2, 2, 2, 1.0, &a.map(|v: f64| v as f32), 2, 1, &b.map(|v: f64| v as f32), 2, 1, 0.0, &mut c32, 2, 1);
         f64::gemm(2, 2, 2, 1.0, &a, 2, 1, &b, 2, 1, 0.0, &mut c64, 2, 1);
         assert_eq!(c64, [19.0, 22.0, 43.0, 50.0]);
         assert_eq!(c32, [19.0, 22.0, 43.0, 50.0]);

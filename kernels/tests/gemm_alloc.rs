@@ -86,35 +86,14 @@ const SHAPES: &[(usize, usize, usize, bool, bool)] = &[
 fn run(m: usize, k: usize, n: usize, ta: bool, tb: bool, a: &[f32], b: &[f32], c: &mut [f32]) {
     let (rsa, csa) = if ta { (1, m as isize) } else { (k as isize, 1) };
     let (rsb, csb) = if tb { (1, k as isize) } else { (n as isize, 1) };
-    sgemm(
-        m,
-        k,
-        n,
-        1.0,
-        &a[..m * k],
-        rsa,
-        csa,
-        &b[..k * n],
-        rsb,
-        csb,
-        0.0,
-        &mut c[..m * n],
-        n as isize,
-        1,
-    );
+    sgemm(m, k, n, 1.0, &a[..m * k], rsa, csa, &b[..k * n], rsb, csb, 0.0, &mut c[..m * n], n as isize, 1);
 }
 
 #[test]
 fn warm_sgemm_on_workload_shapes_allocates_nothing() {
-    let len = |f: fn(&(usize, usize, usize, bool, bool)) -> usize| {
-        SHAPES.iter().map(f).max().unwrap_or(0)
-    };
-    let a: Vec<f32> = (0..len(|s| s.0 * s.1))
-        .map(|i| (i % 13) as f32 * 0.01)
-        .collect();
-    let b: Vec<f32> = (0..len(|s| s.1 * s.2))
-        .map(|i| (i % 11) as f32 * 0.01)
-        .collect();
+    let len = |f: fn(&(usize, usize, usize, bool, bool)) -> usize| SHAPES.iter().map(f).max().unwrap_or(0);
+    let a: Vec<f32> = (0..len(|s| s.0 * s.1)).map(|i| (i % 13) as f32 * 0.01).collect();
+    let b: Vec<f32> = (0..len(|s| s.1 * s.2)).map(|i| (i % 11) as f32 * 0.01).collect();
     let mut c = vec![0.0f32; len(|s| s.0 * s.2)];
     // Warm-up: twice, so that whichever pool thread runs a panel has grown its buffers.
     for _ in 0..2 {
@@ -127,18 +106,11 @@ fn warm_sgemm_on_workload_shapes_allocates_nothing() {
         let before = ALLOCS.load(Ordering::Relaxed);
         run(m, k, n, ta, tb, &a, &b, &mut c);
         let made = ALLOCS.load(Ordering::Relaxed) - before;
-        assert_eq!(
-            made, 0,
-            "sgemm {m}x{k}x{n} (ta {ta}, tb {tb}) made {made} allocations on a warm call"
-        );
+        assert_eq!(made, 0, "sgemm {m}x{k}x{n} (ta {ta}, tb {tb}) made {made} allocations on a warm call");
     }
     COUNT_HERE.with(|f| f.set(false));
     // The product is right (the last shape, 64×84·84×120, row-major: C[i, j] = Σ_p A[i, p]·B[p, j]).
     let (k, n) = (84, 120);
     let want: f32 = (0..k).map(|p| a[5 * k + p] * b[p * n + 7]).sum();
-    assert!(
-        (c[5 * n + 7] - want).abs() < 1e-4,
-        "{} vs {want}",
-        c[5 * n + 7]
-    );
+    assert!((c[5 * n + 7] - want).abs() < 1e-4, "{} vs {want}", c[5 * n + 7]);
 }

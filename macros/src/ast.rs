@@ -36,10 +36,7 @@ impl<'a> Container<'a> {
                 return None;
             }
             syn::Data::Union(data) => {
-                cx.error_spanned_by(
-                    data.union_token,
-                    "`#[derive(Module)]` supports structs only, not unions",
-                );
+                cx.error_spanned_by(data.union_token, "`#[derive(Module)]` supports structs only, not unions");
                 return None;
             }
         };
@@ -49,22 +46,14 @@ impl<'a> Container<'a> {
             .map(|(i, f)| Field {
                 member: match &f.ident {
                     Some(id) => syn::Member::Named(id.clone()),
-                    None => syn::Member::Unnamed(syn::Index {
-                        index: i as u32,
-                        span: proc_macro2::Span::call_site(),
-                    }),
+                    None => syn::Member::Unnamed(syn::Index { index: i as u32, span: proc_macro2::Span::call_site() }),
                 },
                 ty: &f.ty,
                 attrs: attr::Field::from_ast(cx, &f.attrs),
                 original: f,
             })
             .collect();
-        Some(Container {
-            ident: &input.ident,
-            generics: &input.generics,
-            attrs,
-            fields,
-        })
+        Some(Container { ident: &input.ident, generics: &input.generics, attrs, fields })
     }
 }
 

@@ -22,10 +22,7 @@ impl<T> Attr<T> {
     fn set(&mut self, cx: &Ctxt, obj: impl ToTokens, value: T) {
         let tokens = obj.into_token_stream();
         if self.value.is_some() {
-            cx.error_spanned_by(
-                tokens,
-                format!("duplicate module attribute `{}`", self.name),
-            );
+            cx.error_spanned_by(tokens, format!("duplicate module attribute `{}`", self.name));
         } else {
             self.value = Some((tokens, value));
         }
@@ -71,15 +68,7 @@ pub struct Field {
 
 fn string_value(meta: &ParseNestedMeta) -> syn::Result<LitStr> {
     let value = meta.value()?;
-    value.parse::<LitStr>().map_err(|e| {
-        syn::Error::new(
-            e.span(),
-            format!(
-                "expected a string literal: `{} = \"...\"`",
-                path_name(&meta.path)
-            ),
-        )
-    })
+    value.parse::<LitStr>().map_err(|e| syn::Error::new(e.span(), format!("expected a string literal: `{} = \"...\"`", path_name(&meta.path))))
 }
 
 fn path_name(path: &Path) -> String {
@@ -98,11 +87,7 @@ fn skip_value(meta: &ParseNestedMeta) -> syn::Result<()> {
 
 impl Container {
     pub fn from_ast(cx: &Ctxt, attrs: &[syn::Attribute]) -> Container {
-        let mut out = Container {
-            name: Attr::none("name"),
-            krate: Attr::none("crate"),
-            state_dict_keys: Attr::none("state_dict_keys"),
-        };
+        let mut out = Container { name: Attr::none("name"), krate: Attr::none("crate"), state_dict_keys: Attr::none("state_dict_keys") };
         for attr in attrs.iter().filter(|a| a.path().is_ident(MODULE)) {
             let res = attr.parse_nested_meta(|meta| {
                 if meta.path.is_ident("name") {

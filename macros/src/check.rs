@@ -28,22 +28,13 @@ fn check_skip_alone(cx: &Ctxt, field: &Field) {
         return;
     }
     if let Some(t) = field.attrs.rename.tokens() {
-        cx.error_spanned_by(
-            t,
-            "`skip` cannot be combined with `rename`: a skipped field has no key",
-        );
+        cx.error_spanned_by(t, "`skip` cannot be combined with `rename`: a skipped field has no key");
     }
     if let Some(t) = field.attrs.flatten.tokens() {
-        cx.error_spanned_by(
-            t,
-            "`skip` cannot be combined with `flatten`: a skipped field is not traversed",
-        );
+        cx.error_spanned_by(t, "`skip` cannot be combined with `flatten`: a skipped field is not traversed");
     }
     if let Some(t) = field.attrs.persistent.tokens() {
-        cx.error_spanned_by(
-            t,
-            "`skip` cannot be combined with `persistent`: a skipped field is in no state dict",
-        );
+        cx.error_spanned_by(t, "`skip` cannot be combined with `persistent`: a skipped field is in no state dict");
     }
 }
 
@@ -51,9 +42,7 @@ fn check_skip_alone(cx: &Ctxt, field: &Field) {
 fn is_collection(ty: &syn::Type) -> bool {
     match ty {
         syn::Type::Array(_) => true,
-        syn::Type::Path(p) => {
-            p.qself.is_none() && p.path.segments.last().is_some_and(|s| s.ident == "Vec")
-        }
+        syn::Type::Path(p) => p.qself.is_none() && p.path.segments.last().is_some_and(|s| s.ident == "Vec"),
         syn::Type::Group(g) => is_collection(&g.elem),
         syn::Type::Paren(p) => is_collection(&p.elem),
         _ => false,
@@ -81,10 +70,7 @@ fn check_rename(cx: &Ctxt, field: &Field) {
     if value.is_empty() {
         cx.error_spanned_by(lit, "`rename` needs a non-empty key");
     } else if value.contains('.') {
-        cx.error_spanned_by(
-            lit,
-            format!("key {value:?} contains `.`, which separates the parts of a state-dict path"),
-        );
+        cx.error_spanned_by(lit, format!("key {value:?} contains `.`, which separates the parts of a state-dict path"));
     } else if field.is_flattened() && holes != 1 {
         cx.error_spanned_by(
             lit,
@@ -98,21 +84,14 @@ fn check_rename(cx: &Ctxt, field: &Field) {
 /// Two fields with one key would overwrite each other in the state dict.
 fn check_duplicate_keys(cx: &Ctxt, cont: &Container) {
     let mut seen: HashMap<String, String> = HashMap::new();
-    for field in cont
-        .fields
-        .iter()
-        .filter(|f| !f.is_skipped() && !f.is_flattened())
-    {
+    for field in cont.fields.iter().filter(|f| !f.is_skipped() && !f.is_flattened()) {
         let key = field.key();
         let who = match &field.original.ident {
             Some(id) => format!("field `{id}`"),
             None => format!("field {key}"),
         };
         if let Some(first) = seen.get(&key) {
-            cx.error_spanned_by(
-                field.key_span_tokens(),
-                format!("duplicate key {key:?}: {first} already uses it"),
-            );
+            cx.error_spanned_by(field.key_span_tokens(), format!("duplicate key {key:?}: {first} already uses it"));
         } else {
             seen.insert(key, who);
         }

@@ -13,9 +13,7 @@ pub struct Ctxt {
 impl Ctxt {
     /// An error spanning the tokens of `obj`.
     pub fn error_spanned_by<T: ToTokens>(&self, obj: T, msg: impl Display) {
-        self.errors
-            .borrow_mut()
-            .push(syn::Error::new_spanned(obj.into_token_stream(), msg));
+        self.errors.borrow_mut().push(syn::Error::new_spanned(obj.into_token_stream(), msg));
     }
 
     /// An error that syn already built (a parse error).

@@ -84,10 +84,7 @@ fn member_at_type(field: &Field) -> syn::Member {
             id.set_span(span);
             syn::Member::Named(id)
         }
-        syn::Member::Unnamed(ix) => syn::Member::Unnamed(syn::Index {
-            index: ix.index,
-            span,
-        }),
+        syn::Member::Unnamed(ix) => syn::Member::Unnamed(syn::Index { index: ix.index, span }),
     }
 }
 
@@ -95,24 +92,14 @@ fn visit_stmt(field: &Field, p: &TokenStream, mutable: bool) -> TokenStream {
     let member = member_at_type(field);
     let span = field.ty.span();
     let (borrow, visit_field, visit_flat) = if mutable {
-        (
-            quote_spanned!(span=> &mut),
-            quote_spanned!(span=> visit_field_mut),
-            quote_spanned!(span=> visit_flat_mut),
-        )
+        (quote_spanned!(span=> &mut), quote_spanned!(span=> visit_field_mut), quote_spanned!(span=> visit_flat_mut))
     } else {
-        (
-            quote_spanned!(span=> &),
-            quote_spanned!(span=> visit_field),
-            quote_spanned!(span=> visit_flat),
-        )
+        (quote_spanned!(span=> &), quote_spanned!(span=> visit_field), quote_spanned!(span=> visit_flat))
     };
     // Spanned at the field's type, so "not a buffer" points at `Param` in `weight: Param`.
-    let mark = field
-        .attrs
-        .persistent
-        .get()
-        .map(|on| quote_spanned!(span=> #p::Persistence::set_persistent(&self.#member, #on);));
+    let mark = field.attrs.persistent.get().map(|on| {
+        quote_spanned!(span=> #p::Persistence::set_persistent(&self.#member, #on);)
+    });
     let visit = visit_call(field, p, &member, borrow, visit_field, visit_flat);
     quote!(#mark #visit)
 }
@@ -128,12 +115,7 @@ fn visit_call(
     let key = field.key();
     let span = field.ty.span();
     if field.is_flattened() {
-        let pattern = field
-            .attrs
-            .rename
-            .get()
-            .map(|l| l.value())
-            .unwrap_or_default();
+        let pattern = field.attrs.rename.get().map(|l| l.value()).unwrap_or_default();
         quote_spanned!(span=> #p::FlattenField::#visit_flat(#borrow self.#member, #pattern, __v);)
     } else {
         quote_spanned!(span=> #p::Field::#visit_field(#borrow self.#member, #key, __v);)
@@ -202,11 +184,7 @@ fn const_keys_impl(cont: &Container, p: &TokenStream) -> TokenStream {
                     quote!(#p::FieldEntry::field(#key, <#ty as #p::FieldConstKeys>::FIELD_KEYS))
                 };
                 let non_persistent = f.attrs.persistent.get().is_some_and(|b| !b.value);
-                entries.push(if non_persistent {
-                    quote!(#entry.non_persistent())
-                } else {
-                    entry
-                });
+                entries.push(if non_persistent { quote!(#entry.non_persistent()) } else { entry });
             }
             generics.make_where_clause().predicates.extend(preds);
             quote! {
@@ -228,18 +206,12 @@ fn expand(cont: &Container) -> TokenStream {
     let ident = cont.ident;
     let generics = impl_generics(cont, &p);
     let (impl_g, ty_g, where_c) = generics.split_for_impl();
-    let type_name = cont
-        .attrs
-        .name
-        .get()
-        .map(|l| l.value())
-        .unwrap_or_else(|| ident.to_string());
+    let type_name = cont.attrs.name.get().map(|l| l.value()).unwrap_or_else(|| ident.to_string());
     let traversed: Vec<&Field> = cont.fields.iter().filter(|f| !f.is_skipped()).collect();
     let visits = traversed.iter().map(|f| visit_stmt(f, &p, false));
     let visits_mut = traversed.iter().map(|f| visit_stmt(f, &p, true));
     let shares = cont.fields.iter().map(|f| share_init(f, &p));
-    let keys_const =
-        state_dict_keys_const(cont).map(|c| quote!(impl #impl_g #ident #ty_g #where_c { #c }));
+    let keys_const = state_dict_keys_const(cont).map(|c| quote!(impl #impl_g #ident #ty_g #where_c { #c }));
     let keys_impl = const_keys_impl(cont, &p);
     quote! {
         const _: () = {

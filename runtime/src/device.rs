@@ -106,11 +106,7 @@ fn cuda_device_count() -> usize {
 
 /// d2l's `try_gpu(i)`: `Cuda(i)` if that device exists, else the CPU.
 pub fn try_gpu(i: usize) -> Device {
-    if i < device_count() {
-        Device::Cuda(i)
-    } else {
-        Device::Cpu
-    }
+    if i < device_count() { Device::Cuda(i) } else { Device::Cpu }
 }
 
 /// d2l's `try_all_gpus()`: every CUDA device, or `[Cpu]` when there is none.
@@ -200,9 +196,7 @@ fn check_len(op: &str, src: usize, dst: usize) -> Result<()> {
     if src == dst {
         Ok(())
     } else {
-        Err(Error::Device(format!(
-            "{op}: source has {src} bytes but destination has {dst}"
-        )))
+        Err(Error::Device(format!("{op}: source has {src} bytes but destination has {dst}")))
     }
 }
 

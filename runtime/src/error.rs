@@ -26,10 +26,7 @@ pub enum Error {
     /// Reading or writing a file failed at the operating-system level (missing file, permission
     /// denied, disk full, a directory where a file was expected, ...).
     #[error("I/O error on {}: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
 
     /// The file ends before the data its own header describes (or is too short to hold a header).
     #[error("{}: truncated safetensors file: {msg}", path.display())]
@@ -42,11 +39,7 @@ pub enum Error {
     /// One tensor's header entry is inconsistent: offsets out of bounds or overlapping, a shape
     /// whose byte size does not match its offsets, an invalid element value.
     #[error("{}: tensor {key:?}: {msg}", path.display())]
-    BadTensor {
-        path: PathBuf,
-        key: String,
-        msg: String,
-    },
+    BadTensor { path: PathBuf, key: String, msg: String },
 
     /// A tensor is stored with an element type that fusenet cannot represent.
     #[error(
@@ -55,11 +48,7 @@ pub enum Error {
          I8, I16, I32, U8, U16, U32 and U64 convert to I64)",
         path.display()
     )]
-    UnsupportedDtype {
-        path: PathBuf,
-        key: String,
-        dtype: String,
-    },
+    UnsupportedDtype { path: PathBuf, key: String, dtype: String },
 
     /// A file's contents are valid safetensors but not what the caller asked for (a list whose
     /// keys are not `0..n`, a missing key, a reserved key on save, ...).
@@ -102,25 +91,16 @@ impl Error {
             | Error::UnsupportedDtype { path, .. }
             | Error::Format { path, .. }
             | Error::Data { path, .. } => Some(path),
-            Error::LoadStateDict(_)
-            | Error::Device(_)
-            | Error::OptimizerState(_)
-            | Error::Kernel(_) => None,
+            Error::LoadStateDict(_) | Error::Device(_) | Error::OptimizerState(_) | Error::Kernel(_) => None,
         }
     }
 
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Error {
-        Error::Io {
-            path: path.into(),
-            source,
-        }
+        Error::Io { path: path.into(), source }
     }
 
     pub(crate) fn format(path: impl Into<PathBuf>, msg: impl Into<String>) -> Error {
-        Error::Format {
-            path: path.into(),
-            msg: msg.into(),
-        }
+        Error::Format { path: path.into(), msg: msg.into() }
     }
 }
 
@@ -131,21 +111,11 @@ mod tests {
 
     #[test]
     fn messages_name_the_file_and_the_key() {
-        let e = Error::UnsupportedDtype {
-            path: "m.safetensors".into(),
-            key: "w".into(),
-            dtype: "F8_E4M3".into(),
-        };
+        let e = Error::UnsupportedDtype { path: "m.safetensors".into(), key: "w".into(), dtype: "F8_E4M3".into() };
         let s = e.to_string();
-        assert!(
-            s.starts_with("m.safetensors: tensor \"w\" has dtype F8_E4M3"),
-            "{s}"
-        );
+        assert!(s.starts_with("m.safetensors: tensor \"w\" has dtype F8_E4M3"), "{s}");
         assert_eq!(e.path(), Some(std::path::Path::new("m.safetensors")));
-        let e = Error::Truncated {
-            path: "a/b".into(),
-            msg: "x".into(),
-        };
+        let e = Error::Truncated { path: "a/b".into(), msg: "x".into() };
         assert_eq!(e.to_string(), "a/b: truncated safetensors file: x");
         let e = Error::Device("CUDA device 0 requested".into());
         assert_eq!(e.to_string(), "CUDA device 0 requested");
@@ -157,21 +127,11 @@ mod tests {
         let report = LoadReport {
             missing_keys: vec!["0.bias".into()],
             unexpected_keys: vec!["1.weight".into()],
-            shape_mismatches: vec![ShapeMismatch {
-                key: "0.weight".into(),
-                expected: vec![8, 4],
-                found: vec![8, 5],
-            }],
+            shape_mismatches: vec![ShapeMismatch { key: "0.weight".into(), expected: vec![8, 4], found: vec![8, 5] }],
         };
         let s = Error::LoadStateDict(report).to_string();
-        assert!(
-            s.contains("Missing key(s) in state_dict: \"0.bias\"."),
-            "{s}"
-        );
-        assert!(
-            s.contains("Unexpected key(s) in state_dict: \"1.weight\"."),
-            "{s}"
-        );
+        assert!(s.contains("Missing key(s) in state_dict: \"0.bias\"."), "{s}");
+        assert!(s.contains("Unexpected key(s) in state_dict: \"1.weight\"."), "{s}");
         assert!(s.contains("size mismatch for 0.weight: copying a param with shape [8, 5] from checkpoint, the shape in current model is [8, 4]."), "{s}");
     }
 }

@@ -57,10 +57,7 @@ pub fn uniform_(t: impl InitTarget, a: f64, b: f64) {
 /// std stay `f64` on the scalar path below 16 elements, as in PyTorch).
 pub fn normal_(t: impl InitTarget, mean: f64, std: f64) {
     let t = t.target();
-    assert!(
-        std >= 0.0,
-        "normal_ expects std >= 0.0, but found std {std}"
-    );
+    assert!(std >= 0.0, "normal_ expects std >= 0.0, but found std {std}");
     with_default_generator(|g| t.normal_f64_with_(mean, std, g));
 }
 
@@ -108,8 +105,7 @@ pub enum Nonlinearity {
 pub fn calculate_gain(nonlinearity: Nonlinearity, param: Option<f64>) -> f64 {
     use Nonlinearity::*;
     match nonlinearity {
-        Linear | Conv1d | Conv2d | Conv3d | ConvTranspose1d | ConvTranspose2d | ConvTranspose3d
-        | Sigmoid => 1.0,
+        Linear | Conv1d | Conv2d | Conv3d | ConvTranspose1d | ConvTranspose2d | ConvTranspose3d | Sigmoid => 1.0,
         Tanh => 5.0 / 3.0,
         Relu => 2f64.sqrt(),
         LeakyRelu => {

@@ -32,13 +32,7 @@ impl GradSlot {
                 // A view set by `set_grad`: continue in a dense copy.
                 self.grad = Some(g.clone());
             }
-            return (
-                self.grad
-                    .as_ref()
-                    .map(Tensor::shallow_clone)
-                    .expect("set above"),
-                true,
-            );
+            return (self.grad.as_ref().map(Tensor::shallow_clone).expect("set above"), true);
         }
         let buf = self.take_spare(shape);
         let handle = buf.shallow_clone();
@@ -147,13 +141,7 @@ impl Param {
     /// Replaces the gradient (`param.grad = g`). `None` also releases the buffer kept for reuse.
     pub fn set_grad(&self, grad: Option<Tensor>) {
         if let Some(g) = &grad {
-            assert_eq!(
-                g.shape(),
-                self.shape(),
-                "set_grad: gradient shape {:?} does not match parameter shape {:?}",
-                g.shape(),
-                self.shape()
-            );
+            assert_eq!(g.shape(), self.shape(), "set_grad: gradient shape {:?} does not match parameter shape {:?}", g.shape(), self.shape());
         }
         let mut slot = self.lock_grad();
         slot.spare = None;
@@ -176,9 +164,7 @@ impl Param {
     /// ```
     pub fn accumulate_grad(&self, g: &Tensor) {
         self.check_grad_shape("accumulate_grad", g);
-        self.accumulate_grad_with(
-            |buf, has_grad| if has_grad { buf.add_(g) } else { buf.copy_(g) },
-        );
+        self.accumulate_grad_with(|buf, has_grad| if has_grad { buf.add_(g) } else { buf.copy_(g) });
     }
 
     /// [`Param::accumulate_grad`] for a gradient the caller no longer needs: when there is no
@@ -188,10 +174,7 @@ impl Param {
         self.check_grad_shape("accumulate_grad_owned", &g);
         {
             let mut slot = self.lock_grad();
-            let spare_fits = slot
-                .spare
-                .as_ref()
-                .is_some_and(|s| s.is_contiguous() && handles(s) == 1);
+            let spare_fits = slot.spare.as_ref().is_some_and(|s| s.is_contiguous() && handles(s) == 1);
             if slot.grad.is_none() && !spare_fits && g.is_contiguous() && handles(&g) == 1 {
                 slot.spare = None;
                 slot.grad = Some(g);
@@ -254,9 +237,7 @@ impl Param {
 
     /// A second handle onto the same parameter (value, grad and flag).
     pub fn share(&self) -> Param {
-        Param {
-            inner: Arc::clone(&self.inner),
-        }
+        Param { inner: Arc::clone(&self.inner) }
     }
 
     /// Whether `self` and `other` are handles onto one parameter.
@@ -307,12 +288,7 @@ impl Clone for Param {
 
 impl std::fmt::Debug for Param {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "Param(shape={:?}, requires_grad={})",
-            self.shape(),
-            self.requires_grad()
-        )
+        write!(f, "Param(shape={:?}, requires_grad={})", self.shape(), self.requires_grad())
     }
 }
 
@@ -320,11 +296,7 @@ impl std::fmt::Display for Param {
     /// As PyTorch prints a parameter: `Parameter containing:\ntensor([...], requires_grad=True)`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(f, "Parameter containing:")?;
-        let flag = if self.requires_grad() {
-            "requires_grad=True"
-        } else {
-            "requires_grad=False"
-        };
+        let flag = if self.requires_grad() { "requires_grad=True" } else { "requires_grad=False" };
         f.write_str(&self.inner.value.repr_with_suffixes(&[flag]))
     }
 }
@@ -340,18 +312,12 @@ pub struct Buffer {
 impl Buffer {
     /// A persistent buffer (in the state dict).
     pub fn new(value: Tensor) -> Buffer {
-        Buffer {
-            value,
-            persistent: AtomicBool::new(true),
-        }
+        Buffer { value, persistent: AtomicBool::new(true) }
     }
 
     /// A non-persistent buffer (`register_buffer(..., persistent=False)`): not in the state dict.
     pub fn non_persistent(value: Tensor) -> Buffer {
-        Buffer {
-            value,
-            persistent: AtomicBool::new(false),
-        }
+        Buffer { value, persistent: AtomicBool::new(false) }
     }
 
     /// A handle onto the buffer's storage.
@@ -377,10 +343,7 @@ impl Buffer {
 
     /// A second handle onto the same storage.
     pub fn share(&self) -> Buffer {
-        Buffer {
-            value: self.value.shallow_clone(),
-            persistent: AtomicBool::new(self.is_persistent()),
-        }
+        Buffer { value: self.value.shallow_clone(), persistent: AtomicBool::new(self.is_persistent()) }
     }
 
     pub fn shape(&self) -> &[usize] {
@@ -390,21 +353,13 @@ impl Buffer {
 
 impl Clone for Buffer {
     fn clone(&self) -> Buffer {
-        Buffer {
-            value: self.value.clone(),
-            persistent: AtomicBool::new(self.is_persistent()),
-        }
+        Buffer { value: self.value.clone(), persistent: AtomicBool::new(self.is_persistent()) }
     }
 }
 
 impl std::fmt::Debug for Buffer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "Buffer(shape={:?}, persistent={})",
-            self.shape(),
-            self.is_persistent()
-        )
+        write!(f, "Buffer(shape={:?}, persistent={})", self.shape(), self.is_persistent())
     }
 }
 
@@ -426,11 +381,7 @@ mod tests {
         p.accumulate_grad(&Tensor::full(&[2, 3], 2.0));
         let g = p.grad().unwrap();
         assert_eq!(ptr(&g), first, "the kept buffer was reused");
-        assert_eq!(
-            g.to_vec::<f32>(),
-            [2.0; 6],
-            "overwritten, not added to the stale values"
-        );
+        assert_eq!(g.to_vec::<f32>(), [2.0; 6], "overwritten, not added to the stale values");
         drop(g);
         p.accumulate_grad(&Tensor::ones(&[2, 3]));
         assert_eq!(p.grad().unwrap().to_vec::<f32>(), [3.0; 6]);
@@ -443,11 +394,7 @@ mod tests {
         let old = p.grad().unwrap();
         p.zero_grad();
         p.accumulate_grad(&Tensor::full(&[2], 5.0));
-        assert_eq!(
-            old.to_vec::<f32>(),
-            [1.0, 1.0],
-            "the old handle keeps its values, as in PyTorch"
-        );
+        assert_eq!(old.to_vec::<f32>(), [1.0, 1.0], "the old handle keeps its values, as in PyTorch");
         assert_eq!(p.grad().unwrap().to_vec::<f32>(), [5.0, 5.0]);
         assert!(!old.shares_storage(&p.grad().unwrap()));
     }
@@ -458,11 +405,7 @@ mod tests {
         p.accumulate_grad(&Tensor::ones(&[2]));
         let h = p.grad().unwrap();
         p.accumulate_grad(&Tensor::ones(&[2]));
-        assert_eq!(
-            h.to_vec::<f32>(),
-            [2.0, 2.0],
-            "PyTorch's `.grad +=` is in place"
-        );
+        assert_eq!(h.to_vec::<f32>(), [2.0, 2.0], "PyTorch's `.grad +=` is in place");
     }
 
     #[test]
@@ -508,9 +451,7 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(
-        expected = "accumulate_grad: gradient of shape [3] for a parameter of shape [2, 3]"
-    )]
+    #[should_panic(expected = "accumulate_grad: gradient of shape [3] for a parameter of shape [2, 3]")]
     fn accumulate_grad_rejects_a_broadcastable_but_different_shape() {
         Param::new(Tensor::zeros(&[2, 3])).accumulate_grad(&Tensor::ones(&[3]));
     }

@@ -47,16 +47,9 @@ impl Generator {
         state[0] = seed as u32;
         for i in 1..N {
             let prev = state[i - 1];
-            state[i] = 1_812_433_253u32
-                .wrapping_mul(prev ^ (prev >> 30))
-                .wrapping_add(i as u32);
+            state[i] = 1_812_433_253u32.wrapping_mul(prev ^ (prev >> 30)).wrapping_add(i as u32);
         }
-        Generator {
-            state,
-            index: N,
-            seed,
-            next_normal: None,
-        }
+        Generator { state, index: N, seed, next_normal: None }
     }
 
     /// The seed this engine was created with.
@@ -142,8 +135,7 @@ impl Generator {
         for x in out.iter_mut() {
             *x = self.uniform_f32();
         }
-        out.chunks_exact_mut(16)
-            .for_each(|block| normal_fill_16(block, mean, std));
+        out.chunks_exact_mut(16).for_each(|block| normal_fill_16(block, mean, std));
         if !n.is_multiple_of(16) {
             let tail = &mut out[n - 16..];
             for x in tail.iter_mut() {
@@ -166,12 +158,7 @@ impl Generator {
     /// Restores a snapshot taken by [`Generator::get_state`]; `None` if it is malformed.
     pub fn from_state(s: &GeneratorState) -> Option<Generator> {
         let state: [u32; N] = s.words.as_slice().try_into().ok()?;
-        (s.index <= N).then_some(Generator {
-            state,
-            index: s.index,
-            seed: s.seed,
-            next_normal: s.next_normal,
-        })
+        (s.index <= N).then_some(Generator { state, index: s.index, seed: s.seed, next_normal: s.next_normal })
     }
 }
 
@@ -246,11 +233,7 @@ mod tests {
         g.fill_normal(&mut out, 0.0, 1.0);
         let head = [-1.125_839_8f32, -1.152_360_2, -0.250_578_6, -0.433_878_8];
         let tail = [0.931_826_6f32, 1.259_009_2, 2.004_980_6, 0.053_736_9];
-        for (a, b) in out[..4]
-            .iter()
-            .chain(&out[16..])
-            .zip(head.iter().chain(&tail))
-        {
+        for (a, b) in out[..4].iter().chain(&out[16..]).zip(head.iter().chain(&tail)) {
             assert!((a - b).abs() < 1e-5, "{out:?}");
         }
     }

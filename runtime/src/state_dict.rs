@@ -65,8 +65,7 @@ impl StateDict {
 impl std::ops::Index<&str> for StateDict {
     type Output = Tensor;
     fn index(&self, key: &str) -> &Tensor {
-        self.get(key)
-            .unwrap_or_else(|| panic!("state dict has no key {key:?}"))
+        self.get(key).unwrap_or_else(|| panic!("state dict has no key {key:?}"))
     }
 }
 
@@ -90,9 +89,7 @@ impl FromIterator<(String, Tensor)> for StateDict {
 
 impl std::fmt::Debug for StateDict {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_map()
-            .entries(self.entries.iter().map(|(k, v)| (k, v.shape())))
-            .finish()
+        f.debug_map().entries(self.entries.iter().map(|(k, v)| (k, v.shape()))).finish()
     }
 }
 
@@ -120,9 +117,7 @@ pub struct LoadReport {
 impl LoadReport {
     /// True when nothing is missing, unexpected or mismatched.
     pub fn is_clean(&self) -> bool {
-        self.missing_keys.is_empty()
-            && self.unexpected_keys.is_empty()
-            && self.shape_mismatches.is_empty()
+        self.missing_keys.is_empty() && self.unexpected_keys.is_empty() && self.shape_mismatches.is_empty()
     }
 }
 
@@ -137,39 +132,21 @@ impl std::fmt::Display for LoadReport {
     /// ```
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         fn quoted(keys: &[String]) -> String {
-            keys.iter()
-                .map(|k| format!("{k:?}"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            keys.iter().map(|k| format!("{k:?}")).collect::<Vec<_>>().join(", ")
         }
         if self.is_clean() {
-            return write!(
-                f,
-                "state_dict loaded with no missing, unexpected or mismatched keys"
-            );
+            return write!(f, "state_dict loaded with no missing, unexpected or mismatched keys");
         }
         write!(f, "Error(s) in loading state_dict:")?;
         if !self.missing_keys.is_empty() {
-            write!(
-                f,
-                "\n\tMissing key(s) in state_dict: {}. ",
-                quoted(&self.missing_keys)
-            )?;
+            write!(f, "\n\tMissing key(s) in state_dict: {}. ", quoted(&self.missing_keys))?;
         }
         if !self.unexpected_keys.is_empty() {
-            write!(
-                f,
-                "\n\tUnexpected key(s) in state_dict: {}. ",
-                quoted(&self.unexpected_keys)
-            )?;
+            write!(f, "\n\tUnexpected key(s) in state_dict: {}. ", quoted(&self.unexpected_keys))?;
         }
         for m in &self.shape_mismatches {
             if m.expected == m.found {
-                write!(
-                    f,
-                    "\n\tdtype mismatch for {}: the param of shape {:?} in the checkpoint has another dtype than the one in current model.",
-                    m.key, m.found
-                )?;
+                write!(f, "\n\tdtype mismatch for {}: the param of shape {:?} in the checkpoint has another dtype than the one in current model.", m.key, m.found)?;
             } else {
                 write!(
                     f,
@@ -206,11 +183,7 @@ impl std::fmt::Display for StateDict {
 
 /// Python's `repr(str)`: single quotes unless the text holds a `'` and no `"`, with escapes.
 fn python_str_repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
+    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
     let mut out = String::from(quote);
     for c in s.chars() {
         match c {
@@ -222,9 +195,7 @@ fn python_str_repr(s: &str) -> String {
                 out.push('\\');
                 out.push(c);
             }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
             c => out.push(c),
         }
     }

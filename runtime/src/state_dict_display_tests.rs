@@ -2,17 +2,12 @@
 //! `torch.manual_seed(0); net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))`,
 //! then `str(net[2].state_dict())` and `str(net.state_dict())` (the literals below are those weights).
 
-use crate::StateDict;
 use crate::tensor;
+use crate::StateDict;
 
 fn layer2() -> StateDict {
     let mut sd = StateDict::new();
-    sd.insert(
-        "weight",
-        tensor![[
-            0.0186, -0.1813, 0.0598, -0.3301, -0.2555, -0.1823, 0.2231, 0.2073
-        ]],
-    );
+    sd.insert("weight", tensor![[0.0186, -0.1813, 0.0598, -0.3301, -0.2555, -0.1823, 0.2231, 0.2073]]);
     sd.insert("bias", tensor![-0.1568]);
     sd
 }
@@ -42,12 +37,7 @@ fn multi_line_tensors_keep_their_own_indentation() {
             [-0.3148, -0.1266, -0.1949, 0.4320]
         ],
     );
-    sd.insert(
-        "0.bias",
-        tensor![
-            -0.3241, -0.2302, -0.3493, -0.4683, -0.2919, 0.4298, 0.2231, 0.2423
-        ],
-    );
+    sd.insert("0.bias", tensor![-0.3241, -0.2302, -0.3493, -0.4683, -0.2919, 0.4298, 0.2231, 0.2423]);
     for (k, v) in layer2() {
         sd.insert(format!("2.{k}"), v);
     }

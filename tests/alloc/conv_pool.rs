@@ -50,11 +50,7 @@ fn steady_state<L: Layer>(layer: &L, x: &Tensor, need_input_grad: bool) -> (usiz
     for _ in 0..3 {
         step(&mut ctx);
     }
-    (
-        allocs() - before,
-        packing() - packed,
-        counting::injector_blocks() - blocks,
-    )
+    (allocs() - before, packing() - packed, counting::injector_blocks() - blocks)
 }
 
 #[test]
@@ -68,97 +64,32 @@ fn warm_conv_and_pool_steps_do_not_allocate() {
     let p2 = Tensor::randn(&[64, 16, 8, 8]);
     let small = Tensor::randn(&[4, 4, 9, 9]);
     let counts = [
-        (
-            "Conv2d(1, 6, 5) no dx",
-            steady_state(&Conv2d::<1, 6, 5>::new(), &x1, false),
-        ),
-        (
-            "Conv2d(1, 6, 5) with dx",
-            steady_state(&Conv2d::<1, 6, 5>::new(), &x1, true),
-        ),
-        (
-            "Conv2d(6, 16, 5)",
-            steady_state(&Conv2d::<6, 16, 5>::new(), &x2, true),
-        ),
-        (
-            "Conv2d(6, 16, 5, bias=False)",
-            steady_state(
-                &Conv2d::<6, 16, 5>::with_options(ConvOptions::default().bias(false)),
-                &x2,
-                true,
-            ),
-        ),
+        ("Conv2d(1, 6, 5) no dx", steady_state(&Conv2d::<1, 6, 5>::new(), &x1, false)),
+        ("Conv2d(1, 6, 5) with dx", steady_state(&Conv2d::<1, 6, 5>::new(), &x1, true)),
+        ("Conv2d(6, 16, 5)", steady_state(&Conv2d::<6, 16, 5>::new(), &x2, true)),
+        ("Conv2d(6, 16, 5, bias=False)", steady_state(&Conv2d::<6, 16, 5>::with_options(ConvOptions::default().bias(false)), &x2, true)),
         (
             "Conv2d(4, 8, 3, stride=2, padding=1, groups=2)",
-            steady_state(
-                &Conv2d::<4, 8, 3>::with_options(
-                    ConvOptions::default().stride(2).padding(1).groups(2),
-                ),
-                &small,
-                true,
-            ),
+            steady_state(&Conv2d::<4, 8, 3>::with_options(ConvOptions::default().stride(2).padding(1).groups(2)), &small, true),
         ),
-        (
-            "Conv2d(4, 4, 1) 1x1",
-            steady_state(&Conv2d::<4, 4, 1>::new(), &small, true),
-        ),
-        (
-            "Conv1d(4, 2, 3, dilation=2)",
-            steady_state(
-                &Conv1d::<4, 2, 3>::new().dilation(2),
-                &Tensor::randn(&[8, 4, 30]),
-                true,
-            ),
-        ),
-        (
-            "MaxPool2d(2) 6x24x24",
-            steady_state(&MaxPool2d::new(2), &p1, true),
-        ),
-        (
-            "MaxPool2d(2) 16x8x8",
-            steady_state(&MaxPool2d::new(2), &p2, true),
-        ),
-        (
-            "MaxPool2d(3, 2, 1, ceil_mode)",
-            steady_state(
-                &MaxPool2d::new(3).stride(2).padding(1).ceil_mode(true),
-                &small,
-                true,
-            ),
-        ),
+        ("Conv2d(4, 4, 1) 1x1", steady_state(&Conv2d::<4, 4, 1>::new(), &small, true)),
+        ("Conv1d(4, 2, 3, dilation=2)", steady_state(&Conv1d::<4, 2, 3>::new().dilation(2), &Tensor::randn(&[8, 4, 30]), true)),
+        ("MaxPool2d(2) 6x24x24", steady_state(&MaxPool2d::new(2), &p1, true)),
+        ("MaxPool2d(2) 16x8x8", steady_state(&MaxPool2d::new(2), &p2, true)),
+        ("MaxPool2d(3, 2, 1, ceil_mode)", steady_state(&MaxPool2d::new(3).stride(2).padding(1).ceil_mode(true), &small, true)),
         ("AvgPool2d(2)", steady_state(&AvgPool2d::new(2), &p1, true)),
-        (
-            "AvgPool2d(3, 2, 1)",
-            steady_state(&AvgPool2d::new(3).stride(2).padding(1), &small, true),
-        ),
-        (
-            "AdaptiveAvgPool2d(1)",
-            steady_state(&AdaptiveAvgPool2d::new(1), &p2, true),
-        ),
-        (
-            "AdaptiveAvgPool2d((5, 7))",
-            steady_state(&AdaptiveAvgPool2d::new([5, 7]), &small, true),
-        ),
+        ("AvgPool2d(3, 2, 1)", steady_state(&AvgPool2d::new(3).stride(2).padding(1), &small, true)),
+        ("AdaptiveAvgPool2d(1)", steady_state(&AdaptiveAvgPool2d::new(1), &p2, true)),
+        ("AdaptiveAvgPool2d((5, 7))", steady_state(&AdaptiveAvgPool2d::new([5, 7]), &small, true)),
     ];
-    let bad: Vec<_> = counts
-        .iter()
-        .filter(|(_, (n, _, blocks))| *n != 0 || *blocks > 3)
-        .collect();
-    assert!(
-        bad.is_empty(),
-        "steady-state steps allocated (ordinary, packing, injector blocks): {bad:?}"
-    );
+    let bad: Vec<_> = counts.iter().filter(|(_, (n, _, blocks))| *n != 0 || *blocks > 3).collect();
+    assert!(bad.is_empty(), "steady-state steps allocated (ordinary, packing, injector blocks): {bad:?}");
     for (name, (_, packed, _)) in counts {
         // At most one packing buffer per GEMM: 3 steps of at most 3 GEMMs per group (≤ 2 groups)
         // and chunk of images (≤ 64 images).
-        assert!(
-            packed <= 3 * 3 * 2 * 64,
-            "{name}: {packed} over-aligned allocations in 3 steps"
-        );
+        assert!(packed <= 3 * 3 * 2 * 64, "{name}: {packed} over-aligned allocations in 3 steps");
         if packed > 0 {
-            eprintln!(
-                "{name}: {packed} GEMM packing-buffer allocations in 3 steps (matrixmultiply, inside sgemm)"
-            );
+            eprintln!("{name}: {packed} GEMM packing-buffer allocations in 3 steps (matrixmultiply, inside sgemm)");
         }
     }
 }
@@ -175,9 +106,5 @@ fn the_counter_sees_allocations() {
     let layout = Layout::from_size_align(64, 64).unwrap();
     // SAFETY: a non-zero size and a valid layout; freed with the same layout.
     unsafe { std::alloc::dealloc(std::alloc::alloc(layout), layout) };
-    assert_eq!(
-        packing(),
-        before + 1,
-        "over-aligned allocations are counted apart"
-    );
+    assert_eq!(packing(), before + 1, "over-aligned allocations are counted apart");
 }

@@ -110,10 +110,7 @@ pub fn split_during(f: impl FnOnce()) -> Counts {
     let (all, blocks) = (allocations(), injector_blocks());
     f();
     let injector_blocks = injector_blocks() - blocks;
-    Counts {
-        others: allocations() - all - injector_blocks,
-        injector_blocks,
-    }
+    Counts { others: allocations() - all - injector_blocks, injector_blocks }
 }
 
 static LOCK: Mutex<()> = Mutex::new(());

@@ -50,10 +50,7 @@ fn steady_state_allocs<L: Layer>(layer: &L, x: &Tensor, need_input_grad: bool) -
 fn assert_free<L: Layer>(name: &str, layer: &L, x: &Tensor) {
     for need in [true, false] {
         let n = steady_state_allocs(layer, x, need);
-        assert_eq!(
-            n, 0,
-            "{name} (need_input_grad = {need}): {n} allocations in 3 steady-state steps"
-        );
+        assert_eq!(n, 0, "{name} (need_input_grad = {need}): {n} allocations in 3 steady-state steps");
     }
 }
 
@@ -72,11 +69,7 @@ fn activations_do_not_allocate() {
     assert_free("SiLU", &SiLU, &x);
     assert_free("Softmax", &Softmax::new(1), &x);
     assert_free("LogSoftmax", &LogSoftmax::new(-1), &x);
-    assert_free(
-        "Softmax(dim=0)",
-        &Softmax::new(0),
-        &Tensor::randn(&[4, 3, 5]),
-    );
+    assert_free("Softmax(dim=0)", &Softmax::new(0), &Tensor::randn(&[4, 3, 5]));
 }
 
 #[test]
@@ -87,11 +80,7 @@ fn strided_inputs_are_copied_into_kept_buffers() {
     assert!(!xt.is_contiguous());
     assert_free("GELU on a transposed input", &GELU::new(), &xt);
     assert_free("LogSoftmax on a transposed input", &LogSoftmax::new(1), &xt);
-    assert_free(
-        "LayerNorm on a transposed input",
-        &LayerNorm::new(&[33]),
-        &xt,
-    );
+    assert_free("LayerNorm on a transposed input", &LayerNorm::new(&[33]), &xt);
 }
 
 #[test]
@@ -99,11 +88,7 @@ fn views_do_not_allocate() {
     let _lock = counting::exclusive();
     let x = Tensor::randn(&[4, 3, 5]);
     assert_free("Flatten", &Flatten::default(), &x);
-    assert_free(
-        "Unflatten",
-        &Unflatten::new(1, &[5, 3]),
-        &Tensor::randn(&[4, 15]),
-    );
+    assert_free("Unflatten", &Unflatten::new(1, &[5, 3]), &Tensor::randn(&[4, 15]));
 }
 
 #[test]
@@ -120,43 +105,16 @@ fn dropout_does_not_allocate_in_training_or_evaluation_mode() {
 #[test]
 fn normalisation_layers_do_not_allocate() {
     let _lock = counting::exclusive();
-    assert_free(
-        "BatchNorm1d [N, C]",
-        &BatchNorm1d::<6>::new(),
-        &Tensor::randn(&[8, 6]),
-    );
-    assert_free(
-        "BatchNorm1d [N, C, L]",
-        &BatchNorm1d::<6>::new(),
-        &Tensor::randn(&[4, 6, 5]),
-    );
-    assert_free(
-        "BatchNorm2d",
-        &BatchNorm2d::<3>::new(),
-        &Tensor::randn(&[2, 3, 4, 4]),
-    );
-    let momentum_none = BatchNormOptions {
-        momentum: None,
-        ..Default::default()
-    };
-    assert_free(
-        "BatchNorm2d(momentum=None)",
-        &BatchNorm2d::<3>::with_options(momentum_none),
-        &Tensor::randn(&[2, 3, 4, 4]),
-    );
+    assert_free("BatchNorm1d [N, C]", &BatchNorm1d::<6>::new(), &Tensor::randn(&[8, 6]));
+    assert_free("BatchNorm1d [N, C, L]", &BatchNorm1d::<6>::new(), &Tensor::randn(&[4, 6, 5]));
+    assert_free("BatchNorm2d", &BatchNorm2d::<3>::new(), &Tensor::randn(&[2, 3, 4, 4]));
+    let momentum_none = BatchNormOptions { momentum: None, ..Default::default() };
+    assert_free("BatchNorm2d(momentum=None)", &BatchNorm2d::<3>::with_options(momentum_none), &Tensor::randn(&[2, 3, 4, 4]));
     let mut bn = BatchNorm2d::<3>::new();
     bn.eval();
     assert_free("BatchNorm2d (eval)", &bn, &Tensor::randn(&[2, 3, 4, 4]));
-    assert_free(
-        "LayerNorm",
-        &LayerNorm::new(&[4, 5]),
-        &Tensor::randn(&[3, 4, 5]),
-    );
-    assert_free(
-        "LayerNorm (no affine)",
-        &LayerNorm::with_options(&[5], 1e-5, false, false),
-        &Tensor::randn(&[3, 5]),
-    );
+    assert_free("LayerNorm", &LayerNorm::new(&[4, 5]), &Tensor::randn(&[3, 4, 5]));
+    assert_free("LayerNorm (no affine)", &LayerNorm::with_options(&[5], 1e-5, false, false), &Tensor::randn(&[3, 5]));
 }
 
 #[test]
@@ -169,17 +127,9 @@ fn batch_norm_updates_running_statistics_in_place() {
     let mut ctx = BatchNormCtx::default();
     drop(bn.forward_train(&x, &mut ctx));
     let after = bn.running_mean.as_ref().unwrap().value();
-    assert!(
-        after.shares_storage(&rm),
-        "the running mean is updated in its own storage"
-    );
+    assert!(after.shares_storage(&rm), "the running mean is updated in its own storage");
     assert_ne!(after.to_vec::<f32>(), before);
-    let count = bn
-        .num_batches_tracked
-        .as_ref()
-        .unwrap()
-        .value()
-        .to_vec::<i64>();
+    let count = bn.num_batches_tracked.as_ref().unwrap().value().to_vec::<i64>();
     assert_eq!(count, [1]);
 }
 
@@ -204,19 +154,10 @@ fn losses_with_a_kept_ctx_do_not_allocate() {
     ];
     for (i, loss) in ce.iter().enumerate() {
         let mut ctx = LossCtx::default();
-        let mut step = || {
-            drop(
-                loss.forward_backward_with(&logits, &target, &mut ctx)
-                    .unwrap(),
-            )
-        };
+        let mut step = || drop(loss.forward_backward_with(&logits, &target, &mut ctx).unwrap());
         step();
         step();
-        assert_eq!(
-            allocs(|| (0..3).for_each(|_| step())),
-            0,
-            "CrossEntropyLoss #{i}"
-        );
+        assert_eq!(allocs(|| (0..3).for_each(|_| step())), 0, "CrossEntropyLoss #{i}");
     }
     for red in [Reduction::Mean, Reduction::Sum, Reduction::None] {
         let (mse, l1) = (MSELoss::with_reduction(red), L1Loss::with_reduction(red));
@@ -227,46 +168,24 @@ fn losses_with_a_kept_ctx_do_not_allocate() {
         };
         step();
         step();
-        assert_eq!(
-            allocs(|| (0..3).for_each(|_| step())),
-            0,
-            "MSELoss/L1Loss {red:?}"
-        );
+        assert_eq!(allocs(|| (0..3).for_each(|_| step())), 0, "MSELoss/L1Loss {red:?}");
     }
     // The kept-ctx path gives what the one-shot path gives.
     let (l1, g1) = ce[1].forward_backward(&logits, &target).unwrap();
-    let (l2, g2) = ce[1]
-        .forward_backward_with(&logits, &target, &mut LossCtx::default())
-        .unwrap();
-    assert_eq!(
-        (l1.to_vec::<f32>(), g1.to_vec::<f32>()),
-        (l2.to_vec::<f32>(), g2.to_vec::<f32>())
-    );
-    assert_eq!(
-        l1.to_vec::<f32>(),
-        ce[1].forward(&logits, &target).unwrap().to_vec::<f32>()
-    );
+    let (l2, g2) = ce[1].forward_backward_with(&logits, &target, &mut LossCtx::default()).unwrap();
+    assert_eq!((l1.to_vec::<f32>(), g1.to_vec::<f32>()), (l2.to_vec::<f32>(), g2.to_vec::<f32>()));
+    assert_eq!(l1.to_vec::<f32>(), ce[1].forward(&logits, &target).unwrap().to_vec::<f32>());
 }
 
 /// What the GEMMs of a `Linear<IN, OUT>` step on `m` rows allocate when called directly
 /// (matrixmultiply's packing buffers): the forward, `dW` and, when asked, `dX`.
 fn linear_gemm_allocs(m: usize, k: usize, n: usize, need_input_grad: bool) -> usize {
-    let (a, b, mut c) = (
-        vec![1.0f32; m * k.max(n)],
-        vec![1.0f32; k * n],
-        vec![0.0f32; m.max(n) * k.max(n)],
-    );
+    let (a, b, mut c) = (vec![1.0f32; m * k.max(n)], vec![1.0f32; k * n], vec![0.0f32; m.max(n) * k.max(n)]);
     let run = |c: &mut Vec<f32>| {
-        sgemm(
-            m, k, n, 1.0, &a, k as isize, 1, &b, 1, k as isize, 0.0, c, n as isize, 1,
-        );
-        sgemm(
-            n, m, k, 1.0, &a, 1, n as isize, &b, k as isize, 1, 1.0, c, k as isize, 1,
-        );
+        sgemm(m, k, n, 1.0, &a, k as isize, 1, &b, 1, k as isize, 0.0, c, n as isize, 1);
+        sgemm(n, m, k, 1.0, &a, 1, n as isize, &b, k as isize, 1, 1.0, c, k as isize, 1);
         if need_input_grad {
-            sgemm(
-                m, n, k, 1.0, &a, n as isize, 1, &b, k as isize, 1, 0.0, c, k as isize, 1,
-            );
+            sgemm(m, n, k, 1.0, &a, n as isize, 1, &b, k as isize, 1, 0.0, c, k as isize, 1);
         }
     };
     run(&mut c);
@@ -281,16 +200,10 @@ fn linear_allocates_nothing_but_what_the_gemm_kernel_does() {
         let lin = Linear::<20, 16>::new();
         let gemm = linear_gemm_allocs(8, 20, 16, need);
         let n = steady_state_allocs(&lin, &x, need);
-        assert_eq!(
-            n, gemm,
-            "Linear (need_input_grad = {need}): {n} allocations in 3 steps, the GEMMs alone make {gemm}"
-        );
+        assert_eq!(n, gemm, "Linear (need_input_grad = {need}): {n} allocations in 3 steps, the GEMMs alone make {gemm}");
         let nb = Linear::<20, 16>::no_bias();
         let n = steady_state_allocs(&nb, &x, need);
-        assert_eq!(
-            n, gemm,
-            "Linear without bias (need_input_grad = {need}): {n} allocations, the GEMMs make {gemm}"
-        );
+        assert_eq!(n, gemm, "Linear without bias (need_input_grad = {need}): {n} allocations, the GEMMs make {gemm}");
     }
     // A batched input [B, T, IN] is flattened into rows without a copy.
     let lin = Linear::<20, 16>::new();
@@ -312,25 +225,10 @@ fn a_result_still_held_is_not_overwritten_by_the_next_step() {
         // Step 2 on another input while y1 and gx1 are still held.
         let y2 = layer.forward_train(x2, &mut ctx);
         let gx2 = layer.backward(&mut ctx, &Tensor::full(y2.shape(), 2.0), true);
-        assert_eq!(
-            y1.to_vec::<f32>(),
-            y1_vals,
-            "{name}: the held output was overwritten"
-        );
-        assert_eq!(
-            gx1.as_ref().map(|g| g.to_vec::<f32>()),
-            gx1_vals,
-            "{name}: the held input gradient was overwritten"
-        );
-        assert!(
-            !y2.shares_storage(&y1),
-            "{name}: a held output's storage was reused"
-        );
-        assert_eq!(
-            y2.to_vec::<f32>(),
-            layer.forward(x2).to_vec::<f32>(),
-            "{name}: the second step is right"
-        );
+        assert_eq!(y1.to_vec::<f32>(), y1_vals, "{name}: the held output was overwritten");
+        assert_eq!(gx1.as_ref().map(|g| g.to_vec::<f32>()), gx1_vals, "{name}: the held input gradient was overwritten");
+        assert!(!y2.shares_storage(&y1), "{name}: a held output's storage was reused");
+        assert_eq!(y2.to_vec::<f32>(), layer.forward(x2).to_vec::<f32>(), "{name}: the second step is right");
         // Dropped results are reused by the step after.
         let p = y2.with_slice(|v: &[f32]| v.as_ptr());
         drop((y1, gx1, y2, gx2));
@@ -385,42 +283,20 @@ fn recurrent_layers_allocate_nothing_but_what_their_gemms_do() {
     let per_gemm = gemm_allocs_per_call();
     let x = Tensor::randn(&[T, 3, 4]);
     let xb = Tensor::randn(&[3, T, 4]);
-    let deep = RnnOptions::default()
-        .num_layers(2)
-        .bidirectional(true)
-        .dropout(0.2);
+    let deep = RnnOptions::default().num_layers(2).bidirectional(true).dropout(0.2);
     let bf = RnnOptions::default().batch_first(true);
     let cases: [(&str, usize, usize); 6] = [
         ("RNN", steady_state_allocs(&RNN::<4, 6>::new(), &x, true), 1),
-        (
-            "LSTM",
-            steady_state_allocs(&LSTM::<4, 6>::new(), &x, true),
-            1,
-        ),
+        ("LSTM", steady_state_allocs(&LSTM::<4, 6>::new(), &x, true), 1),
         ("GRU", steady_state_allocs(&GRU::<4, 6>::new(), &x, true), 1),
-        (
-            "LSTM deep",
-            steady_state_allocs(&LSTM::<4, 6>::with_options(deep), &x, true),
-            4,
-        ),
-        (
-            "GRU batch_first",
-            steady_state_allocs(&GRU::<4, 6>::with_options(bf), &xb, false),
-            1,
-        ),
-        (
-            "RNN unbatched",
-            steady_state_allocs(&RNN::<4, 6>::new(), &Tensor::randn(&[T, 4]), true),
-            1,
-        ),
+        ("LSTM deep", steady_state_allocs(&LSTM::<4, 6>::with_options(deep), &x, true), 4),
+        ("GRU batch_first", steady_state_allocs(&GRU::<4, 6>::with_options(bf), &xb, false), 1),
+        ("RNN unbatched", steady_state_allocs(&RNN::<4, 6>::new(), &Tensor::randn(&[T, 4]), true), 1),
     ];
     for (name, n, layer_dirs) in cases {
         // Per layer and direction: forward 1 + T GEMMs; backward T (hidden) + 1 (dX) + 1 (dW_ih)
         // + at most T (dW_hh) + 1 (GRU's hidden side). Three steps.
         let bound = 3 * layer_dirs * (1 + T + 3 + 2 * T) * per_gemm;
-        assert!(
-            n <= bound,
-            "{name}: {n} allocations in 3 steps, more than the {bound} its GEMMs could make"
-        );
+        assert!(n <= bound, "{name}: {n} allocations in 3 steps, more than the {bound} its GEMMs could make");
     }
 }

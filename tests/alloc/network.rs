@@ -7,20 +7,21 @@
 //! (rayon's workers included) by the binary's allocator (`counting.rs`), holding its lock. The
 //! one exception is rayon's: its injector allocates a block per 63 jobs handed to the pool from
 //! outside it (see `counting.rs`), so those blocks are counted apart, at most one per step. A
-//! loop that runs inside the pool (`rayon::scope`) hands it no such job and allocates nothing at
-//! all: the last test checks that.
+//! loop that runs inside the pool (`fusenet::pool::in_pool`) hands it no such job and allocates
+//! nothing at all: the last test checks that.
 
-use fusenet::Tensor;
 use fusenet::module::Layer;
 use fusenet::nn::{Conv2d, Flatten, Linear, MaxPool2d, ReLU};
 use fusenet::optim::{Optimizer, Sgd};
 use fusenet::prelude::*;
+use fusenet::Tensor;
 
 use crate::counting::{self, Counts};
 use crate::seed_networks::*;
 
 /// Steps counted after the warm-up.
 const STEPS: usize = 3;
+
 
 network! {
     /// The benchmark's MNIST MLP (GEMMs on the packed path).
@@ -47,6 +48,7 @@ network! {
         x
     }
 }
+
 
 network! {
     /// Broadcasts, a softmax, a reduction over a dim, a transpose and a division.
@@ -142,8 +144,7 @@ fn steady_for<N: Layer>(net: &mut N, x: &Tensor, steps: usize, fused: bool) -> C
     let mut step = |net: &mut N, ctx: &mut N::Ctx| {
         let y = net.forward_train(x, ctx);
         drop(y);
-        let update: Option<&dyn fusenet::optim::FusedUpdate> =
-            if fused { Some(&opt) } else { None };
+        let update: Option<&dyn fusenet::optim::FusedUpdate> = if fused { Some(&opt) } else { None };
         net.backward_with(ctx, &seed, false, update);
         opt.step();
         opt.zero_grad();
@@ -193,108 +194,40 @@ fn steady_state_training_steps_do_not_allocate() {
     fusenet::manual_seed(0);
     let counts = [
         ("Mlp", steady(&mut Mlp::new(), &Tensor::randn(&[2, 20]))),
-        (
-            "Mlp, Module::zero_grad",
-            steady_module_zero_grad(&mut Mlp::new(), &Tensor::randn(&[2, 20])),
-        ),
-        (
-            "Tied, Module::zero_grad",
-            steady_module_zero_grad(&mut Tied::new(), &Tensor::randn(&[2, 4])),
-        ),
+        ("Mlp, Module::zero_grad", steady_module_zero_grad(&mut Mlp::new(), &Tensor::randn(&[2, 20]))),
+        ("Tied, Module::zero_grad", steady_module_zero_grad(&mut Tied::new(), &Tensor::randn(&[2, 4]))),
         // Flattened arrays ("block {}" keys) and `Vec` fields: their element names are built on
         // the stack while the tree is walked.
-        (
-            "RgNet, Module::zero_grad",
-            steady_module_zero_grad(&mut RgNet::new(), &Tensor::randn(&[2, 4])),
-        ),
-        (
-            "VecBlocks, Module::zero_grad",
-            steady_module_zero_grad(&mut VecBlocks::new(), &Tensor::randn(&[2, 4])),
-        ),
-        (
-            "NestMlp",
-            steady(&mut NestMlp::new(), &Tensor::randn(&[2, 20])),
-        ),
-        (
-            "Mlp, fused SGD",
-            steady_fused(&mut Mlp::new(), &Tensor::randn(&[2, 20])),
-        ),
-        (
-            "NestMlp, fused SGD",
-            steady_fused(&mut NestMlp::new(), &Tensor::randn(&[2, 20])),
-        ),
-        (
-            "MnistMlp b128, fused SGD",
-            steady_fused(&mut MnistMlp::new(), &Tensor::randn(&[128, 784])),
-        ),
-        (
-            "LeNet b16, fused SGD",
-            steady_fused(&mut LeNet::new(), &Tensor::randn(&[16, 1, 28, 28])),
-        ),
-        (
-            "FixedHiddenMlp",
-            steady(&mut FixedHiddenMlp::new(), &Tensor::randn(&[2, 20])),
-        ),
-        (
-            "Chimera",
-            steady(&mut Chimera::new(), &Tensor::randn(&[2, 20])),
-        ),
+        ("RgNet, Module::zero_grad", steady_module_zero_grad(&mut RgNet::new(), &Tensor::randn(&[2, 4]))),
+        ("VecBlocks, Module::zero_grad", steady_module_zero_grad(&mut VecBlocks::new(), &Tensor::randn(&[2, 4]))),
+        ("NestMlp", steady(&mut NestMlp::new(), &Tensor::randn(&[2, 20]))),
+        ("Mlp, fused SGD", steady_fused(&mut Mlp::new(), &Tensor::randn(&[2, 20]))),
+        ("NestMlp, fused SGD", steady_fused(&mut NestMlp::new(), &Tensor::randn(&[2, 20]))),
+        ("MnistMlp b128, fused SGD", steady_fused(&mut MnistMlp::new(), &Tensor::randn(&[128, 784]))),
+        ("LeNet b16, fused SGD", steady_fused(&mut LeNet::new(), &Tensor::randn(&[16, 1, 28, 28]))),
+        ("FixedHiddenMlp", steady(&mut FixedHiddenMlp::new(), &Tensor::randn(&[2, 20]))),
+        ("Chimera", steady(&mut Chimera::new(), &Tensor::randn(&[2, 20]))),
         ("RgNet", steady(&mut RgNet::new(), &Tensor::randn(&[2, 4]))),
         ("Tied", steady(&mut Tied::new(), &Tensor::randn(&[2, 4]))),
-        (
-            "VecBlocks",
-            steady(&mut VecBlocks::new(), &Tensor::randn(&[2, 4])),
-        ),
-        (
-            "Mlp b128",
-            steady(&mut Mlp::new(), &Tensor::randn(&[128, 20])),
-        ),
-        (
-            "MnistMlp b128",
-            steady(&mut MnistMlp::new(), &Tensor::randn(&[128, 784])),
-        ),
-        (
-            "LeNet b16",
-            steady(&mut LeNet::new(), &Tensor::randn(&[16, 1, 28, 28])),
-        ),
-        (
-            "MyLinearSeq",
-            steady(&mut MyLinearSeq::new(), &Tensor::randn(&[2, 64])),
-        ),
-        (
-            "CenteredSeq",
-            steady(&mut CenteredSeq::new(), &Tensor::randn(&[4, 8])),
-        ),
+        ("VecBlocks", steady(&mut VecBlocks::new(), &Tensor::randn(&[2, 4]))),
+        ("Mlp b128", steady(&mut Mlp::new(), &Tensor::randn(&[128, 20]))),
+        ("MnistMlp b128", steady(&mut MnistMlp::new(), &Tensor::randn(&[128, 784]))),
+        ("LeNet b16", steady(&mut LeNet::new(), &Tensor::randn(&[16, 1, 28, 28]))),
+        ("MyLinearSeq", steady(&mut MyLinearSeq::new(), &Tensor::randn(&[2, 64]))),
+        ("CenteredSeq", steady(&mut CenteredSeq::new(), &Tensor::randn(&[4, 8]))),
         ("Mixed", steady(&mut Mixed::new(), &Tensor::randn(&[3, 6]))),
-        (
-            "MaxNet",
-            steady(&mut MaxNet::new(), &Tensor::randn(&[3, 6])),
-        ),
-        (
-            "JoinNet",
-            steady(&mut JoinNet::new(), &Tensor::randn(&[3, 4])),
-        ),
+        ("MaxNet", steady(&mut MaxNet::new(), &Tensor::randn(&[3, 6]))),
+        ("JoinNet", steady(&mut JoinNet::new(), &Tensor::randn(&[3, 4]))),
         ("ClassNet", {
-            let (net, x, t) = (
-                ClassNet::new(),
-                Tensor::randn(&[4, 8]),
-                Tensor::from_vec(vec![0i64, 3, 1, 2], &[4]),
-            );
+            let (net, x, t) = (ClassNet::new(), Tensor::randn(&[4, 8]), Tensor::from_vec(vec![0i64, 3, 1, 2], &[4]));
             let mut ctx = Default::default();
             steady_targets(net.parameters(), || {
-                drop(
-                    net.forward_train(&x, &t, &mut ctx)
-                        .expect("the classes are in range"),
-                );
+                drop(net.forward_train(&x, &t, &mut ctx).expect("the classes are in range"));
                 net.backward(&mut ctx, 1.0, false);
             })
         }),
         ("MseNet", {
-            let (net, x, y) = (
-                MseNet::new(),
-                Tensor::randn(&[4, 8]),
-                Tensor::randn(&[4, 3]),
-            );
+            let (net, x, y) = (MseNet::new(), Tensor::randn(&[4, 8]), Tensor::randn(&[4, 3]));
             let mut ctx = Default::default();
             steady_targets(net.parameters(), || {
                 drop(net.forward_train(&x, &y, &mut ctx));
@@ -302,11 +235,7 @@ fn steady_state_training_steps_do_not_allocate() {
             })
         }),
         ("BceLogitsNet", {
-            let (net, x, y) = (
-                BceLogitsNet::new(),
-                Tensor::randn(&[4, 8]),
-                Tensor::rand(&[4, 3]),
-            );
+            let (net, x, y) = (BceLogitsNet::new(), Tensor::randn(&[4, 8]), Tensor::rand(&[4, 3]));
             let mut ctx = Default::default();
             steady_targets(net.parameters(), || {
                 drop(net.forward_train(&x, &y, &mut ctx));
@@ -316,19 +245,10 @@ fn steady_state_training_steps_do_not_allocate() {
     ];
     // Nothing but rayon's injector blocks, and at most one of those per step (a step hands the
     // pool fewer than 63 jobs).
-    let bad: Vec<_> = counts
-        .iter()
-        .filter(|(_, n)| n.others != 0 || n.injector_blocks > STEPS)
-        .collect();
-    assert!(
-        bad.is_empty(),
-        "allocations in {STEPS} steady-state steps: {bad:?} (all: {counts:?})"
-    );
+    let bad: Vec<_> = counts.iter().filter(|(_, n)| n.others != 0 || n.injector_blocks > STEPS).collect();
+    assert!(bad.is_empty(), "allocations in {STEPS} steady-state steps: {bad:?} (all: {counts:?})");
     for (name, n) in counts.iter().filter(|(_, n)| n.injector_blocks > 0) {
-        eprintln!(
-            "{name}: {} block(s) of rayon's injector in {STEPS} steps",
-            n.injector_blocks
-        );
+        eprintln!("{name}: {} block(s) of rayon's injector in {STEPS} steps", n.injector_blocks);
     }
 }
 
@@ -343,18 +263,6 @@ fn steps_inside_the_pool_allocate_nothing_at_all() {
     fusenet::manual_seed(0);
     let (mut mnist, x) = (MnistMlp::new(), Tensor::randn(&[128, 784]));
     let (mut lenet, images) = (LeNet::new(), Tensor::randn(&[16, 1, 28, 28]));
-    let counts = fusenet::pool::in_pool(|| {
-        [
-            steady_for(&mut mnist, &x, 70, false),
-            steady_for(&mut lenet, &images, 70, true),
-        ]
-    });
-    assert_eq!(
-        counts,
-        [Counts {
-            others: 0,
-            injector_blocks: 0
-        }; 2],
-        "MnistMlp b128, LeNet b16"
-    );
+    let counts = fusenet::pool::in_pool(|| [steady_for(&mut mnist, &x, 70, false), steady_for(&mut lenet, &images, 70, true)]);
+    assert_eq!(counts, [Counts { others: 0, injector_blocks: 0 }; 2], "MnistMlp b128, LeNet b16");
 }

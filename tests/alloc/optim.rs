@@ -25,10 +25,7 @@ fn steady_state_allocs<O: Optimizer>(opt: &mut O) -> Counts {
 }
 
 fn params(n: usize) -> (Param, Param) {
-    let (w, b) = (
-        Param::new(Tensor::full(&[n / 8, 8], 0.5)),
-        Param::new(Tensor::full(&[8], -0.5)),
-    );
+    let (w, b) = (Param::new(Tensor::full(&[n / 8, 8], 0.5)), Param::new(Tensor::full(&[8], -0.5)));
     w.set_grad(Some(Tensor::full(&[n / 8, 8], 0.1)));
     b.set_grad(Some(Tensor::full(&[8], 0.2)));
     (w, b)
@@ -41,49 +38,18 @@ fn steady_state_steps_do_not_allocate() {
     for n in [4096, 1 << 19] {
         let (w, b) = params(n);
         let counts = [
-            (
-                "SGD",
-                steady_state_allocs(
-                    &mut Sgd::new([&w, &b], 0.1)
-                        .momentum(0.9)
-                        .nesterov(true)
-                        .weight_decay(0.01),
-                ),
-            ),
-            (
-                "Adam",
-                steady_state_allocs(
-                    &mut Adam::new([&w, &b], 1e-3).amsgrad(true).weight_decay(0.01),
-                ),
-            ),
-            (
-                "AdamW",
-                steady_state_allocs(&mut AdamW::new([&w, &b], 1e-3)),
-            ),
-            (
-                "RMSprop",
-                steady_state_allocs(&mut Rmsprop::new([&w, &b], 1e-2).centered(true).momentum(0.9)),
-            ),
-            (
-                "Adagrad",
-                steady_state_allocs(&mut Adagrad::new([&w, &b], 1e-2).lr_decay(0.1)),
-            ),
-            (
-                "Adadelta",
-                steady_state_allocs(&mut Adadelta::new([&w, &b], 1.0)),
-            ),
+            ("SGD", steady_state_allocs(&mut Sgd::new([&w, &b], 0.1).momentum(0.9).nesterov(true).weight_decay(0.01))),
+            ("Adam", steady_state_allocs(&mut Adam::new([&w, &b], 1e-3).amsgrad(true).weight_decay(0.01))),
+            ("AdamW", steady_state_allocs(&mut AdamW::new([&w, &b], 1e-3))),
+            ("RMSprop", steady_state_allocs(&mut Rmsprop::new([&w, &b], 1e-2).centered(true).momentum(0.9))),
+            ("Adagrad", steady_state_allocs(&mut Adagrad::new([&w, &b], 1e-2).lr_decay(0.1))),
+            ("Adadelta", steady_state_allocs(&mut Adadelta::new([&w, &b], 1.0))),
         ];
         for (name, allocs) in counts {
             // Nothing but rayon's injector blocks, at most one per step (a step hands the pool
             // fewer than 63 jobs).
-            assert_eq!(
-                allocs.others, 0,
-                "{name} on {n} elements: {allocs:?} in {STEPS} steady-state steps"
-            );
-            assert!(
-                allocs.injector_blocks <= STEPS,
-                "{name} on {n} elements: {allocs:?} in {STEPS} steady-state steps"
-            );
+            assert_eq!(allocs.others, 0, "{name} on {n} elements: {allocs:?} in {STEPS} steady-state steps");
+            assert!(allocs.injector_blocks <= STEPS, "{name} on {n} elements: {allocs:?} in {STEPS} steady-state steps");
         }
     }
 }

@@ -20,11 +20,7 @@ fn allocs<R>(mut f: impl FnMut() -> R) -> usize {
 #[test]
 fn the_counter_sees_allocations() {
     let _lock = counting::exclusive();
-    assert_eq!(
-        allocs(|| Tensor::zeros(&[2, 256])),
-        2,
-        "one Vec for the data, one Arc for the storage"
-    );
+    assert_eq!(allocs(|| Tensor::zeros(&[2, 256])), 2, "one Vec for the data, one Arc for the storage");
     assert!(allocs(|| vec![1u8]) == 1);
 }
 
@@ -74,16 +70,8 @@ fn slice_access_does_not_allocate() {
     let _lock = counting::exclusive();
     let x = Tensor::arange(512.0).reshape([2, 256]);
     assert_eq!(allocs(|| x.with_slice(|s: &[f32]| s[511])), 0, "with_slice");
-    assert_eq!(
-        allocs(|| x.with_slice_mut(|s: &mut [f32]| s[0] += 1.0)),
-        0,
-        "with_slice_mut"
-    );
-    assert_eq!(
-        x.get([0, 0]),
-        2.0,
-        "with_slice_mut ran twice (warm-up and counted)"
-    );
+    assert_eq!(allocs(|| x.with_slice_mut(|s: &mut [f32]| s[0] += 1.0)), 0, "with_slice_mut");
+    assert_eq!(x.get([0, 0]), 2.0, "with_slice_mut ran twice (warm-up and counted)");
 }
 
 #[test]
@@ -97,11 +85,7 @@ fn in_place_ops_on_one_shape_do_not_allocate() {
     assert_eq!(allocs(|| a.sub_(&b)), 0, "sub_");
     assert_eq!(allocs(|| a.copy_(&b)), 0, "copy_");
     assert_eq!(allocs(|| a.add_(&row)), 0, "add_ broadcasting a row");
-    assert_eq!(
-        allocs(|| a.t().add_(b.t())),
-        0,
-        "add_ through transposed views"
-    );
+    assert_eq!(allocs(|| a.t().add_(b.t())), 0, "add_ through transposed views");
     assert_eq!(allocs(|| a.add_scaled_(&b, -1.0)), 0, "add_scaled_");
     // `allocs` runs each op twice: 0.5 after copy_, + 1 + 1 (row), + 0.5 + 0.5 (transposed b),
     // − 0.5 − 0.5 (add_scaled_ with alpha = −1).
@@ -119,14 +103,8 @@ fn out_of_place_ops_allocate_only_their_result() {
     assert_eq!(allocs(|| a.exp()), 2, "exp");
     // matmul adds what the GEMM kernel itself allocates (matrixmultiply's packing buffers).
     let (x, y, mut c) = (vec![1.0f32; 512], vec![1.0f32; 1024], vec![0.0f32; 8]);
-    let gemm = allocs(|| {
-        fusenet::kernels::cpu::gemm::sgemm(2, 256, 4, 1.0, &x, 256, 1, &y, 4, 1, 0.0, &mut c, 4, 1)
-    });
-    assert_eq!(
-        allocs(|| a.matmul(&m)),
-        2 + gemm,
-        "matmul ({gemm} inside the GEMM)"
-    );
+    let gemm = allocs(|| fusenet::kernels::cpu::gemm::sgemm(2, 256, 4, 1.0, &x, 256, 1, &y, 4, 1, 0.0, &mut c, 4, 1));
+    assert_eq!(allocs(|| a.matmul(&m)), 2 + gemm, "matmul ({gemm} inside the GEMM)");
 }
 
 #[test]
@@ -145,3 +123,4 @@ fn more_dims_than_max_panics() {
     let _lock = counting::exclusive();
     let _ = Tensor::zeros(&[1; MAX_DIMS + 1]);
 }
+

@@ -4,8 +4,8 @@
 
 use fusenet::module::Layer;
 use fusenet::nn::{
-    AdaptiveAvgPool2d, AvgPool1d, BatchNorm1d, BatchNorm2d, Conv2d, Dropout, Embedding, Flatten,
-    GELU, LayerNorm, Linear, LogSoftmax, MaxPool2d, ReLU,
+    AdaptiveAvgPool2d, AvgPool1d, BatchNorm1d, BatchNorm2d, Conv2d, Dropout, Embedding, Flatten, GELU, LayerNorm, Linear, LogSoftmax,
+    MaxPool2d, ReLU,
 };
 use fusenet::prelude::*;
 
@@ -36,10 +36,7 @@ fn lenet_struct_form_infers_400_and_equals_the_eager_layers() {
     let x = Tensor::randn(&[3, 1, 28, 28]);
     let h = net.p1.forward(&net.c1.forward(&x).relu());
     let h = net.p2.forward(&net.c2.forward(&h).relu());
-    let y = Layer::forward(
-        &net.f3,
-        &Layer::forward(&net.f2, &Layer::forward(&net.f1, &h.flatten(1, -1)).relu()).relu(),
-    );
+    let y = Layer::forward(&net.f3, &Layer::forward(&net.f2, &Layer::forward(&net.f1, &h.flatten(1, -1)).relu()).relu());
     assert!(net.forward(&x).allclose(&y, 1e-5, 1e-6));
 }
 
@@ -128,10 +125,10 @@ fn steps_inside_the_pool_compute_the_same_bits_as_outside() {
     use fusenet::optim::{Optimizer, Sgd};
     let run = |inside: bool| {
         manual_seed(9);
-        let mut net = LeNet::new();
+        let net = LeNet::new();
         let x = Tensor::randn(&[16, 1, 28, 28]);
         let t = Tensor::from_vec((0..16).map(|i| i % 10).collect::<Vec<i64>>(), &[16]);
-        let mut steps = || {
+        let steps = || {
             let mut opt = Sgd::new(net.parameters(), 0.1);
             let mut ctx = Default::default();
             for _ in 0..3 {
@@ -166,34 +163,21 @@ network! {
 fn sequential_of_every_kind_of_layer_trains_and_evaluates() {
     manual_seed(1);
     let mut net = Everything::new();
-    assert_eq!(
-        net.7.weight.shape(),
-        &[5, 24],
-        "4 channels × 3 × 2 after the adaptive pool"
-    );
+    assert_eq!(net.7.weight.shape(), &[5, 24], "4 channels × 3 × 2 after the adaptive pool");
     let x = Tensor::randn(&[4, 3, 9, 9]);
     // Training mode: dropout is active, batch norm updates its running stats.
     let mut ctx = Default::default();
     let y = net.forward_train(&x, &mut ctx);
     assert_eq!(y.shape(), &[4, 5]);
-    let gx = net
-        .backward(&mut ctx, &Tensor::ones(&[4, 5]), true)
-        .unwrap();
+    let gx = net.backward(&mut ctx, &Tensor::ones(&[4, 5]), true).unwrap();
     assert_eq!(gx.shape(), x.shape());
-    assert!(
-        net.1.running_mean.as_ref().unwrap().value().abs().sum_all() > 0.0,
-        "running stats updated in training"
-    );
+    assert!(net.1.running_mean.as_ref().unwrap().value().abs().sum_all() > 0.0, "running stats updated in training");
     // Eval mode: deterministic.
     net.eval();
     let a = Layer::forward(&net, &x);
     let b = Layer::forward(&net, &x);
     assert!(a.allclose(&b, 0.0, 0.0));
-    assert!(
-        a.exp()
-            .sum_dim(1, false)
-            .allclose(&Tensor::ones(&[4]), 1e-5, 1e-5)
-    );
+    assert!(a.exp().sum_dim(1, false).allclose(&Tensor::ones(&[4]), 1e-5, 1e-5));
 }
 
 network! {
@@ -219,19 +203,8 @@ fn embedding_indices_and_parameter_gradients() {
     let mut ctx = Default::default();
     let y = net.forward_train(&idx, &mut ctx);
     assert_eq!(y.shape(), &[2, 2]);
-    assert!(
-        net.backward(&mut ctx, &Tensor::ones(&[2, 2]), false)
-            .is_none()
-    );
-    assert!(
-        net.emb
-            .weight
-            .grad()
-            .expect("embedding gradient")
-            .abs()
-            .sum_all()
-            > 0.0
-    );
+    assert!(net.backward(&mut ctx, &Tensor::ones(&[2, 2]), false).is_none());
+    assert!(net.emb.weight.grad().expect("embedding gradient").abs().sum_all() > 0.0);
 }
 
 network! {

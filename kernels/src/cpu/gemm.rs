@@ -156,23 +156,7 @@ pub fn sgemm(
     rsc: isize,
     csc: isize,
 ) {
-    sgemm_with(
-        Backend::Auto,
-        m,
-        k,
-        n,
-        alpha,
-        a,
-        rsa,
-        csa,
-        b,
-        rsb,
-        csb,
-        beta,
-        c,
-        rsc,
-        csc,
-    );
+    sgemm_with(Backend::Auto, m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc);
 }
 
 /// The implementations behind [`sgemm`]. All give the same results up to rounding (the order of
@@ -266,17 +250,7 @@ pub fn sgemm_with(
     rsc: isize,
     csc: isize,
 ) {
-    if !prologue(
-        m,
-        k,
-        n,
-        (a.len(), rsa, csa),
-        (b.len(), rsb, csb),
-        beta,
-        c,
-        rsc,
-        csc,
-    ) {
+    if !prologue(m, k, n, (a.len(), rsa, csa), (b.len(), rsb, csb), beta, c, rsc, csc) {
         return;
     }
     let backend = match backend {
@@ -286,22 +260,7 @@ pub fn sgemm_with(
     match backend {
         Backend::Auto | Backend::Direct => {
             let s = |x: isize| x as usize; // non-negative: checked by the prologue
-            small::sgemm_small(
-                m,
-                k,
-                n,
-                alpha,
-                a,
-                s(rsa),
-                s(csa),
-                b,
-                s(rsb),
-                s(csb),
-                beta,
-                c,
-                s(rsc),
-                s(csc),
-            );
+            small::sgemm_small(m, k, n, alpha, a, s(rsa), s(csa), b, s(rsb), s(csb), beta, c, s(rsc), s(csc));
         }
         Backend::MatrixMultiply { threads } => {
             let threads = if threads == 0 { max_threads() } else { threads };
@@ -312,58 +271,24 @@ pub fn sgemm_with(
             // mutably, so nobody else accesses it during the call; `m, n, k > 0` (prologue).
             unsafe {
                 mm::gemm(
-                    matrixmultiply::sgemm,
-                    threads,
-                    m,
-                    k,
-                    n,
-                    alpha,
-                    a,
-                    rsa,
-                    csa,
-                    b,
-                    rsb,
-                    csb,
-                    beta,
-                    c.as_mut_ptr(),
-                    rsc,
-                    csc,
+                    matrixmultiply::sgemm, threads, m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c.as_mut_ptr(), rsc, csc,
                 );
             }
         }
         Backend::Packed { threads } => {
             let threads = if threads == 0 { max_threads() } else { threads };
-            let mat = |x: &[f32], rs, cs| packed::Mat {
-                ptr: x.as_ptr(),
-                rs,
-                cs,
-            };
+            let mat = |x: &[f32], rs, cs| packed::Mat { ptr: x.as_ptr(), rs, cs };
             // SAFETY: as for `MatrixMultiply`: the prologue checked that every element of A, B
             // and C lies in its slice (non-negative strides), that C's elements are distinct and
             // that `m, n, k > 0`; `c` is borrowed mutably; `Isa::best` is available.
             unsafe {
-                packed::gemm(
-                    packed::Isa::best(),
-                    threads,
-                    m,
-                    k,
-                    n,
-                    alpha,
-                    mat(a, rsa, csa),
-                    mat(b, rsb, csb),
-                    beta,
-                    c.as_mut_ptr(),
-                    rsc,
-                    csc,
-                );
+                packed::gemm(packed::Isa::best(), threads, m, k, n, alpha, mat(a, rsa, csa), mat(b, rsb, csb), beta, c.as_mut_ptr(), rsc, csc);
             }
         }
         #[cfg(feature = "gemm-crate")]
         Backend::GemmCrate { threads } => {
             let threads = if threads == 0 { max_threads() } else { threads };
-            crate_backend::sgemm(
-                threads, m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc,
-            )
+            crate_backend::sgemm(threads, m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc)
         }
     }
 }
@@ -398,15 +323,9 @@ fn direct_pays(m: usize, k: usize, n: usize, strides: [isize; 6]) -> bool {
         small::Form::General => mnk <= DIRECT_GENERAL_MAX_MNK,
         small::Form::Dot => m <= 8 && mnk <= DIRECT_MAX_B_READ,
         form => {
-            let (rows, cols) = if form == small::Form::Axpy {
-                (m, n)
-            } else {
-                (n, m)
-            };
+            let (rows, cols) = if form == small::Form::Axpy { (m, n) } else { (n, m) };
             let passes = rows.div_ceil(6);
-            mnk <= DIRECT_MAX_MNK
-                || (passes <= 4
-                    && passes.saturating_mul(k).saturating_mul(cols) <= DIRECT_MAX_B_READ)
+            mnk <= DIRECT_MAX_MNK || (passes <= 4 && passes.saturating_mul(k).saturating_mul(cols) <= DIRECT_MAX_B_READ)
         }
     }
 }
@@ -417,11 +336,7 @@ fn auto_backend(m: usize, k: usize, n: usize, strides: [isize; 6]) -> Backend {
     if direct_pays(m, k, n, strides) {
         return Backend::Direct;
     }
-    let threads = if m.saturating_mul(k).saturating_mul(n) >= PAR_MIN_MNK {
-        0
-    } else {
-        1
-    };
+    let threads = if m.saturating_mul(k).saturating_mul(n) >= PAR_MIN_MNK { 0 } else { 1 };
     // The gemm crate (without AVX-512 on stable) loses to matrixmultiply except on skinny
     // products, where it packs less.
     #[cfg(feature = "gemm-crate")]
@@ -459,46 +374,15 @@ pub fn dgemm(
     rsc: isize,
     csc: isize,
 ) {
-    if !prologue(
-        m,
-        k,
-        n,
-        (a.len(), rsa, csa),
-        (b.len(), rsb, csb),
-        beta,
-        c,
-        rsc,
-        csc,
-    ) {
+    if !prologue(m, k, n, (a.len(), rsa, csa), (b.len(), rsb, csb), beta, c, rsc, csc) {
         return;
     }
-    let threads = if m.saturating_mul(k).saturating_mul(n) >= PAR_MIN_MNK {
-        max_threads()
-    } else {
-        1
-    };
+    let threads = if m.saturating_mul(k).saturating_mul(n) >= PAR_MIN_MNK { max_threads() } else { 1 };
     // SAFETY: as in `sgemm_with`: `check_fits` bounds every offset inside its slice (non-negative
     // strides), `check_no_alias` makes the elements of C distinct, `c` is borrowed mutably, and
     // the prologue returned early unless `m, n, k > 0`.
     unsafe {
-        mm::gemm(
-            matrixmultiply::dgemm,
-            threads,
-            m,
-            k,
-            n,
-            alpha,
-            a,
-            rsa,
-            csa,
-            b,
-            rsb,
-            csb,
-            beta,
-            c.as_mut_ptr(),
-            rsc,
-            csc,
-        );
+        mm::gemm(matrixmultiply::dgemm, threads, m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c.as_mut_ptr(), rsc, csc);
     }
 }
 
@@ -545,34 +429,23 @@ pub fn gemm_naive<T>(
                 acc = acc + a[at(rsa, i) + at(csa, p)] * b[at(rsb, p) + at(csb, j)];
             }
             let dst = &mut c[at(rsc, i) + at(csc, j)];
-            *dst = if beta == T::default() {
-                alpha * acc
-            } else {
-                alpha * acc + beta * *dst
-            };
+            *dst = if beta == T::default() { alpha * acc } else { alpha * acc + beta * *dst };
         }
     }
 }
 
 /// Panics unless a `rows×cols` matrix with strides `(rs, cs)` starting at 0 fits in `len`.
 fn check_fits(name: &str, rows: usize, cols: usize, rs: isize, cs: isize, len: usize) {
-    assert!(
-        rs >= 0 && cs >= 0,
-        "gemm: matrix {name} has a negative stride ({rs}, {cs})"
-    );
+    assert!(rs >= 0 && cs >= 0, "gemm: matrix {name} has a negative stride ({rs}, {cs})");
     if rows == 0 || cols == 0 {
         return;
     }
-    let last = (rows - 1).checked_mul(rs as usize).and_then(|r| {
-        (cols - 1)
-            .checked_mul(cs as usize)
-            .and_then(|c| r.checked_add(c))
-    });
+    let last = (rows - 1)
+        .checked_mul(rs as usize)
+        .and_then(|r| (cols - 1).checked_mul(cs as usize).and_then(|c| r.checked_add(c)));
     match last {
         Some(last) if last < len => {}
-        _ => panic!(
-            "gemm: matrix {name} ({rows}x{cols}, strides ({rs}, {cs})) does not fit in {len} elements"
-        ),
+        _ => panic!("gemm: matrix {name} ({rows}x{cols}, strides ({rs}, {cs})) does not fit in {len} elements"),
     }
 }
 
@@ -587,28 +460,14 @@ fn check_no_alias(m: usize, n: usize, rsc: isize, csc: isize) {
         (true, false) => rs > 0,
         (false, true) => cs > 0,
         (true, true) => {
-            let ((small, len), large) = if rs <= cs {
-                ((rs, m), cs)
-            } else {
-                ((cs, n), rs)
-            };
+            let ((small, len), large) = if rs <= cs { ((rs, m), cs) } else { ((cs, n), rs) };
             small > 0 && large >= small.saturating_mul(len)
         }
     };
-    assert!(
-        ok,
-        "gemm: output strides ({rsc}, {csc}) of a {m}x{n} matrix make elements alias"
-    );
+    assert!(ok, "gemm: output strides ({rsc}, {csc}) of a {m}x{n} matrix make elements alias");
 }
 
-fn scale_c<T: Copy + Default + PartialEq + std::ops::Mul<Output = T>>(
-    m: usize,
-    n: usize,
-    beta: T,
-    c: &mut [T],
-    rsc: isize,
-    csc: isize,
-) {
+fn scale_c<T: Copy + Default + PartialEq + std::ops::Mul<Output = T>>(m: usize, n: usize, beta: T, c: &mut [T], rsc: isize, csc: isize) {
     let zero = T::default();
     for i in 0..m {
         for j in 0..n {
@@ -666,40 +525,24 @@ mod tests {
 
     fn close(a: &[f32], b: &[f32]) {
         for (i, (x, y)) in a.iter().zip(b).enumerate() {
-            assert!(
-                (x - y).abs() <= 1e-4 * (1.0 + y.abs()),
-                "element {i}: {x} vs {y}"
-            );
+            assert!((x - y).abs() <= 1e-4 * (1.0 + y.abs()), "element {i}: {x} vs {y}");
         }
     }
 
     #[test]
     fn sgemm_matches_naive_on_odd_sizes_and_layouts() {
-        for &(m, k, n) in &[
-            (1, 1, 1),
-            (3, 5, 7),
-            (17, 9, 33),
-            (64, 65, 63),
-            (1, 300, 1),
-            (5, 1, 4),
-        ] {
+        for &(m, k, n) in &[(1, 1, 1), (3, 5, 7), (17, 9, 33), (64, 65, 63), (1, 300, 1), (5, 1, 4)] {
             let a = fill(m * k, 1);
             let b = fill(k * n, 2);
             // Row-major A, column-major (transposed view of a k×n stored as n×k) B.
-            for &(rsa, csa, rsb, csb) in &[
-                (k as isize, 1, n as isize, 1),
-                (1, m as isize, 1, k as isize),
-                (k as isize, 1, 1, k as isize),
-            ] {
+            for &(rsa, csa, rsb, csb) in
+                &[(k as isize, 1, n as isize, 1), (1, m as isize, 1, k as isize), (k as isize, 1, 1, k as isize)]
+            {
                 let c0 = fill(m * n, 3);
                 let mut want = c0.clone();
                 let mut got = c0.clone();
-                gemm_naive(
-                    m, k, n, 0.5, &a, rsa, csa, &b, rsb, csb, 2.0, &mut want, n as isize, 1,
-                );
-                sgemm(
-                    m, k, n, 0.5, &a, rsa, csa, &b, rsb, csb, 2.0, &mut got, n as isize, 1,
-                );
+                gemm_naive(m, k, n, 0.5, &a, rsa, csa, &b, rsb, csb, 2.0, &mut want, n as isize, 1);
+                sgemm(m, k, n, 0.5, &a, rsa, csa, &b, rsb, csb, 2.0, &mut got, n as isize, 1);
                 close(&got, &want);
             }
         }
@@ -742,17 +585,13 @@ mod tests {
     #[should_panic(expected = "matrix A (2x3, strides (3, 1)) does not fit in 5 elements")]
     fn too_short_slice_panics() {
         let mut c = [0.0; 4];
-        sgemm(
-            2, 3, 2, 1.0, &[0.0; 5], 3, 1, &[0.0; 6], 2, 1, 0.0, &mut c, 2, 1,
-        );
+        sgemm(2, 3, 2, 1.0, &[0.0; 5], 3, 1, &[0.0; 6], 2, 1, 0.0, &mut c, 2, 1);
     }
 
     #[test]
     #[should_panic(expected = "make elements alias")]
     fn aliasing_output_panics() {
         let mut c = [0.0; 4];
-        sgemm(
-            2, 1, 2, 1.0, &[1.0; 2], 1, 1, &[1.0; 2], 2, 1, 0.0, &mut c, 1, 1,
-        );
+        sgemm(2, 1, 2, 1.0, &[1.0; 2], 1, 1, &[1.0; 2], 2, 1, 0.0, &mut c, 1, 1);
     }
 }

@@ -26,11 +26,7 @@ pub(super) fn sgemm(
     rsc: isize,
     csc: isize,
 ) {
-    let parallelism = if threads == 1 {
-        Parallelism::None
-    } else {
-        Parallelism::Rayon(threads)
-    };
+    let parallelism = if threads == 1 { Parallelism::None } else { Parallelism::Rayon(threads) };
     // SAFETY: the prologue verified that every element (i, j) of A (m×k), B (k×n) and C (m×n) at
     // offset i·rs + j·cs (non-negative strides) lies inside its slice and that the elements of C
     // are distinct; `c` is borrowed mutably for the call and `a`, `b` are only read. The strides

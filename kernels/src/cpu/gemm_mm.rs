@@ -11,31 +11,13 @@ use rayon::prelude::*;
 use std::sync::OnceLock;
 
 /// One single-threaded matrixmultiply entry point (`sgemm` or `dgemm`).
-pub(super) type Kernel<T> = unsafe fn(
-    usize,
-    usize,
-    usize,
-    T,
-    *const T,
-    isize,
-    isize,
-    *const T,
-    isize,
-    isize,
-    T,
-    *mut T,
-    isize,
-    isize,
-);
+pub(super) type Kernel<T> =
+    unsafe fn(usize, usize, usize, T, *const T, isize, isize, *const T, isize, isize, T, *mut T, isize, isize);
 
 /// The most threads a product may use: rayon's pool size, capped by `MATMUL_NUM_THREADS`.
 pub(super) fn max_threads() -> usize {
     static CAP: OnceLock<Option<usize>> = OnceLock::new();
-    let cap = *CAP.get_or_init(|| {
-        std::env::var("MATMUL_NUM_THREADS")
-            .ok()
-            .and_then(|s| s.parse().ok())
-    });
+    let cap = *CAP.get_or_init(|| std::env::var("MATMUL_NUM_THREADS").ok().and_then(|s| s.parse().ok()));
     let pool = rayon::current_num_threads();
     cap.map_or(pool, |cap| cap.clamp(1, pool))
 }
@@ -94,24 +76,12 @@ pub(super) unsafe fn gemm<T: Copy + Send + Sync>(
         unsafe {
             if by_rows {
                 let at = start as isize;
-                let (a, b, c) = (
-                    a.as_ptr().offset(at * rsa),
-                    b.as_ptr(),
-                    c.0.offset(at * rsc),
-                );
-                kernel(
-                    size, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc,
-                );
+                let (a, b, c) = (a.as_ptr().offset(at * rsa), b.as_ptr(), c.0.offset(at * rsc));
+                kernel(size, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc);
             } else {
                 let at = start as isize;
-                let (a, b, c) = (
-                    a.as_ptr(),
-                    b.as_ptr().offset(at * csb),
-                    c.0.offset(at * csc),
-                );
-                kernel(
-                    m, k, size, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc,
-                );
+                let (a, b, c) = (a.as_ptr(), b.as_ptr().offset(at * csb), c.0.offset(at * csc));
+                kernel(m, k, size, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc);
             }
         }
     };

@@ -72,9 +72,7 @@ impl Isa {
             #[cfg(target_arch = "x86_64")]
             Isa::Avx512 => std::is_x86_feature_detected!("avx512f"),
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 => {
-                std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
-            }
+            Isa::Avx2 => std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma"),
             #[cfg(not(target_arch = "x86_64"))]
             Isa::Avx512 | Isa::Avx2 => false,
             Isa::Portable => true,
@@ -83,10 +81,7 @@ impl Isa {
 
     /// The fastest one this CPU runs.
     pub(super) fn best() -> Isa {
-        Isa::ALL
-            .into_iter()
-            .find(|isa| isa.available())
-            .unwrap_or(Isa::Portable)
+        Isa::ALL.into_iter().find(|isa| isa.available()).unwrap_or(Isa::Portable)
     }
 
     /// The tile `(MR, NR)`.
@@ -113,16 +108,11 @@ pub(super) struct Mat {
 impl Mat {
     /// The transposed view: strides swapped.
     fn t(self) -> Mat {
-        Mat {
-            ptr: self.ptr,
-            rs: self.cs,
-            cs: self.rs,
-        }
+        Mat { ptr: self.ptr, rs: self.cs, cs: self.rs }
     }
     /// Element `(i, j)`'s address, by wrapping arithmetic (only dereferenced inside the matrix).
     fn at(self, i: usize, j: usize) -> *const f32 {
-        self.ptr
-            .wrapping_offset(i as isize * self.rs + j as isize * self.cs)
+        self.ptr.wrapping_offset(i as isize * self.rs + j as isize * self.cs)
     }
 }
 
@@ -152,20 +142,7 @@ unsafe impl Sync for SendPtr {}
 /// strides, lies inside the allocation behind its pointer; distinct `(i, j)` of C have distinct
 /// offsets; nobody else accesses C during the call; `m, n, k > 0`; and `isa.available()`.
 #[allow(clippy::too_many_arguments)]
-pub(super) unsafe fn gemm(
-    isa: Isa,
-    threads: usize,
-    m: usize,
-    k: usize,
-    n: usize,
-    alpha: f32,
-    a: Mat,
-    b: Mat,
-    beta: f32,
-    c: *mut f32,
-    rsc: isize,
-    csc: isize,
-) {
+pub(super) unsafe fn gemm(isa: Isa, threads: usize, m: usize, k: usize, n: usize, alpha: f32, a: Mat, b: Mat, beta: f32, c: *mut f32, rsc: isize, csc: isize) {
     // Cᵀ = Bᵀ·Aᵀ when that costs less: each padded tile element costs k multiply-adds plus one
     // store per KC block, worth about 4 multiply-adds by vector (rows of C contiguous) and 48 by
     // the scalar path (any other layout).
@@ -174,37 +151,19 @@ pub(super) unsafe fn gemm(
         let padded = (m.div_ceil(mr) * mr * n.div_ceil(nr) * nr) as f64;
         padded * (k + k.div_ceil(KC) * if csc == 1 { 4 } else { 48 }) as f64
     };
-    let (m, n, a, b, rsc, csc) = if cost(n, m, rsc) < cost(m, n, csc) {
-        (n, m, b.t(), a.t(), csc, rsc)
-    } else {
-        (m, n, a, b, rsc, csc)
-    };
+    let (m, n, a, b, rsc, csc) =
+        if cost(n, m, rsc) < cost(m, n, csc) { (n, m, b.t(), a.t(), csc, rsc) } else { (m, n, a, b, rsc, csc) };
 
     let by_rows = m >= n;
     let (len, unit) = if by_rows { (m, mr) } else { (n, nr) };
     let chunk = len.div_ceil(threads.max(1)).next_multiple_of(unit);
     let panels = len.div_ceil(chunk);
-    let (pa, pb, pc) = (
-        SendPtr(a.ptr as *mut f32),
-        SendPtr(b.ptr as *mut f32),
-        SendPtr(c),
-    );
+    let (pa, pb, pc) = (SendPtr(a.ptr as *mut f32), SendPtr(b.ptr as *mut f32), SendPtr(c));
     let ([rsa, csa], [rsb, csb]) = ([a.rs, a.cs], [b.rs, b.cs]);
     let run = |p: usize| {
         let start = p * chunk;
         let size = chunk.min(len - start);
-        let (a, b) = (
-            Mat {
-                ptr: pa.get(),
-                rs: rsa,
-                cs: csa,
-            },
-            Mat {
-                ptr: pb.get(),
-                rs: rsb,
-                cs: csb,
-            },
-        );
+        let (a, b) = (Mat { ptr: pa.get(), rs: rsa, cs: csa }, Mat { ptr: pb.get(), rs: rsb, cs: csb });
         // SAFETY: panel `p` is rows (or columns) `start..start + size` of C with the matching
         // rows of A (or columns of B): sub-matrices of the operands the caller vouched for.
         // Panels are disjoint sets of (i, j), whose offsets in C are distinct (caller's
@@ -212,40 +171,10 @@ pub(super) unsafe fn gemm(
         unsafe {
             if by_rows {
                 let c = pc.get().wrapping_offset(start as isize * rsc);
-                serial(
-                    isa,
-                    size,
-                    k,
-                    n,
-                    alpha,
-                    Mat {
-                        ptr: a.at(start, 0),
-                        ..a
-                    },
-                    b,
-                    beta,
-                    c,
-                    rsc,
-                    csc,
-                );
+                serial(isa, size, k, n, alpha, Mat { ptr: a.at(start, 0), ..a }, b, beta, c, rsc, csc);
             } else {
                 let c = pc.get().wrapping_offset(start as isize * csc);
-                serial(
-                    isa,
-                    m,
-                    k,
-                    size,
-                    alpha,
-                    a,
-                    Mat {
-                        ptr: b.at(0, start),
-                        ..b
-                    },
-                    beta,
-                    c,
-                    rsc,
-                    csc,
-                );
+                serial(isa, m, k, size, alpha, a, Mat { ptr: b.at(0, start), ..b }, beta, c, rsc, csc);
             }
         }
     };
@@ -321,73 +250,22 @@ fn with_buffers(f: impl FnOnce(*mut f32, *mut f32)) {
 /// # Safety
 /// As [`gemm`].
 #[allow(clippy::too_many_arguments)]
-unsafe fn serial(
-    isa: Isa,
-    m: usize,
-    k: usize,
-    n: usize,
-    alpha: f32,
-    a: Mat,
-    b: Mat,
-    beta: f32,
-    c: *mut f32,
-    rsc: isize,
-    csc: isize,
-) {
+unsafe fn serial(isa: Isa, m: usize, k: usize, n: usize, alpha: f32, a: Mat, b: Mat, beta: f32, c: *mut f32, rsc: isize, csc: isize) {
     // SAFETY: forwarded from the caller; each micro-kernel runs only where `isa` is available.
     unsafe {
         match isa {
             // m = 16 as 8 + 8 rows rather than 12 + 4 (measured 0.87 of matrixmultiply).
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 if m <= 64 && (1..=4).contains(&(m % 12)) => blocked::<8, 32>(
-                avx512::tile8,
-                a_in_place(a, n),
-                m,
-                k,
-                n,
-                alpha,
-                a,
-                b,
-                beta,
-                c,
-                rsc,
-                csc,
-            ),
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 => blocked::<12, 32>(
-                avx512::tile,
-                a_in_place(a, n),
-                m,
-                k,
-                n,
-                alpha,
-                a,
-                b,
-                beta,
-                c,
-                rsc,
-                csc,
-            ),
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 => {
-                blocked::<6, 16>(avx2::tile, false, m, k, n, alpha, a, b, beta, c, rsc, csc)
+            Isa::Avx512 if m <= 64 && (1..=4).contains(&(m % 12)) => {
+                blocked::<8, 32>(avx512::tile8, a_in_place(a, n), m, k, n, alpha, a, b, beta, c, rsc, csc)
             }
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => blocked::<12, 32>(avx512::tile, a_in_place(a, n), m, k, n, alpha, a, b, beta, c, rsc, csc),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => blocked::<6, 16>(avx2::tile, false, m, k, n, alpha, a, b, beta, c, rsc, csc),
             #[cfg(not(target_arch = "x86_64"))]
             Isa::Avx512 | Isa::Avx2 => unreachable!("not available on this architecture"),
-            Isa::Portable => blocked::<PORTABLE_MR, PORTABLE_NR>(
-                portable_tile,
-                false,
-                m,
-                k,
-                n,
-                alpha,
-                a,
-                b,
-                beta,
-                c,
-                rsc,
-                csc,
-            ),
+            Isa::Portable => blocked::<PORTABLE_MR, PORTABLE_NR>(portable_tile, false, m, k, n, alpha, a, b, beta, c, rsc, csc),
         }
     }
 }
@@ -409,8 +287,7 @@ fn a_in_place(a: Mat, n: usize) -> bool {
 /// can, A's `mr` rows in place (`kc` contiguous floats each, the stride argument their row
 /// stride), `B̃` a packed `kc×NR` one (kc groups of NR), and C at `c` with strides
 /// `(rsc, csc)`; with `β = 0`, C is not read.
-pub(super) type Tile =
-    unsafe fn(usize, *const f32, isize, *const f32, f32, f32, *mut f32, isize, isize, usize, usize);
+pub(super) type Tile = unsafe fn(usize, *const f32, isize, *const f32, f32, f32, *mut f32, isize, isize, usize, usize);
 
 /// See [`serial`]: the loops of the module documentation for an `MR×NR` micro-kernel.
 ///
@@ -418,20 +295,7 @@ pub(super) type Tile =
 /// As [`gemm`], and `tile` runs on this CPU; `a_in_place` only for a `tile` that reads A in
 /// place, and an A with `a.cs == 1`.
 #[allow(clippy::too_many_arguments)]
-unsafe fn blocked<const MR: usize, const NR: usize>(
-    tile: Tile,
-    a_in_place: bool,
-    m: usize,
-    k: usize,
-    n: usize,
-    alpha: f32,
-    a: Mat,
-    b: Mat,
-    beta: f32,
-    c: *mut f32,
-    rsc: isize,
-    csc: isize,
-) {
+unsafe fn blocked<const MR: usize, const NR: usize>(tile: Tile, a_in_place: bool, m: usize, k: usize, n: usize, alpha: f32, a: Mat, b: Mat, beta: f32, c: *mut f32, rsc: isize, csc: isize) {
     // Blocks of equal depth: k = 784 as 4 × 196 rather than 3 × 256 + 16, whose last block
     // would load and store every tile of C for 16 multiply-adds each.
     let kc_step = k.div_ceil(k.div_ceil(KC));
@@ -443,61 +307,24 @@ unsafe fn blocked<const MR: usize, const NR: usize>(
                 let beta = if pc == 0 { beta } else { 1.0 };
                 // SAFETY: the B panel is inside B (caller), its packed form (kc × nc rounded up
                 // to NR ≤ KC·NC floats) inside the buffer.
-                unsafe {
-                    pack::<NR>(
-                        kc,
-                        nc,
-                        Mat {
-                            ptr: b.at(pc, jc),
-                            ..b
-                        }
-                        .t(),
-                        pb,
-                    )
-                };
+                unsafe { pack::<NR>(kc, nc, Mat { ptr: b.at(pc, jc), ..b }.t(), pb) };
                 for ic in (0..m).step_by(MC) {
                     let mc = MC.min(m - ic);
                     if !a_in_place {
                         // SAFETY: likewise for the A block (mc rounded up to MR, ≤ MC, times kc).
-                        unsafe {
-                            pack::<MR>(
-                                kc,
-                                mc,
-                                Mat {
-                                    ptr: a.at(ic, pc),
-                                    ..a
-                                },
-                                pa,
-                            )
-                        };
+                        unsafe { pack::<MR>(kc, mc, Mat { ptr: a.at(ic, pc), ..a }, pa) };
                     }
                     for jr in (0..nc).step_by(NR) {
                         for ir in (0..mc).step_by(MR) {
                             let (i, j) = (ic + ir, jc + jr);
                             let cij = c.wrapping_offset(i as isize * rsc + j as isize * csc);
-                            let (ap, ars) = if a_in_place {
-                                (a.at(i, pc), a.rs)
-                            } else {
-                                (pa.wrapping_add(ir * kc).cast_const(), 0)
-                            };
+                            let (ap, ars) = if a_in_place { (a.at(i, pc), a.rs) } else { (pa.wrapping_add(ir * kc).cast_const(), 0) };
                             // SAFETY: the B micro-panel lies in the packed buffer (kc·NR floats at
                             // jr·kc); the A micro-panel too (kc·MR at ir·kc), or A's rows
                             // i..i + mr, columns pc..pc + kc lie in A (caller); the tile's `mr×nr`
                             // part of C lies in C (caller), distinct from every other tile's.
                             unsafe {
-                                tile(
-                                    kc,
-                                    ap,
-                                    ars,
-                                    pb.add(jr * kc),
-                                    alpha,
-                                    beta,
-                                    cij,
-                                    rsc,
-                                    csc,
-                                    MR.min(mc - ir),
-                                    NR.min(nc - jr),
-                                );
+                                tile(kc, ap, ars, pb.add(jr * kc), alpha, beta, cij, rsc, csc, MR.min(mc - ir), NR.min(nc - jr));
                             }
                         }
                     }
@@ -573,13 +400,7 @@ unsafe fn pack<const W: usize>(kc: usize, len: usize, x: Mat, out: *mut f32) {
 /// Rows `0..rows` of the matrix at `src` with row stride `rs`, columns `0..kc` (contiguous), lie
 /// inside its allocation; `dst` has room for `W·kc` floats.
 #[cfg(target_arch = "x86_64")]
-unsafe fn transpose_4x4_blocks<const W: usize>(
-    kc: usize,
-    rows: usize,
-    src: *const f32,
-    rs: isize,
-    dst: *mut f32,
-) {
+unsafe fn transpose_4x4_blocks<const W: usize>(kc: usize, rows: usize, src: *const f32, rs: isize, dst: *mut f32) {
     use std::arch::x86_64::*;
     let full = kc / 4 * 4;
     for i in (0..rows).step_by(4) {
@@ -616,17 +437,7 @@ unsafe fn transpose_4x4_blocks<const W: usize>(
 /// The `mr×nr` elements of C at `c` with strides `(rsc, csc)` lie inside C's allocation and
 /// nobody else accesses them.
 #[allow(clippy::too_many_arguments)]
-pub(super) unsafe fn store_scalar(
-    t: &[f32],
-    nr_t: usize,
-    alpha: f32,
-    beta: f32,
-    c: *mut f32,
-    rsc: isize,
-    csc: isize,
-    mr: usize,
-    nr: usize,
-) {
+pub(super) unsafe fn store_scalar(t: &[f32], nr_t: usize, alpha: f32, beta: f32, c: *mut f32, rsc: isize, csc: isize, mr: usize, nr: usize) {
     for i in 0..mr {
         for j in 0..nr {
             let v = alpha * t[i * nr_t + j];
@@ -645,29 +456,12 @@ pub(super) unsafe fn store_scalar(
 /// As [`Tile`]: the packed micro-panels hold `kc·MR` and `kc·NR` floats, and the `mr×nr` part of
 /// C lies inside its allocation.
 #[allow(clippy::too_many_arguments)]
-unsafe fn portable_tile(
-    kc: usize,
-    a: *const f32,
-    ars: isize,
-    b: *const f32,
-    alpha: f32,
-    beta: f32,
-    c: *mut f32,
-    rsc: isize,
-    csc: isize,
-    mr: usize,
-    nr: usize,
-) {
+unsafe fn portable_tile(kc: usize, a: *const f32, ars: isize, b: *const f32, alpha: f32, beta: f32, c: *mut f32, rsc: isize, csc: isize, mr: usize, nr: usize) {
     const MR: usize = PORTABLE_MR;
     const NR: usize = PORTABLE_NR;
     debug_assert_eq!(ars, 0, "the portable kernel reads packed A only");
     // SAFETY: the micro-panels hold `kc·MR` and `kc·NR` floats (caller).
-    let (a, b) = unsafe {
-        (
-            std::slice::from_raw_parts(a, kc * MR),
-            std::slice::from_raw_parts(b, kc * NR),
-        )
-    };
+    let (a, b) = unsafe { (std::slice::from_raw_parts(a, kc * MR), std::slice::from_raw_parts(b, kc * NR)) };
     let mut acc = [[0.0f32; NR]; MR];
     for (ap, bp) in a.chunks_exact(MR).zip(b.chunks_exact(NR)) {
         for i in 0..MR {

@@ -19,19 +19,7 @@ const NR: usize = 16;
 /// `mr ≤ 6`, `nr ≤ 16`.
 #[target_feature(enable = "avx2,fma")]
 #[allow(clippy::too_many_arguments)]
-pub(super) unsafe fn tile(
-    kc: usize,
-    a: *const f32,
-    ars: isize,
-    b: *const f32,
-    alpha: f32,
-    beta: f32,
-    c: *mut f32,
-    rsc: isize,
-    csc: isize,
-    mr: usize,
-    nr: usize,
-) {
+pub(super) unsafe fn tile(kc: usize, a: *const f32, ars: isize, b: *const f32, alpha: f32, beta: f32, c: *mut f32, rsc: isize, csc: isize, mr: usize, nr: usize) {
     debug_assert_eq!(ars, 0, "the AVX2 kernel reads packed A only");
     let mut acc = [[_mm256_setzero_ps(); 2]; MR];
     for p in 0..kc {

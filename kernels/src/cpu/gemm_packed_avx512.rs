@@ -22,19 +22,7 @@ const NR: usize = 32;
 /// inside C's allocation, nobody else accesses them, and `mr ≤ 12`, `nr ≤ 32`.
 #[target_feature(enable = "avx512f")]
 #[allow(clippy::too_many_arguments)]
-pub(super) unsafe fn tile(
-    kc: usize,
-    a: *const f32,
-    ars: isize,
-    b: *const f32,
-    alpha: f32,
-    beta: f32,
-    c: *mut f32,
-    rsc: isize,
-    csc: isize,
-    mr: usize,
-    nr: usize,
-) {
+pub(super) unsafe fn tile(kc: usize, a: *const f32, ars: isize, b: *const f32, alpha: f32, beta: f32, c: *mut f32, rsc: isize, csc: isize, mr: usize, nr: usize) {
     // An edge tile of at most 4 or 8 rows multiplies only those rows of the micro-panel.
     // SAFETY: forwarded from the caller; `R ≥ mr` in each branch.
     unsafe {
@@ -71,11 +59,7 @@ struct APanel<const S: usize> {
 
 impl<const S: usize> APanel<S> {
     fn packed(a: *const f32) -> Self {
-        APanel {
-            a,
-            off: [0; S],
-            quad: [a; 3],
-        }
+        APanel { a, off: [0; S], quad: [a; 3] }
     }
 
     fn in_place(a: *const f32, ars: isize, mr: usize) -> Self {
@@ -83,9 +67,7 @@ impl<const S: usize> APanel<S> {
         let row = |i: usize| i.min(last);
         APanel {
             a,
-            off: std::array::from_fn(|i| {
-                (row(i) as isize - (i / 4 * 4).min(last) as isize) * ars * 4
-            }),
+            off: std::array::from_fn(|i| (row(i) as isize - (i / 4 * 4).min(last) as isize) * ars * 4),
             quad: std::array::from_fn(|q| a.wrapping_offset(row(4 * q) as isize * ars)),
         }
     }
@@ -114,36 +96,13 @@ impl<const S: usize> APanel<S> {
 /// As [`tile`], with `a` holding `kc·8` floats and `mr ≤ 8`.
 #[target_feature(enable = "avx512f")]
 #[allow(clippy::too_many_arguments)]
-pub(super) unsafe fn tile8(
-    kc: usize,
-    a: *const f32,
-    ars: isize,
-    b: *const f32,
-    alpha: f32,
-    beta: f32,
-    c: *mut f32,
-    rsc: isize,
-    csc: isize,
-    mr: usize,
-    nr: usize,
-) {
+pub(super) unsafe fn tile8(kc: usize, a: *const f32, ars: isize, b: *const f32, alpha: f32, beta: f32, c: *mut f32, rsc: isize, csc: isize, mr: usize, nr: usize) {
     // SAFETY: forwarded from the caller; `8 ≥ mr`.
     unsafe {
         if ars == 0 {
             rows::<8, 8, false>(kc, APanel::packed(a), b, alpha, beta, c, rsc, csc, mr, nr)
         } else {
-            rows::<8, 8, true>(
-                kc,
-                APanel::in_place(a, ars, mr),
-                b,
-                alpha,
-                beta,
-                c,
-                rsc,
-                csc,
-                mr,
-                nr,
-            )
+            rows::<8, 8, true>(kc, APanel::in_place(a, ars, mr), b, alpha, beta, c, rsc, csc, mr, nr)
         }
     }
 }
@@ -155,18 +114,7 @@ pub(super) unsafe fn tile8(
 /// and `mr ≤ R ≤ S ≤ 12`.
 #[target_feature(enable = "avx512f")]
 #[allow(clippy::too_many_arguments)]
-unsafe fn rows<const R: usize, const S: usize, const IN_PLACE: bool>(
-    kc: usize,
-    a: APanel<S>,
-    b: *const f32,
-    alpha: f32,
-    beta: f32,
-    c: *mut f32,
-    rsc: isize,
-    csc: isize,
-    mr: usize,
-    nr: usize,
-) {
+unsafe fn rows<const R: usize, const S: usize, const IN_PLACE: bool>(kc: usize, a: APanel<S>, b: *const f32, alpha: f32, beta: f32, c: *mut f32, rsc: isize, csc: isize, mr: usize, nr: usize) {
     let mut acc = [[_mm512_setzero_ps(); 2]; R];
     for p in 0..kc {
         // SAFETY: step `p` reads floats `p·32..p·32 + 32` of `b` and float `p` of each of the

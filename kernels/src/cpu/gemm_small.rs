@@ -46,21 +46,7 @@ pub(super) fn sgemm_small(
     csc: usize,
 ) {
     let (rsa, csa, rsb, csb, rsc, csc) = normalise(m, k, n, [rsa, csa, rsb, csb, rsc, csc]);
-    let p = Gemm {
-        m,
-        k,
-        n,
-        alpha,
-        a,
-        rsa,
-        csa,
-        b,
-        rsb,
-        csb,
-        beta,
-        rsc,
-        csc,
-    };
+    let p = Gemm { m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, rsc, csc };
     let form = form_of(&p);
     #[cfg(target_arch = "x86_64")]
     if form != Form::General && std::is_x86_feature_detected!("avx512f") {
@@ -81,12 +67,7 @@ pub(super) fn sgemm_small(
 
 /// A stride along an axis of length 1 is only ever multiplied by 0: it is set to 1, so that row
 /// and column vectors reach the fast forms whatever strides their view carried.
-fn normalise(
-    m: usize,
-    k: usize,
-    n: usize,
-    [rsa, csa, rsb, csb, rsc, csc]: [usize; 6],
-) -> (usize, usize, usize, usize, usize, usize) {
+fn normalise(m: usize, k: usize, n: usize, [rsa, csa, rsb, csb, rsc, csc]: [usize; 6]) -> (usize, usize, usize, usize, usize, usize) {
     let (rsa, rsc) = if m == 1 { (1, 1) } else { (rsa, rsc) };
     let (csb, csc) = if n == 1 { (1, 1) } else { (csb, csc) };
     let (csa, rsb) = if k == 1 { (1, 1) } else { (csa, rsb) };
@@ -122,21 +103,7 @@ fn form_of(p: &Gemm) -> Form {
 #[allow(clippy::too_many_arguments)]
 pub(super) fn form(m: usize, k: usize, n: usize, strides: [usize; 6]) -> Form {
     let (rsa, csa, rsb, csb, rsc, csc) = normalise(m, k, n, strides);
-    form_of(&Gemm {
-        m,
-        k,
-        n,
-        alpha: 0.0,
-        a: &[],
-        rsa,
-        csa,
-        b: &[],
-        rsb,
-        csb,
-        beta: 0.0,
-        rsc,
-        csc,
-    })
+    form_of(&Gemm { m, k, n, alpha: 0.0, a: &[], rsa, csa, b: &[], rsb, csb, beta: 0.0, rsc, csc })
 }
 
 /// One product's operands; strides are `usize` (the prologue rejected negative ones).
@@ -316,10 +283,8 @@ fn dot_block<const R: usize, const C: usize>(p: &Gemm, i: usize, j: usize, c: &m
     let full = k / L * L;
     let mut q = 0;
     while q < full {
-        let x: [&[f32; L]; R] =
-            std::array::from_fn(|r| rows[r][q..q + L].try_into().expect("L lanes"));
-        let y: [&[f32; L]; C] =
-            std::array::from_fn(|s| cols[s][q..q + L].try_into().expect("L lanes"));
+        let x: [&[f32; L]; R] = std::array::from_fn(|r| rows[r][q..q + L].try_into().expect("L lanes"));
+        let y: [&[f32; L]; C] = std::array::from_fn(|s| cols[s][q..q + L].try_into().expect("L lanes"));
         for r in 0..R {
             for s in 0..C {
                 for l in 0..L {
@@ -336,11 +301,7 @@ fn dot_block<const R: usize, const C: usize>(p: &Gemm, i: usize, j: usize, c: &m
                 sum += rows[r][q] * cols[s][q];
             }
             let dst = &mut c[(i + r) * p.rsc + (j + s) * p.csc];
-            *dst = if p.beta == 0.0 {
-                p.alpha * sum
-            } else {
-                p.alpha * sum + p.beta * *dst
-            };
+            *dst = if p.beta == 0.0 { p.alpha * sum } else { p.alpha * sum + p.beta * *dst };
         }
     }
 }
@@ -354,11 +315,7 @@ fn general(p: &Gemm, c: &mut [f32]) {
                 sum += p.a[i * p.rsa + q * p.csa] * p.b[q * p.rsb + j * p.csb];
             }
             let dst = &mut c[i * p.rsc + j * p.csc];
-            *dst = if p.beta == 0.0 {
-                p.alpha * sum
-            } else {
-                p.alpha * sum + p.beta * *dst
-            };
+            *dst = if p.beta == 0.0 { p.alpha * sum } else { p.alpha * sum + p.beta * *dst };
         }
     }
 }
@@ -377,21 +334,7 @@ mod tests {
             seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
             (seed >> 8) as f32 / (1u32 << 24) as f32 - 0.5
         };
-        let shapes = [
-            (1, 1, 1),
-            (2, 20, 256),
-            (256, 2, 20),
-            (7, 13, 29),
-            (13, 17, 3),
-            (1, 9, 33),
-            (30, 1, 18),
-            (15, 3, 47),
-            (9, 2, 64),
-            (3, 37, 40),
-            (2, 256, 10),
-            (5, 16, 17),
-            (4, 32, 9),
-        ];
+        let shapes = [(1, 1, 1), (2, 20, 256), (256, 2, 20), (7, 13, 29), (13, 17, 3), (1, 9, 33), (30, 1, 18), (15, 3, 47), (9, 2, 64), (3, 37, 40), (2, 256, 10), (5, 16, 17), (4, 32, 9)];
         for &(m, k, n) in &shapes {
             for layout in 0..8 {
                 let (ta, tb, tc) = (layout & 1 != 0, layout & 2 != 0, layout & 4 != 0);
@@ -404,66 +347,23 @@ mod tests {
                 for beta in [0.0, 0.75] {
                     let mut want = c0.clone();
                     let i = |x: usize| x as isize;
-                    gemm_naive(
-                        m,
-                        k,
-                        n,
-                        1.5,
-                        &a,
-                        i(rsa),
-                        i(csa),
-                        &b,
-                        i(rsb),
-                        i(csb),
-                        beta,
-                        &mut want,
-                        i(rsc),
-                        i(csc),
-                    );
-                    let (rsa, csa, rsb, csb, rsc, csc) =
-                        normalise(m, k, n, [rsa, csa, rsb, csb, rsc, csc]);
-                    let p = Gemm {
-                        m,
-                        k,
-                        n,
-                        alpha: 1.5,
-                        a: &a,
-                        rsa,
-                        csa,
-                        b: &b,
-                        rsb,
-                        csb,
-                        beta,
-                        rsc,
-                        csc,
-                    };
+                    gemm_naive(m, k, n, 1.5, &a, i(rsa), i(csa), &b, i(rsb), i(csb), beta, &mut want, i(rsc), i(csc));
+                    let (rsa, csa, rsb, csb, rsc, csc) = normalise(m, k, n, [rsa, csa, rsb, csb, rsc, csc]);
+                    let p = Gemm { m, k, n, alpha: 1.5, a: &a, rsa, csa, b: &b, rsb, csb, beta, rsc, csc };
                     let mut bodies: Vec<(&str, Vec<f32>)> = Vec::new();
-                    let mut got = if beta == 0.0 {
-                        vec![f32::NAN; m * n]
-                    } else {
-                        c0.clone()
-                    };
+                    let mut got = if beta == 0.0 { vec![f32::NAN; m * n] } else { c0.clone() };
                     run(form_of(&p), &p, &mut got);
                     bodies.push(("portable", got));
                     #[cfg(target_arch = "x86_64")]
-                    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
-                    {
-                        let mut got = if beta == 0.0 {
-                            vec![f32::NAN; m * n]
-                        } else {
-                            c0.clone()
-                        };
+                    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+                        let mut got = if beta == 0.0 { vec![f32::NAN; m * n] } else { c0.clone() };
                         // SAFETY: AVX2 and FMA are available (checked just above).
                         unsafe { run_avx2(form_of(&p), &p, &mut got) };
                         bodies.push(("avx2", got));
                     }
                     #[cfg(target_arch = "x86_64")]
                     if std::is_x86_feature_detected!("avx512f") {
-                        let mut got = if beta == 0.0 {
-                            vec![f32::NAN; m * n]
-                        } else {
-                            c0.clone()
-                        };
+                        let mut got = if beta == 0.0 { vec![f32::NAN; m * n] } else { c0.clone() };
                         // SAFETY: AVX-512F is available (checked just above).
                         unsafe { run_avx512(form_of(&p), &p, &mut got) };
                         bodies.push(("avx512", got));

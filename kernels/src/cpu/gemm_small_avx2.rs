@@ -103,21 +103,11 @@ fn axpy_rows<const R: usize>(p: &Gemm, c: &mut [f32], i: usize) {
 /// (`R·N <= 12`, leaving registers for B and the broadcast of A).
 #[target_feature(enable = "avx2,fma")]
 #[inline]
-fn axpy_tile<const R: usize, const N: usize>(
-    p: &Gemm,
-    c: &mut [f32],
-    i: usize,
-    j: usize,
-    last: usize,
-    mask: __m256i,
-) {
+fn axpy_tile<const R: usize, const N: usize>(p: &Gemm, c: &mut [f32], i: usize, j: usize, last: usize, mask: __m256i) {
     let width = V * (N - 1) + last;
     let k = p.k;
     // The last elements the tile reads: A[i+R-1, k-1] and B[k-1, j+width-1].
-    assert!(
-        (i + R - 1) * p.rsa + (k - 1) * p.csa < p.a.len(),
-        "A tile inside A"
-    );
+    assert!((i + R - 1) * p.rsa + (k - 1) * p.csa < p.a.len(), "A tile inside A");
     assert!((k - 1) * p.rsb + j + width <= p.b.len(), "B tile inside B");
     let a: [*const f32; R] = std::array::from_fn(|r| p.a[(i + r) * p.rsa..].as_ptr());
     let b = p.b[j..].as_ptr();
@@ -185,11 +175,7 @@ fn dot_tile<const C: usize>(p: &Gemm, c: &mut [f32], i: usize, j: usize, cols: u
     let arow = &p.a[i * p.rsa..][..k];
     // Columns past `cols` repeat the last one; their sums are not stored.
     let last = (j + cols - 1) * p.csb;
-    assert!(
-        last + k <= p.b.len(),
-        "column {} of B lies inside B",
-        j + cols - 1
-    );
+    assert!(last + k <= p.b.len(), "column {} of B lies inside B", j + cols - 1);
     let off: [usize; C] = std::array::from_fn(|s| if s < cols { (j + s) * p.csb } else { last });
     let bp = p.b.as_ptr();
     let mut acc = [_mm256_setzero_ps(); C];
@@ -216,24 +202,13 @@ fn dot_tile<const C: usize>(p: &Gemm, c: &mut [f32], i: usize, j: usize, cols: u
     all[..C].copy_from_slice(&acc);
     let sums = reduce8(&all);
     if p.csc == 1 {
-        epilogue(
-            p,
-            &mut c[i * p.rsc + j..][..cols],
-            0,
-            cols,
-            first_lanes(cols),
-            sums,
-        );
+        epilogue(p, &mut c[i * p.rsc + j..][..cols], 0, cols, first_lanes(cols), sums);
     } else {
         let mut lanes = [0.0f32; V];
         store(&mut lanes, 0, V, kmask, sums);
         for (s, &sum) in lanes[..cols].iter().enumerate() {
             let dst = &mut c[i * p.rsc + (j + s) * p.csc];
-            *dst = if p.beta == 0.0 {
-                p.alpha * sum
-            } else {
-                p.alpha * sum + p.beta * *dst
-            };
+            *dst = if p.beta == 0.0 { p.alpha * sum } else { p.alpha * sum + p.beta * *dst };
         }
     }
 }

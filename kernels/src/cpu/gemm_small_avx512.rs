@@ -65,15 +65,9 @@ fn axpy_rows<const R: usize>(p: &Gemm, c: &mut [f32], i: usize) {
 fn axpy_tile<const R: usize>(p: &Gemm, c: &mut [f32], i: usize, j: usize, width: usize) {
     let k = p.k;
     // The last elements the tile reads: A[i+R-1, k-1] and B[k-1, j+width-1]; writes: C[i+R-1, j+width-1].
-    assert!(
-        (i + R - 1) * p.rsa + (k - 1) * p.csa < p.a.len(),
-        "A tile inside A"
-    );
+    assert!((i + R - 1) * p.rsa + (k - 1) * p.csa < p.a.len(), "A tile inside A");
     assert!((k - 1) * p.rsb + j + width <= p.b.len(), "B tile inside B");
-    assert!(
-        (i + R - 1) * p.rsc + j + width <= c.len(),
-        "C tile inside C"
-    );
+    assert!((i + R - 1) * p.rsc + j + width <= c.len(), "C tile inside C");
     let masks = [lanes(width), lanes(width.saturating_sub(V))];
     let a = p.a.as_ptr();
     let b = p.b[j..].as_ptr();
@@ -83,12 +77,7 @@ fn axpy_tile<const R: usize>(p: &Gemm, c: &mut [f32], i: usize, j: usize, width:
         // SAFETY: lanes `16·h .. 16·h + 16` of B's row `q` from column `j`, as far as `masks[h]`
         // selects them (below `width`), lie inside `b` (asserted: `q·rsb + j + width ≤ b.len()`);
         // masked-off lanes are neither read nor faulted on.
-        let y = unsafe {
-            [
-                _mm512_maskz_loadu_ps(masks[0], b.add(row)),
-                _mm512_maskz_loadu_ps(masks[1], b.add(row + V)),
-            ]
-        };
+        let y = unsafe { [_mm512_maskz_loadu_ps(masks[0], b.add(row)), _mm512_maskz_loadu_ps(masks[1], b.add(row + V))] };
         for (r, acc) in acc.iter_mut().enumerate() {
             // SAFETY: `(i + r)·rsa + q·csa ≤ (i + R - 1)·rsa + (k - 1)·csa < a.len()` (asserted).
             let x = _mm512_set1_ps(unsafe { *a.add((i + r) * p.rsa + q * p.csa) });
@@ -148,22 +137,12 @@ pub(super) fn dot(p: &Gemm, c: &mut [f32]) {
 /// `C[i..i+R, j..j+cols]` (`cols ≤ C`, `R·C = 16`) of the dot form.
 #[target_feature(enable = "avx512f")]
 #[inline]
-fn dot_tile<const R: usize, const C: usize>(
-    p: &Gemm,
-    c: &mut [f32],
-    i: usize,
-    j: usize,
-    cols: usize,
-) {
+fn dot_tile<const R: usize, const C: usize>(p: &Gemm, c: &mut [f32], i: usize, j: usize, cols: usize) {
     let k = p.k;
     assert!((i + R - 1) * p.rsa + k <= p.a.len(), "A rows inside A");
     // Columns past `cols` repeat the last one; their sums are not stored.
     let last = (j + cols - 1) * p.csb;
-    assert!(
-        last + k <= p.b.len(),
-        "column {} of B inside B",
-        j + cols - 1
-    );
+    assert!(last + k <= p.b.len(), "column {} of B inside B", j + cols - 1);
     let off: [usize; C] = std::array::from_fn(|s| if s < cols { (j + s) * p.csb } else { last });
     let (a, b) = (p.a.as_ptr(), p.b.as_ptr());
     let mut acc = [_mm512_setzero_ps(); 16];
@@ -173,9 +152,7 @@ fn dot_tile<const R: usize, const C: usize>(
         // SAFETY: lanes below `k - q` of A's row `i + r` from column `q` are elements
         // `(i + r)·rsa + q .. (i + r)·rsa + k`, inside `a` (asserted); masked-off lanes are
         // neither read nor faulted on.
-        let x: [__m512; R] = std::array::from_fn(|r| unsafe {
-            _mm512_maskz_loadu_ps(m, a.add((i + r) * p.rsa + q))
-        });
+        let x: [__m512; R] = std::array::from_fn(|r| unsafe { _mm512_maskz_loadu_ps(m, a.add((i + r) * p.rsa + q)) });
         for (s, &o) in off.iter().enumerate() {
             // SAFETY: elements `o + q .. o + k` of `b`, `o ≤ last`, inside it (asserted); the
             // mask keeps the load below `o + k`.
@@ -192,20 +169,12 @@ fn dot_tile<const R: usize, const C: usize>(
         let (va, vb, mask) = (_mm512_set1_ps(p.alpha), _mm512_set1_ps(p.beta), lanes(cols));
         for r in 0..R {
             // Row r's sums are lanes r·C.. : the upper half moves down for the second row.
-            let x = if r == 0 {
-                sums
-            } else {
-                _mm512_shuffle_f32x4::<0xEE>(sums, sums)
-            };
+            let x = if r == 0 { sums } else { _mm512_shuffle_f32x4::<0xEE>(sums, sums) };
             // SAFETY: the lanes `mask` selects are columns `j .. j + cols` of row `i + r`,
             // inside `c` (asserted); masked-off lanes are not accessed.
             unsafe {
                 let dst = c.as_mut_ptr().add((i + r) * p.rsc + j);
-                let out = if p.beta == 0.0 {
-                    _mm512_mul_ps(va, x)
-                } else {
-                    _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(mask, dst), _mm512_mul_ps(va, x))
-                };
+                let out = if p.beta == 0.0 { _mm512_mul_ps(va, x) } else { _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(mask, dst), _mm512_mul_ps(va, x)) };
                 _mm512_mask_storeu_ps(dst, mask, out);
             }
         }
@@ -217,11 +186,7 @@ fn dot_tile<const R: usize, const C: usize>(
     for r in 0..R {
         for (s, &sum) in lanes_out[r * C..r * C + cols].iter().enumerate() {
             let dst = &mut c[(i + r) * p.rsc + (j + s) * p.csc];
-            *dst = if p.beta == 0.0 {
-                p.alpha * sum
-            } else {
-                p.alpha * sum + p.beta * *dst
-            };
+            *dst = if p.beta == 0.0 { p.alpha * sum } else { p.alpha * sum + p.beta * *dst };
         }
     }
 }
@@ -233,34 +198,16 @@ fn dot_tile<const R: usize, const C: usize>(
 #[inline]
 fn reduce16(v: &[__m512; 16]) -> __m512 {
     // [a's 8 partial sums | b's 8].
-    let half = |a: __m512, b: __m512| {
-        _mm512_add_ps(
-            _mm512_shuffle_f32x4::<0x44>(a, b),
-            _mm512_shuffle_f32x4::<0xEE>(a, b),
-        )
-    };
+    let half = |a: __m512, b: __m512| _mm512_add_ps(_mm512_shuffle_f32x4::<0x44>(a, b), _mm512_shuffle_f32x4::<0xEE>(a, b));
     let h: [__m512; 8] = std::array::from_fn(|t| half(v[2 * t], v[2 * t + 1]));
     // [4 partials each of v[4t], v[4t+1], v[4t+2], v[4t+3]].
-    let quarter = |a: __m512, b: __m512| {
-        _mm512_add_ps(
-            _mm512_shuffle_f32x4::<0x88>(a, b),
-            _mm512_shuffle_f32x4::<0xDD>(a, b),
-        )
-    };
+    let quarter = |a: __m512, b: __m512| _mm512_add_ps(_mm512_shuffle_f32x4::<0x88>(a, b), _mm512_shuffle_f32x4::<0xDD>(a, b));
     let q: [__m512; 4] = std::array::from_fn(|t| quarter(h[2 * t], h[2 * t + 1]));
     // Per 128-bit lane L: 2 partials each of v[8t + L] and v[8t + 4 + L].
-    let pair = |a: __m512, b: __m512| {
-        _mm512_add_ps(
-            _mm512_shuffle_ps::<0x44>(a, b),
-            _mm512_shuffle_ps::<0xEE>(a, b),
-        )
-    };
+    let pair = |a: __m512, b: __m512| _mm512_add_ps(_mm512_shuffle_ps::<0x44>(a, b), _mm512_shuffle_ps::<0xEE>(a, b));
     let e = [pair(q[0], q[1]), pair(q[2], q[3])];
     // Lane 4L + u holds the sum of v[4u + L].
-    let f = _mm512_add_ps(
-        _mm512_shuffle_ps::<0x88>(e[0], e[1]),
-        _mm512_shuffle_ps::<0xDD>(e[0], e[1]),
-    );
+    let f = _mm512_add_ps(_mm512_shuffle_ps::<0x88>(e[0], e[1]), _mm512_shuffle_ps::<0xDD>(e[0], e[1]));
     let order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
     _mm512_permutexvar_ps(order, f)
 }

@@ -17,138 +17,55 @@ impl Rng {
         (self.next() % n as u64) as usize
     }
     fn vec(&mut self, len: usize) -> Vec<f32> {
-        (0..len)
-            .map(|_| (self.next() % 2001) as f32 / 1000.0 - 1.0)
-            .collect()
+        (0..len).map(|_| (self.next() % 2001) as f32 / 1000.0 - 1.0).collect()
     }
 }
 
 fn backends() -> Vec<Backend> {
     // 3 panels exercise the split whatever the size of rayon's pool.
-    [
-        &[
-            Backend::Auto,
-            Backend::MatrixMultiply { threads: 3 },
-            Backend::Packed { threads: 3 },
-        ],
-        Backend::COMPILED,
-    ]
-    .concat()
+    [&[Backend::Auto, Backend::MatrixMultiply { threads: 3 }, Backend::Packed { threads: 3 }], Backend::COMPILED].concat()
 }
 
 /// Strides of a `rows×cols` matrix stored row-major (`t == false`) or column-major, with `pad`
 /// unused elements after each row (column), and the slice length it needs.
 fn layout(rows: usize, cols: usize, t: bool, pad: usize) -> (isize, isize, usize) {
     let (rs, cs) = if t { (1, rows + pad) } else { (cols + pad, 1) };
-    let len = if rows == 0 || cols == 0 {
-        0
-    } else {
-        (rows - 1) * rs + (cols - 1) * cs + 1
-    };
+    let len = if rows == 0 || cols == 0 { 0 } else { (rows - 1) * rs + (cols - 1) * cs + 1 };
     (rs as isize, cs as isize, len)
 }
 
 /// Runs one case on every backend and compares C with the f64 triple loop.
 #[allow(clippy::too_many_arguments)]
-fn check(
-    m: usize,
-    k: usize,
-    n: usize,
-    alpha: f32,
-    beta: f32,
-    (ta, tb, tc): (bool, bool, bool),
-    pad: usize,
-    rng: &mut Rng,
-) {
+fn check(m: usize, k: usize, n: usize, alpha: f32, beta: f32, (ta, tb, tc): (bool, bool, bool), pad: usize, rng: &mut Rng) {
     let (rsa, csa, la) = layout(m, k, ta, pad);
     let (rsb, csb, lb) = layout(k, n, tb, pad);
     let (rsc, csc, lc) = layout(m, n, tc, pad);
     let a = rng.vec(la);
     let b = rng.vec(lb);
-    let c0 = if beta == 0.0 {
-        vec![f32::NAN; lc]
-    } else {
-        rng.vec(lc)
-    };
+    let c0 = if beta == 0.0 { vec![f32::NAN; lc] } else { rng.vec(lc) };
     let up = |v: &[f32]| v.iter().map(|&x| x as f64).collect::<Vec<f64>>();
     let mut want = up(&c0);
     if beta == 0.0 {
         want.iter_mut().for_each(|x| *x = 0.0);
     }
-    gemm_naive(
-        m,
-        k,
-        n,
-        alpha as f64,
-        &up(&a),
-        rsa,
-        csa,
-        &up(&b),
-        rsb,
-        csb,
-        beta as f64,
-        &mut want,
-        rsc,
-        csc,
-    );
+    gemm_naive(m, k, n, alpha as f64, &up(&a), rsa, csa, &up(&b), rsb, csb, beta as f64, &mut want, rsc, csc);
     // Every packed micro-kernel this CPU runs, serial and split in 3 panels, besides `best`.
     let isas = packed::Isa::ALL.into_iter().filter(|isa| isa.available());
-    let runs = backends()
-        .into_iter()
-        .map(|b| (format!("{b:?}"), Some(b), None));
-    let runs = runs.chain(
-        isas.flat_map(|isa| [1, 3].map(|t| (format!("{isa:?} t{t}"), None, Some((isa, t))))),
-    );
+    let runs = backends().into_iter().map(|b| (format!("{b:?}"), Some(b), None));
+    let runs = runs.chain(isas.flat_map(|isa| [1, 3].map(|t| (format!("{isa:?} t{t}"), None, Some((isa, t))))));
     for (backend, chosen, isa) in runs {
         let mut got = c0.clone();
         if let Some(backend) = chosen {
-            sgemm_with(
-                backend, m, k, n, alpha, &a, rsa, csa, &b, rsb, csb, beta, &mut got, rsc, csc,
-            );
+            sgemm_with(backend, m, k, n, alpha, &a, rsa, csa, &b, rsb, csb, beta, &mut got, rsc, csc);
         } else if let Some((isa, threads)) = isa {
-            let mat = |x: &[f32], rs, cs| packed::Mat {
-                ptr: x.as_ptr(),
-                rs,
-                cs,
-            };
+            let mat = |x: &[f32], rs, cs| packed::Mat { ptr: x.as_ptr(), rs, cs };
             if m > 0 && n > 0 && k > 0 {
                 // SAFETY: `layout` sized each slice for its matrix (non-negative strides, every
                 // element inside), C's layout is injective, `got` is borrowed mutably, `isa` is
                 // available (filtered above) and the sizes are positive.
-                unsafe {
-                    packed::gemm(
-                        isa,
-                        threads,
-                        m,
-                        k,
-                        n,
-                        alpha,
-                        mat(&a, rsa, csa),
-                        mat(&b, rsb, csb),
-                        beta,
-                        got.as_mut_ptr(),
-                        rsc,
-                        csc,
-                    )
-                };
+                unsafe { packed::gemm(isa, threads, m, k, n, alpha, mat(&a, rsa, csa), mat(&b, rsb, csb), beta, got.as_mut_ptr(), rsc, csc) };
             } else {
-                sgemm_with(
-                    Backend::Packed { threads },
-                    m,
-                    k,
-                    n,
-                    alpha,
-                    &a,
-                    rsa,
-                    csa,
-                    &b,
-                    rsb,
-                    csb,
-                    beta,
-                    &mut got,
-                    rsc,
-                    csc,
-                );
+                sgemm_with(Backend::Packed { threads }, m, k, n, alpha, &a, rsa, csa, &b, rsb, csb, beta, &mut got, rsc, csc);
             }
         }
         for i in 0..m {
@@ -164,16 +81,9 @@ fn check(
         }
         // Padding between rows/columns of C is never written.
         for (at, (&g, &c)) in got.iter().zip(&c0).enumerate() {
-            let (i, j) = if tc {
-                (at % (m + pad), at / (m + pad))
-            } else {
-                (at / (n + pad), at % (n + pad))
-            };
+            let (i, j) = if tc { (at % (m + pad), at / (m + pad)) } else { (at / (n + pad), at % (n + pad)) };
             if i >= m || j >= n {
-                assert!(
-                    g.to_bits() == c.to_bits(),
-                    "{backend}: padding element {at} was written"
-                );
+                assert!(g.to_bits() == c.to_bits(), "{backend}: padding element {at} was written");
             }
         }
     }
@@ -196,13 +106,7 @@ fn every_backend_matches_naive_on_random_shapes_and_layouts() {
     for case in 0..60 {
         // Mostly small (the direct path's register-block edges), some past DIRECT_MAX_MNK.
         let big = case % 10 == 9;
-        let dim = |rng: &mut Rng| {
-            if big {
-                40 + rng.below(90)
-            } else {
-                1 + rng.below(37)
-            }
-        };
+        let dim = |rng: &mut Rng| if big { 40 + rng.below(90) } else { 1 + rng.below(37) };
         let (m, k, n) = (dim(&mut rng), dim(&mut rng), dim(&mut rng));
         let (alpha, beta) = [(1.0, 0.0), (0.5, 2.0), (-1.5, 1.0), (2.0, -0.25)][case % 4];
         check(m, k, n, alpha, beta, LAYOUTS[case % 8], case % 3, &mut rng);
@@ -212,16 +116,7 @@ fn every_backend_matches_naive_on_random_shapes_and_layouts() {
 #[test]
 fn vectors_and_degenerate_shapes_on_every_layout() {
     let mut rng = Rng(7);
-    let shapes = [
-        (1, 1, 1),
-        (1, 33, 1),
-        (1, 7, 40),
-        (40, 7, 1),
-        (1, 1, 19),
-        (19, 1, 1),
-        (5, 1, 17),
-        (2, 256, 10),
-    ];
+    let shapes = [(1, 1, 1), (1, 33, 1), (1, 7, 40), (40, 7, 1), (1, 1, 19), (19, 1, 1), (5, 1, 17), (2, 256, 10)];
     for &(m, k, n) in &shapes {
         for (l, &layout) in LAYOUTS.iter().enumerate() {
             check(m, k, n, 1.0, 0.0, layout, l % 2, &mut rng);
@@ -245,42 +140,10 @@ fn fusenet_training_shapes_match_naive() {
 fn zero_inner_dimension_on_every_backend() {
     for backend in backends() {
         let mut c = vec![f32::NAN; 6];
-        sgemm_with(
-            backend,
-            2,
-            0,
-            3,
-            1.0,
-            &[],
-            0,
-            0,
-            &[],
-            0,
-            0,
-            0.0,
-            &mut c,
-            3,
-            1,
-        );
+        sgemm_with(backend, 2, 0, 3, 1.0, &[], 0, 0, &[], 0, 0, 0.0, &mut c, 3, 1);
         assert_eq!(c, [0.0; 6], "{backend:?}");
         let mut c = vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
-        sgemm_with(
-            backend,
-            2,
-            0,
-            3,
-            1.0,
-            &[],
-            0,
-            0,
-            &[],
-            0,
-            0,
-            -2.0,
-            &mut c,
-            1,
-            2,
-        );
+        sgemm_with(backend, 2, 0, 3, 1.0, &[], 0, 0, &[], 0, 0, -2.0, &mut c, 1, 2);
         assert_eq!(c, [-2.0, -4.0, -6.0, -8.0, -10.0, -12.0], "{backend:?}");
     }
 }
@@ -295,15 +158,9 @@ fn broadcast_operands_with_zero_strides() {
     let dot: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
     for backend in backends() {
         let mut c = vec![f32::NAN; m * n];
-        sgemm_with(
-            backend, m, k, n, 2.0, &a, 0, 1, &b, 1, 0, 0.0, &mut c, n as isize, 1,
-        );
+        sgemm_with(backend, m, k, n, 2.0, &a, 0, 1, &b, 1, 0, 0.0, &mut c, n as isize, 1);
         for &x in &c {
-            assert!(
-                (x - 2.0 * dot).abs() < 1e-5,
-                "{backend:?}: {x} vs {}",
-                2.0 * dot
-            );
+            assert!((x - 2.0 * dot).abs() < 1e-5, "{backend:?}: {x} vs {}", 2.0 * dot);
         }
     }
 }
@@ -332,56 +189,25 @@ fn strides(m: usize, k: usize, n: usize, ta: bool, tb: bool) -> [isize; 6] {
 fn auto_takes_the_direct_path_where_it_was_measured_to_win() {
     let auto = |m, k, n, ta, tb| auto_backend(m, k, n, strides(m, k, n, ta, tb));
     // seed_mlp_b2: every GEMM of the step.
-    for (m, k, n, ta, tb) in [
-        (2, 20, 256, false, true),
-        (256, 2, 20, true, false),
-        (2, 256, 10, false, true),
-        (10, 2, 256, true, false),
-        (2, 10, 256, false, false),
-    ] {
+    for (m, k, n, ta, tb) in [(2, 20, 256, false, true), (256, 2, 20, true, false), (2, 256, 10, false, true), (10, 2, 256, true, false), (2, 10, 256, false, false)] {
         assert_eq!(auto(m, k, n, ta, tb), Backend::Direct, "{m}x{k}x{n}");
     }
     // Few rows of C, B read twice: direct; many rows or a big B: packed.
     assert_eq!(auto(10, 128, 256, true, false), Backend::Direct);
     assert_eq!(auto(2, 784, 256, false, true), Backend::Direct);
-    assert_ne!(
-        auto(16, 256, 256, false, true),
-        Backend::Direct,
-        "dot form, 16 rows"
-    );
-    assert_ne!(
-        auto(16, 512, 1024, true, false),
-        Backend::Direct,
-        "B streamed 3 times"
-    );
+    assert_ne!(auto(16, 256, 256, false, true), Backend::Direct, "dot form, 16 rows");
+    assert_ne!(auto(16, 512, 1024, true, false), Backend::Direct, "B streamed 3 times");
     assert_ne!(auto(128, 784, 256, false, true), Backend::Direct);
-    assert_ne!(
-        auto(usize::MAX, 2, 2, false, false),
-        Backend::Direct,
-        "m·k·n saturates instead of wrapping"
-    );
+    assert_ne!(auto(usize::MAX, 2, 2, false, false), Backend::Direct, "m·k·n saturates instead of wrapping");
     // No vectorised form (both operands transposed into a row-major C): scalar loops only tiny.
     assert_eq!(auto(4, 4, 4, true, true), Backend::Direct);
     assert_ne!(auto(16, 16, 16, true, true), Backend::Direct);
     // Packed everywhere else (it never allocates), X·Wᵀ with 13–16 rows included.
-    assert_eq!(
-        auto(128, 784, 256, false, true),
-        Backend::Packed { threads: 0 },
-        "25.7M multiply-adds: split"
-    );
-    assert_eq!(
-        auto(25, 6, 4032, true, false),
-        Backend::Packed { threads: 1 }
-    );
-    assert_eq!(
-        auto(150, 16, 768, true, false),
-        Backend::Packed { threads: 1 }
-    );
+    assert_eq!(auto(128, 784, 256, false, true), Backend::Packed { threads: 0 }, "25.7M multiply-adds: split");
+    assert_eq!(auto(25, 6, 4032, true, false), Backend::Packed { threads: 1 });
+    assert_eq!(auto(150, 16, 768, true, false), Backend::Packed { threads: 1 });
     #[cfg(not(feature = "gemm-crate"))]
-    assert_eq!(
-        auto(16, 768, 150, false, true),
-        Backend::Packed { threads: 1 }
-    );
+    assert_eq!(auto(16, 768, 150, false, true), Backend::Packed { threads: 1 });
     // Threads only from PAR_MIN_MNK on.
     let threads = |b| match b {
         Backend::Packed { threads } => threads,
@@ -398,47 +224,16 @@ fn auto_takes_the_direct_path_where_it_was_measured_to_win() {
 #[should_panic(expected = "does not fit in")]
 fn direct_backend_keeps_the_bounds_checks() {
     let mut c = [0.0; 4];
-    sgemm_with(
-        Backend::Direct,
-        2,
-        3,
-        2,
-        1.0,
-        &[0.0; 6],
-        3,
-        1,
-        &[0.0; 5],
-        2,
-        1,
-        0.0,
-        &mut c,
-        2,
-        1,
-    );
+    sgemm_with(Backend::Direct, 2, 3, 2, 1.0, &[0.0; 6], 3, 1, &[0.0; 5], 2, 1, 0.0, &mut c, 2, 1);
 }
 
 #[test]
 fn threaded_split_covers_every_panel_by_rows_and_by_columns() {
     // m ≥ n splits rows, m < n columns; 3 and 4 panels of 16-multiples with a short last one.
     let mut rng = Rng(5);
-    for &(m, k, n) in &[
-        (70, 9, 20),
-        (20, 9, 70),
-        (33, 5, 33),
-        (1, 3, 100),
-        (100, 3, 1),
-    ] {
+    for &(m, k, n) in &[(70, 9, 20), (20, 9, 70), (33, 5, 33), (1, 3, 100), (100, 3, 1)] {
         for (l, &layout) in LAYOUTS.iter().enumerate() {
-            check(
-                m,
-                k,
-                n,
-                1.0,
-                if l % 2 == 0 { 0.0 } else { 0.5 },
-                layout,
-                l % 3,
-                &mut rng,
-            );
+            check(m, k, n, 1.0, if l % 2 == 0 { 0.0 } else { 0.5 }, layout, l % 3, &mut rng);
         }
     }
 }
@@ -454,33 +249,14 @@ fn aliasing_rule_on_vectors_and_overlapping_rows() {
     let ok = std::panic::catch_unwind(|| {
         let mut c = [0.0f32; 6];
         // Column-major 2×3 and a column vector with a row stride: both valid.
-        sgemm(
-            2, 1, 3, 1.0, &[1.0; 2], 1, 1, &[1.0; 3], 3, 1, 0.0, &mut c, 1, 2,
-        );
-        sgemm(
-            3,
-            1,
-            1,
-            1.0,
-            &[1.0; 3],
-            1,
-            1,
-            &[1.0],
-            1,
-            1,
-            0.0,
-            &mut c,
-            2,
-            0,
-        );
+        sgemm(2, 1, 3, 1.0, &[1.0; 2], 1, 1, &[1.0; 3], 3, 1, 0.0, &mut c, 1, 2);
+        sgemm(3, 1, 1, 1.0, &[1.0; 3], 1, 1, &[1.0], 1, 1, 0.0, &mut c, 2, 0);
     });
     assert!(ok.is_ok());
     for (m, n, rsc, csc) in [(3, 1, 0, 1), (2, 3, 2, 1), (1, 2, 1, 0)] {
         let r = std::panic::catch_unwind(move || {
             let mut c = [0.0f32; 8];
-            sgemm(
-                m, 1, n, 1.0, &[1.0; 3], 1, 1, &[1.0; 3], 3, 1, 0.0, &mut c, rsc, csc,
-            );
+            sgemm(m, 1, n, 1.0, &[1.0; 3], 1, 1, &[1.0; 3], 3, 1, 0.0, &mut c, rsc, csc);
         });
         assert!(r.is_err(), "{m}x{n} strides ({rsc}, {csc}) alias");
     }
@@ -517,16 +293,7 @@ fn packed_edge_tiles_of_every_kernel() {
         for n in [1, 9, 16, 17, 31, 32, 33, 47] {
             let layout = LAYOUTS[(m + n) % 8];
             let beta = if (m * n) % 2 == 0 { 0.0 } else { 0.75 };
-            check(
-                m,
-                1 + (m * n) % 19,
-                n,
-                1.25,
-                beta,
-                layout,
-                (m + n) % 2,
-                &mut rng,
-            );
+            check(m, 1 + (m * n) % 19, n, 1.25, beta, layout, (m + n) % 2, &mut rng);
         }
     }
 }
@@ -538,37 +305,15 @@ fn packed_nan_in_c_with_beta_zero_on_edge_and_whole_tiles() {
     let a: Vec<f32> = (0..m * k).map(|i| (i % 5) as f32).collect();
     let b: Vec<f32> = (0..k * n).map(|i| (i % 7) as f32).collect();
     let mut want = vec![0.0; m * n];
-    gemm_naive(
-        m, k, n, 2.0, &a, k as isize, 1, &b, n as isize, 1, 0.0, &mut want, n as isize, 1,
-    );
+    gemm_naive(m, k, n, 2.0, &a, k as isize, 1, &b, n as isize, 1, 0.0, &mut want, n as isize, 1);
     for threads in [1, 0, 3] {
         for (rsc, csc) in [(n as isize, 1), (1, m as isize)] {
             let mut c = vec![f32::NAN; m * n];
-            sgemm_with(
-                Backend::Packed { threads },
-                m,
-                k,
-                n,
-                2.0,
-                &a,
-                k as isize,
-                1,
-                &b,
-                n as isize,
-                1,
-                0.0,
-                &mut c,
-                rsc,
-                csc,
-            );
+            sgemm_with(Backend::Packed { threads }, m, k, n, 2.0, &a, k as isize, 1, &b, n as isize, 1, 0.0, &mut c, rsc, csc);
             for i in 0..m {
                 for j in 0..n {
                     let got = c[i * rsc as usize + j * csc as usize];
-                    assert_eq!(
-                        got,
-                        want[i * n + j],
-                        "threads {threads} strides ({rsc}, {csc}) C[{i}, {j}]"
-                    );
+                    assert_eq!(got, want[i * n + j], "threads {threads} strides ({rsc}, {csc}) C[{i}, {j}]");
                 }
             }
         }

@@ -6,11 +6,7 @@ use std::arch::x86_64::__mmask16;
 /// `lanes(3) == 0b111`.
 #[inline(always)]
 pub(crate) fn lanes(n: usize) -> __mmask16 {
-    if n >= 16 {
-        0xffff
-    } else {
-        ((1u32 << n) - 1) as __mmask16
-    }
+    if n >= 16 { 0xffff } else { ((1u32 << n) - 1) as __mmask16 }
 }
 
 #[cfg(test)]

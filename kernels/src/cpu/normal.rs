@@ -15,15 +15,8 @@
 // Constants exactly as written in avx_mathfun.h (Cephes).
 const SQRTHF: f32 = std::f32::consts::FRAC_1_SQRT_2; // 0.707106781186547524 in avx_mathfun.h
 const LOG_P: [f32; 9] = [
-    7.0376836292E-2,
-    -1.1514610310E-1,
-    1.1676998740E-1,
-    -1.2420140846E-1,
-    1.4249322787E-1,
-    -1.6668057665E-1,
-    2.0000714765E-1,
-    -2.4999993993E-1,
-    3.3333331174E-1,
+    7.0376836292E-2, -1.1514610310E-1, 1.1676998740E-1, -1.2420140846E-1, 1.4249322787E-1, -1.6668057665E-1,
+    2.0000714765E-1, -2.4999993993E-1, 3.3333331174E-1,
 ];
 const LOG_Q1: f32 = -2.12194440e-4;
 const LOG_Q2: f32 = 0.693359375;
@@ -58,11 +51,7 @@ const DP1: f32 = -0.78515625;
 const DP2: f32 = -2.4187564849853515625e-4;
 const DP3: f32 = -3.77489497744594108e-8;
 const SIN_P: [f32; 3] = [-1.9515295891E-4, 8.3321608736E-3, -1.6666654611E-1];
-const COS_P: [f32; 3] = [
-    2.443315711809948E-005,
-    -1.388731625493765E-003,
-    4.166664568298827E-002,
-];
+const COS_P: [f32; 3] = [2.443315711809948E-005, -1.388731625493765E-003, 4.166664568298827E-002];
 const FOPI: f32 = 1.27323954473516; // 4 / π
 
 /// Cephes `sincosf` as `sincos256_ps` computes it: `(sin x, cos x)`.
@@ -91,15 +80,8 @@ fn cephes_sincos(x: f32) -> (f32, f32) {
     s *= z;
     s = s.mul_add(x, x);
     // The vector code selects with masks and adds the unselected lane as +0.0.
-    let (sin, cos) = if poly_sin_first {
-        (0.0 + s, c + 0.0)
-    } else {
-        (c + 0.0, 0.0 + s)
-    };
-    (
-        f32::from_bits(sin.to_bits() ^ sign_sin),
-        f32::from_bits(cos.to_bits() ^ sign_cos),
-    )
+    let (sin, cos) = if poly_sin_first { (0.0 + s, c + 0.0) } else { (c + 0.0, 0.0 + s) };
+    (f32::from_bits(sin.to_bits() ^ sign_sin), f32::from_bits(cos.to_bits() ^ sign_cos))
 }
 
 /// Transforms 16 uniforms in [0, 1) into 16 normal samples in place, as PyTorch's
@@ -135,16 +117,10 @@ mod tests {
     fn cephes_functions_are_accurate() {
         for i in 1..1000 {
             let x = i as f32 / 1000.0;
-            assert!(
-                (cephes_log(x) - x.ln()).abs() <= 2e-7 * (1.0 + x.ln().abs()),
-                "log {x}"
-            );
+            assert!((cephes_log(x) - x.ln()).abs() <= 2e-7 * (1.0 + x.ln().abs()), "log {x}");
             let t = x * std::f32::consts::TAU;
             let (s, c) = cephes_sincos(t);
-            assert!(
-                (s - t.sin()).abs() < 3e-7 && (c - t.cos()).abs() < 3e-7,
-                "sincos {t}: {s} {c}"
-            );
+            assert!((s - t.sin()).abs() < 3e-7 && (c - t.cos()).abs() < 3e-7, "sincos {t}: {s} {c}");
         }
     }
 }

@@ -13,7 +13,7 @@
 //! CPU. (A third copy with AVX-512F, 16 lanes, measured no faster: seed_mlp_b2's SGD step 0.8 →
 //! 0.9 µs, wide_mlp_b512's 0.94 → 1.15 ms; the update is bound by memory and per-call costs.)
 //! Slices must all have the parameter's length (optional buffers are empty when absent).
-//! From [`PAR_THRESHOLD`] elements the pass is split in halves on rayon until the pieces are at
+//! From [`par_threshold`] elements the pass is split in halves on rayon until the pieces are at
 //! most [`PAR_MIN_CHUNK`] long; the update is elementwise, so the schedule never changes a bit.
 //!
 //! ```
@@ -36,11 +36,7 @@ struct Lanes<'a> {
 }
 
 fn split_opt(s: &mut [f32], mid: usize) -> (&mut [f32], &mut [f32]) {
-    if s.is_empty() {
-        (s, &mut [])
-    } else {
-        s.split_at_mut(mid)
-    }
+    if s.is_empty() { (s, &mut []) } else { s.split_at_mut(mid) }
 }
 
 /// One update rule applied to a piece of the lanes. `run` must be `#[inline(always)]` so that
@@ -68,18 +64,9 @@ fn exec<B: Body>(body: &B, l: Lanes<'_>) {
 impl<'a> Lanes<'a> {
     fn new(p: &'a mut [f32], g: &'a [f32], s: [&'a mut [f32]; 3], op: &str) -> Lanes<'a> {
         let n = p.len();
-        assert_eq!(
-            g.len(),
-            n,
-            "{op}: gradient has {} elements, parameter has {n}",
-            g.len()
-        );
+        assert_eq!(g.len(), n, "{op}: gradient has {} elements, parameter has {n}", g.len());
         for b in &s {
-            assert!(
-                b.is_empty() || b.len() == n,
-                "{op}: state buffer has {} elements, parameter has {n}",
-                b.len()
-            );
+            assert!(b.is_empty() || b.len() == n, "{op}: state buffer has {} elements, parameter has {n}", b.len());
         }
         Lanes { p, g, s }
     }
@@ -91,18 +78,7 @@ impl<'a> Lanes<'a> {
         let (a0, a1) = split_opt(a, mid);
         let (b0, b1) = split_opt(b, mid);
         let (c0, c1) = split_opt(c, mid);
-        (
-            Lanes {
-                p: p0,
-                g: g0,
-                s: [a0, b0, c0],
-            },
-            Lanes {
-                p: p1,
-                g: g1,
-                s: [a1, b1, c1],
-            },
-        )
+        (Lanes { p: p0, g: g0, s: [a0, b0, c0] }, Lanes { p: p1, g: g1, s: [a1, b1, c1] })
     }
 
     /// Runs `body` on the whole lanes, or on halves in parallel while above the chunk size.
@@ -127,21 +103,13 @@ impl<'a> Lanes<'a> {
 /// multiply-add from the nearer end (`|w| < 0.5` picks `start`).
 #[inline(always)]
 pub fn lerp(start: f32, end: f32, w: f32) -> f32 {
-    if w.abs() < 0.5 {
-        w.mul_add(end - start, start)
-    } else {
-        (w - 1.0).mul_add(end - start, end)
-    }
+    if w.abs() < 0.5 { w.mul_add(end - start, start) } else { (w - 1.0).mul_add(end - start, end) }
 }
 
 /// `torch.maximum`: NaN in either operand propagates.
 #[inline(always)]
 fn maximum(a: f32, b: f32) -> f32 {
-    if a.is_nan() || b.is_nan() {
-        f32::NAN
-    } else {
-        a.max(b)
-    }
+    if a.is_nan() || b.is_nan() { f32::NAN } else { a.max(b) }
 }
 
 /// Scalars of one SGD update, cast to `f32` as PyTorch casts them.
@@ -163,11 +131,7 @@ impl Body for Sgd<'_> {
     #[inline(always)]
     fn run(&self, l: Lanes<'_>) {
         let (c, init_buf) = (self.0, self.1);
-        let Lanes {
-            p,
-            g,
-            s: [buf, _, _],
-        } = l;
+        let Lanes { p, g, s: [buf, _, _] } = l;
         let use_buf = c.momentum != 0.0;
         // Plain SGD, the common case, as a branch-free loop that vectorises (the general loop
         // below has five loop-invariant branches that LLVM does not unswitch: ~8× slower).
@@ -195,17 +159,9 @@ impl Body for Sgd<'_> {
                 d = c.weight_decay.mul_add(p[i], d);
             }
             if use_buf {
-                let b = if init_buf {
-                    d
-                } else {
-                    c.one_minus_dampening.mul_add(d, buf[i] * c.momentum)
-                };
+                let b = if init_buf { d } else { c.one_minus_dampening.mul_add(d, buf[i] * c.momentum) };
                 buf[i] = b;
-                d = if c.nesterov {
-                    c.momentum.mul_add(b, d)
-                } else {
-                    b
-                };
+                d = if c.nesterov { c.momentum.mul_add(b, d) } else { b };
             }
             p[i] = c.neg_lr.mul_add(d, p[i]);
         }
@@ -224,10 +180,7 @@ impl Body for Sgd<'_> {
 ///
 /// `buf` is empty when `momentum == 0`. With `init_buf` the buffer's old contents are ignored.
 pub fn sgd_step(p: &mut [f32], g: &[f32], buf: &mut [f32], init_buf: bool, c: &SgdStep) {
-    assert!(
-        c.momentum == 0.0 || !buf.is_empty() || p.is_empty(),
-        "sgd_step: momentum needs a buffer"
-    );
+    assert!(c.momentum == 0.0 || !buf.is_empty() || p.is_empty(), "sgd_step: momentum needs a buffer");
     Lanes::new(p, g, [buf, &mut [], &mut []], "sgd_step").dispatch(&Sgd(c, init_buf));
 }
 
@@ -235,24 +188,11 @@ pub fn sgd_step(p: &mut [f32], g: &[f32], buf: &mut [f32], init_buf: bool, c: &S
 /// `b = init ? g : (1 − dampening)·g + momentum·b`, `d = nesterov ? g + momentum·b : b`,
 /// `p = p − lr·d`, with the same fused multiply-adds.
 #[inline(always)]
-fn momentum_loop<const INIT: bool, const NESTEROV: bool>(
-    c: &SgdStep,
-    p: &mut [f32],
-    g: &[f32],
-    buf: &mut [f32],
-) {
+fn momentum_loop<const INIT: bool, const NESTEROV: bool>(c: &SgdStep, p: &mut [f32], g: &[f32], buf: &mut [f32]) {
     for ((pi, &gi), bi) in p.iter_mut().zip(g.iter()).zip(buf.iter_mut()) {
-        let b = if INIT {
-            gi
-        } else {
-            c.one_minus_dampening.mul_add(gi, *bi * c.momentum)
-        };
+        let b = if INIT { gi } else { c.one_minus_dampening.mul_add(gi, *bi * c.momentum) };
         *bi = b;
-        let d = if NESTEROV {
-            c.momentum.mul_add(b, gi)
-        } else {
-            b
-        };
+        let d = if NESTEROV { c.momentum.mul_add(b, gi) } else { b };
         *pi = c.neg_lr.mul_add(d, *pi);
     }
 }
@@ -282,11 +222,7 @@ impl Body for Adam<'_> {
     #[inline(always)]
     fn run(&self, l: Lanes<'_>) {
         let c = self.0;
-        let Lanes {
-            p,
-            g,
-            s: [m, v, vmax],
-        } = l;
+        let Lanes { p, g, s: [m, v, vmax] } = l;
         let amsgrad = !vmax.is_empty();
         // The common configurations (Adam or AdamW, no amsgrad, no L2 term, no maximize) as
         // branch-free loops; the switches that remain become const generics.
@@ -331,43 +267,22 @@ impl Body for Adam<'_> {
 /// ```
 ///
 /// `max_exp_avg_sq` is empty unless amsgrad.
-pub fn adam_step(
-    p: &mut [f32],
-    g: &[f32],
-    exp_avg: &mut [f32],
-    exp_avg_sq: &mut [f32],
-    max_exp_avg_sq: &mut [f32],
-    c: &AdamStep,
-) {
+pub fn adam_step(p: &mut [f32], g: &[f32], exp_avg: &mut [f32], exp_avg_sq: &mut [f32], max_exp_avg_sq: &mut [f32], c: &AdamStep) {
     Lanes::new(p, g, [exp_avg, exp_avg_sq, max_exp_avg_sq], "adam_step").dispatch(&Adam(c));
 }
+
 
 /// [`Adam`]'s loop without amsgrad, L2 term or maximize: `DECAY` is AdamW's `p *= 1 − lr·wd`,
 /// `SMALL_W` picks the branch of [`lerp`] that its loop-invariant weight takes. Same operations
 /// as the general loop, in the same order.
 #[inline(always)]
-fn adam_loop<const DECAY: bool, const SMALL_W: bool>(
-    c: &AdamStep,
-    p: &mut [f32],
-    g: &[f32],
-    m: &mut [f32],
-    v: &mut [f32],
-) {
+fn adam_loop<const DECAY: bool, const SMALL_W: bool>(c: &AdamStep, p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32]) {
     let w = c.one_minus_beta1;
-    for (((pi, &d), mi), vi) in p
-        .iter_mut()
-        .zip(g.iter())
-        .zip(m.iter_mut())
-        .zip(v.iter_mut())
-    {
+    for (((pi, &d), mi), vi) in p.iter_mut().zip(g.iter()).zip(m.iter_mut()).zip(v.iter_mut()) {
         if DECAY {
             *pi *= c.decay_factor;
         }
-        *mi = if SMALL_W {
-            w.mul_add(d - *mi, *mi)
-        } else {
-            (w - 1.0).mul_add(d - *mi, d)
-        };
+        *mi = if SMALL_W { w.mul_add(d - *mi, *mi) } else { (w - 1.0).mul_add(d - *mi, d) };
         *vi = (c.one_minus_beta2 * d).mul_add(d, *vi * c.beta2);
         let denom = vi.sqrt() / c.bias_correction2_sqrt + c.eps;
         *pi += c.neg_step_size * *mi / denom;
@@ -392,11 +307,7 @@ impl Body for Rmsprop<'_> {
     #[inline(always)]
     fn run(&self, l: Lanes<'_>) {
         let c = self.0;
-        let Lanes {
-            p,
-            g,
-            s: [sq, ga, buf],
-        } = l;
+        let Lanes { p, g, s: [sq, ga, buf] } = l;
         let (centered, use_buf) = (!ga.is_empty(), c.momentum > 0.0);
         for i in 0..p.len() {
             let mut d = if c.maximize { -g[i] } else { g[i] };
@@ -430,25 +341,9 @@ impl Body for Rmsprop<'_> {
 /// ```
 ///
 /// `grad_avg` is empty unless centered, `momentum_buffer` empty unless `momentum > 0`.
-pub fn rmsprop_step(
-    p: &mut [f32],
-    g: &[f32],
-    square_avg: &mut [f32],
-    grad_avg: &mut [f32],
-    momentum_buffer: &mut [f32],
-    c: &RmspropStep,
-) {
-    assert!(
-        c.momentum <= 0.0 || !momentum_buffer.is_empty() || p.is_empty(),
-        "rmsprop_step: momentum needs a buffer"
-    );
-    Lanes::new(
-        p,
-        g,
-        [square_avg, grad_avg, momentum_buffer],
-        "rmsprop_step",
-    )
-    .dispatch(&Rmsprop(c));
+pub fn rmsprop_step(p: &mut [f32], g: &[f32], square_avg: &mut [f32], grad_avg: &mut [f32], momentum_buffer: &mut [f32], c: &RmspropStep) {
+    assert!(c.momentum <= 0.0 || !momentum_buffer.is_empty() || p.is_empty(), "rmsprop_step: momentum needs a buffer");
+    Lanes::new(p, g, [square_avg, grad_avg, momentum_buffer], "rmsprop_step").dispatch(&Rmsprop(c));
 }
 
 /// Scalars of one Adagrad update.
@@ -467,11 +362,7 @@ impl Body for Adagrad<'_> {
     #[inline(always)]
     fn run(&self, l: Lanes<'_>) {
         let c = self.0;
-        let Lanes {
-            p,
-            g,
-            s: [sum, _, _],
-        } = l;
+        let Lanes { p, g, s: [sum, _, _] } = l;
         for i in 0..p.len() {
             let mut d = if c.maximize { -g[i] } else { g[i] };
             if c.weight_decay != 0.0 {
@@ -510,11 +401,7 @@ impl Body for Adadelta<'_> {
     #[inline(always)]
     fn run(&self, l: Lanes<'_>) {
         let c = self.0;
-        let Lanes {
-            p,
-            g,
-            s: [sq, acc, _],
-        } = l;
+        let Lanes { p, g, s: [sq, acc, _] } = l;
         for i in 0..p.len() {
             let mut d = if c.maximize { -g[i] } else { g[i] };
             if c.weight_decay != 0.0 {
@@ -535,13 +422,7 @@ impl Body for Adadelta<'_> {
 /// g ← ±grad + wd·p;  s ← ρ·s + (1−ρ)·g·g
 /// δ ← sqrt(a + eps) / sqrt(s + eps) · g;  a ← ρ·a + (1−ρ)·δ·δ;  p ← p − lr·δ
 /// ```
-pub fn adadelta_step(
-    p: &mut [f32],
-    g: &[f32],
-    square_avg: &mut [f32],
-    acc_delta: &mut [f32],
-    c: &AdadeltaStep,
-) {
+pub fn adadelta_step(p: &mut [f32], g: &[f32], square_avg: &mut [f32], acc_delta: &mut [f32], c: &AdadeltaStep) {
     Lanes::new(p, g, [square_avg, acc_delta, &mut []], "adadelta_step").dispatch(&Adadelta(c));
 }
 
@@ -550,13 +431,7 @@ mod tests {
     use super::*;
 
     fn data(n: usize, seed: u32) -> Vec<f32> {
-        (0..n)
-            .map(|i| {
-                (((i as u32).wrapping_mul(2_654_435_761).wrapping_add(seed) >> 8) as f32
-                    / 16_777_216.0)
-                    - 0.5
-            })
-            .collect()
+        (0..n).map(|i| (((i as u32).wrapping_mul(2_654_435_761).wrapping_add(seed) >> 8) as f32 / 16_777_216.0) - 0.5).collect()
     }
 
     const ADAM: AdamStep = AdamStep {
@@ -578,27 +453,13 @@ mod tests {
         let (p0, g) = (data(1003, 1), data(1003, 2));
         let neg_g: Vec<f32> = g.iter().map(|x| -x).collect();
         for (momentum, nesterov) in [(0.0, false), (0.9, false), (0.9, true)] {
-            let fast = SgdStep {
-                neg_lr: -0.1,
-                weight_decay: 0.0,
-                momentum,
-                one_minus_dampening: 0.7,
-                nesterov,
-                maximize: false,
-            };
-            let general = SgdStep {
-                maximize: true,
-                ..fast
-            };
+            let fast = SgdStep { neg_lr: -0.1, weight_decay: 0.0, momentum, one_minus_dampening: 0.7, nesterov, maximize: false };
+            let general = SgdStep { maximize: true, ..fast };
             let (mut pf, mut pg) = (p0.clone(), p0.clone());
             let (mut bf, mut bg) = (vec![0.0; p0.len()], vec![0.0; p0.len()]);
             let with_buf = momentum != 0.0;
             for step in 0..3 {
-                let (bf, bg): (&mut [f32], &mut [f32]) = if with_buf {
-                    (&mut bf, &mut bg)
-                } else {
-                    (&mut [], &mut [])
-                };
+                let (bf, bg): (&mut [f32], &mut [f32]) = if with_buf { (&mut bf, &mut bg) } else { (&mut [], &mut []) };
                 sgd_step(&mut pf, &g, bf, step == 0, &fast);
                 sgd_step(&mut pg, &neg_g, bg, step == 0, &general);
             }
@@ -613,33 +474,16 @@ mod tests {
     fn adam_fast_paths_equal_the_general_loop() {
         let (p0, g) = (data(1003, 3), data(1003, 4));
         let neg_g: Vec<f32> = g.iter().map(|x| -x).collect();
-        for (decay_factor, one_minus_beta1) in [(1.0, 0.1), (0.999, 0.1), (1.0, 0.7), (0.999, 0.7)]
-        {
-            let fast = AdamStep {
-                decay_factor,
-                one_minus_beta1,
-                ..ADAM
-            };
-            let general = AdamStep {
-                maximize: true,
-                ..fast
-            };
+        for (decay_factor, one_minus_beta1) in [(1.0, 0.1), (0.999, 0.1), (1.0, 0.7), (0.999, 0.7)] {
+            let fast = AdamStep { decay_factor, one_minus_beta1, ..ADAM };
+            let general = AdamStep { maximize: true, ..fast };
             let (mut pf, mut pg) = (p0.clone(), p0.clone());
-            let (mut mf, mut vf, mut mg, mut vg) = (
-                vec![0.0; 1003],
-                vec![0.0; 1003],
-                vec![0.0; 1003],
-                vec![0.0; 1003],
-            );
+            let (mut mf, mut vf, mut mg, mut vg) = (vec![0.0; 1003], vec![0.0; 1003], vec![0.0; 1003], vec![0.0; 1003]);
             for _ in 0..3 {
                 adam_step(&mut pf, &g, &mut mf, &mut vf, &mut [], &fast);
                 adam_step(&mut pg, &neg_g, &mut mg, &mut vg, &mut [], &general);
             }
-            assert_eq!(
-                (pf, mf, vf),
-                (pg, mg, vg),
-                "decay {decay_factor}, 1 - beta1 {one_minus_beta1}"
-            );
+            assert_eq!((pf, mf, vf), (pg, mg, vg), "decay {decay_factor}, 1 - beta1 {one_minus_beta1}");
         }
     }
 
@@ -648,39 +492,20 @@ mod tests {
     fn parallel_split_matches_serial_pieces() {
         let n = super::super::parallel::PAR_THRESHOLD * 2 + 77;
         let g = data(n, 1);
-        let (mut p, mut m, mut v, mut vm) = (
-            data(n, 2),
-            data(n, 3),
-            data(n, 4).iter().map(|x| x * x).collect::<Vec<_>>(),
-            vec![0.01f32; n],
-        );
+        let (mut p, mut m, mut v, mut vm) = (data(n, 2), data(n, 3), data(n, 4).iter().map(|x| x * x).collect::<Vec<_>>(), vec![0.01f32; n]);
         let (mut p2, mut m2, mut v2, mut vm2) = (p.clone(), m.clone(), v.clone(), vm.clone());
         adam_step(&mut p, &g, &mut m, &mut v, &mut vm, &ADAM);
         let k = 1000;
         for i in (0..n).step_by(k) {
             let e = (i + k).min(n);
-            adam_step(
-                &mut p2[i..e],
-                &g[i..e],
-                &mut m2[i..e],
-                &mut v2[i..e],
-                &mut vm2[i..e],
-                &ADAM,
-            );
+            adam_step(&mut p2[i..e], &g[i..e], &mut m2[i..e], &mut v2[i..e], &mut vm2[i..e], &ADAM);
         }
         assert!(p == p2 && m == m2 && v == v2 && vm == vm2);
     }
 
     #[test]
     fn sgd_momentum_first_step_copies_gradient() {
-        let c = SgdStep {
-            neg_lr: -0.5,
-            weight_decay: 0.0,
-            momentum: 0.9,
-            one_minus_dampening: 0.5,
-            nesterov: false,
-            maximize: false,
-        };
+        let c = SgdStep { neg_lr: -0.5, weight_decay: 0.0, momentum: 0.9, one_minus_dampening: 0.5, nesterov: false, maximize: false };
         let mut p = [1.0f32];
         let mut buf = [123.0f32];
         sgd_step(&mut p, &[2.0], &mut buf, true, &c);
@@ -703,21 +528,11 @@ mod tests {
     fn fma_and_portable_paths_agree() {
         let n = 1000;
         let g = data(n, 7);
-        let c = AdadeltaStep {
-            neg_lr: -1.0,
-            weight_decay: 0.01,
-            rho: 0.9,
-            one_minus_rho: 0.1,
-            eps: 1e-6,
-            maximize: false,
-        };
+        let c = AdadeltaStep { neg_lr: -1.0, weight_decay: 0.01, rho: 0.9, one_minus_rho: 0.1, eps: 1e-6, maximize: false };
         let (mut p, mut sq, mut acc) = (data(n, 8), vec![0.0f32; n], vec![0.0f32; n]);
         let (mut p2, mut sq2, mut acc2) = (p.clone(), sq.clone(), acc.clone());
         for _ in 0..3 {
-            exec(
-                &Adadelta(&c),
-                Lanes::new(&mut p, &g, [&mut sq, &mut acc, &mut []], "t"),
-            );
+            exec(&Adadelta(&c), Lanes::new(&mut p, &g, [&mut sq, &mut acc, &mut []], "t"));
             Adadelta(&c).run(Lanes::new(&mut p2, &g, [&mut sq2, &mut acc2, &mut []], "t"));
         }
         assert!(p == p2 && sq == sq2 && acc == acc2);
@@ -733,12 +548,7 @@ mod tests {
     #[test]
     #[should_panic(expected = "adagrad_step: gradient has 1 elements, parameter has 2")]
     fn length_mismatch_panics() {
-        let c = AdagradStep {
-            neg_clr: -0.1,
-            weight_decay: 0.0,
-            eps: 1e-10,
-            maximize: false,
-        };
+        let c = AdagradStep { neg_clr: -0.1, weight_decay: 0.0, eps: 1e-10, maximize: false };
         adagrad_step(&mut [0.0, 0.0], &[1.0], &mut [0.0, 0.0], &c);
     }
 }

@@ -119,10 +119,7 @@ where
     if !mode.parallel(src.len()) {
         src.iter().map(|&x| f(x)).collect()
     } else {
-        src.par_iter()
-            .with_min_len(PAR_MIN_CHUNK)
-            .map(|&x| f(x))
-            .collect()
+        src.par_iter().with_min_len(PAR_MIN_CHUNK).map(|&x| f(x)).collect()
     }
 }
 
@@ -142,12 +139,7 @@ where
 }
 
 /// [`zip_binary`] with an explicit schedule.
-pub fn zip_binary_mode<A, B, C>(
-    a: &[A],
-    b: &[B],
-    f: impl Fn(A, B) -> C + Sync + Send,
-    mode: Mode,
-) -> Vec<C>
+pub fn zip_binary_mode<A, B, C>(a: &[A], b: &[B], f: impl Fn(A, B) -> C + Sync + Send, mode: Mode) -> Vec<C>
 where
     A: Copy + Sync,
     B: Copy + Sync,
@@ -157,11 +149,7 @@ where
     if !mode.parallel(a.len()) {
         a.iter().zip(b).map(|(&x, &y)| f(x, y)).collect()
     } else {
-        a.par_iter()
-            .zip(b.par_iter())
-            .with_min_len(PAR_MIN_CHUNK)
-            .map(|(&x, &y)| f(x, y))
-            .collect()
+        a.par_iter().zip(b.par_iter()).with_min_len(PAR_MIN_CHUNK).map(|(&x, &y)| f(x, y)).collect()
     }
 }
 
@@ -173,9 +161,7 @@ where
     if dst.len() < par_threshold() {
         dst.iter_mut().for_each(|x| *x = f(*x));
     } else {
-        dst.par_iter_mut()
-            .with_min_len(PAR_MIN_CHUNK)
-            .for_each(|x| *x = f(*x));
+        dst.par_iter_mut().with_min_len(PAR_MIN_CHUNK).for_each(|x| *x = f(*x));
     }
 }
 
@@ -185,18 +171,11 @@ where
     T: Copy + Send + Sync,
     U: Copy + Sync,
 {
-    assert_eq!(
-        dst.len(),
-        src.len(),
-        "zip_inplace: slices of different lengths"
-    );
+    assert_eq!(dst.len(), src.len(), "zip_inplace: slices of different lengths");
     if dst.len() < par_threshold() {
         dst.iter_mut().zip(src).for_each(|(x, &y)| *x = f(*x, y));
     } else {
-        dst.par_iter_mut()
-            .zip(src.par_iter())
-            .with_min_len(PAR_MIN_CHUNK)
-            .for_each(|(x, &y)| *x = f(*x, y));
+        dst.par_iter_mut().zip(src.par_iter()).with_min_len(PAR_MIN_CHUNK).for_each(|(x, &y)| *x = f(*x, y));
     }
 }
 
@@ -225,21 +204,12 @@ where
 {
     let fold_block = |(block, chunk): (usize, &[T])| {
         let start = block * PAR_MIN_CHUNK;
-        chunk
-            .iter()
-            .enumerate()
-            .fold(identity.clone(), |acc, (i, &x)| fold(acc, start + i, x))
+        chunk.iter().enumerate().fold(identity.clone(), |acc, (i, &x)| fold(acc, start + i, x))
     };
     let partials: Vec<A> = if data.len() < par_threshold() {
-        data.chunks(PAR_MIN_CHUNK)
-            .enumerate()
-            .map(fold_block)
-            .collect()
+        data.chunks(PAR_MIN_CHUNK).enumerate().map(fold_block).collect()
     } else {
-        data.par_chunks(PAR_MIN_CHUNK)
-            .enumerate()
-            .map(fold_block)
-            .collect()
+        data.par_chunks(PAR_MIN_CHUNK).enumerate().map(fold_block).collect()
     };
     partials.into_iter().fold(identity.clone(), combine)
 }
@@ -288,12 +258,7 @@ pub struct Lane<'a, T> {
 impl<'a, T: Copy> Lane<'a, T> {
     /// The lane's elements in order.
     pub fn iter(&self) -> impl Iterator<Item = T> + Clone + 'a {
-        let Lane {
-            data,
-            base,
-            stride,
-            len,
-        } = *self;
+        let Lane { data, base, stride, len } = *self;
         (0..len).map(move |i| data[base + i * stride])
     }
 }
@@ -311,14 +276,7 @@ where
     T: Copy + Sync,
     R: Send,
 {
-    let lane = |&base: &usize| {
-        f(Lane {
-            data,
-            base,
-            len,
-            stride,
-        })
-    };
+    let lane = |&base: &usize| f(Lane { data, base, len, stride });
     if bases.len().saturating_mul(len) < par_threshold() || bases.len() < 2 {
         bases.iter().map(lane).collect()
     } else {
@@ -343,17 +301,7 @@ where
     if len == 0 {
         return out;
     }
-    let body = |(out, &base): (&mut [U], &usize)| {
-        f(
-            Lane {
-                data,
-                base,
-                len,
-                stride,
-            },
-            out,
-        )
-    };
+    let body = |(out, &base): (&mut [U], &usize)| f(Lane { data, base, len, stride }, out);
     if out.len() < par_threshold() || bases.len() < 2 {
         out.chunks_mut(len).zip(bases).for_each(body);
     } else {
@@ -368,14 +316,7 @@ mod tests {
 
     #[test]
     fn maps_agree_serial_and_parallel() {
-        for n in [
-            0,
-            1,
-            7,
-            PAR_THRESHOLD - 1,
-            PAR_THRESHOLD,
-            3 * PAR_THRESHOLD + 5,
-        ] {
+        for n in [0, 1, 7, PAR_THRESHOLD - 1, PAR_THRESHOLD, 3 * PAR_THRESHOLD + 5] {
             let a: Vec<f32> = (0..n).map(|i| i as f32 * 0.5).collect();
             let b: Vec<f32> = (0..n).map(|i| (i % 7) as f32).collect();
             let m = map_unary(&a, |x| x * 2.0);

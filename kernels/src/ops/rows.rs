@@ -5,14 +5,9 @@ use crate::cpu::parallel::{PAR_MIN_CHUNK, par_threshold};
 use rayon::prelude::*;
 
 /// Calls `f(i, row_i)` for every `row`-element row of `out` (the last one may be shorter), in
-/// parallel when `out.len() · cost` reaches [`PAR_THRESHOLD`] (`cost` is the relative work per
+/// parallel when `out.len() · cost` reaches [`par_threshold`] (`cost` is the relative work per
 /// element: 1 for an elementwise op, the reduction length for a row reduction).
-pub(crate) fn for_each_row<T: Send>(
-    out: &mut [T],
-    row: usize,
-    cost: usize,
-    f: impl Fn(usize, &mut [T]) + Sync + Send,
-) {
+pub(crate) fn for_each_row<T: Send>(out: &mut [T], row: usize, cost: usize, f: impl Fn(usize, &mut [T]) + Sync + Send) {
     if out.is_empty() || row == 0 {
         return;
     }
@@ -20,10 +15,7 @@ pub(crate) fn for_each_row<T: Send>(
         out.chunks_mut(row).enumerate().for_each(|(i, r)| f(i, r));
     } else {
         let min_rows = (PAR_MIN_CHUNK / (row * cost.max(1))).max(1);
-        out.par_chunks_mut(row)
-            .enumerate()
-            .with_min_len(min_rows)
-            .for_each(|(i, r)| f(i, r));
+        out.par_chunks_mut(row).enumerate().with_min_len(min_rows).for_each(|(i, r)| f(i, r));
     }
 }
 

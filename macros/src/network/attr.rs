@@ -20,7 +20,8 @@ pub enum Init {
     KaimingUniform,
 }
 
-pub const INIT_LIST: &str = "`randn`, `rand`, `zeros`, `ones`, `normal(mean, std)`, `uniform(a, b)`, `constant(v)`, `xavier_uniform` or `kaiming_uniform`";
+pub const INIT_LIST: &str =
+    "`randn`, `rand`, `zeros`, `ones`, `normal(mean, std)`, `uniform(a, b)`, `constant(v)`, `xavier_uniform` or `kaiming_uniform`";
 
 /// The attributes of one field, after the ones for `network!` are taken out.
 pub struct FieldAttrs {
@@ -39,14 +40,7 @@ pub struct FieldAttrs {
 }
 
 pub fn field_attrs(cx: &Ctxt, attrs: &[syn::Attribute]) -> FieldAttrs {
-    let mut out = FieldAttrs {
-        init: None,
-        written: false,
-        share: None,
-        constant: None,
-        non_persistent: None,
-        passthrough: Vec::new(),
-    };
+    let mut out = FieldAttrs { init: None, written: false, share: None, constant: None, non_persistent: None, passthrough: Vec::new() };
     for attr in attrs {
         let path = attr.path();
         if path.is_ident("init") || path.is_ident("constant") {
@@ -65,37 +59,23 @@ pub fn field_attrs(cx: &Ctxt, attrs: &[syn::Attribute]) -> FieldAttrs {
                         out.init = Some((init, attr.span()));
                     }
                 }
-                Err(_) => cx.error_spanned_by(
-                    attr,
-                    format!("expected an initialiser inside the parentheses: {INIT_LIST}"),
-                ),
+                Err(_) => cx.error_spanned_by(attr, format!("expected an initialiser inside the parentheses: {INIT_LIST}")),
             }
         } else if path.is_ident("share") {
             match attr.parse_args::<syn::Ident>() {
                 Ok(id) if out.share.is_none() => out.share = Some(id),
                 Ok(_) => cx.error_spanned_by(attr, "duplicate `#[share(..)]`"),
-                Err(_) => cx.error_spanned_by(
-                    attr,
-                    "expected the name of an earlier layer field: `#[share(shared)]`",
-                ),
+                Err(_) => cx.error_spanned_by(attr, "expected the name of an earlier layer field: `#[share(shared)]`"),
             }
         } else if path.is_ident("persistent") {
             match &attr.meta {
                 syn::Meta::NameValue(nv) if matches!(&nv.value, syn::Expr::Lit(l) if matches!(&l.lit, syn::Lit::Bool(b) if !b.value)) => {
                     out.non_persistent = Some(attr.span())
                 }
-                syn::Meta::NameValue(nv) if matches!(&nv.value, syn::Expr::Lit(l) if matches!(&l.lit, syn::Lit::Bool(_))) =>
-                    {}
-                _ => cx.error_spanned_by(
-                    attr,
-                    "expected `#[persistent = false]` (buffers are persistent by default)",
-                ),
+                syn::Meta::NameValue(nv) if matches!(&nv.value, syn::Expr::Lit(l) if matches!(&l.lit, syn::Lit::Bool(_))) => {}
+                _ => cx.error_spanned_by(attr, "expected `#[persistent = false]` (buffers are persistent by default)"),
             }
-        } else if path.is_ident("module")
-            || path.is_ident("doc")
-            || path.is_ident("allow")
-            || path.is_ident("cfg_attr")
-        {
+        } else if path.is_ident("module") || path.is_ident("doc") || path.is_ident("allow") || path.is_ident("cfg_attr") {
             out.passthrough.push(attr.clone());
         } else {
             cx.error_spanned_by(
@@ -146,13 +126,7 @@ fn parse_init(cx: &Ctxt, e: &syn::Expr) -> Option<Init> {
     };
     let want = |n: usize, usage: &str| -> Option<Vec<f64>> {
         if args.len() != n {
-            cx.error_spanned_by(
-                e,
-                format!(
-                    "`{id}` takes {n} argument{}: `{usage}`",
-                    if n == 1 { "" } else { "s" }
-                ),
-            );
+            cx.error_spanned_by(e, format!("`{id}` takes {n} argument{}: `{usage}`", if n == 1 { "" } else { "s" }));
             return None;
         }
         let vals: Vec<f64> = args.iter().filter_map(|a| number(cx, a)).collect();
@@ -169,10 +143,7 @@ fn parse_init(cx: &Ctxt, e: &syn::Expr) -> Option<Init> {
         "uniform" => want(2, "uniform(a, b)").map(|v| Init::Uniform(v[0], v[1])),
         "constant" => want(1, "constant(value)").map(|v| Init::Constant(v[0])),
         _ => {
-            cx.error_spanned_by(
-                id,
-                format!("unknown initialiser `{id}`; expected {INIT_LIST}"),
-            );
+            cx.error_spanned_by(id, format!("unknown initialiser `{id}`; expected {INIT_LIST}"));
             None
         }
     }

@@ -97,11 +97,7 @@ fn block(b: &Block, need: &mut [Need]) {
                     Op::Input => Need::IfInput,
                     Op::Param(_) | Op::Linear(..) | Op::Layer { params: true, .. } => Need::Always,
                     Op::Tensor(_) => Need::Never,
-                    op => ops::operands(op)
-                        .iter()
-                        .map(|&v| need[v])
-                        .max()
-                        .unwrap_or(Need::Never),
+                    op => ops::operands(op).iter().map(|&v| need[v]).max().unwrap_or(Need::Never),
                 };
             }
             Stmt::While(w) => {
@@ -189,10 +185,7 @@ impl Emit<'_> {
         let g = self.graph;
         let p = self.p.clone();
         let slots = self.slots(defined(&g.body));
-        let seed = self.seed(
-            g.output,
-            quote!(::core::option::Option::Some(#p::Tensor::shallow_clone(__grad_out))),
-        );
+        let seed = self.seed(g.output, quote!(::core::option::Option::Some(#p::Tensor::shallow_clone(__grad_out))));
         let body = self.bw_block(&g.body);
         let gin = gv(g.input);
         let ret = if self.need[g.input] == Need::Never {
@@ -217,8 +210,7 @@ impl Emit<'_> {
         for s in b.stmts.iter().rev() {
             match s {
                 Stmt::Node(n) => {
-                    if self.need[n.out] == Need::Never || matches!(n.op, Op::Input | Op::Tensor(_))
-                    {
+                    if self.need[n.out] == Need::Never || matches!(n.op, Op::Input | Op::Tensor(_)) {
                         continue;
                     }
                     self.scopes[self.scope].pool.current = Some(n.out);
@@ -242,18 +234,8 @@ impl Emit<'_> {
     }
 
     /// A loop backwards: one pass of the body's backward per saved iteration context, last first.
-    fn bw_loop(
-        &mut self,
-        id: usize,
-        carried: &[Carried],
-        body: &Block,
-        field: Option<usize>,
-    ) -> TokenStream {
-        let live: Vec<(usize, &Carried)> = carried
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| self.need[c.param] != Need::Never)
-            .collect();
+    fn bw_loop(&mut self, id: usize, carried: &[Carried], body: &Block, field: Option<usize>) -> TokenStream {
+        let live: Vec<(usize, &Carried)> = carried.iter().enumerate().filter(|(_, c)| self.need[c.param] != Need::Never).collect();
         let gc = |i: usize| format_ident!("__gc{}_{}", id, i);
         let mut enter = TokenStream::new();
         let mut seeds = TokenStream::new();
@@ -266,10 +248,7 @@ impl Emit<'_> {
             carry_out.extend(quote!(#g = #param.take();));
             leave.extend(self.seed(c.outer, quote!(#g)));
         }
-        let (outer_ctx, inner_ctx) = (
-            format_ident!("__c{}", self.depth),
-            format_ident!("__c{}", self.depth + 1),
-        );
+        let (outer_ctx, inner_ctx) = (format_ident!("__c{}", self.depth), format_ident!("__c{}", self.depth + 1));
         let saved = (self.scope, self.depth);
         self.scope = id + 1;
         self.depth += 1;
@@ -280,9 +259,7 @@ impl Emit<'_> {
         let n = format_ident!("n{}", id);
         let head = match field {
             None => quote!(for #inner_ctx in #outer_ctx.#w[..#outer_ctx.#n].iter_mut().rev()),
-            Some(_) => {
-                quote!(for (__i, #inner_ctx) in #outer_ctx.#w[..#outer_ctx.#n].iter_mut().enumerate().rev())
-            }
+            Some(_) => quote!(for (__i, #inner_ctx) in #outer_ctx.#w[..#outer_ctx.#n].iter_mut().enumerate().rev()),
         };
         let elem = match field {
             Some(f) => {

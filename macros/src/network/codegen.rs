@@ -2,8 +2,8 @@
 //! the backward needs, and the emitter state shared with [`autodiff`](super::autodiff).
 
 use super::autodiff::Need;
-use super::fields::{FieldKind, NetField};
 use super::fuse;
+use super::fields::{FieldKind, NetField};
 use super::ir::{Block, Cmp, Graph, Stmt, ValueId};
 use super::layers;
 use super::ops::{self, BwGen, Callee, Gen, Op, v};
@@ -108,13 +108,7 @@ pub struct Emit<'a> {
 }
 
 impl<'a> Emit<'a> {
-    pub fn new(
-        p: TokenStream,
-        graph: &'a Graph,
-        fields: &'a [NetField],
-        dims: &'a Dims,
-        need: Vec<Need>,
-    ) -> Self {
+    pub fn new(p: TokenStream, graph: &'a Graph, fields: &'a [NetField], dims: &'a Dims, need: Vec<Need>) -> Self {
         let mut scopes: Vec<Scope> = (0..=graph.loops).map(|_| Scope::default()).collect();
         let mut fields_of = std::collections::HashMap::new();
         loop_fields(&graph.body, &mut fields_of);
@@ -122,23 +116,7 @@ impl<'a> Emit<'a> {
         let uses = fuse::use_counts(graph);
         let mut nodes = std::collections::HashMap::new();
         collect_nodes(&graph.body, &mut nodes);
-        Emit {
-            p,
-            graph,
-            fields,
-            dims,
-            need,
-            scopes,
-            scope: 0,
-            depth: 0,
-            persist: true,
-            in_backward: false,
-            uses,
-            nodes,
-            bias_fused: BTreeSet::new(),
-            called_once: called_once(graph),
-            groups: Default::default(),
-        }
+        Emit { p, graph, fields, dims, need, scopes, scope: 0, depth: 0, persist: true, in_backward: false, uses, nodes, bias_fused: BTreeSet::new(), called_once: called_once(graph), groups: Default::default() }
     }
 
     pub fn member(&self, f: usize) -> syn::Member {
@@ -158,9 +136,7 @@ impl<'a> Emit<'a> {
             let vv = v(val);
             if self.scopes[self.scope].saved.contains(&val) {
                 let t = format_ident!("t{}", val);
-                out.extend(
-                    quote!(#c.#t = ::core::option::Option::Some(#p::Tensor::shallow_clone(&#vv));),
-                );
+                out.extend(quote!(#c.#t = ::core::option::Option::Some(#p::Tensor::shallow_clone(&#vv));));
             }
             if self.scopes[self.scope].shapes.contains(&val) {
                 let z = format_ident!("z{}", val);
@@ -182,15 +158,7 @@ impl<'a> Emit<'a> {
     fn forward_stmts(&mut self, b: &Block, train: bool) -> TokenStream {
         let p = self.p.clone();
         let mut out = TokenStream::new();
-        let kept: BTreeSet<ValueId> = if train {
-            self.scopes
-                .iter()
-                .flat_map(|s| s.saved.iter().chain(&s.shapes))
-                .copied()
-                .collect()
-        } else {
-            BTreeSet::new()
-        };
+        let kept: BTreeSet<ValueId> = if train { self.scopes.iter().flat_map(|s| s.saved.iter().chain(&s.shapes)).copied().collect() } else { BTreeSet::new() };
         let plan = fuse::plan(b, &self.uses, &kept, self.graph.output);
         for s in &b.stmts {
             match s {
@@ -201,21 +169,10 @@ impl<'a> Emit<'a> {
                     };
                     let out_v = v(n.out);
                     match (&n.op, train) {
-                        (
-                            Op::Loss {
-                                kind,
-                                red,
-                                a,
-                                b,
-                                aux: Some(aux),
-                            },
-                            true,
-                        ) => {
+                        (Op::Loss { kind, red, a, b, aux: Some(aux) }, true) => {
                             let e = ops::loss::forward(*kind, *red, &v(*a), &v(*b), self, true);
                             let aux_v = v(*aux);
-                            out.extend(
-                                quote!(let (#out_v, #aux_v): (#p::Tensor, #p::Tensor) = #e;),
-                            );
+                            out.extend(quote!(let (#out_v, #aux_v): (#p::Tensor, #p::Tensor) = #e;));
                             out.extend(self.saves(&[n.out, *aux]));
                         }
                         _ if plan.inline.contains(&n.out) || plan.deferred.contains(&n.out) => {}
@@ -255,35 +212,17 @@ impl<'a> Emit<'a> {
                             break;
                         }
                     };
-                    out.extend(self.forward_loop(
-                        w.id,
-                        &w.carried,
-                        &w.body,
-                        train,
-                        quote!(loop),
-                        check,
-                    ));
+                    out.extend(self.forward_loop(w.id, &w.carried, &w.body, train, quote!(loop), check));
                     if train {
-                        out.extend(
-                            self.saves(&w.carried.iter().map(|c| c.result).collect::<Vec<_>>()),
-                        );
+                        out.extend(self.saves(&w.carried.iter().map(|c| c.result).collect::<Vec<_>>()));
                     }
                 }
                 Stmt::For(f) => {
                     let m = self.member(f.field);
                     let e = format_ident!("__e{}", f.id);
-                    out.extend(self.forward_loop(
-                        f.id,
-                        &f.carried,
-                        &f.body,
-                        train,
-                        quote!(for #e in self.#m.iter()),
-                        TokenStream::new(),
-                    ));
+                    out.extend(self.forward_loop(f.id, &f.carried, &f.body, train, quote!(for #e in self.#m.iter()), TokenStream::new()));
                     if train {
-                        out.extend(
-                            self.saves(&f.carried.iter().map(|c| c.result).collect::<Vec<_>>()),
-                        );
+                        out.extend(self.saves(&f.carried.iter().map(|c| c.result).collect::<Vec<_>>()));
                     }
                 }
             }
@@ -304,12 +243,7 @@ impl<'a> Emit<'a> {
         let mut leaves = BTreeSet::new();
         let body = self.elem_expr(val, plan, &mut leaves, true);
         let leaves: Vec<ValueId> = leaves.into_iter().collect();
-        let mut members: Vec<ValueId> = plan
-            .inline
-            .iter()
-            .copied()
-            .filter(|&v| self.feeds(v, val, plan))
-            .collect();
+        let mut members: Vec<ValueId> = plan.inline.iter().copied().filter(|&v| self.feeds(v, val, plan)).collect();
         members.push(val);
         if let [z] = leaves[..]
             && plan.deferred.contains(&z)
@@ -317,9 +251,7 @@ impl<'a> Emit<'a> {
         {
             if self.persist {
                 members.insert(0, z);
-                self.groups
-                    .forward
-                    .push((members, "fused: GEMM + epilogue"));
+                self.groups.forward.push((members, "fused: GEMM + epilogue"));
             }
             let (callee, slot) = (ops::Gen::callee(self, *c), ops::Gen::slot(self));
             let lz = format_ident!("__l{}", z);
@@ -339,45 +271,27 @@ impl<'a> Emit<'a> {
         if self.persist && members.len() > 1 {
             self.groups.forward.push((members, "fused: one pass"));
         }
-        let inputs: Vec<TokenStream> = leaves
-            .iter()
-            .map(|&l| {
-                let l = v(l);
-                quote!(&#l)
-            })
-            .collect();
-        let params: Vec<proc_macro2::Ident> =
-            leaves.iter().map(|l| format_ident!("__l{}", l)).collect();
+        let inputs: Vec<TokenStream> = leaves.iter().map(|&l| {
+            let l = v(l);
+            quote!(&#l)
+        }).collect();
+        let params: Vec<proc_macro2::Ident> = leaves.iter().map(|l| format_ident!("__l{}", l)).collect();
         let slot = ops::Gen::slot(self);
         ops::map_call(&p, slot, &inputs, &params, body)
     }
 
     /// Whether the inlined value `v` is folded into `top`'s expression (through inlined readers).
     fn feeds(&self, v: ValueId, top: ValueId, plan: &fuse::Plan) -> bool {
-        let Some(n) = self.node(top) else {
-            return false;
-        };
-        ops::elem_operands(&n.op).is_some_and(|ops| {
-            ops.iter()
-                .any(|&a| a == v || (plan.inline.contains(&a) && self.feeds(v, a, plan)))
-        })
+        let Some(n) = self.node(top) else { return false };
+        ops::elem_operands(&n.op).is_some_and(|ops| ops.iter().any(|&a| a == v || (plan.inline.contains(&a) && self.feeds(v, a, plan))))
     }
 
     /// The per-element expression of `val` over the leaves' closure parameters (`__l{id}`).
-    fn elem_expr(
-        &self,
-        val: ValueId,
-        plan: &fuse::Plan,
-        leaves: &mut BTreeSet<ValueId>,
-        top: bool,
-    ) -> TokenStream {
+    fn elem_expr(&self, val: ValueId, plan: &fuse::Plan, leaves: &mut BTreeSet<ValueId>, top: bool) -> TokenStream {
         let node = self.node(val);
         match node.map(|n| (&n.op, ops::elem_operands(&n.op))) {
             Some((op, Some(operands))) if top || plan.inline.contains(&val) => {
-                let args: Vec<TokenStream> = operands
-                    .iter()
-                    .map(|&a| self.elem_expr(a, plan, leaves, false))
-                    .collect();
+                let args: Vec<TokenStream> = operands.iter().map(|&a| self.elem_expr(a, plan, leaves, false)).collect();
                 ops::elem(op, &args, &self.p).unwrap_or_default()
             }
             _ => {
@@ -397,15 +311,7 @@ impl<'a> Emit<'a> {
         r
     }
 
-    fn forward_loop(
-        &mut self,
-        id: usize,
-        carried: &[super::ir::Carried],
-        body: &Block,
-        train: bool,
-        head: TokenStream,
-        check: TokenStream,
-    ) -> TokenStream {
+    fn forward_loop(&mut self, id: usize, carried: &[super::ir::Carried], body: &Block, train: bool, head: TokenStream, check: TokenStream) -> TokenStream {
         let p = self.p.clone();
         let outer_ctx = self.ctx();
         let mut enter = TokenStream::new();
@@ -423,20 +329,8 @@ impl<'a> Emit<'a> {
         let (body_code, start, inner_ctx) = self.with_scope(id, |me| {
             // Values read from outside the body (params, outer values) are saved on entry.
             let defined = defined_in(body);
-            let entry: Vec<ValueId> = me.scopes[me.scope]
-                .saved
-                .iter()
-                .chain(me.scopes[me.scope].shapes.iter())
-                .copied()
-                .filter(|x| !defined.contains(x))
-                .collect::<BTreeSet<_>>()
-                .into_iter()
-                .collect();
-            let start = if train {
-                me.saves(&entry)
-            } else {
-                TokenStream::new()
-            };
+            let entry: Vec<ValueId> = me.scopes[me.scope].saved.iter().chain(me.scopes[me.scope].shapes.iter()).copied().filter(|x| !defined.contains(x)).collect::<BTreeSet<_>>().into_iter().collect();
+            let start = if train { me.saves(&entry) } else { TokenStream::new() };
             (me.forward_block(body, train), start, me.ctx())
         });
         let w = format_ident!("w{}", id);
@@ -456,12 +350,7 @@ impl<'a> Emit<'a> {
                 quote!(#outer_ctx.#n = #k;),
             )
         } else {
-            (
-                TokenStream::new(),
-                TokenStream::new(),
-                TokenStream::new(),
-                TokenStream::new(),
-            )
+            (TokenStream::new(), TokenStream::new(), TokenStream::new(), TokenStream::new())
         };
         quote! {
             #enter
@@ -487,12 +376,7 @@ fn called_once(g: &Graph) -> BTreeSet<usize> {
         for s in &b.stmts {
             match s {
                 Stmt::Node(n) => {
-                    if let Op::Linear(Callee::Field(f), _)
-                    | Op::Layer {
-                        callee: Callee::Field(f),
-                        ..
-                    } = n.op
-                    {
+                    if let Op::Linear(Callee::Field(f), _) | Op::Layer { callee: Callee::Field(f), .. } = n.op {
                         let e = calls.entry(f).or_insert((0, true));
                         e.0 += 1;
                         e.1 &= top;
@@ -508,18 +392,11 @@ fn called_once(g: &Graph) -> BTreeSet<usize> {
     }
     let mut calls = std::collections::HashMap::new();
     count(&g.body, true, &mut calls);
-    calls
-        .into_iter()
-        .filter(|&(_, (n, top))| n == 1 && top)
-        .map(|(f, _)| f)
-        .collect()
+    calls.into_iter().filter(|&(_, (n, top))| n == 1 && top).map(|(f, _)| f).collect()
 }
 
 /// Every node of a block and of its nested blocks, by the value it defines.
-fn collect_nodes<'a>(
-    b: &'a Block,
-    out: &mut std::collections::HashMap<ValueId, &'a super::ir::Node>,
-) {
+fn collect_nodes<'a>(b: &'a Block, out: &mut std::collections::HashMap<ValueId, &'a super::ir::Node>) {
     for s in &b.stmts {
         match s {
             Stmt::Node(n) => {
@@ -567,12 +444,7 @@ fn loop_fields(b: &Block, out: &mut std::collections::HashMap<usize, usize>) {
 }
 
 /// Records the layer call sites and loops of every scope.
-fn scan(
-    b: &Block,
-    scope: usize,
-    scopes: &mut [Scope],
-    fields: &std::collections::HashMap<usize, usize>,
-) {
+fn scan(b: &Block, scope: usize, scopes: &mut [Scope], fields: &std::collections::HashMap<usize, usize>) {
     for s in &b.stmts {
         match s {
             Stmt::Node(n) => {
@@ -672,8 +544,7 @@ impl BwGen for Emit<'_> {
         self.acc_with(val, expr, false)
     }
     fn same_shape(&self, a: ValueId, b: ValueId) -> bool {
-        self.dims
-            .same_shape(&self.graph.values[a].shape, &self.graph.values[b].shape)
+        self.dims.same_shape(&self.graph.values[a].shape, &self.graph.values[b].shape)
     }
     fn site_ctx(&self, site: usize) -> TokenStream {
         let c = self.ctx();
@@ -684,15 +555,11 @@ impl BwGen for Emit<'_> {
         if self.uses[x] != 1 {
             return None;
         }
-        let Op::Linear(c, _) = &self.node(x)?.op else {
-            return None;
-        };
+        let Op::Linear(c, _) = &self.node(x)?.op else { return None };
         let callee = ops::Gen::callee(self, *c);
         self.bias_fused.insert(x);
         if let Some(cur) = self.scopes[self.scope].pool.current {
-            self.groups
-                .backward
-                .push((vec![cur, x], "fused: mask + bias grad"));
+            self.groups.backward.push((vec![cur, x], "fused: mask + bias grad"));
         }
         Some((quote!(#callee.bias.as_ref()), self.fused_update(*c)))
     }
@@ -731,11 +598,7 @@ pub fn ctx_structs(e: &Emit, generics: &syn::Generics) -> TokenStream {
     let (_, ty_g, where_c) = generics.split_for_impl();
     let mut out = TokenStream::new();
     for (i, s) in e.scopes.iter().enumerate() {
-        let name = if i == 0 {
-            format_ident!("__Ctx")
-        } else {
-            format_ident!("__Ctx{}", i - 1)
-        };
+        let name = if i == 0 { format_ident!("__Ctx") } else { format_ident!("__Ctx{}", i - 1) };
         let t = s.saved.iter().map(|v| format_ident!("t{}", v));
         let z = s.shapes.iter().map(|v| format_ident!("z{}", v));
         let l = s.sites.iter().map(|(site, f)| {

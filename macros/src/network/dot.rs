@@ -49,11 +49,7 @@ impl Dot<'_> {
         let name = |f: usize| self.fields.get(f).map_or(String::new(), |f| f.name.clone());
         let callee = |c: ops::Callee| match c {
             ops::Callee::Field(f) => name(f),
-            ops::Callee::LoopElem(id) => self
-                .loops
-                .iter()
-                .find(|(l, _)| *l == id)
-                .map_or(String::new(), |(_, f)| format!("{}[i]", name(*f))),
+            ops::Callee::LoopElem(id) => self.loops.iter().find(|(l, _)| *l == id).map_or(String::new(), |(_, f)| format!("{}[i]", name(*f))),
         };
         match op {
             Op::Param(f) => format!("param {}", name(*f)),
@@ -68,12 +64,7 @@ impl Dot<'_> {
     fn node(&mut self, indent: usize, id: &str, label: &str, v: ValueId, shape: &str) {
         let pad = "  ".repeat(indent);
         let shape_text = self.dims.text(&self.graph.values[v].shape);
-        let _ = writeln!(
-            self.out,
-            "{pad}{id} [label=\"{}\\n{}\", shape={shape}];",
-            esc(label),
-            esc(&shape_text)
-        );
+        let _ = writeln!(self.out, "{pad}{id} [label=\"{}\\n{}\", shape={shape}];", esc(label), esc(&shape_text));
     }
 
     fn edge(&mut self, indent: usize, a: &str, b: &str, attrs: &str) {
@@ -83,50 +74,22 @@ impl Dot<'_> {
 
     fn carried(&mut self, indent: usize, prefix: char, carried: &[Carried]) {
         for c in carried {
-            self.node(
-                indent,
-                &format!("{prefix}{}", c.param),
-                "carried",
-                c.param,
-                "ellipse",
-            );
+            self.node(indent, &format!("{prefix}{}", c.param), "carried", c.param, "ellipse");
         }
     }
 
     /// The fused groups whose values are all nodes of `b`, as clusters (prefix `f` or `b`).
     fn fused(&mut self, b: &Block, indent: usize, prefix: char) {
-        let here: Vec<ValueId> = b
-            .stmts
-            .iter()
-            .filter_map(|s| {
-                if let Stmt::Node(n) = s {
-                    Some(n.out)
-                } else {
-                    None
-                }
-            })
-            .collect();
-        let groups = if prefix == 'f' {
-            &self.groups.forward
-        } else {
-            &self.groups.backward
-        };
+        let here: Vec<ValueId> = b.stmts.iter().filter_map(|s| if let Stmt::Node(n) = s { Some(n.out) } else { None }).collect();
+        let groups = if prefix == 'f' { &self.groups.forward } else { &self.groups.backward };
         let mut text = String::new();
-        for (members, label) in groups
-            .iter()
-            .filter(|(m, _)| m.iter().all(|v| here.contains(v)))
-        {
+        for (members, label) in groups.iter().filter(|(m, _)| m.iter().all(|v| here.contains(v))) {
             if prefix == 'b' && !members.iter().all(|&v| self.needs(v)) {
                 continue;
             }
             let pad = "  ".repeat(indent);
             let names: Vec<String> = members.iter().map(|v| format!("{prefix}{v};")).collect();
-            let _ = writeln!(
-                text,
-                "{pad}subgraph cluster_fused{} {{\n{pad}  label=\"{label}\"; style=dashed;\n{pad}  {}\n{pad}}}",
-                self.clusters,
-                names.join(" ")
-            );
+            let _ = writeln!(text, "{pad}subgraph cluster_fused{} {{\n{pad}  label=\"{label}\"; style=dashed;\n{pad}  {}\n{pad}}}", self.clusters, names.join(" "));
             self.clusters += 1;
         }
         self.out.push_str(&text);
@@ -149,11 +112,7 @@ impl Dot<'_> {
                 }
                 Stmt::While(w) => {
                     let pad = "  ".repeat(indent);
-                    let _ = writeln!(
-                        self.out,
-                        "{pad}subgraph cluster_forward_loop{} {{\n{pad}  label=\"while\";",
-                        w.id
-                    );
+                    let _ = writeln!(self.out, "{pad}subgraph cluster_forward_loop{} {{\n{pad}  label=\"while\";", w.id);
                     self.carried(indent + 1, 'f', &w.carried);
                     self.forward(&w.cond, indent + 1);
                     self.forward(&w.body, indent + 1);
@@ -163,16 +122,8 @@ impl Dot<'_> {
                 Stmt::For(f) => {
                     self.loops.push((f.id, f.field));
                     let pad = "  ".repeat(indent);
-                    let name = self
-                        .fields
-                        .get(f.field)
-                        .map_or(String::new(), |f| f.name.clone());
-                    let _ = writeln!(
-                        self.out,
-                        "{pad}subgraph cluster_forward_loop{} {{\n{pad}  label=\"for in {}\";",
-                        f.id,
-                        esc(&name)
-                    );
+                    let name = self.fields.get(f.field).map_or(String::new(), |f| f.name.clone());
+                    let _ = writeln!(self.out, "{pad}subgraph cluster_forward_loop{} {{\n{pad}  label=\"for in {}\";", f.id, esc(&name));
                     self.carried(indent + 1, 'f', &f.carried);
                     self.forward(&f.body, indent + 1);
                     let _ = writeln!(self.out, "{pad}}}");
@@ -185,31 +136,10 @@ impl Dot<'_> {
     /// Entry, back edge and exit of each carried value (the result is a node after the loop).
     fn loop_edges(&mut self, p: char, indent: usize, carried: &[Carried]) {
         for c in carried {
-            self.node(
-                indent,
-                &format!("{p}{}", c.result),
-                "loop result",
-                c.result,
-                "ellipse",
-            );
-            self.edge(
-                indent,
-                &format!("{p}{}", c.outer),
-                &format!("{p}{}", c.param),
-                "",
-            );
-            self.edge(
-                indent,
-                &format!("{p}{}", c.next),
-                &format!("{p}{}", c.param),
-                " [style=dashed, constraint=false]",
-            );
-            self.edge(
-                indent,
-                &format!("{p}{}", c.next),
-                &format!("{p}{}", c.result),
-                "",
-            );
+            self.node(indent, &format!("{p}{}", c.result), "loop result", c.result, "ellipse");
+            self.edge(indent, &format!("{p}{}", c.outer), &format!("{p}{}", c.param), "");
+            self.edge(indent, &format!("{p}{}", c.next), &format!("{p}{}", c.param), " [style=dashed, constraint=false]");
+            self.edge(indent, &format!("{p}{}", c.next), &format!("{p}{}", c.result), "");
         }
     }
 
@@ -244,99 +174,36 @@ impl Dot<'_> {
         }
     }
 
-    fn backward_loop(
-        &mut self,
-        indent: usize,
-        id: usize,
-        kind: &str,
-        carried: &[Carried],
-        body: &Block,
-    ) {
+    fn backward_loop(&mut self, indent: usize, id: usize, kind: &str, carried: &[Carried], body: &Block) {
         let carried: Vec<&Carried> = carried.iter().filter(|c| self.needs(c.param)).collect();
         let pad = "  ".repeat(indent);
-        let _ = writeln!(
-            self.out,
-            "{pad}subgraph cluster_backward_loop{id} {{\n{pad}  label=\"{kind} (reversed)\";"
-        );
+        let _ = writeln!(self.out, "{pad}subgraph cluster_backward_loop{id} {{\n{pad}  label=\"{kind} (reversed)\";");
         for c in &carried {
-            self.node(
-                indent + 1,
-                &format!("b{}", c.param),
-                "grad carried",
-                c.param,
-                "ellipse",
-            );
+            self.node(indent + 1, &format!("b{}", c.param), "grad carried", c.param, "ellipse");
         }
         self.backward(body, indent + 1);
         let _ = writeln!(self.out, "{pad}}}");
         for c in carried {
-            self.node(
-                indent,
-                &format!("b{}", c.result),
-                "grad loop result",
-                c.result,
-                "ellipse",
-            );
+            self.node(indent, &format!("b{}", c.result), "grad loop result", c.result, "ellipse");
             if self.needs(c.next) {
-                self.edge(
-                    indent,
-                    &format!("b{}", c.result),
-                    &format!("b{}", c.next),
-                    "",
-                );
-                self.edge(
-                    indent,
-                    &format!("b{}", c.param),
-                    &format!("b{}", c.next),
-                    " [style=dashed, constraint=false]",
-                );
+                self.edge(indent, &format!("b{}", c.result), &format!("b{}", c.next), "");
+                self.edge(indent, &format!("b{}", c.param), &format!("b{}", c.next), " [style=dashed, constraint=false]");
             }
             if self.needs(c.outer) {
-                self.edge(
-                    indent,
-                    &format!("b{}", c.param),
-                    &format!("b{}", c.outer),
-                    "",
-                );
+                self.edge(indent, &format!("b{}", c.param), &format!("b{}", c.outer), "");
             }
         }
     }
 }
 
 /// The whole DOT text of one network.
-pub fn graph_dot(
-    name: &str,
-    graph: &Graph,
-    dims: &Dims,
-    fields: &[NetField],
-    groups: &Groups,
-) -> String {
-    let mut d = Dot {
-        graph,
-        groups,
-        clusters: 0,
-        dims,
-        fields,
-        need: autodiff::needs(graph),
-        out: String::new(),
-        loops: Vec::new(),
-    };
-    let _ = writeln!(
-        d.out,
-        "digraph \"{}\" {{\n  node [fontname=\"monospace\"];\n  subgraph cluster_forward {{\n    label=\"forward\";",
-        esc(name)
-    );
+pub fn graph_dot(name: &str, graph: &Graph, dims: &Dims, fields: &[NetField], groups: &Groups) -> String {
+    let mut d = Dot { graph, groups, clusters: 0, dims, fields, need: autodiff::needs(graph), out: String::new(), loops: Vec::new() };
+    let _ = writeln!(d.out, "digraph \"{}\" {{\n  node [fontname=\"monospace\"];\n  subgraph cluster_forward {{\n    label=\"forward\";", esc(name));
     d.forward(&graph.body, 2);
-    let _ = writeln!(
-        d.out,
-        "  }}\n  subgraph cluster_backward {{\n    label=\"backward\";"
-    );
+    let _ = writeln!(d.out, "  }}\n  subgraph cluster_backward {{\n    label=\"backward\";");
     let out = graph.output;
-    let _ = writeln!(
-        d.out,
-        "    grad_out [label=\"grad_out\\n{}\", shape=ellipse];",
-        esc(&dims.text(&graph.values[out].shape))
-    );
+    let _ = writeln!(d.out, "    grad_out [label=\"grad_out\\n{}\", shape=ellipse];", esc(&dims.text(&graph.values[out].shape)));
     if d.needs(out) {
         let _ = writeln!(d.out, "    grad_out -> b{out};");
     }

@@ -9,27 +9,13 @@ use crate::ctxt::Ctxt;
 use proc_macro2::{Ident, Span};
 
 pub enum FieldKind {
-    Param {
-        shape: Shape,
-        init: Init,
-    },
-    Buffer {
-        shape: Shape,
-        init: Init,
-        persistent: bool,
-    },
-    Constant {
-        shape: Shape,
-        init: Init,
-    },
+    Param { shape: Shape, init: Init },
+    Buffer { shape: Shape, init: Init, persistent: bool },
+    Constant { shape: Shape, init: Init },
     Layer(LayerType),
     /// `[T; N]` (`len` is `N`) or `Vec<T>` built by the field's `= expr` (`build`; its length is
     /// known at run time only), iterated with `for b in field`.
-    Layers {
-        elem: LayerType,
-        len: Option<syn::Expr>,
-        build: Option<syn::Expr>,
-    },
+    Layers { elem: LayerType, len: Option<syn::Expr>, build: Option<syn::Expr> },
 }
 
 pub struct NetField {
@@ -59,9 +45,7 @@ pub fn static_shape(cx: &Ctxt, s: &ShapeAst, generics: &[Ident]) -> Shape {
                 Ok(n) => dims.push(Dim::Lit(n)),
                 Err(e) => cx.syn_error(e),
             },
-            DimAst::Name(id) if generics.iter().any(|g| g == id) => {
-                dims.push(Dim::Named(id.clone()))
-            }
+            DimAst::Name(id) if generics.iter().any(|g| g == id) => dims.push(Dim::Named(id.clone())),
             DimAst::Name(id) => {
                 cx.error_spanned_by(id, format!("`{id}` is not a const parameter of this network; the shape of a parameter, buffer or constant is made of numbers and const parameters (it is built in `new()`, before any input exists)"));
             }
@@ -75,12 +59,7 @@ pub fn static_shape(cx: &Ctxt, s: &ShapeAst, generics: &[Ident]) -> Shape {
 
 /// The forward's input or output shape: numbers, const parameters, batch names (`B`), `_`
 /// (any size) and a leading `..` (any leading dims).
-pub fn signature_shape(
-    cx: &Ctxt,
-    dims: &mut Dims,
-    s: &ShapeAst,
-    rest: &mut Option<usize>,
-) -> Shape {
+pub fn signature_shape(cx: &Ctxt, dims: &mut Dims, s: &ShapeAst, rest: &mut Option<usize>) -> Shape {
     let mut out = Shape::known(Vec::new());
     for (i, item) in s.items.iter().enumerate() {
         match item {
@@ -92,10 +71,7 @@ pub fn signature_shape(
             DimAst::Infer(_) => out.dims.push(Dim::Unknown),
             DimAst::Rest(sp) => {
                 if i != 0 {
-                    cx.syn_error(syn::Error::new(
-                        *sp,
-                        "`..` stands for the leading dims and must come first: `[..]`, `[.., 10]`",
-                    ));
+                    cx.syn_error(syn::Error::new(*sp, "`..` stands for the leading dims and must come first: `[..]`, `[.., 10]`"));
                 } else {
                     out.rest = Some(*rest.get_or_insert_with(|| dims.fresh_rest()));
                 }
@@ -105,14 +81,7 @@ pub fn signature_shape(
     out
 }
 
-fn require_init(
-    cx: &Ctxt,
-    f: &FieldAst,
-    init: Option<(Init, Span)>,
-    written: bool,
-    what: &str,
-    attr_name: &str,
-) -> Option<Init> {
+fn require_init(cx: &Ctxt, f: &FieldAst, init: Option<(Init, Span)>, written: bool, what: &str, attr_name: &str) -> Option<Init> {
     match init {
         Some((i, _)) => Some(i),
         None if written => None,
@@ -126,19 +95,11 @@ fn require_init(
     }
 }
 
-pub fn classify(
-    cx: &Ctxt,
-    dims: &mut Dims,
-    f: &FieldAst,
-    generics: &[Ident],
-    earlier: &[NetField],
-) -> Option<NetField> {
+pub fn classify(cx: &Ctxt, dims: &mut Dims, f: &FieldAst, generics: &[Ident], earlier: &[NetField]) -> Option<NetField> {
     let a = attr::field_attrs(cx, &f.attrs);
     let member = syn::Member::Named(f.ident.clone());
     let span = f.ty.span();
-    if let (Some(e), FieldTy::Param { .. } | FieldTy::Buffer { .. } | FieldTy::Tensor(_)) =
-        (&f.init, &f.ty)
-    {
+    if let (Some(e), FieldTy::Param { .. } | FieldTy::Buffer { .. } | FieldTy::Tensor(_)) = (&f.init, &f.ty) {
         cx.error_spanned_by(e, "`= expr` builds a layer field; a parameter, buffer or constant is filled by its `#[init(..)]`/`#[constant(..)]` attribute");
     }
     let init = f.init.as_ref();
@@ -148,18 +109,11 @@ pub fn classify(
                 cx.syn_error(syn::Error::new(sp, "`#[constant(..)]` is for plain tensor fields (`name: [20, 20]`); a `Param` takes `#[init(..)]`"));
             }
             let shape = static_shape(cx, shape, generics);
-            FieldKind::Param {
-                shape,
-                init: require_init(cx, f, a.init, a.written, "parameter", "init")?,
-            }
+            FieldKind::Param { shape, init: require_init(cx, f, a.init, a.written, "parameter", "init")? }
         }
         FieldTy::Buffer { shape, .. } => {
             let shape = static_shape(cx, shape, generics);
-            FieldKind::Buffer {
-                shape,
-                init: require_init(cx, f, a.init, a.written, "buffer", "init")?,
-                persistent: a.non_persistent.is_none(),
-            }
+            FieldKind::Buffer { shape, init: require_init(cx, f, a.init, a.written, "buffer", "init")?, persistent: a.non_persistent.is_none() }
         }
         FieldTy::Tensor(shape) => {
             if a.constant.is_none() {
@@ -170,44 +124,30 @@ pub fn classify(
                 return None;
             }
             let shape = static_shape(cx, shape, generics);
-            FieldKind::Constant {
-                shape,
-                init: a.init?.0,
-            }
+            FieldKind::Constant { shape, init: a.init?.0 }
         }
         FieldTy::Type(ty) => {
             if let Some((_, sp)) = &a.init {
                 cx.syn_error(syn::Error::new(*sp, "`#[init(..)]` and `#[constant(..)]` apply to `Param<[..]>`, `Buffer<[..]>` and tensor fields; a layer initialises itself"));
             }
             match ty {
-                syn::Type::Array(arr) => {
-                    match layers::classify(dims, &arr.elem, init, &f.ident, generics) {
-                        Ok(elem) => FieldKind::Layers {
-                            elem,
-                            len: Some(arr.len.clone()),
-                            build: None,
-                        },
-                        Err((sp, msg)) => {
-                            cx.syn_error(syn::Error::new(sp, msg));
-                            return None;
-                        }
+                syn::Type::Array(arr) => match layers::classify(dims, &arr.elem, init, &f.ident, generics) {
+                    Ok(elem) => FieldKind::Layers { elem, len: Some(arr.len.clone()), build: None },
+                    Err((sp, msg)) => {
+                        cx.syn_error(syn::Error::new(sp, msg));
+                        return None;
                     }
-                }
+                },
                 syn::Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Vec") => {
                     let elem = p.path.segments.last().and_then(|s| match &s.arguments {
-                        syn::PathArguments::AngleBracketed(a) if a.args.len() == 1 => {
-                            match a.args.first() {
-                                Some(syn::GenericArgument::Type(t)) => Some(t.clone()),
-                                _ => None,
-                            }
-                        }
+                        syn::PathArguments::AngleBracketed(a) if a.args.len() == 1 => match a.args.first() {
+                            Some(syn::GenericArgument::Type(t)) => Some(t.clone()),
+                            _ => None,
+                        },
                         _ => None,
                     });
                     let Some(elem) = elem else {
-                        cx.error_spanned_by(
-                            ty,
-                            "expected `Vec<Layer>`, a vector of one layer type",
-                        );
+                        cx.error_spanned_by(ty, "expected `Vec<Layer>`, a vector of one layer type");
                         return None;
                     };
                     let Some(build) = init else {
@@ -218,11 +158,7 @@ pub fn classify(
                         return None;
                     };
                     match layers::classify(dims, &elem, None, &f.ident, generics) {
-                        Ok(elem) => FieldKind::Layers {
-                            elem,
-                            len: None,
-                            build: Some(build.clone()),
-                        },
+                        Ok(elem) => FieldKind::Layers { elem, len: None, build: Some(build.clone()) },
                         Err((sp, msg)) => {
                             cx.syn_error(syn::Error::new(sp, msg));
                             return None;
@@ -240,10 +176,7 @@ pub fn classify(
         }
     };
     if a.non_persistent.is_some() && !matches!(kind, FieldKind::Buffer { .. }) {
-        cx.error_spanned_by(
-            &f.ident,
-            "`#[persistent = false]` applies to `Buffer<[..]>` fields only",
-        );
+        cx.error_spanned_by(&f.ident, "`#[persistent = false]` applies to `Buffer<[..]>` fields only");
     }
     let mut attrs = a.passthrough;
     if matches!(kind, FieldKind::Constant { .. }) {
@@ -257,20 +190,9 @@ pub fn classify(
                 _ => None,
             };
             match earlier.iter().position(|e| *id == e.name) {
-                Some(j)
-                    if ty_text(&earlier[j].kind).is_some()
-                        && ty_text(&earlier[j].kind) == ty_text(&kind) =>
-                {
-                    Some(j)
-                }
+                Some(j) if ty_text(&earlier[j].kind).is_some() && ty_text(&earlier[j].kind) == ty_text(&kind) => Some(j),
                 Some(_) => {
-                    cx.error_spanned_by(
-                        id,
-                        format!(
-                            "`#[share({id})]` needs `{id}` to be a layer of the same type as `{}`",
-                            f.ident
-                        ),
-                    );
+                    cx.error_spanned_by(id, format!("`#[share({id})]` needs `{id}` to be a layer of the same type as `{}`", f.ident));
                     None
                 }
                 None => {
@@ -280,13 +202,5 @@ pub fn classify(
             }
         }
     };
-    Some(NetField {
-        member,
-        name: f.ident.to_string(),
-        vis: f.vis.clone(),
-        attrs,
-        span,
-        share,
-        kind,
-    })
+    Some(NetField { member, name: f.ident.to_string(), vis: f.vis.clone(), attrs, span, share, kind })
 }

@@ -79,9 +79,7 @@ pub fn plan(b: &Block, uses: &[usize], kept: &BTreeSet<ValueId>, output: ValueId
     for s in &b.stmts {
         let Stmt::Node(n) = s else { continue };
         let free = uses[n.out] == 1 && !kept.contains(&n.out) && n.out != output;
-        let read_by_elementwise = reader
-            .get(&n.out)
-            .is_some_and(|op| ops::elem_operands(op).is_some());
+        let read_by_elementwise = reader.get(&n.out).is_some_and(|op| ops::elem_operands(op).is_some());
         if let Some(operands) = ops::elem_operands(&n.op) {
             let mut mine = BTreeSet::new();
             for a in operands {

@@ -40,9 +40,7 @@ fn init_expr(p: &TokenStream, init: &Init, shape: &Shape) -> TokenStream {
         Init::Normal(m, s) => with(quote!(#p::init::normal_(&__t, #m, #s))),
         Init::Uniform(a, b) => with(quote!(#p::init::uniform_(&__t, #a, #b))),
         Init::XavierUniform => with(quote!(#p::init::xavier_uniform_(&__t, 1.0))),
-        Init::KaimingUniform => with(
-            quote!(#p::init::kaiming_uniform_(&__t, 0.0, #p::init::FanMode::FanIn, #p::init::Nonlinearity::LeakyRelu)),
-        ),
+        Init::KaimingUniform => with(quote!(#p::init::kaiming_uniform_(&__t, 0.0, #p::init::FanMode::FanIn, #p::init::Nonlinearity::LeakyRelu))),
     }
 }
 
@@ -52,17 +50,11 @@ fn field_type(p: &TokenStream, f: &NetField, dims: &Dims) -> TokenStream {
         FieldKind::Buffer { .. } => quote!(#p::Buffer),
         FieldKind::Constant { .. } => quote!(#p::Tensor),
         FieldKind::Layer(l) => layers::resolved_type(dims, l).to_token_stream(),
-        FieldKind::Layers {
-            elem,
-            len: Some(len),
-            ..
-        } => {
+        FieldKind::Layers { elem, len: Some(len), .. } => {
             let t = layers::resolved_type(dims, elem);
             quote!([#t; #len])
         }
-        FieldKind::Layers {
-            elem, len: None, ..
-        } => {
+        FieldKind::Layers { elem, len: None, .. } => {
             let t = layers::resolved_type(dims, elem);
             quote!(::std::vec::Vec<#t>)
         }
@@ -79,25 +71,13 @@ fn field_new(p: &TokenStream, f: &NetField, dims: &Dims) -> TokenStream {
             let e = init_expr(p, init, shape);
             quote!(#p::Param::new(#e))
         }
-        FieldKind::Buffer {
-            shape,
-            init,
-            persistent,
-        } => {
+        FieldKind::Buffer { shape, init, persistent } => {
             let e = init_expr(p, init, shape);
-            if *persistent {
-                quote!(#p::Buffer::new(#e))
-            } else {
-                quote!(#p::Buffer::non_persistent(#e))
-            }
+            if *persistent { quote!(#p::Buffer::new(#e)) } else { quote!(#p::Buffer::non_persistent(#e)) }
         }
         FieldKind::Constant { shape, init } => init_expr(p, init, shape),
         FieldKind::Layer(l) => layer_new(l, dims),
-        FieldKind::Layers {
-            build: Some(b),
-            elem,
-            ..
-        } => {
+        FieldKind::Layers { build: Some(b), elem, .. } => {
             let t = layers::resolved_type(dims, elem);
             quote!({ let __v: ::std::vec::Vec<#t> = #b; __v })
         }
@@ -148,44 +128,21 @@ fn input_check(net: &Network, in_shape: &Shape, text: &str) -> TokenStream {
 }
 
 /// `assert!` that the runtime shape of argument `x` fits its static shape.
-fn arg_check(
-    net: &Network,
-    x: &proc_macro2::Ident,
-    what: &str,
-    in_shape: &Shape,
-    text: &str,
-) -> TokenStream {
+fn arg_check(net: &Network, x: &proc_macro2::Ident, what: &str, in_shape: &Shape, text: &str) -> TokenStream {
     let n = in_shape.dims.len();
-    let rank = if in_shape.rest.is_some() {
-        quote!(__s.len() >= #n)
-    } else {
-        quote!(__s.len() == #n)
-    };
+    let rank = if in_shape.rest.is_some() { quote!(__s.len() >= #n) } else { quote!(__s.len() == #n) };
     let checks = in_shape.dims.iter().enumerate().filter_map(|(i, d)| {
         let back = n - i;
         match d {
             Dim::Lit(v) => Some(quote!(&& __s[__s.len() - #back] == #v)),
-            Dim::Named(id)
-                if net
-                    .generics
-                    .params
-                    .iter()
-                    .any(|p| matches!(p, syn::GenericParam::Const(c) if c.ident == *id)) =>
-            {
+            Dim::Named(id) if net.generics.params.iter().any(|p| matches!(p, syn::GenericParam::Const(c) if c.ident == *id)) => {
                 Some(quote!(&& __s[__s.len() - #back] == #id))
             }
             _ => None,
         }
     });
     let name = net.ident.to_string();
-    let msg = format!(
-        "{{}}::forward: expected {} {what} of shape {{}}, got {{:?}}",
-        if what.starts_with(['a', 'e', 'i', 'o', 'u']) {
-            "an"
-        } else {
-            "a"
-        }
-    );
+    let msg = format!("{{}}::forward: expected {} {what} of shape {{}}, got {{:?}}", if what.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" });
     quote! {
         let __s = #x.shape();
         assert!(#rank #(#checks)*, #msg, #name, #text, __s);
@@ -208,19 +165,9 @@ fn typed_shape(p: &TokenStream, dims: &Dims, s: &Shape) -> Option<TokenStream> {
 
 /// The typed entry point: the input's static dims are in its type, so a wrongly shaped typed
 /// tensor does not compile.
-fn typed_forward(
-    p: &TokenStream,
-    dims: &Dims,
-    in_shape: &Shape,
-    out_shape: &Shape,
-    text: &str,
-) -> TokenStream {
-    let Some(input) = typed_shape(p, dims, in_shape) else {
-        return TokenStream::new();
-    };
-    let doc = format!(
-        "Inference forward on a typed input of shape `{text}`: its static dims are checked by the compiler (build it with `Typed::new`, which checks the runtime shape once)."
-    );
+fn typed_forward(p: &TokenStream, dims: &Dims, in_shape: &Shape, out_shape: &Shape, text: &str) -> TokenStream {
+    let Some(input) = typed_shape(p, dims, in_shape) else { return TokenStream::new() };
+    let doc = format!("Inference forward on a typed input of shape `{text}`: its static dims are checked by the compiler (build it with `Typed::new`, which checks the runtime shape once).");
     match typed_shape(p, dims, out_shape) {
         Some(output) => quote! {
             #[doc = #doc]
@@ -254,9 +201,7 @@ fn shape_checks(p: &TokenStream, graph: &Graph) -> TokenStream {
         match side {
             Side::Known(n) => quote!(#n),
             Side::LayerIn(t) => quote!(#p::shape::dim(<#t as #p::Layer>::IN_DIMS, #back, #default)),
-            Side::LayerOut(t) => {
-                quote!(#p::shape::dim(<#t as #p::Layer>::OUT_DIMS, #back, #default))
-            }
+            Side::LayerOut(t) => quote!(#p::shape::dim(<#t as #p::Layer>::OUT_DIMS, #back, #default)),
         }
     };
     let checks = graph.checks.iter().map(|c| {
@@ -292,13 +237,7 @@ fn helpers(p: &TokenStream) -> TokenStream {
     }
 }
 
-pub fn generate(
-    net: &Network,
-    fields: &[NetField],
-    mut graph: Graph,
-    dims: &Dims,
-    in_shape: &Shape,
-) -> TokenStream {
+pub fn generate(net: &Network, fields: &[NetField], mut graph: Graph, dims: &Dims, in_shape: &Shape) -> TokenStream {
     // The summary lists the forward as written; everything else runs the rewritten graph.
     let summary = super::summary::methods(net, fields, &graph, dims, in_shape);
     super::rewrite::relu_after_max_pool(&mut graph, fields);
@@ -307,9 +246,7 @@ pub fn generate(
     let ident = &net.ident;
     let (impl_g, ty_g, where_c) = net.generics.split_for_impl();
     let def = struct_def(net, fields, dims);
-    let locals: Vec<proc_macro2::Ident> = (0..fields.len())
-        .map(|i| quote::format_ident!("__f{}", i))
-        .collect();
+    let locals: Vec<proc_macro2::Ident> = (0..fields.len()).map(|i| quote::format_ident!("__f{}", i)).collect();
     let news = fields.iter().zip(&locals).map(|(f, l)| {
         let e = match f.share {
             Some(j) => {
@@ -334,51 +271,19 @@ pub fn generate(
         Kind::Sequential { .. } => dims.text(in_shape),
     };
     let check = input_check(net, in_shape, &shape_text);
-    let typed = typed_forward(
-        &p,
-        dims,
-        in_shape,
-        &graph.values[graph.output].shape,
-        &shape_text,
-    );
+    let typed = typed_forward(&p, dims, in_shape, &graph.values[graph.output].shape, &shape_text);
     let helpers = helpers(&p);
     let checks = shape_checks(&p, graph);
     let in_dims = dims_const(&p, dims, in_shape);
     let out_dims = dims_const(&p, dims, &graph.values[graph.output].shape);
     let introspect = introspection(summary, net, fields, graph, dims, &emit.groups);
-    let doc_new = format!(
-        "Builds `{ident}` with every field initialised in declaration order (PyTorch's default init for built-in layers)."
-    );
+    let doc_new = format!("Builds `{ident}` with every field initialised in declaration order (PyTorch's default init for built-in layers).");
     if let Some(targets) = loss_inputs(net, graph) {
-        let body = super::loss_items::LossBody {
-            fw,
-            fwt,
-            backward,
-            out,
-            check,
-            helpers,
-            checks,
-            ctxs,
-            introspect,
-            news: news.iter().map(|(_, e)| e.clone()).collect(),
-            members: members.cloned().collect(),
-            doc_new,
-        };
-        return super::loss_items::generate(
-            net,
-            &def,
-            graph,
-            dims,
-            targets,
-            fallible(&graph.body),
-            &shape_text,
-            body,
-        );
+        let body = super::loss_items::LossBody { fw, fwt, backward, out, check, helpers, checks, ctxs, introspect, news: news.iter().map(|(_, e)| e.clone()).collect(), members: members.cloned().collect(), doc_new };
+        return super::loss_items::generate(net, &def, graph, dims, targets, fallible(&graph.body), &shape_text, body);
     }
     let news_stmts = news.iter().map(|(l, e)| quote!(let #l = #e;));
-    let doc_fw = format!(
-        "Inference forward on an input of shape `{shape_text}`; panics naming both shapes when the input does not fit."
-    );
+    let doc_fw = format!("Inference forward on an input of shape `{shape_text}`; panics naming both shapes when the input does not fit.");
     quote! {
         #def
         const _: () = {
@@ -437,14 +342,7 @@ pub fn generate(
 }
 
 /// `summary()`, `print_summary()`, `graph_dot()` and (when every key is known) `STATE_DICT_KEYS`.
-fn introspection(
-    summary: TokenStream,
-    net: &Network,
-    fields: &[NetField],
-    graph: &Graph,
-    dims: &Dims,
-    groups: &super::dot::Groups,
-) -> TokenStream {
+fn introspection(summary: TokenStream, net: &Network, fields: &[NetField], graph: &Graph, dims: &Dims, groups: &super::dot::Groups) -> TokenStream {
     let dot = super::dot::graph_dot(&net.ident.to_string(), graph, dims, fields, groups);
     let keys = super::keys::state_dict_keys(fields);
     quote! {
@@ -459,11 +357,7 @@ fn introspection(
 }
 
 /// The struct and stub impls beside the errors, so uses of the network do not add errors.
-pub fn fallback(
-    net: &Network,
-    fields: &[NetField],
-    generics: &[proc_macro2::Ident],
-) -> TokenStream {
+pub fn fallback(net: &Network, fields: &[NetField], generics: &[proc_macro2::Ident]) -> TokenStream {
     let p = private();
     let ident = &net.ident;
     let (impl_g, ty_g, where_c) = net.generics.split_for_impl();
@@ -499,9 +393,7 @@ pub fn fallback(
 /// loss that can fail on data): `None` for a `Layer`.
 fn loss_inputs<'a>(net: &'a Network, graph: &Graph) -> Option<&'a [super::parse::Target]> {
     match &net.kind {
-        Kind::Struct { forward, .. } if !forward.targets.is_empty() || fallible(&graph.body) => {
-            Some(&forward.targets)
-        }
+        Kind::Struct { forward, .. } if !forward.targets.is_empty() || fallible(&graph.body) => Some(&forward.targets),
         _ => None,
     }
 }
@@ -516,11 +408,7 @@ fn fallible(b: &super::ir::Block) -> bool {
     })
 }
 
-pub(super) fn arg_checks(
-    net: &Network,
-    dims: &Dims,
-    targets: &[(proc_macro2::Ident, &super::parse::Target, Shape)],
-) -> TokenStream {
+pub(super) fn arg_checks(net: &Network, dims: &Dims, targets: &[(proc_macro2::Ident, &super::parse::Target, Shape)]) -> TokenStream {
     let _ = dims;
     targets
         .iter()

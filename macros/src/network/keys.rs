@@ -67,38 +67,16 @@ pub fn plain_ctor(init: Option<&syn::Expr>) -> bool {
 /// The keys of one built-in layer, relative to it; `None` when not known at expansion time.
 pub fn layer_keys(l: &LayerType) -> Option<Vec<String>> {
     let init = l.init.as_ref();
-    let wb = |bias: bool| {
-        if bias {
-            vec!["weight", "bias"]
-        } else {
-            vec!["weight"]
-        }
-    };
+    let wb = |bias: bool| if bias { vec!["weight", "bias"] } else { vec!["weight"] };
     let owned = |v: Vec<&str>| v.into_iter().map(String::from).collect::<Vec<String>>();
     let keys = match &l.kind {
         LayerKind::Rnn(r) => return Some(r.keys()),
         LayerKind::Linear { .. } => linear_bias(init).map(wb),
         LayerKind::Conv(_) => conv_bias(init).map(wb),
-        LayerKind::BatchNorm { .. } => plain_ctor(init).then(|| {
-            vec![
-                "weight",
-                "bias",
-                "running_mean",
-                "running_var",
-                "num_batches_tracked",
-            ]
-        }),
-        LayerKind::LayerNorm(_) => init
-            .and_then(ctor::chain)
-            .filter(|c| c.base.name == "new" && c.methods.is_empty())
-            .map(|_| vec!["weight", "bias"]),
+        LayerKind::BatchNorm { .. } => plain_ctor(init).then(|| vec!["weight", "bias", "running_mean", "running_var", "num_batches_tracked"]),
+        LayerKind::LayerNorm(_) => init.and_then(ctor::chain).filter(|c| c.base.name == "new" && c.methods.is_empty()).map(|_| vec!["weight", "bias"]),
         LayerKind::Embedding { .. } => plain_ctor(init).then(|| vec!["weight"]),
-        LayerKind::Activation(_)
-        | LayerKind::Kept { .. }
-        | LayerKind::Flatten { .. }
-        | LayerKind::Unflatten { .. }
-        | LayerKind::Pool(_)
-        | LayerKind::AdaptiveAvgPool { .. } => Some(Vec::new()),
+        LayerKind::Activation(_) | LayerKind::Kept { .. } | LayerKind::Flatten { .. } | LayerKind::Unflatten { .. } | LayerKind::Pool(_) | LayerKind::AdaptiveAvgPool { .. } => Some(Vec::new()),
         LayerKind::Opaque => None,
     };
     keys.map(owned)
@@ -113,13 +91,9 @@ pub fn layer_keys(l: &LayerType) -> Option<Vec<String>> {
 ///   read here (`Linear::with_bias(flag)`), or a buffer is non-persistent;
 /// - nothing otherwise (the derive's composition is right), or when the user wrote the attribute.
 pub fn derive_attr(struct_attrs: &[syn::Attribute], fields: &[NetField]) -> TokenStream {
-    let written = struct_attrs.iter().any(|a| {
-        a.path().is_ident("module")
-            && a.meta
-                .to_token_stream()
-                .to_string()
-                .contains("state_dict_keys")
-    });
+    let written = struct_attrs
+        .iter()
+        .any(|a| a.path().is_ident("module") && a.meta.to_token_stream().to_string().contains("state_dict_keys"));
     if written {
         return TokenStream::new();
     }
@@ -127,27 +101,16 @@ pub fn derive_attr(struct_attrs: &[syn::Attribute], fields: &[NetField]) -> Toke
         return quote!(#[module(state_dict_keys = &[#(#keys),*])]);
     }
     let cx = crate::ctxt::Ctxt::default();
-    let attrs: Vec<crate::attr::Field> = fields
-        .iter()
-        .map(|f| crate::attr::Field::from_ast(&cx, &f.attrs))
-        .collect();
+    let attrs: Vec<crate::attr::Field> = fields.iter().map(|f| crate::attr::Field::from_ast(&cx, &f.attrs)).collect();
     if cx.check().is_err() {
         return TokenStream::new();
     }
-    let plain = fields
-        .iter()
-        .zip(&attrs)
-        .filter(|(_, a)| a.skip.get().is_none())
-        .all(|(f, _)| match &f.kind {
-            FieldKind::Layer(l) | FieldKind::Layers { elem: l, .. } => plain_ctor(l.init.as_ref()),
-            FieldKind::Buffer { persistent, .. } => *persistent,
-            FieldKind::Param { .. } | FieldKind::Constant { .. } => true,
-        });
-    if plain {
-        TokenStream::new()
-    } else {
-        quote!(#[module(state_dict_keys = none)])
-    }
+    let plain = fields.iter().zip(&attrs).filter(|(_, a)| a.skip.get().is_none()).all(|(f, _)| match &f.kind {
+        FieldKind::Layer(l) | FieldKind::Layers { elem: l, .. } => plain_ctor(l.init.as_ref()),
+        FieldKind::Buffer { persistent, .. } => *persistent,
+        FieldKind::Param { .. } | FieldKind::Constant { .. } => true,
+    });
+    if plain { TokenStream::new() } else { quote!(#[module(state_dict_keys = none)]) }
 }
 
 fn array_len(e: &syn::Expr) -> Option<usize> {
@@ -158,32 +121,19 @@ fn array_len(e: &syn::Expr) -> Option<usize> {
 /// `#[derive(Module)]` already emits the const (every traversed field a `Param`).
 fn known_keys(fields: &[NetField]) -> Option<Vec<String>> {
     let cx = crate::ctxt::Ctxt::default();
-    let attrs: Vec<crate::attr::Field> = fields
-        .iter()
-        .map(|f| crate::attr::Field::from_ast(&cx, &f.attrs))
-        .collect();
+    let attrs: Vec<crate::attr::Field> = fields.iter().map(|f| crate::attr::Field::from_ast(&cx, &f.attrs)).collect();
     if cx.check().is_err() {
         return None;
     }
-    let traversed: Vec<(&NetField, &crate::attr::Field)> = fields
-        .iter()
-        .zip(&attrs)
-        .filter(|(f, a)| a.skip.get().is_none() && !matches!(f.kind, FieldKind::Constant { .. }))
-        .collect();
-    if traversed
-        .iter()
-        .all(|(f, a)| matches!(f.kind, FieldKind::Param { .. }) && a.flatten.get().is_none())
-    {
+    let traversed: Vec<(&NetField, &crate::attr::Field)> =
+        fields.iter().zip(&attrs).filter(|(f, a)| a.skip.get().is_none() && !matches!(f.kind, FieldKind::Constant { .. })).collect();
+    if traversed.iter().all(|(f, a)| matches!(f.kind, FieldKind::Param { .. }) && a.flatten.get().is_none()) {
         return None;
     }
     // PyTorch's order: the module's own parameters, then its buffers, then its children.
     let (mut params, mut buffers, mut keys) = (Vec::new(), Vec::new(), Vec::new());
     for (f, a) in traversed {
-        let name = a
-            .rename
-            .get()
-            .map(|l| l.value())
-            .unwrap_or_else(|| f.name.clone());
+        let name = a.rename.get().map(|l| l.value()).unwrap_or_else(|| f.name.clone());
         match &f.kind {
             FieldKind::Param { .. } => params.push(name),
             FieldKind::Buffer { persistent, .. } => {
@@ -201,11 +151,7 @@ fn known_keys(fields: &[NetField]) -> Option<Vec<String>> {
                 for i in 0..n {
                     let prefix = if a.flatten.get().is_some() {
                         let pattern = a.rename.get().map(|l| l.value()).unwrap_or_default();
-                        if pattern.is_empty() {
-                            i.to_string()
-                        } else {
-                            pattern.replacen("{}", &i.to_string(), 1)
-                        }
+                        if pattern.is_empty() { i.to_string() } else { pattern.replacen("{}", &i.to_string(), 1) }
                     } else {
                         format!("{name}.{i}")
                     };
@@ -220,9 +166,7 @@ fn known_keys(fields: &[NetField]) -> Option<Vec<String>> {
 /// The `pub const STATE_DICT_KEYS` item, or nothing when a key is not known here (or when
 /// `#[derive(Module)]` already emits the const: every traversed field a `Param`).
 pub fn state_dict_keys(fields: &[NetField]) -> TokenStream {
-    let Some(keys) = known_keys(fields) else {
-        return TokenStream::new();
-    };
+    let Some(keys) = known_keys(fields) else { return TokenStream::new() };
     quote! {
         /// The state-dict keys of this network in PyTorch's order, known at compile time (equal to
         /// `state_dict_keys()` at run time).

@@ -45,69 +45,22 @@ fn target_shapes(graph: &Graph, n: usize) -> Vec<Shape> {
 }
 
 #[allow(clippy::too_many_arguments)]
-pub fn generate(
-    net: &Network,
-    def: &TokenStream,
-    graph: &Graph,
-    dims: &Dims,
-    targets: &[Target],
-    fallible: bool,
-    shape_text: &str,
-    b: LossBody,
-) -> TokenStream {
+pub fn generate(net: &Network, def: &TokenStream, graph: &Graph, dims: &Dims, targets: &[Target], fallible: bool, shape_text: &str, b: LossBody) -> TokenStream {
     let p = quote!(::fusenet::__private);
     let ident = &net.ident;
     let (impl_g, ty_g, where_c) = net.generics.split_for_impl();
-    let xs: Vec<Ident> = (1..=targets.len())
-        .map(|k| format_ident!("__x{}", k))
-        .collect();
+    let xs: Vec<Ident> = (1..=targets.len()).map(|k| format_ident!("__x{}", k)).collect();
     let shapes = target_shapes(graph, targets.len());
-    let with: Vec<(Ident, &Target, Shape)> = xs
-        .iter()
-        .cloned()
-        .zip(targets)
-        .zip(shapes)
-        .map(|((x, t), s)| (x, t, s))
-        .collect();
+    let with: Vec<(Ident, &Target, Shape)> = xs.iter().cloned().zip(targets).zip(shapes).map(|((x, t), s)| (x, t, s)).collect();
     let target_checks = super::items::arg_checks(net, dims, &with);
     let names: Vec<&Ident> = targets.iter().map(|t| &t.name).collect();
-    let LossBody {
-        fw,
-        fwt,
-        backward,
-        out,
-        check,
-        helpers,
-        checks,
-        ctxs,
-        introspect,
-        news,
-        members,
-        doc_new,
-    } = b;
+    let LossBody { fw, fwt, backward, out, check, helpers, checks, ctxs, introspect, news, members, doc_new } = b;
     let locals: Vec<Ident> = (0..news.len()).map(|i| format_ident!("__f{}", i)).collect();
-    let (ret, ok) = if fallible {
-        (
-            quote!(::fusenet::Result<#p::Tensor>),
-            quote!(::core::result::Result::Ok(#out)),
-        )
-    } else {
-        (quote!(#p::Tensor), quote!(#out))
-    };
+    let (ret, ok) = if fallible { (quote!(::fusenet::Result<#p::Tensor>), quote!(::core::result::Result::Ok(#out))) } else { (quote!(#p::Tensor), quote!(#out)) };
     let args = quote!(__x: &#p::Tensor #(, #xs: &#p::Tensor)*);
-    let list = names
-        .iter()
-        .map(|n| format!("`{n}`"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let err = if fallible {
-        " Returns `Err` when the data does not fit the loss (a class index out of range, a probability outside [0, 1])."
-    } else {
-        ""
-    };
-    let doc_fw = format!(
-        "Inference forward on an input of shape `{shape_text}` and the targets {list}; panics naming both shapes when one does not fit.{err}"
-    );
+    let list = names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
+    let err = if fallible { " Returns `Err` when the data does not fit the loss (a class index out of range, a probability outside [0, 1])." } else { "" };
+    let doc_fw = format!("Inference forward on an input of shape `{shape_text}` and the targets {list}; panics naming both shapes when one does not fit.{err}");
     let doc_fwt = format!(
         "Training forward: as `forward`, saving into `ctx` (start from `Default::default()`) what `backward` needs. `{ident}` takes targets, so it is not a `Layer`."
     );

@@ -70,10 +70,7 @@ fn expand_network(net: &Network) -> TokenStream {
         Kind::Struct { fields: asts, .. } => {
             for f in asts {
                 if fields.iter().any(|g| f.ident == g.name) {
-                    cx.error_spanned_by(
-                        &f.ident,
-                        format!("field `{}` is already declared", f.ident),
-                    );
+                    cx.error_spanned_by(&f.ident, format!("field `{}` is already declared", f.ident));
                     continue;
                 }
                 match fields::classify(&cx, &mut dims, f, &generics, &fields) {
@@ -82,9 +79,7 @@ fn expand_network(net: &Network) -> TokenStream {
                 }
             }
         }
-        Kind::Sequential {
-            layers: tys, seq, ..
-        } => {
+        Kind::Sequential { layers: tys, seq, .. } => {
             if tys.is_empty() {
                 cx.error_spanned_by(seq, "`Sequential()` needs at least one layer");
             }
@@ -93,10 +88,7 @@ fn expand_network(net: &Network) -> TokenStream {
                 let name = Ident::new(&format!("__layer{i}"), ty.span());
                 match layers::classify(&mut dims, ty, layer.init.as_ref(), &name, &generics) {
                     Ok(l) => fields.push(NetField {
-                        member: syn::Member::Unnamed(syn::Index {
-                            index: i as u32,
-                            span: ty.span(),
-                        }),
+                        member: syn::Member::Unnamed(syn::Index { index: i as u32, span: ty.span() }),
                         name: i.to_string(),
                         vis: syn::parse_quote!(pub),
                         attrs: Vec::new(),
@@ -112,18 +104,12 @@ fn expand_network(net: &Network) -> TokenStream {
             }
         }
     }
-    let lowered = if complete {
-        lower(&cx, net, &fields, dims)
-    } else {
-        None
-    };
+    let lowered = if complete { lower(&cx, net, &fields, dims) } else { None };
     if let Some((_, dims, _)) = &lowered {
         check_inferred(&cx, &fields, dims, &generics);
     }
     match (cx.check(), lowered) {
-        (Ok(()), Some((graph, dims, in_shape))) => {
-            items::generate(net, &fields, graph, &dims, &in_shape)
-        }
+        (Ok(()), Some((graph, dims, in_shape))) => items::generate(net, &fields, graph, &dims, &in_shape),
         (Err(e), _) => {
             let mut out = e.into_compile_error();
             if generics.len() == net.generics.params.len() {
@@ -136,46 +122,22 @@ fn expand_network(net: &Network) -> TokenStream {
 }
 
 /// The input shape and the lowered graph.
-fn lower(
-    cx: &Ctxt,
-    net: &Network,
-    fields: &[NetField],
-    mut dims: Dims,
-) -> Option<(ir::Graph, Dims, Shape)> {
+fn lower(cx: &Ctxt, net: &Network, fields: &[NetField], mut dims: Dims) -> Option<(ir::Graph, Dims, Shape)> {
     match &net.kind {
         Kind::Struct { forward, .. } => {
             if forward.name != "forward" {
-                cx.error_spanned_by(
-                    &forward.name,
-                    format!(
-                        "a network's method is `fn forward`, not `fn {}`",
-                        forward.name
-                    ),
-                );
+                cx.error_spanned_by(&forward.name, format!("a network's method is `fn forward`, not `fn {}`", forward.name));
             }
             let mut rest = None;
             let in_shape = fields::signature_shape(cx, &mut dims, &forward.in_shape, &mut rest);
             let targets: Vec<(Ident, Shape, bool)> = forward
                 .targets
                 .iter()
-                .map(|t| {
-                    (
-                        t.name.clone(),
-                        fields::signature_shape(cx, &mut dims, &t.shape, &mut rest),
-                        t.int,
-                    )
-                })
+                .map(|t| (t.name.clone(), fields::signature_shape(cx, &mut dims, &t.shape, &mut rest), t.int))
                 .collect();
             let out_shape = fields::signature_shape(cx, &mut dims, &forward.out_shape, &mut rest);
             let lw = lower::Lowerer::new(cx, dims, fields);
-            let (g, dims) = lw.lower(
-                &forward.arg,
-                in_shape.clone(),
-                &targets,
-                &out_shape,
-                forward.out_shape.span,
-                &forward.body,
-            );
+            let (g, dims) = lw.lower(&forward.arg, in_shape.clone(), &targets, &out_shape, forward.out_shape.span, &forward.body);
             Some((g, dims, in_shape))
         }
         Kind::Sequential { input, .. } => {
@@ -184,30 +146,13 @@ fn lower(
                 Some(s) => fields::signature_shape(cx, &mut dims, s, &mut rest),
                 None => match fields.first().map(|f| &f.kind) {
                     Some(FieldKind::Layer(l)) => match &l.kind {
-                        LayerKind::Linear {
-                            input: d @ (Dim::Lit(_) | Dim::Named(_)),
-                            ..
-                        } => Shape {
-                            rest: Some(dims.fresh_rest()),
-                            dims: vec![d.clone()],
-                        },
+                        LayerKind::Linear { input: d @ (Dim::Lit(_) | Dim::Named(_)), .. } => Shape { rest: Some(dims.fresh_rest()), dims: vec![d.clone()] },
                         LayerKind::Conv(c) if matches!(c.c_in, Dim::Lit(_) | Dim::Named(_)) => {
-                            Shape {
-                                rest: Some(dims.fresh_rest()),
-                                dims: std::iter::once(c.c_in.clone())
-                                    .chain((0..c.d).map(|_| Dim::Unknown))
-                                    .collect(),
-                            }
+                            Shape { rest: Some(dims.fresh_rest()), dims: std::iter::once(c.c_in.clone()).chain((0..c.d).map(|_| Dim::Unknown)).collect() }
                         }
-                        _ => Shape {
-                            rest: Some(dims.fresh_rest()),
-                            dims: Vec::new(),
-                        },
+                        _ => Shape { rest: Some(dims.fresh_rest()), dims: Vec::new() },
                     },
-                    _ => Shape {
-                        rest: Some(dims.fresh_rest()),
-                        dims: Vec::new(),
-                    },
+                    _ => Shape { rest: Some(dims.fresh_rest()), dims: Vec::new() },
                 },
             };
             let lw = lower::Lowerer::new(cx, dims, fields);
@@ -227,11 +172,7 @@ fn check_inferred(cx: &Ctxt, fields: &[NetField], dims: &Dims, generics: &[Ident
         };
         if let Some(Dim::Var(var)) = layers::lazy_input(&layer.kind) {
             let var = *var;
-            let what = if matches!(layer.kind, LayerKind::Linear { .. }) {
-                "input size"
-            } else {
-                "input channels"
-            };
+            let what = if matches!(layer.kind, LayerKind::Linear { .. }) { "input size" } else { "input channels" };
             let span = dims.vars.get(var).map_or(Span::call_site(), |v| v.2);
             match dims.resolve(&Dim::Var(var)) {
                 Dim::Lit(_) => {}

@@ -16,9 +16,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::ToTokens;
 use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
-use syn::{
-    Attribute, Generics, Ident, LitInt, Token, Visibility, braced, bracketed, parenthesized,
-};
+use syn::{Attribute, Generics, Ident, LitInt, Token, Visibility, bracketed, braced, parenthesized};
 
 /// Everything inside one `network! { ... }`.
 pub struct Input {
@@ -35,16 +33,9 @@ pub struct Network {
 
 pub enum Kind {
     /// A struct with named fields (or none) and a forward.
-    Struct {
-        fields: Vec<FieldAst>,
-        forward: Forward,
-    },
+    Struct { fields: Vec<FieldAst>, forward: Forward },
     /// `= Sequential(T0, T1, ...) (: [dims])?;`
-    Sequential {
-        seq: Ident,
-        layers: Vec<SeqLayer>,
-        input: Option<ShapeAst>,
-    },
+    Sequential { seq: Ident, layers: Vec<SeqLayer>, input: Option<ShapeAst> },
 }
 
 /// One layer of the Sequential form: `Conv2d<1, 6, 5> = Conv2d::new().padding(2)`.
@@ -56,10 +47,7 @@ pub struct SeqLayer {
 impl Parse for SeqLayer {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let ty = input.parse()?;
-        Ok(SeqLayer {
-            ty,
-            init: constructor(input)?,
-        })
+        Ok(SeqLayer { ty, init: constructor(input)? })
     }
 }
 
@@ -95,9 +83,7 @@ pub enum FieldTy {
 impl FieldTy {
     pub fn span(&self) -> Span {
         match self {
-            FieldTy::Param { kw, shape } | FieldTy::Buffer { kw, shape } => {
-                kw.span().join(shape.span).unwrap_or(kw.span())
-            }
+            FieldTy::Param { kw, shape } | FieldTy::Buffer { kw, shape } => kw.span().join(shape.span).unwrap_or(kw.span()),
             FieldTy::Tensor(s) => s.span,
             FieldTy::Type(t) => t.span(),
         }
@@ -170,17 +156,11 @@ impl Parse for Network {
             input.parse::<Token![=]>()?;
             let seq: Ident = input.parse()?;
             if seq != "Sequential" {
-                return Err(syn::Error::new(
-                    seq.span(),
-                    "expected `Sequential(...)`: the one-line form is `struct Net = Sequential(Linear<4, 8>, ReLU, Linear<8, 1>);`",
-                ));
+                return Err(syn::Error::new(seq.span(), "expected `Sequential(...)`: the one-line form is `struct Net = Sequential(Linear<4, 8>, ReLU, Linear<8, 1>);`"));
             }
             let content;
             parenthesized!(content in input);
-            let layers = content
-                .parse_terminated(SeqLayer::parse, Token![,])?
-                .into_iter()
-                .collect();
+            let layers = content.parse_terminated(SeqLayer::parse, Token![,])?.into_iter().collect();
             let shape = if input.peek(Token![:]) {
                 input.parse::<Token![:]>()?;
                 Some(input.parse()?)
@@ -188,17 +168,7 @@ impl Parse for Network {
                 None
             };
             input.parse::<Token![;]>()?;
-            return Ok(Network {
-                attrs,
-                vis,
-                ident,
-                generics,
-                kind: Kind::Sequential {
-                    seq,
-                    layers,
-                    input: shape,
-                },
-            });
+            return Ok(Network { attrs, vis, ident, generics, kind: Kind::Sequential { seq, layers, input: shape } });
         }
         let fields = if input.peek(Token![;]) {
             input.parse::<Token![;]>()?;
@@ -206,26 +176,15 @@ impl Parse for Network {
         } else if input.peek(syn::token::Brace) {
             let content;
             braced!(content in input);
-            content
-                .parse_terminated(FieldAst::parse, Token![,])?
-                .into_iter()
-                .collect()
+            content.parse_terminated(FieldAst::parse, Token![,])?.into_iter().collect()
         } else {
             return Err(input.error("expected `{ fields }` or `;` after the network's name (tuple structs are written `= Sequential(...)`)"));
         };
         if !input.peek(Token![fn]) {
-            return Err(input.error(format!(
-                "expected `fn forward(x: [..]) -> [..] {{ ... }}` after the fields of `{ident}`"
-            )));
+            return Err(input.error(format!("expected `fn forward(x: [..]) -> [..] {{ ... }}` after the fields of `{ident}`")));
         }
         let forward = input.parse()?;
-        Ok(Network {
-            attrs,
-            vis,
-            ident,
-            generics,
-            kind: Kind::Struct { fields, forward },
-        })
+        Ok(Network { attrs, vis, ident, generics, kind: Kind::Struct { fields, forward } })
     }
 }
 
@@ -237,29 +196,17 @@ impl Parse for FieldAst {
         input.parse::<Token![:]>()?;
         let ty = if input.peek(syn::token::Bracket) && !is_array_type(input) {
             FieldTy::Tensor(input.parse()?)
-        } else if (input.peek(Ident) && input.peek2(Token![<]))
-            && (peek_kw(input, "Param") || peek_kw(input, "Buffer"))
-        {
+        } else if (input.peek(Ident) && input.peek2(Token![<])) && (peek_kw(input, "Param") || peek_kw(input, "Buffer")) {
             let kw: Ident = input.parse()?;
             input.parse::<Token![<]>()?;
             let shape: ShapeAst = input.parse()?;
             input.parse::<Token![>]>()?;
-            if kw == "Param" {
-                FieldTy::Param { kw, shape }
-            } else {
-                FieldTy::Buffer { kw, shape }
-            }
+            if kw == "Param" { FieldTy::Param { kw, shape } } else { FieldTy::Buffer { kw, shape } }
         } else {
             FieldTy::Type(input.parse()?)
         };
         let init = constructor(input)?;
-        Ok(FieldAst {
-            attrs,
-            vis,
-            ident,
-            ty,
-            init,
-        })
+        Ok(FieldAst { attrs, vis, ident, ty, init })
     }
 }
 
@@ -294,9 +241,7 @@ impl Parse for ShapeAst {
             } else if content.peek(Ident) {
                 DimAst::Name(content.parse()?)
             } else {
-                return Err(content.error(
-                    "expected a dim: an integer, a name (`B`, a const parameter), `_` or `..`",
-                ));
+                return Err(content.error("expected a dim: an integer, a name (`B`, a const parameter), `_` or `..`"));
             };
             items.push(item);
             if content.is_empty() {
@@ -306,11 +251,7 @@ impl Parse for ShapeAst {
         }
         let mut all = TokenStream::new();
         bracket.surround(&mut all, |t| t.extend(tokens));
-        Ok(ShapeAst {
-            span: bracket.span.join(),
-            items,
-            tokens: all,
-        })
+        Ok(ShapeAst { span: bracket.span.join(), items, tokens: all })
     }
 }
 
@@ -333,10 +274,7 @@ impl Parse for Forward {
         content.parse::<Token![:]>()?;
         let in_shape: ShapeAst = content.parse()?;
         if let Some((ty, true)) = dtype(&content)? {
-            return Err(syn::Error::new(
-                ty.span(),
-                "a network's first input is the float tensor it differentiates; only later (target) inputs can be `as i64`",
-            ));
+            return Err(syn::Error::new(ty.span(), "a network's first input is the float tensor it differentiates; only later (target) inputs can be `as i64`"));
         }
         let mut targets = Vec::new();
         loop {
@@ -356,14 +294,7 @@ impl Parse for Forward {
         input.parse::<Token![->]>()?;
         let out_shape: ShapeAst = input.parse()?;
         let body = input.parse()?;
-        Ok(Forward {
-            name,
-            arg,
-            in_shape,
-            targets,
-            out_shape,
-            body,
-        })
+        Ok(Forward { name, arg, in_shape, targets, out_shape, body })
     }
 }
 
@@ -377,10 +308,7 @@ fn dtype(input: ParseStream) -> syn::Result<Option<(Ident, bool)>> {
     match ty.to_string().as_str() {
         "f32" => Ok(Some((ty, false))),
         "i64" => Ok(Some((ty, true))),
-        other => Err(syn::Error::new(
-            ty.span(),
-            format!("an input's dtype is `f32` or `i64` (class indices), not `{other}`"),
-        )),
+        other => Err(syn::Error::new(ty.span(), format!("an input's dtype is `f32` or `i64` (class indices), not `{other}`"))),
     }
 }
 

@@ -104,22 +104,15 @@ impl Dims {
     pub fn same_shape(&self, a: &Shape, b: &Shape) -> bool {
         a.rest == b.rest
             && a.dims.len() == b.dims.len()
-            && a.dims
-                .iter()
-                .zip(&b.dims)
-                .all(|(x, y)| self.same(x, y) == Some(true))
+            && a.dims.iter().zip(&b.dims).all(|(x, y)| self.same(x, y) == Some(true))
     }
 
     /// Unifies two shapes of equal rank dim by dim; `false` at the first provable mismatch.
     pub fn unify_shapes(&mut self, a: &Shape, b: &Shape) -> bool {
         if a.rest.is_some() || b.rest.is_some() {
             let n = a.dims.len().min(b.dims.len());
-            let ok_rank = (a.rest.is_some() || a.dims.len() >= b.dims.len())
-                && (b.rest.is_some() || b.dims.len() >= a.dims.len());
-            return ok_rank
-                && (0..n).all(|i| {
-                    self.unify(&a.dims[a.dims.len() - 1 - i], &b.dims[b.dims.len() - 1 - i])
-                });
+            let ok_rank = (a.rest.is_some() || a.dims.len() >= b.dims.len()) && (b.rest.is_some() || b.dims.len() >= a.dims.len());
+            return ok_rank && (0..n).all(|i| self.unify(&a.dims[a.dims.len() - 1 - i], &b.dims[b.dims.len() - 1 - i]));
         }
         a.dims.len() == b.dims.len() && a.dims.iter().zip(&b.dims).all(|(x, y)| self.unify(x, y))
     }
@@ -134,20 +127,8 @@ impl Dims {
             let da = (i < la).then(|| self.resolve(&a.dims[la - 1 - i]));
             let db = (i < lb).then(|| self.resolve(&b.dims[lb - 1 - i]));
             let d = match (da, db) {
-                (Some(x), None) => {
-                    if b.rest.is_some() {
-                        Dim::Unknown
-                    } else {
-                        x
-                    }
-                }
-                (None, Some(y)) => {
-                    if a.rest.is_some() {
-                        Dim::Unknown
-                    } else {
-                        y
-                    }
-                }
+                (Some(x), None) => if b.rest.is_some() { Dim::Unknown } else { x },
+                (None, Some(y)) => if a.rest.is_some() { Dim::Unknown } else { y },
                 (Some(x), Some(y)) => match (&x, &y) {
                     (Dim::Lit(1), _) => y,
                     (_, Dim::Lit(1)) => x,

@@ -28,11 +28,7 @@ pub fn op_name(op: &Op) -> String {
     };
     match op {
         Op::Input | Op::Arg(_) => "input".into(),
-        Op::Loss { kind, red, .. } => format!(
-            "{}(reduction={:?})",
-            kind.name(),
-            format!("{red:?}").to_lowercase()
-        ),
+        Op::Loss { kind, red, .. } => format!("{}(reduction={:?})", kind.name(), format!("{red:?}").to_lowercase()),
         Op::Param(_) => "param".into(),
         Op::Tensor(_) => "tensor".into(),
         Op::Unary(u, _) => format!("{u:?}").to_lowercase(),
@@ -47,21 +43,15 @@ pub fn op_name(op: &Op) -> String {
                 Some((d, k)) => format!("{n}(dim={d}{})", if k { ", keepdim" } else { "" }),
             }
         }
-        Op::Softmax { log, dim, .. } => {
-            format!("{}softmax(dim={dim})", if *log { "log_" } else { "" })
-        }
+        Op::Softmax { log, dim, .. } => format!("{}softmax(dim={dim})", if *log { "log_" } else { "" }),
         Op::Transpose(_, a, b) => format!("transpose({a}, {b})"),
         Op::Max { dim: None, .. } => "max".into(),
-        Op::Max {
-            dim: Some((d, _)), ..
-        } => format!("max(dim={d})"),
+        Op::Max { dim: Some((d, _)), .. } => format!("max(dim={d})"),
         Op::Reshape { view, .. } => if *view { "view" } else { "reshape" }.into(),
         Op::Permute(_, d) => format!("permute({d:?})"),
         Op::Unsqueeze(_, d) => format!("unsqueeze({d})"),
         Op::Squeeze(_, d) => d.map_or("squeeze".into(), |d| format!("squeeze({d})")),
-        Op::Join { dim, stack, .. } => {
-            format!("{}(dim={dim})", if *stack { "stack" } else { "cat" })
-        }
+        Op::Join { dim, stack, .. } => format!("{}(dim={dim})", if *stack { "stack" } else { "cat" }),
         Op::Linear(..) => "Linear".into(),
         Op::Flatten(_, s, e) => format!("flatten({s}, {e})"),
         Op::Layer { .. } => "layer".into(),
@@ -80,24 +70,13 @@ fn dim_expr(dims: &Dims, d: &Dim) -> Option<TokenStream> {
 /// The `n`-th generic size of a layer type (`Embedding<N, D>`'s `N`).
 fn type_arg(dims: &Dims, ty: &syn::Type, n: usize) -> Option<TokenStream> {
     let syn::Type::Path(p) = ty else { return None };
-    let syn::PathArguments::AngleBracketed(a) = &p.path.segments.last()?.arguments else {
-        return None;
-    };
+    let syn::PathArguments::AngleBracketed(a) = &p.path.segments.last()?.arguments else { return None };
     match a.args.iter().nth(n)? {
-        syn::GenericArgument::Const(syn::Expr::Lit(syn::ExprLit {
-            lit: syn::Lit::Int(i),
-            ..
-        })) => i.base10_parse::<usize>().ok().map(|v| quote!(#v)),
-        syn::GenericArgument::Type(syn::Type::Path(t)) => t
-            .path
-            .get_ident()
-            .filter(|id| dims.generics.contains(id))
-            .map(|id| quote!(#id)),
-        syn::GenericArgument::Const(syn::Expr::Path(t)) => t
-            .path
-            .get_ident()
-            .filter(|id| dims.generics.contains(id))
-            .map(|id| quote!(#id)),
+        syn::GenericArgument::Const(syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. })) => {
+            i.base10_parse::<usize>().ok().map(|v| quote!(#v))
+        }
+        syn::GenericArgument::Type(syn::Type::Path(t)) => t.path.get_ident().filter(|id| dims.generics.contains(id)).map(|id| quote!(#id)),
+        syn::GenericArgument::Const(syn::Expr::Path(t)) => t.path.get_ident().filter(|id| dims.generics.contains(id)).map(|id| quote!(#id)),
         _ => None,
     }
 }
@@ -109,27 +88,14 @@ pub fn layer_params(dims: &Dims, l: &LayerType) -> Option<TokenStream> {
     match &l.kind {
         LayerKind::Linear { input, output } => {
             let (i, o) = (dim_expr(dims, input)?, dim_expr(dims, output)?);
-            let b = if keys::linear_bias(init)? {
-                quote!(#o)
-            } else {
-                quote!(0usize)
-            };
+            let b = if keys::linear_bias(init)? { quote!(#o) } else { quote!(0usize) };
             Some(quote!(#i * #o + #b))
         }
         LayerKind::Conv(c) => {
             let (i, o) = (dim_expr(dims, &c.c_in)?, dim_expr(dims, &c.c_out)?);
-            let k: usize = c
-                .kernel
-                .iter()
-                .map(|k| k.ok_or(()))
-                .product::<Result<usize, ()>>()
-                .ok()?;
+            let k: usize = c.kernel.iter().map(|k| k.ok_or(())).product::<Result<usize, ()>>().ok()?;
             let g = c.groups.max(1);
-            let b = if keys::conv_bias(init)? {
-                quote!(#o)
-            } else {
-                quote!(0usize)
-            };
+            let b = if keys::conv_bias(init)? { quote!(#o) } else { quote!(0usize) };
             Some(quote!(#o * (#i / #g) * #k + #b))
         }
         LayerKind::BatchNorm { c, .. } => {
@@ -146,12 +112,9 @@ pub fn layer_params(dims: &Dims, l: &LayerType) -> Option<TokenStream> {
             let (n, d) = (type_arg(dims, &l.ty, 0)?, dim_expr(dims, dim)?);
             keys::plain_ctor(init).then(|| quote!(#n * #d))
         }
-        LayerKind::Activation(_)
-        | LayerKind::Kept { .. }
-        | LayerKind::Flatten { .. }
-        | LayerKind::Unflatten { .. }
-        | LayerKind::Pool(_)
-        | LayerKind::AdaptiveAvgPool { .. } => Some(quote!(0usize)),
+        LayerKind::Activation(_) | LayerKind::Kept { .. } | LayerKind::Flatten { .. } | LayerKind::Unflatten { .. } | LayerKind::Pool(_) | LayerKind::AdaptiveAvgPool { .. } => {
+            Some(quote!(0usize))
+        }
         LayerKind::Rnn(r) => r.num_parameters().map(|n| quote!(#n)),
         LayerKind::Opaque => None,
     }
@@ -211,23 +174,12 @@ impl Walk<'_> {
         let m = &self.fields[f].member;
         let p = quote!(::fusenet::__private);
         Some(match &self.fields[f].kind {
-            FieldKind::Layer(l) => layer_params(self.dims, l)
-                .unwrap_or_else(|| quote!(#p::Module::num_parameters(&self.#m))),
+            FieldKind::Layer(l) => layer_params(self.dims, l).unwrap_or_else(|| quote!(#p::Module::num_parameters(&self.#m))),
             FieldKind::Layers { .. } if all_elems => quote!(#p::Module::num_parameters(&self.#m)),
-            FieldKind::Layers {
-                elem,
-                len: Some(len),
-                ..
-            } => layer_params(self.dims, elem).map_or_else(
-                || quote!(#p::Module::num_parameters(&self.#m)),
-                |e| quote!((#e) * (#len)),
-            ),
+            FieldKind::Layers { elem, len: Some(len), .. } => layer_params(self.dims, elem).map_or_else(|| quote!(#p::Module::num_parameters(&self.#m)), |e| quote!((#e) * (#len))),
             FieldKind::Layers { len: None, .. } => quote!(#p::Module::num_parameters(&self.#m)),
             FieldKind::Param { shape, .. } => {
-                let ds = shape
-                    .dims
-                    .iter()
-                    .map(|d| dim_expr(self.dims, d).unwrap_or(quote!(0usize)));
+                let ds = shape.dims.iter().map(|d| dim_expr(self.dims, d).unwrap_or(quote!(0usize)));
                 quote!(1usize #(* #ds)*)
             }
             FieldKind::Buffer { .. } | FieldKind::Constant { .. } => quote!(0usize),
@@ -237,32 +189,20 @@ impl Walk<'_> {
     fn layer_name(&self, c: Callee) -> (usize, String) {
         let f = match c {
             Callee::Field(f) => f,
-            Callee::LoopElem(id) => self
-                .loops
-                .iter()
-                .find(|(l, _)| *l == id)
-                .map_or(0, |(_, f)| *f),
+            Callee::LoopElem(id) => self.loops.iter().find(|(l, _)| *l == id).map_or(0, |(_, f)| *f),
         };
         let field = &self.fields[f];
         let ty = match &field.kind {
             FieldKind::Layer(l) | FieldKind::Layers { elem: l, .. } => layers::text(self.dims, l),
             _ => String::new(),
         };
-        let name = if matches!(c, Callee::LoopElem(_)) {
-            format!("{}[i]", field.name)
-        } else {
-            field.name.clone()
-        };
+        let name = if matches!(c, Callee::LoopElem(_)) { format!("{}[i]", field.name) } else { field.name.clone() };
         (f, format!("{name} ({ty})"))
     }
 
     fn push(&mut self, name: String, v: ValueId, params: Option<TokenStream>) {
         let shape = shape_expr(self.dims, &self.graph.values[v].shape);
-        self.rows.push(Row {
-            name: format!("{}{name}", self.indent()),
-            shape,
-            params,
-        });
+        self.rows.push(Row { name: format!("{}{name}", self.indent()), shape, params });
     }
 
     fn block(&mut self, b: &Block) {
@@ -282,11 +222,7 @@ impl Walk<'_> {
                     op => self.push(op_name(op), n.out, Some(quote!(0usize))),
                 },
                 Stmt::While(w) => {
-                    self.rows.push(Row {
-                        name: format!("{}while", self.indent()),
-                        shape: quote!(::std::string::String::new()),
-                        params: Some(quote!(0usize)),
-                    });
+                    self.rows.push(Row { name: format!("{}while", self.indent()), shape: quote!(::std::string::String::new()), params: Some(quote!(0usize)) });
                     self.depth += 1;
                     self.block(&w.body);
                     self.depth -= 1;
@@ -294,11 +230,7 @@ impl Walk<'_> {
                 Stmt::For(f) => {
                     self.loops.push((f.id, f.field));
                     let name = format!("{}for {}", self.indent(), self.fields[f.field].name);
-                    self.rows.push(Row {
-                        name,
-                        shape: quote!(::std::string::String::new()),
-                        params: Some(quote!(0usize)),
-                    });
+                    self.rows.push(Row { name, shape: quote!(::std::string::String::new()), params: Some(quote!(0usize)) });
                     self.depth += 1;
                     self.block(&f.body);
                     self.depth -= 1;
@@ -320,32 +252,14 @@ fn sequential_rows(w: &mut Walk, in_shape: &Shape) {
         let (_, name) = w.layer_name(Callee::Field(i));
         let params = w.field_params(i, false);
         let s = shape_expr(w.dims, &shape);
-        w.rows.push(Row {
-            name,
-            shape: s,
-            params,
-        });
+        w.rows.push(Row { name, shape: s, params });
         let _ = f;
     }
 }
 
 /// The `summary()` and `print_summary()` methods.
-pub fn methods(
-    net: &Network,
-    fields: &[NetField],
-    graph: &Graph,
-    dims: &Dims,
-    in_shape: &Shape,
-) -> TokenStream {
-    let mut w = Walk {
-        dims,
-        graph,
-        fields,
-        counted: HashSet::new(),
-        loops: Vec::new(),
-        rows: Vec::new(),
-        depth: 0,
-    };
+pub fn methods(net: &Network, fields: &[NetField], graph: &Graph, dims: &Dims, in_shape: &Shape) -> TokenStream {
+    let mut w = Walk { dims, graph, fields, counted: HashSet::new(), loops: Vec::new(), rows: Vec::new(), depth: 0 };
     match &net.kind {
         Kind::Sequential { .. } => sequential_rows(&mut w, in_shape),
         Kind::Struct { .. } => w.block(&graph.body),

@@ -75,9 +75,7 @@ impl<T: Collate> Collate for Vec<T> {
             "each element in list of batch should be of equal size (got lengths {:?})",
             items.iter().map(Vec::len).collect::<Vec<_>>()
         );
-        let mut columns: Vec<Vec<T>> = (0..width)
-            .map(|_| Vec::with_capacity(items.len()))
-            .collect();
+        let mut columns: Vec<Vec<T>> = (0..width).map(|_| Vec::with_capacity(items.len())).collect();
         for item in items {
             for (column, x) in columns.iter_mut().zip(item) {
                 column.push(x);
@@ -110,10 +108,7 @@ mod tests {
 
     #[test]
     fn nested_tuples_and_vecs() {
-        let items = vec![
-            (1i64, vec![Tensor::zeros(&[2]), Tensor::ones(&[])]),
-            (2i64, vec![Tensor::ones(&[2]), Tensor::zeros(&[])]),
-        ];
+        let items = vec![(1i64, vec![Tensor::zeros(&[2]), Tensor::ones(&[])]), (2i64, vec![Tensor::ones(&[2]), Tensor::zeros(&[])])];
         let (a, v) = <(i64, Vec<Tensor>)>::collate(items);
         assert_eq!(a.to_vec::<i64>(), [1, 2]);
         assert_eq!(v[0].shape(), &[2, 2]);
@@ -121,9 +116,7 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(
-        expected = "each element in list of batch should be of equal size (got lengths [2, 1])"
-    )]
+    #[should_panic(expected = "each element in list of batch should be of equal size (got lengths [2, 1])")]
     fn ragged_vecs_panic() {
         Vec::<i64>::collate(vec![vec![1, 2], vec![3]]);
     }

@@ -142,10 +142,7 @@ impl<T: TensorRows> TensorDataset<T> {
     /// tensors", as PyTorch says), naming every shape.
     pub fn new(tensors: T) -> TensorDataset<T> {
         let shapes = tensors.shapes();
-        assert!(
-            !shapes.is_empty(),
-            "TensorDataset needs at least one tensor"
-        );
+        assert!(!shapes.is_empty(), "TensorDataset needs at least one tensor");
         assert!(
             shapes.iter().all(|s| !s.is_empty()),
             "TensorDataset: a 0-d tensor has no rows (shapes {shapes:?})"
@@ -181,10 +178,7 @@ impl<T: TensorRows> Dataset for TensorDataset<T> {
 }
 
 pub(crate) fn check_index(index: usize, len: usize) {
-    assert!(
-        index < len,
-        "index {index} is out of range for a dataset of length {len}"
-    );
+    assert!(index < len, "index {index} is out of range for a dataset of length {len}");
 }
 
 /// PyTorch's `Subset`: the items of `dataset` at `indices`, in that order.
@@ -247,11 +241,7 @@ impl<D: Dataset> Dataset for Subset<D> {
 /// assert_eq!(parts[0].indices(), [6, 0, 3]);
 /// assert_eq!(parts[1].get(0), 7);
 /// ```
-pub fn random_split<D: Dataset>(
-    dataset: D,
-    lengths: &[usize],
-    generator: &mut Generator,
-) -> Vec<Subset<D>> {
+pub fn random_split<D: Dataset>(dataset: D, lengths: &[usize], generator: &mut Generator) -> Vec<Subset<D>> {
     let dataset = Arc::new(dataset);
     let n = dataset.len();
     assert!(
@@ -265,10 +255,7 @@ pub fn random_split<D: Dataset>(
         .map(|&len| {
             let indices = perm[start..start + len].to_vec();
             start += len;
-            Subset {
-                dataset: Arc::clone(&dataset),
-                indices,
-            }
+            Subset { dataset: Arc::clone(&dataset), indices }
         })
         .collect()
 }
@@ -287,10 +274,7 @@ pub fn split_lengths(n: usize, fractions: &[f64]) -> Vec<usize> {
         (total - 1.0).abs() <= 1e-9 && fractions.iter().all(|&f| (0.0..=1.0).contains(&f)),
         "fractions must each be in [0, 1] and sum to 1, got {fractions:?}"
     );
-    let mut lengths: Vec<usize> = fractions
-        .iter()
-        .map(|&f| (f * n as f64).floor() as usize)
-        .collect();
+    let mut lengths: Vec<usize> = fractions.iter().map(|&f| (f * n as f64).floor() as usize).collect();
     let remainder = n - lengths.iter().sum::<usize>().min(n);
     let k = lengths.len();
     for i in 0..remainder {
@@ -315,11 +299,7 @@ mod tests {
 
     #[test]
     fn vec_of_tensors_dataset() {
-        let ds = TensorDataset::new(vec![
-            Tensor::zeros(&[2, 5]),
-            Tensor::ones(&[2]),
-            Tensor::arange_i64(2),
-        ]);
+        let ds = TensorDataset::new(vec![Tensor::zeros(&[2, 5]), Tensor::ones(&[2]), Tensor::arange_i64(2)]);
         let row = ds.get(1);
         assert_eq!(row.len(), 3);
         assert_eq!(row[0].shape(), &[5]);
@@ -328,9 +308,7 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(
-        expected = "Size mismatch between tensors: first dimensions differ in shapes [[3, 2], [4]]"
-    )]
+    #[should_panic(expected = "Size mismatch between tensors: first dimensions differ in shapes [[3, 2], [4]]")]
     fn tensor_dataset_size_mismatch_panics() {
         TensorDataset::new((Tensor::zeros(&[3, 2]), Tensor::zeros(&[4])));
     }
@@ -345,22 +323,13 @@ mod tests {
     fn random_split_matches_torch() {
         // random_split(range(10), [3, 7], generator=torch.Generator().manual_seed(3))
         // -> [[6, 0, 3], [7, 8, 5, 1, 9, 2, 4]]
-        let parts = random_split(
-            (0..10).collect::<Vec<usize>>(),
-            &[3, 7],
-            &mut Generator::new(3),
-        );
-        let got: Vec<Vec<usize>> = parts
-            .iter()
-            .map(|p| (0..p.len()).map(|i| p.get(i)).collect())
-            .collect();
+        let parts = random_split((0..10).collect::<Vec<usize>>(), &[3, 7], &mut Generator::new(3));
+        let got: Vec<Vec<usize>> = parts.iter().map(|p| (0..p.len()).map(|i| p.get(i)).collect()).collect();
         assert_eq!(got, [vec![6, 0, 3], vec![7, 8, 5, 1, 9, 2, 4]]);
     }
 
     #[test]
-    #[should_panic(
-        expected = "Sum of input lengths does not equal the length of the input dataset!"
-    )]
+    #[should_panic(expected = "Sum of input lengths does not equal the length of the input dataset!")]
     fn random_split_bad_lengths_panic() {
         random_split(vec![1, 2, 3], &[1, 1], &mut Generator::new(0));
     }

@@ -85,10 +85,7 @@ impl<D: Dataset + 'static, B: 'static> DataLoader<D, B> {
         batch_size: usize,
         collate: impl Fn(Vec<D::Item>) -> B + Send + Sync + 'static,
     ) -> Self {
-        assert!(
-            batch_size > 0,
-            "batch_size should be a positive integer value, but got batch_size={batch_size}"
-        );
+        assert!(batch_size > 0, "batch_size should be a positive integer value, but got batch_size={batch_size}");
         DataLoader {
             dataset: Arc::new(dataset),
             collate: Arc::new(collate),
@@ -135,10 +132,7 @@ impl<D: Dataset + 'static, B: 'static> DataLoader<D, B> {
 
     /// Batches each worker builds ahead (PyTorch's default, 2). Panics when 0.
     pub fn prefetch_factor(mut self, k: usize) -> Self {
-        assert!(
-            k > 0,
-            "prefetch_factor should be a positive integer value, but got prefetch_factor={k}"
-        );
+        assert!(k > 0, "prefetch_factor should be a positive integer value, but got prefetch_factor={k}");
         self.prefetch_factor = k;
         self
     }
@@ -146,11 +140,7 @@ impl<D: Dataset + 'static, B: 'static> DataLoader<D, B> {
     /// The number of batches in one epoch.
     pub fn len(&self) -> usize {
         let n = self.dataset.len();
-        if self.drop_last {
-            n / self.batch_size
-        } else {
-            n.div_ceil(self.batch_size)
-        }
+        if self.drop_last { n / self.batch_size } else { n.div_ceil(self.batch_size) }
     }
 
     /// Whether an epoch has no batches.
@@ -170,9 +160,7 @@ impl<D: Dataset + 'static, B: 'static> DataLoader<D, B> {
 
     /// A snapshot of the loader's own generator, if it has one (to checkpoint the shuffling).
     pub fn generator_state(&self) -> Option<Generator> {
-        self.generator
-            .as_ref()
-            .map(|g| g.lock().unwrap_or_else(|e| e.into_inner()).clone())
+        self.generator.as_ref().map(|g| g.lock().unwrap_or_else(|e| e.into_inner()).clone())
     }
 
     /// Starts an epoch.
@@ -184,25 +172,11 @@ impl<D: Dataset + 'static, B: 'static> DataLoader<D, B> {
             Some(g) => RandomSource::Owned(Arc::clone(g)),
             None => RandomSource::Default,
         };
-        let order = EpochOrder::start(
-            self.dataset.len(),
-            self.batch_size,
-            self.drop_last,
-            self.shuffle,
-            source,
-        );
+        let order = EpochOrder::start(self.dataset.len(), self.batch_size, self.drop_last, self.shuffle, source);
         let dataset = Arc::clone(&self.dataset);
         let collate = Arc::clone(&self.collate);
-        let fetch: Fetch<B> = Arc::new(move |indices: &[usize]| {
-            collate(indices.iter().map(|&i| dataset.get(i)).collect())
-        });
-        DataLoaderIter {
-            order,
-            fetch,
-            pool: None,
-            num_workers: self.num_workers,
-            prefetch_factor: self.prefetch_factor,
-        }
+        let fetch: Fetch<B> = Arc::new(move |indices: &[usize]| collate(indices.iter().map(|&i| dataset.get(i)).collect()));
+        DataLoaderIter { order, fetch, pool: None, num_workers: self.num_workers, prefetch_factor: self.prefetch_factor }
     }
 }
 
@@ -235,14 +209,11 @@ impl<B: Send + 'static> Iterator for DataLoaderIter<B> {
         if self.num_workers == 0 {
             return Some((self.fetch)(&self.order.batch(k)));
         }
-        let pool = self.pool.get_or_insert_with(|| {
-            WorkerPool::new(
-                self.num_workers,
-                self.prefetch_factor,
-                self.order.base_seed(),
-                Arc::clone(&self.fetch),
-            )
-        });
+        let pool = self
+            .pool
+            .get_or_insert_with(|| {
+                WorkerPool::new(self.num_workers, self.prefetch_factor, self.order.base_seed(), Arc::clone(&self.fetch))
+            });
         let num_batches = self.order.num_batches();
         let order = &self.order;
         let refill = |pool: &mut WorkerPool<B>| {

@@ -28,11 +28,7 @@ pub enum DataProblem {
     /// The file (after decompression) has bytes after the data its header describes.
     TrailingBytes { expected: usize, found: usize },
     /// The images file and the labels file hold different numbers of items.
-    CountMismatch {
-        images: usize,
-        labels: usize,
-        images_path: PathBuf,
-    },
+    CountMismatch { images: usize, labels: usize, images_path: PathBuf },
     /// A label is not a digit.
     BadLabel { index: usize, value: u8 },
 }
@@ -42,11 +38,7 @@ impl fmt::Display for DataProblem {
         match self {
             DataProblem::MissingFile { tried } => {
                 let names: Vec<String> = tried.iter().map(|p| p.display().to_string()).collect();
-                write!(
-                    f,
-                    "no data set file found (looked for {})",
-                    names.join(", ")
-                )
+                write!(f, "no data set file found (looked for {})", names.join(", "))
             }
             DataProblem::Gzip { msg } => write!(f, "gzip stream is corrupt or truncated: {msg}"),
             DataProblem::BadMagic { found, expected } => write!(
@@ -55,10 +47,7 @@ impl fmt::Display for DataProblem {
                 describe_magic(*expected)
             ),
             DataProblem::BadDims { found, expected } => {
-                write!(
-                    f,
-                    "header dimensions {found:?} are wrong, expected {expected}"
-                )
+                write!(f, "header dimensions {found:?} are wrong, expected {expected}")
             }
             DataProblem::Truncated { expected, found } => {
                 write!(f, "truncated: expected {expected} bytes, found {found}")
@@ -68,11 +57,7 @@ impl fmt::Display for DataProblem {
                 "{} unexpected bytes after the data (expected {expected} bytes, found {found})",
                 found - expected
             ),
-            DataProblem::CountMismatch {
-                images,
-                labels,
-                images_path,
-            } => write!(
+            DataProblem::CountMismatch { images, labels, images_path } => write!(
                 f,
                 "{labels} labels but {images} images in {}",
                 images_path.display()
@@ -105,55 +90,22 @@ mod tests {
 
     #[test]
     fn messages_name_the_file_and_the_problem() {
-        let e = Error::Data {
-            path: "a/train-images-idx3-ubyte".into(),
-            problem: DataProblem::BadMagic {
-                found: 0x801,
-                expected: 0x803,
-            },
-        };
+        let e = Error::Data { path: "a/train-images-idx3-ubyte".into(), problem: DataProblem::BadMagic { found: 0x801, expected: 0x803 } };
         assert_eq!(
             e.to_string(),
             "a/train-images-idx3-ubyte: wrong magic number 0x00000801, expected 0x00000803 \
              (an IDX file of unsigned bytes with 3 dimensions)"
         );
-        assert_eq!(
-            e.path(),
-            Some(std::path::Path::new("a/train-images-idx3-ubyte"))
-        );
-        let p = DataProblem::Truncated {
-            expected: 16,
-            found: 3,
-        };
+        assert_eq!(e.path(), Some(std::path::Path::new("a/train-images-idx3-ubyte")));
+        let p = DataProblem::Truncated { expected: 16, found: 3 };
         assert_eq!(p.to_string(), "truncated: expected 16 bytes, found 3");
-        let p = DataProblem::TrailingBytes {
-            expected: 16,
-            found: 20,
-        };
-        assert_eq!(
-            p.to_string(),
-            "4 unexpected bytes after the data (expected 16 bytes, found 20)"
-        );
-        let p = DataProblem::CountMismatch {
-            images: 10,
-            labels: 9,
-            images_path: "i".into(),
-        };
+        let p = DataProblem::TrailingBytes { expected: 16, found: 20 };
+        assert_eq!(p.to_string(), "4 unexpected bytes after the data (expected 16 bytes, found 20)");
+        let p = DataProblem::CountMismatch { images: 10, labels: 9, images_path: "i".into() };
         assert_eq!(p.to_string(), "9 labels but 10 images in i");
-        let p = DataProblem::MissingFile {
-            tried: vec!["d/a".into(), "d/b".into()],
-        };
-        assert_eq!(
-            p.to_string(),
-            "no data set file found (looked for d/a, d/b)"
-        );
-        let p = DataProblem::BadDims {
-            found: vec![5, 28, 27],
-            expected: "[N, 28, 28]".into(),
-        };
-        assert_eq!(
-            p.to_string(),
-            "header dimensions [5, 28, 27] are wrong, expected [N, 28, 28]"
-        );
+        let p = DataProblem::MissingFile { tried: vec!["d/a".into(), "d/b".into()] };
+        assert_eq!(p.to_string(), "no data set file found (looked for d/a, d/b)");
+        let p = DataProblem::BadDims { found: vec![5, 28, 27], expected: "[N, 28, 28]".into() };
+        assert_eq!(p.to_string(), "header dimensions [5, 28, 27] are wrong, expected [N, 28, 28]");
     }
 }

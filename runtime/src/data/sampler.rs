@@ -102,29 +102,10 @@ pub(crate) struct EpochOrder {
 
 impl EpochOrder {
     /// Starts an epoch: draws the `_base_seed` (step 1 above).
-    pub(crate) fn start(
-        n: usize,
-        batch_size: usize,
-        drop_last: bool,
-        shuffle: bool,
-        source: RandomSource,
-    ) -> EpochOrder {
+    pub(crate) fn start(n: usize, batch_size: usize, drop_last: bool, shuffle: bool, source: RandomSource) -> EpochOrder {
         let base_seed = source.with(random_i64);
-        let num_batches = if drop_last {
-            n / batch_size
-        } else {
-            n.div_ceil(batch_size)
-        };
-        EpochOrder {
-            n,
-            batch_size,
-            num_batches,
-            shuffle,
-            source,
-            order: None,
-            requested: 0,
-            base_seed,
-        }
+        let num_batches = if drop_last { n / batch_size } else { n.div_ceil(batch_size) };
+        EpochOrder { n, batch_size, num_batches, shuffle, source, order: None, requested: 0, base_seed }
     }
 
     /// The epoch's `_base_seed`: worker `w` seeds its default generator with `base_seed + w`.
@@ -154,10 +135,7 @@ impl EpochOrder {
             self.order = Some(self.draw_order());
         }
         // The fresh generator of a loader without one is gone by now: nothing to advance.
-        if self.shuffle
-            && k == self.n / self.batch_size
-            && matches!(self.source, RandomSource::Owned(_))
-        {
+        if self.shuffle && k == self.n / self.batch_size && matches!(self.source, RandomSource::Owned(_)) {
             self.source.with(|g| skip_randperm(self.n, g));
         }
         (k < self.num_batches).then_some(k)
@@ -191,9 +169,7 @@ mod tests {
     #[test]
     fn randperm_matches_torch() {
         // torch.randperm(20, generator=torch.Generator().manual_seed(42)).tolist()
-        let want = [
-            2, 14, 18, 15, 1, 10, 0, 4, 6, 11, 8, 3, 7, 17, 13, 12, 19, 5, 16, 9,
-        ];
+        let want = [2, 14, 18, 15, 1, 10, 0, 4, 6, 11, 8, 3, 7, 17, 13, 12, 19, 5, 16, 9];
         assert_eq!(randperm(20, &mut Generator::new(42)), want);
         assert_eq!(randperm(0, &mut Generator::new(0)), [] as [usize; 0]);
         assert_eq!(randperm(1, &mut Generator::new(0)), [0]);
@@ -236,10 +212,7 @@ mod tests {
         assert_eq!((e.request(), e.remaining()), (None, 0));
         let mut e = EpochOrder::start(7, 3, true, false, src);
         assert_eq!(e.num_batches(), 2);
-        assert_eq!(
-            (e.request(), e.request(), e.request()),
-            (Some(0), Some(1), None)
-        );
+        assert_eq!((e.request(), e.request(), e.request()), (Some(0), Some(1), None));
         assert_eq!(e.batch(1), [3, 4, 5]);
     }
 }

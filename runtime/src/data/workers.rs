@@ -39,12 +39,7 @@ pub(crate) struct WorkerPool<B> {
 }
 
 impl<B: Send + 'static> WorkerPool<B> {
-    pub(crate) fn new(
-        num_workers: usize,
-        prefetch_factor: usize,
-        base_seed: u64,
-        fetch: Fetch<B>,
-    ) -> WorkerPool<B> {
+    pub(crate) fn new(num_workers: usize, prefetch_factor: usize, base_seed: u64, fetch: Fetch<B>) -> WorkerPool<B> {
         let max_in_flight = num_workers * prefetch_factor;
         let (result_tx, results) = mpsc::sync_channel::<Outcome<B>>(max_in_flight);
         let mut tasks = Vec::with_capacity(num_workers);
@@ -68,15 +63,7 @@ impl<B: Send + 'static> WorkerPool<B> {
             tasks.push(task_tx);
             handles.push(handle);
         }
-        WorkerPool {
-            tasks,
-            results: Some(results),
-            handles,
-            ready: HashMap::new(),
-            dispatched: 0,
-            delivered: 0,
-            max_in_flight,
-        }
+        WorkerPool { tasks, results: Some(results), handles, ready: HashMap::new(), dispatched: 0, delivered: 0, max_in_flight }
     }
 
     /// Whether another batch may be dispatched without passing the in-flight bound.
@@ -116,9 +103,7 @@ impl<B: Send + 'static> WorkerPool<B> {
                     self.ready.insert(k, b);
                 }
                 Ok((_, Err(payload))) => panic::resume_unwind(payload),
-                Err(_) => {
-                    panic!("DataLoader: a worker thread exited before delivering batch {want}")
-                }
+                Err(_) => panic!("DataLoader: a worker thread exited before delivering batch {want}"),
             }
         };
         self.delivered += 1;
@@ -146,9 +131,7 @@ mod tests {
     fn delivers_in_order_with_uneven_work() {
         let fetch: Fetch<Vec<usize>> = Arc::new(|idx: &[usize]| {
             // Later batches finish first.
-            thread::sleep(std::time::Duration::from_millis(
-                5 * (3 - idx[0] as u64 % 4),
-            ));
+            thread::sleep(std::time::Duration::from_millis(5 * (3 - idx[0] as u64 % 4)));
             idx.to_vec()
         });
         let mut pool = WorkerPool::new(3, 2, 0, fetch);

@@ -24,48 +24,21 @@ fn check(op: &str, a: &[usize], b: &[usize], g: &Tensor) {
 /// let (ga, gb) = add_backward(&[2, 3], &[3], &Tensor::ones(&[2, 3]), true, true);
 /// assert_eq!((ga.unwrap().shape(), gb.unwrap().to_vec::<f32>()), (&[2usize, 3][..], vec![2.0; 3]));
 /// ```
-pub fn add_backward(
-    a: &[usize],
-    b: &[usize],
-    g: &Tensor,
-    need_a: bool,
-    need_b: bool,
-) -> (Option<Tensor>, Option<Tensor>) {
+pub fn add_backward(a: &[usize], b: &[usize], g: &Tensor, need_a: bool, need_b: bool) -> (Option<Tensor>, Option<Tensor>) {
     check("add_backward", a, b, g);
-    (
-        need_a.then(|| sum_to_shape(g, a)),
-        need_b.then(|| sum_to_shape(g, b)),
-    )
+    (need_a.then(|| sum_to_shape(g, a)), need_b.then(|| sum_to_shape(g, b)))
 }
 
 /// Backward of `y = a − b` (shapes only): `∂L/∂a = sum_to_shape(g, a)`, `∂L/∂b = −sum_to_shape(g, b)`.
-pub fn sub_backward(
-    a: &[usize],
-    b: &[usize],
-    g: &Tensor,
-    need_a: bool,
-    need_b: bool,
-) -> (Option<Tensor>, Option<Tensor>) {
+pub fn sub_backward(a: &[usize], b: &[usize], g: &Tensor, need_a: bool, need_b: bool) -> (Option<Tensor>, Option<Tensor>) {
     check("sub_backward", a, b, g);
-    (
-        need_a.then(|| sum_to_shape(g, a)),
-        need_b.then(|| sum_to_shape(g, b).neg()),
-    )
+    (need_a.then(|| sum_to_shape(g, a)), need_b.then(|| sum_to_shape(g, b).neg()))
 }
 
 /// Backward of `y = a · b`: `∂L/∂a = sum_to_shape(g·b, a)`, `∂L/∂b = sum_to_shape(g·a, b)`.
-pub fn mul_backward(
-    a: &Tensor,
-    b: &Tensor,
-    g: &Tensor,
-    need_a: bool,
-    need_b: bool,
-) -> (Option<Tensor>, Option<Tensor>) {
+pub fn mul_backward(a: &Tensor, b: &Tensor, g: &Tensor, need_a: bool, need_b: bool) -> (Option<Tensor>, Option<Tensor>) {
     check("mul_backward", a.shape(), b.shape(), g);
-    (
-        need_a.then(|| sum_to_shape(&g.mul(b), a.shape())),
-        need_b.then(|| sum_to_shape(&g.mul(a), b.shape())),
-    )
+    (need_a.then(|| sum_to_shape(&g.mul(b), a.shape())), need_b.then(|| sum_to_shape(&g.mul(a), b.shape())))
 }
 
 /// Backward of `y = a / b`: `∂L/∂a = sum_to_shape(g / b, a)`,
@@ -79,13 +52,7 @@ pub fn mul_backward(
 /// assert_eq!(ga.unwrap().to_vec::<f32>(), [0.25, 0.25]);
 /// assert_eq!(gb.unwrap().to_vec::<f32>(), [-3.0 / 16.0]);
 /// ```
-pub fn div_backward(
-    a: &Tensor,
-    b: &Tensor,
-    g: &Tensor,
-    need_a: bool,
-    need_b: bool,
-) -> (Option<Tensor>, Option<Tensor>) {
+pub fn div_backward(a: &Tensor, b: &Tensor, g: &Tensor, need_a: bool, need_b: bool) -> (Option<Tensor>, Option<Tensor>) {
     check("div_backward", a.shape(), b.shape(), g);
     let ga = need_a.then(|| sum_to_shape(&g.div(b), a.shape()));
     let gb = need_b.then(|| {

@@ -24,16 +24,8 @@ pub fn sum_to_shape(grad: &Tensor, shape: &[usize]) -> Tensor {
         return grad.shallow_clone();
     }
     let (r, n) = (grad.dim(), shape.len());
-    let fits = n <= r
-        && shape
-            .iter()
-            .zip(&grad.shape()[r - n..])
-            .all(|(&s, &g)| s == g || s == 1);
-    assert!(
-        fits,
-        "sum_to_shape: size {shape:?} is not expandable to size {:?} (the gradient's shape)",
-        grad.shape()
-    );
+    let fits = n <= r && shape.iter().zip(&grad.shape()[r - n..]).all(|(&s, &g)| s == g || s == 1);
+    assert!(fits, "sum_to_shape: size {shape:?} is not expandable to size {:?} (the gradient's shape)", grad.shape());
     let lead = r - n;
     let mut out = if lead > 0 {
         // All prepended dims in one reduction: view them as one dim, then sum it.

@@ -87,11 +87,7 @@ pub fn leaky_relu_grad(x: f32, g: f32, slope: f32) -> f32 {
 /// `x.pow(p)` backward from `x`: `g·p·x^(p−1)`, and 0 when `p = 0` (PyTorch's special case).
 #[inline]
 pub fn pow_grad(x: f32, g: f32, p: f32) -> f32 {
-    if p == 0.0 {
-        0.0
-    } else {
-        g * p * x.powf(p - 1.0)
-    }
+    if p == 0.0 { 0.0 } else { g * p * x.powf(p - 1.0) }
 }
 
 /// The standard normal CDF `Φ(x) = ½(1 + erf(x/√2))`.

@@ -53,22 +53,14 @@ pub struct Tolerance {
 
 impl Default for Tolerance {
     fn default() -> Tolerance {
-        Tolerance {
-            step: 1e-2,
-            atol: 1e-3,
-            rtol: 1e-2,
-            skip_kinks: false,
-        }
+        Tolerance { step: 1e-2, atol: 1e-3, rtol: 1e-2, skip_kinks: false }
     }
 }
 
 impl Tolerance {
     /// The defaults with [`Tolerance::skip_kinks`] on, for functions with `relu`s inside.
     pub fn with_kinks() -> Tolerance {
-        Tolerance {
-            skip_kinks: true,
-            ..Tolerance::default()
-        }
+        Tolerance { skip_kinks: true, ..Tolerance::default() }
     }
 }
 
@@ -115,16 +107,10 @@ pub fn sample_range(shape: &[usize], seed: u64, lo: f32, hi: f32) -> Tensor {
 /// `Σ g ⊙ y` in `f64`.
 fn weighted_sum(g: &Tensor, y: &Tensor) -> Result<f64, String> {
     if g.shape() != y.shape() {
-        return Err(format!(
-            "the output's shape changed to {:?} (expected {:?})",
-            y.shape(),
-            g.shape()
-        ));
+        return Err(format!("the output's shape changed to {:?} (expected {:?})", y.shape(), g.shape()));
     }
     let (g, y) = (g.contiguous(), y.contiguous());
-    Ok(g.with_slice(|gs: &[f32]| {
-        y.with_slice(|ys: &[f32]| gs.iter().zip(ys).map(|(&a, &b)| a as f64 * b as f64).sum())
-    }))
+    Ok(g.with_slice(|gs: &[f32]| y.with_slice(|ys: &[f32]| gs.iter().zip(ys).map(|(&a, &b)| a as f64 * b as f64).sum())))
 }
 
 /// The row-major index of flat position `i` in `shape`.
@@ -139,26 +125,12 @@ fn unravel(mut i: usize, shape: &[usize]) -> Vec<usize> {
 
 /// Compares `analytic` with central differences of `loss` over every element of `target`, which
 /// `loss` reads (it is perturbed in place and restored).
-fn compare(
-    what: &str,
-    target: &Tensor,
-    analytic: &Tensor,
-    tol: Tolerance,
-    report: &mut Report,
-    loss: &mut dyn FnMut() -> Result<f64, String>,
-) -> Result<(), String> {
+fn compare(what: &str, target: &Tensor, analytic: &Tensor, tol: Tolerance, report: &mut Report, loss: &mut dyn FnMut() -> Result<f64, String>) -> Result<(), String> {
     if analytic.shape() != target.shape() {
-        return Err(format!(
-            "{what}: the backward's gradient has shape {:?}, but the value has shape {:?}",
-            analytic.shape(),
-            target.shape()
-        ));
+        return Err(format!("{what}: the backward's gradient has shape {:?}, but the value has shape {:?}", analytic.shape(), target.shape()));
     }
     if !target.is_contiguous() {
-        return Err(format!(
-            "{what}: cannot perturb a non-contiguous tensor of shape {:?}",
-            target.shape()
-        ));
+        return Err(format!("{what}: cannot perturb a non-contiguous tensor of shape {:?}", target.shape()));
     }
     let analytic = analytic.contiguous().to_vec::<f32>();
     let h = tol.step;
@@ -174,10 +146,7 @@ fn compare(
         let (l_up, l_down) = (l_up?, l_down?);
         if tol.skip_kinks {
             let l0 = loss()?;
-            let (dp, dm) = (
-                (l_up - l0) / (up - orig) as f64,
-                (l0 - l_down) / (orig - down) as f64,
-            );
+            let (dp, dm) = ((l_up - l0) / (up - orig) as f64, (l0 - l_down) / (orig - down) as f64);
             if (dp - dm).abs() > tol.atol + tol.rtol * dp.abs().max(dm.abs()) {
                 report.skipped += 1;
                 continue;
@@ -217,24 +186,13 @@ pub fn check_op(
     let g = sample(y.shape(), 0x5EED);
     let grads = backward(&xs, &g);
     if grads.len() != xs.len() {
-        return Err(format!(
-            "{name}: backward returned {} gradients for {} inputs",
-            grads.len(),
-            xs.len()
-        ));
+        return Err(format!("{name}: backward returned {} gradients for {} inputs", grads.len(), xs.len()));
     }
     let mut report = Report::default();
     for (k, grad) in grads.iter().enumerate() {
         if let Some(grad) = grad {
             let mut loss = || weighted_sum(&g, &forward(&xs));
-            compare(
-                &format!("{name}: ∂L/∂input{k}"),
-                &xs[k],
-                grad,
-                tol,
-                &mut report,
-                &mut loss,
-            )?;
+            compare(&format!("{name}: ∂L/∂input{k}"), &xs[k], grad, tol, &mut report, &mut loss)?;
         }
     }
     Ok(report)
@@ -248,8 +206,7 @@ pub fn assert_op(
     backward: impl FnOnce(&[Tensor], &Tensor) -> Vec<Option<Tensor>>,
     tol: Tolerance,
 ) -> Report {
-    check_op(name, inputs, forward, backward, tol)
-        .unwrap_or_else(|e| panic!("gradcheck failed: {e}"))
+    check_op(name, inputs, forward, backward, tol).unwrap_or_else(|e| panic!("gradcheck failed: {e}"))
 }
 
 /// Checks a [`Layer`]'s whole contract at input `x`:
@@ -267,11 +224,7 @@ pub fn check_layer<L: Layer>(layer: &L, x: &Tensor, tol: Tolerance) -> Result<Re
     let mut ctx = L::Ctx::default();
     let y_train = layer.forward_train(x, &mut ctx);
     if y_train.shape() != y.shape() || !y_train.allclose(&y, 1e-5, 1e-6) {
-        return Err(format!(
-            "{name}: forward_train (shape {:?}) differs from forward (shape {:?})",
-            y_train.shape(),
-            y.shape()
-        ));
+        return Err(format!("{name}: forward_train (shape {:?}) differs from forward (shape {:?})", y_train.shape(), y.shape()));
     }
     let g = sample(y.shape(), 0x5EED);
     let params = layer.named_parameters();
@@ -293,64 +246,36 @@ fn check_layer_inner<L: Layer>(
     tol: Tolerance,
 ) -> Result<Report, String> {
     let name = layer.type_name();
-    let gx = layer
-        .backward(&mut ctx, g, true)
-        .ok_or_else(|| format!("{name}: backward(.., true) returned no input gradient"))?;
+    let gx = layer.backward(&mut ctx, g, true).ok_or_else(|| format!("{name}: backward(.., true) returned no input gradient"))?;
     let mut first = Vec::new();
     for (k, p) in params {
         match (p.requires_grad(), p.grad()) {
             (true, Some(t)) => first.push(Some(t.clone())),
-            (true, None) => {
-                return Err(format!(
-                    "{name}: backward left no gradient in parameter `{k}`"
-                ));
-            }
+            (true, None) => return Err(format!("{name}: backward left no gradient in parameter `{k}`")),
             (false, None) => first.push(None),
-            (false, Some(_)) => {
-                return Err(format!(
-                    "{name}: backward wrote a gradient into the frozen parameter `{k}`"
-                ));
-            }
+            (false, Some(_)) => return Err(format!("{name}: backward wrote a gradient into the frozen parameter `{k}`")),
         }
     }
     // Second pass: no input gradient, and the parameter gradients accumulate.
     let mut ctx2 = L::Ctx::default();
     layer.forward_train(x, &mut ctx2);
     if layer.backward(&mut ctx2, g, false).is_some() {
-        return Err(format!(
-            "{name}: backward(.., false) returned an input gradient"
-        ));
+        return Err(format!("{name}: backward(.., false) returned an input gradient"));
     }
     for ((k, p), a) in params.iter().zip(&first) {
         if let (Some(a), Some(now)) = (a, p.grad())
             && !now.allclose(&a.mul(2.0), 1e-5, 1e-6)
         {
-            return Err(format!(
-                "{name}: a second backward did not accumulate into `{k}` (expected twice the first gradient)"
-            ));
+            return Err(format!("{name}: a second backward did not accumulate into `{k}` (expected twice the first gradient)"));
         }
     }
     let mut report = Report::default();
     let xc = x.clone();
     let mut loss = || weighted_sum(g, &layer.forward(&xc));
-    compare(
-        &format!("{name}: ∂L/∂x"),
-        &xc,
-        &gx,
-        tol,
-        &mut report,
-        &mut loss,
-    )?;
+    compare(&format!("{name}: ∂L/∂x"), &xc, &gx, tol, &mut report, &mut loss)?;
     for ((k, p), a) in params.iter().zip(&first) {
         if let Some(a) = a {
-            compare(
-                &format!("{name}: ∂L/∂{k}"),
-                &p.value(),
-                a,
-                tol,
-                &mut report,
-                &mut || weighted_sum(g, &layer.forward(x)),
-            )?;
+            compare(&format!("{name}: ∂L/∂{k}"), &p.value(), a, tol, &mut report, &mut || weighted_sum(g, &layer.forward(x)))?;
         }
     }
     Ok(report)

@@ -7,36 +7,21 @@
 //! of a GEMM is passed to [`sgemm`] by its strides, never copied.
 
 use super::Slot;
-use crate::tensor::{
-    Dims, Element, Tensor, contiguous_strides,
-    elementwise::{expanded_strides, for_each_offsets, read_n},
-};
+use crate::tensor::{Dims, Element, Tensor, contiguous_strides, elementwise::{expanded_strides, for_each_offsets, read_n}};
 use fusenet_kernels::cpu::gemm::sgemm;
 use fusenet_kernels::cpu::parallel;
 use fusenet_kernels::ops::softmax::{self as sm, SoftmaxGeom};
 
 /// Runs `f(out, inputs)` with `out`'s elements (contiguous, writable) and the whole storage
 /// slices of `inputs` (each read-locked once); `out` must share storage with no input.
-pub(super) fn with_data<const N: usize, R>(
-    out: &Tensor,
-    inputs: [&Tensor; N],
-    f: impl FnOnce(&mut [f32], [&[f32]; N]) -> R,
-) -> R {
-    assert!(
-        out.is_contiguous(),
-        "the output of shape {:?} is not contiguous",
-        out.shape()
-    );
+pub(super) fn with_data<const N: usize, R>(out: &Tensor, inputs: [&Tensor; N], f: impl FnOnce(&mut [f32], [&[f32]; N]) -> R) -> R {
+    assert!(out.is_contiguous(), "the output of shape {:?} is not contiguous", out.shape());
     for t in &inputs {
-        assert!(
-            !t.shares_storage(out),
-            "an operand shares storage with the output"
-        );
+        assert!(!t.shares_storage(out), "an operand shares storage with the output");
     }
     read_n(inputs, |datas| {
         let ins: [&[f32]; N] = std::array::from_fn(|k| {
-            f32::slice(datas[k])
-                .unwrap_or_else(|| panic!("operand {k} is {:?}, not f32", inputs[k].dtype()))
+            f32::slice(datas[k]).unwrap_or_else(|| panic!("operand {k} is {:?}, not f32", inputs[k].dtype()))
         });
         let mut w = out.storage.write();
         let all = f32::slice_mut(&mut w).expect("an f32 output");
@@ -68,22 +53,7 @@ pub fn matmul(slot: &mut Slot, a: &Tensor, b: &Tensor) -> Tensor {
     let out = slot.out(&[m, n]);
     with_data(&out, [a, b], |c, [sa, sb]| {
         let (sa, sb) = (&sa[a.storage_offset()..], &sb[b.storage_offset()..]);
-        sgemm(
-            m,
-            k,
-            n,
-            1.0,
-            sa,
-            a.strides()[0],
-            a.strides()[1],
-            sb,
-            b.strides()[0],
-            b.strides()[1],
-            0.0,
-            c,
-            n as isize,
-            1,
-        );
+        sgemm(m, k, n, 1.0, sa, a.strides()[0], a.strides()[1], sb, b.strides()[0], b.strides()[1], 0.0, c, n as isize, 1);
     });
     out
 }
@@ -125,9 +95,7 @@ pub fn map_bias_grad<const N: usize>(
             Some(lr) => {
                 let mut keep = super::linear::MatCopy::default();
                 let om = super::linear::Mat::of(&out, &mut keep);
-                super::linear::sgd_from_scratch(b, lr, |s| {
-                    super::param_grad::row_sums_into(s, &om, false)
-                });
+                super::linear::sgd_from_scratch(b, lr, |s| super::param_grad::row_sums_into(s, &om, false));
             }
             None => super::add_row_sum_to_grad(b, &out),
         }
@@ -198,16 +166,8 @@ pub fn sum_to(slot: &mut Slot, g: &Tensor, shape: &[usize]) -> Tensor {
         return g.shallow_clone();
     }
     let (r, n) = (g.dim(), shape.len());
-    let fits = n <= r
-        && shape
-            .iter()
-            .zip(&g.shape()[r - n..])
-            .all(|(&s, &d)| s == d || s == 1);
-    assert!(
-        fits,
-        "sum_to_shape: size {shape:?} is not expandable to size {:?} (the gradient's shape)",
-        g.shape()
-    );
+    let fits = n <= r && shape.iter().zip(&g.shape()[r - n..]).all(|(&s, &d)| s == d || s == 1);
+    assert!(fits, "sum_to_shape: size {shape:?} is not expandable to size {:?} (the gradient's shape)", g.shape());
     let out = slot.out(shape);
     // Seen with g's rank: leading dims of size 1.
     let mut keep = Dims::filled(1usize, r - n);
@@ -228,14 +188,9 @@ fn reduce_into(out: &Tensor, x: &Tensor, mean: Option<usize>) {
             let mut acc = 0f64;
             if x.is_contiguous() {
                 // The eager `sum`'s summation on the calling thread (equal bit for bit, no allocation).
-                acc = parallel::sum_f32_mode(
-                    &sx[x.storage_offset()..x.storage_offset() + x.numel()],
-                    parallel::Mode::Serial,
-                );
+                acc = parallel::sum_f32_mode(&sx[x.storage_offset()..x.storage_offset() + x.numel()], parallel::Mode::Serial);
             } else {
-                for_each_offsets(x.shape(), [x.strides()], [x.storage_offset()], |[i]| {
-                    acc += sx[i] as f64
-                });
+                for_each_offsets(x.shape(), [x.strides()], [x.storage_offset()], |[i]| acc += sx[i] as f64);
             }
             o[0] = finish(acc, mean);
             return;
@@ -243,23 +198,13 @@ fn reduce_into(out: &Tensor, x: &Tensor, mean: Option<usize>) {
         // Few outputs: f64 partial sums on the stack; else f32 accumulation in place.
         if n <= 4096 {
             let mut acc = [0f64; 4096];
-            for_each_offsets(
-                x.shape(),
-                [x.strides(), st.as_slice()],
-                [x.storage_offset(), 0],
-                |[i, j]| acc[j] += sx[i] as f64,
-            );
+            for_each_offsets(x.shape(), [x.strides(), st.as_slice()], [x.storage_offset(), 0], |[i, j]| acc[j] += sx[i] as f64);
             for (o, a) in o.iter_mut().zip(&acc) {
                 *o = finish(*a, mean);
             }
         } else {
             o.fill(0.0);
-            for_each_offsets(
-                x.shape(),
-                [x.strides(), st.as_slice()],
-                [x.storage_offset(), 0],
-                |[i, j]| o[j] += sx[i],
-            );
+            for_each_offsets(x.shape(), [x.strides(), st.as_slice()], [x.storage_offset(), 0], |[i, j]| o[j] += sx[i]);
             if let Some(c) = mean {
                 o.iter_mut().for_each(|v| *v /= c as f32);
             }
@@ -303,11 +248,7 @@ pub fn softmax(slot: &mut Slot, x: &Tensor, dim: isize, log: bool) -> Tensor {
     let out = slot.out(x.shape());
     with_data(&out, [&x], |o, [sx]| {
         let s = &sx[x.storage_offset()..x.storage_offset() + x.numel()];
-        if log {
-            sm::log_softmax_forward(&geo, s, o)
-        } else {
-            sm::softmax_forward(&geo, s, o)
-        }
+        if log { sm::log_softmax_forward(&geo, s, o) } else { sm::softmax_forward(&geo, s, o) }
     });
     out
 }
@@ -315,23 +256,14 @@ pub fn softmax(slot: &mut Slot, x: &Tensor, dim: isize, log: bool) -> Tensor {
 /// Backward of [`softmax`] from its output `y`: softmax `y ⊙ (g − Σ g·y)`, log-softmax
 /// `g − eʸ·Σ g`, into `slot`.
 pub fn softmax_backward(slot: &mut Slot, y: &Tensor, g: &Tensor, dim: isize, log: bool) -> Tensor {
-    assert!(
-        y.shape() == g.shape(),
-        "softmax_backward: y has shape {:?} but grad has shape {:?}",
-        y.shape(),
-        g.shape()
-    );
+    assert!(y.shape() == g.shape(), "softmax_backward: y has shape {:?} but grad has shape {:?}", y.shape(), g.shape());
     let (y, g) = (y.contiguous(), g.contiguous());
     let geo = SoftmaxGeom::of(y.shape(), y.wrap_dim(dim));
     let out = slot.out(y.shape());
     with_data(&out, [&y, &g], |o, [sy, sg]| {
         let sy = &sy[y.storage_offset()..y.storage_offset() + y.numel()];
         let sg = &sg[g.storage_offset()..g.storage_offset() + g.numel()];
-        if log {
-            sm::log_softmax_backward(&geo, sy, sg, o)
-        } else {
-            sm::softmax_backward(&geo, sy, sg, o)
-        }
+        if log { sm::log_softmax_backward(&geo, sy, sg, o) } else { sm::softmax_backward(&geo, sy, sg, o) }
     });
     out
 }
@@ -360,27 +292,15 @@ mod tests {
         let x = Tensor::randn(&[6, 5, 4]);
         let mut s = Slot::default();
         assert_eq!(sum(&mut s, &x, None, false).item(), x.sum().item());
-        assert_eq!(
-            sum(&mut Slot::default(), &x, None, true).item(),
-            x.mean().item()
-        );
+        assert_eq!(sum(&mut Slot::default(), &x, None, true).item(), x.mean().item());
         for d in [0isize, 1, -1] {
             for k in [false, true] {
-                assert_eq!(
-                    sum(&mut Slot::default(), &x, Some((d, k)), false).to_vec::<f32>(),
-                    x.sum_dim(d, k).to_vec::<f32>()
-                );
-                assert_eq!(
-                    sum(&mut Slot::default(), &x, Some((d, k)), true).to_vec::<f32>(),
-                    x.mean_dim(d, k).to_vec::<f32>()
-                );
+                assert_eq!(sum(&mut Slot::default(), &x, Some((d, k)), false).to_vec::<f32>(), x.sum_dim(d, k).to_vec::<f32>());
+                assert_eq!(sum(&mut Slot::default(), &x, Some((d, k)), true).to_vec::<f32>(), x.mean_dim(d, k).to_vec::<f32>());
             }
         }
         let t = x.transpose(0, 2);
-        assert_eq!(
-            sum(&mut Slot::default(), &t, Some((1, false)), false).to_vec::<f32>(),
-            t.sum_dim(1, false).to_vec::<f32>()
-        );
+        assert_eq!(sum(&mut Slot::default(), &t, Some((1, false)), false).to_vec::<f32>(), t.sum_dim(1, false).to_vec::<f32>());
     }
 
     #[test]
@@ -402,13 +322,8 @@ mod tests {
         let y = x.softmax(1);
         let g = Tensor::randn(&[3, 4]);
         let want = super::super::softmax_backward(&y, &g, 1);
-        assert!(
-            softmax_backward(&mut Slot::default(), &y, &g, 1, false).allclose(&want, 1e-6, 1e-7)
-        );
+        assert!(softmax_backward(&mut Slot::default(), &y, &g, 1, false).allclose(&want, 1e-6, 1e-7));
         let r = reshape(&mut Slot::default(), &x.t(), &[12]);
-        assert_eq!(
-            r.to_vec::<f32>(),
-            x.t().contiguous().reshape([12]).to_vec::<f32>()
-        );
+        assert_eq!(r.to_vec::<f32>(), x.t().contiguous().reshape([12]).to_vec::<f32>());
     }
 }

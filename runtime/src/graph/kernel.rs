@@ -16,13 +16,7 @@ pub(crate) fn same_shape(op: &str, what: [&str; 2], a: &Tensor, b: &Tensor) {
 }
 
 /// `f(a, b)` elementwise for two `f32` tensors of one shape (checked), as a new contiguous tensor.
-pub(crate) fn zip2(
-    op: &str,
-    what: [&str; 2],
-    a: &Tensor,
-    b: &Tensor,
-    f: impl Fn(f32, f32) -> f32 + Sync + Send,
-) -> Tensor {
+pub(crate) fn zip2(op: &str, what: [&str; 2], a: &Tensor, b: &Tensor, f: impl Fn(f32, f32) -> f32 + Sync + Send) -> Tensor {
     same_shape(op, what, a, b);
     elementwise::zip(op, a, b, f)
 }

@@ -39,32 +39,14 @@ impl<'a> Mat<'a> {
     /// `t` (`[.., cols]`, at least 1-d) as a matrix, copying into `keep` only when it must.
     pub fn of(t: &'a Tensor, keep: &'a mut MatCopy) -> Mat<'a> {
         let n = t.dim();
-        assert!(
-            n >= 1,
-            "expected a tensor of at least 1 dim, got a 0-d tensor"
-        );
+        assert!(n >= 1, "expected a tensor of at least 1 dim, got a 0-d tensor");
         let cols = t.shape()[n - 1];
-        let rows = t
-            .numel()
-            .checked_div(cols)
-            .unwrap_or_else(|| t.shape()[..n - 1].iter().product());
+        let rows = t.numel().checked_div(cols).unwrap_or_else(|| t.shape()[..n - 1].iter().product());
         if let Some((rs, cs)) = merged(t) {
-            return Mat {
-                t,
-                rows,
-                cols,
-                rs,
-                cs,
-            };
+            return Mat { t, rows, cols, rs, cs };
         }
         let copy = keep.0.insert(t.contiguous().reshape([rows, cols]));
-        Mat {
-            t: copy,
-            rows,
-            cols,
-            rs: cols as isize,
-            cs: 1,
-        }
+        Mat { t: copy, rows, cols, rs: cols as isize, cs: 1 }
     }
 }
 
@@ -106,18 +88,8 @@ fn merged(t: &Tensor) -> Option<(isize, isize)> {
 /// let y = linear(&mut Slot::default(), &x, &w, Some(&tensor![0.5, 0.0]), |v| v.max(0.0));
 /// assert_eq!(y.to_vec::<f32>(), [0.0, 0.0]);
 /// ```
-pub fn linear(
-    slot: &mut Slot,
-    x: &Tensor,
-    w: &Tensor,
-    b: Option<&Tensor>,
-    act: impl Fn(f32) -> f32 + Sync + Send,
-) -> Tensor {
-    assert!(
-        w.dim() == 2,
-        "linear: the weight must be 2-d, got shape {:?}",
-        w.shape()
-    );
+pub fn linear(slot: &mut Slot, x: &Tensor, w: &Tensor, b: Option<&Tensor>, act: impl Fn(f32) -> f32 + Sync + Send) -> Tensor {
+    assert!(w.dim() == 2, "linear: the weight must be 2-d, got shape {:?}", w.shape());
     let (o, i) = (w.shape()[0], w.shape()[1]);
     assert!(
         x.dim() >= 1 && x.shape()[x.dim() - 1] == i,
@@ -126,11 +98,7 @@ pub fn linear(
         w.shape()
     );
     if let Some(b) = b {
-        assert!(
-            b.shape() == [o],
-            "linear: a bias of shape {:?} for {o} output features",
-            b.shape()
-        );
+        assert!(b.shape() == [o], "linear: a bias of shape {:?} for {o} output features", b.shape());
     }
     let mut keep = MatCopy::default();
     let xm = Mat::of(x, &mut keep);
@@ -148,53 +116,26 @@ pub fn linear(
                         if step == 1 {
                             row.copy_from_slice(&bs[..o]);
                         } else {
-                            row.iter_mut()
-                                .enumerate()
-                                .for_each(|(j, v)| *v = bs[j * step as usize]);
+                            row.iter_mut().enumerate().for_each(|(j, v)| *v = bs[j * step as usize]);
                         }
                     }
                 };
-                if par {
-                    c.par_chunks_mut(o.max(1) * 64).for_each(fill)
-                } else {
-                    fill(c)
-                }
+                if par { c.par_chunks_mut(o.max(1) * 64).for_each(fill) } else { fill(c) }
                 1.0
             }
             None => 0.0,
         };
         let (sx, sw) = (&sx[xm.t.storage_offset()..], &sw[w.storage_offset()..]);
         // wᵀ is w with its strides swapped.
-        sgemm(
-            xm.rows,
-            i,
-            o,
-            1.0,
-            sx,
-            xm.rs,
-            xm.cs,
-            sw,
-            w.strides()[1],
-            w.strides()[0],
-            beta,
-            c,
-            o as isize,
-            1,
-        );
+        sgemm(xm.rows, i, o, 1.0, sx, xm.rs, xm.cs, sw, w.strides()[1], w.strides()[0], beta, c, o as isize, 1);
         let epilogue = |part: &mut [f32]| part.iter_mut().for_each(|v| *v = act(*v));
-        if par {
-            c.par_chunks_mut(PAR_MIN_CHUNK).for_each(epilogue)
-        } else {
-            epilogue(c)
-        }
+        if par { c.par_chunks_mut(PAR_MIN_CHUNK).for_each(epilogue) } else { epilogue(c) }
     };
     match b {
         Some(b) => {
             let step = b.strides()[0];
             assert!(step >= 0 || o <= 1, "linear: a bias with a negative stride");
-            with_data(&out, [xm.t, w, b], |c, [sx, sw, sb]| {
-                run(c, sx, sw, Some((&sb[b.storage_offset()..], step.max(0))))
-            })
+            with_data(&out, [xm.t, w, b], |c, [sx, sw, sb]| run(c, sx, sw, Some((&sb[b.storage_offset()..], step.max(0)))))
         }
         None => with_data(&out, [xm.t, w], |c, [sx, sw]| run(c, sx, sw, None)),
     }
@@ -222,13 +163,7 @@ pub fn linear(
 /// assert_eq!(w.grad().unwrap().to_vec::<f32>(), [-2.0, -2.0]);
 /// assert_eq!(b.grad().unwrap().to_vec::<f32>(), [0.0]);
 /// ```
-pub fn linear_weight_grads(
-    weight: &Param,
-    bias: Option<&Param>,
-    g: &Tensor,
-    x: &Tensor,
-    update: Option<&dyn FusedUpdate>,
-) {
+pub fn linear_weight_grads(weight: &Param, bias: Option<&Param>, g: &Tensor, x: &Tensor, update: Option<&dyn FusedUpdate>) {
     let bias = bias.filter(|b| b.requires_grad());
     if !weight.requires_grad() && bias.is_none() {
         return;
@@ -265,15 +200,9 @@ pub fn linear_weight_grads(
 
 /// The learning rate of a fused update of `p` ([`fused_lr`]), when its value can also be
 /// written in place: a contiguous `f32` tensor that shares storage with none of `operands`.
-pub(super) fn fusable(
-    update: Option<&dyn FusedUpdate>,
-    p: &Param,
-    operands: &[&Tensor],
-) -> Option<f32> {
+pub(super) fn fusable(update: Option<&dyn FusedUpdate>, p: &Param, operands: &[&Tensor]) -> Option<f32> {
     let v = p.value_ref();
-    let in_place = v.dtype() == crate::tensor::DType::F32
-        && v.is_contiguous()
-        && operands.iter().all(|t| !t.shares_storage(v));
+    let in_place = v.dtype() == crate::tensor::DType::F32 && v.is_contiguous() && operands.iter().all(|t| !t.shares_storage(v));
     fused_lr(update, p).filter(|_| in_place)
 }
 
@@ -285,18 +214,8 @@ pub(super) fn fusable(
 pub(super) fn sgd_from_scratch(p: &Param, lr: f32, grad: impl FnOnce(&Tensor)) {
     p.with_scratch(|g| {
         grad(g);
-        let step = SgdStep {
-            neg_lr: -lr,
-            weight_decay: 0.0,
-            momentum: 0.0,
-            one_minus_dampening: 1.0,
-            nesterov: false,
-            maximize: false,
-        };
-        g.with_slice(|g: &[f32]| {
-            p.value_ref()
-                .with_slice_mut(|w: &mut [f32]| sgd_step(w, g, &mut [], false, &step))
-        });
+        let step = SgdStep { neg_lr: -lr, weight_decay: 0.0, momentum: 0.0, one_minus_dampening: 1.0, nesterov: false, maximize: false };
+        g.with_slice(|g: &[f32]| p.value_ref().with_slice_mut(|w: &mut [f32]| sgd_step(w, g, &mut [], false, &step)));
     });
 }
 
@@ -318,34 +237,14 @@ pub fn linear_input_grad(slot: &mut Slot, g: &Tensor, w: &Tensor, x_shape: &[usi
         && g.shape()[..g.dim() - 1] == x_shape[..x_shape.len() - 1]
         && g.shape()[g.dim() - 1] == w.shape()[0]
         && x_shape[x_shape.len() - 1] == w.shape()[1];
-    assert!(
-        fits,
-        "linear backward: a gradient of shape {:?} and a weight of shape {:?} do not give an input gradient of shape {x_shape:?}",
-        g.shape(),
-        w.shape()
-    );
+    assert!(fits, "linear backward: a gradient of shape {:?} and a weight of shape {:?} do not give an input gradient of shape {x_shape:?}", g.shape(), w.shape());
     let mut kg = MatCopy::default();
     let gm = Mat::of(g, &mut kg);
     let (o, i) = (w.shape()[0], w.shape()[1]);
     let out = slot.out(x_shape);
     with_data(&out, [gm.t, w], |c, [sg, sw]| {
         let (sg, sw) = (&sg[gm.t.storage_offset()..], &sw[w.storage_offset()..]);
-        sgemm(
-            gm.rows,
-            o,
-            i,
-            1.0,
-            sg,
-            gm.rs,
-            gm.cs,
-            sw,
-            w.strides()[0],
-            w.strides()[1],
-            0.0,
-            c,
-            i as isize,
-            1,
-        );
+        sgemm(gm.rows, o, i, 1.0, sg, gm.rs, gm.cs, sw, w.strides()[0], w.strides()[1], 0.0, c, i as isize, 1);
     });
     out
 }

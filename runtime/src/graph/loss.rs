@@ -40,8 +40,8 @@
 use super::Slot;
 use crate::error::Result;
 use crate::tensor::{DType, Element, Tensor, elementwise::read_all};
-use fusenet_kernels::ops::loss::class::{ClassGeom, ClassLoss};
 use fusenet_kernels::ops::loss::{bce, class, regression};
+use fusenet_kernels::ops::loss::class::{ClassGeom, ClassLoss};
 use std::cell::RefCell;
 
 pub use fusenet_kernels::ops::loss::Reduction;
@@ -95,11 +95,7 @@ fn out_shape(red: Reduction, unreduced: &[usize]) -> &[usize] {
 }
 
 fn check_f32(loss: &str, what: &str, x: &Tensor) {
-    assert!(
-        x.dtype() == DType::F32,
-        "{loss}: expected {what} of dtype torch.float32, but got {}",
-        x.dtype().torch_name()
-    );
+    assert!(x.dtype() == DType::F32, "{loss}: expected {what} of dtype torch.float32, but got {}", x.dtype().torch_name());
 }
 
 /// Runs `f` on the elements of the `f32` tensors `ts`, in logical order, each storage read-locked
@@ -109,8 +105,7 @@ fn read<const N: usize, R>(ts: [&Tensor; N], f: impl FnOnce([&[f32]; N]) -> R) -
     let refs: [&Tensor; N] = std::array::from_fn(|k| &cs[k]);
     read_all(&refs, |datas| {
         f(std::array::from_fn(|k| {
-            let all = f32::slice(datas[k])
-                .unwrap_or_else(|| panic!("loss: operand {k} is {:?}, not f32", cs[k].dtype()));
+            let all = f32::slice(datas[k]).unwrap_or_else(|| panic!("loss: operand {k} is {:?}, not f32", cs[k].dtype()));
             let o = cs[k].storage_offset();
             &all[o..o + cs[k].numel()]
         }))
@@ -118,14 +113,8 @@ fn read<const N: usize, R>(ts: [&Tensor; N], f: impl FnOnce([&[f32]; N]) -> R) -
 }
 
 /// [`read`] with the class indices of `target` (`i64`) beside.
-fn read_classes<const N: usize, R>(
-    ts: [&Tensor; N],
-    target: &Tensor,
-    f: impl FnOnce([&[f32]; N], &[i64]) -> R,
-) -> R {
-    target
-        .contiguous()
-        .with_slice(|t: &[i64]| read(ts, |xs| f(xs, t)))
+fn read_classes<const N: usize, R>(ts: [&Tensor; N], target: &Tensor, f: impl FnOnce([&[f32]; N], &[i64]) -> R) -> R {
+    target.contiguous().with_slice(|t: &[i64]| read(ts, |xs| f(xs, t)))
 }
 
 /// Runs `f` on the elements of `out`, a tensor fresh from a [`Slot`] (contiguous, `f32`).
@@ -141,47 +130,23 @@ fn geometry(loss: &str, input: &[usize], target: &Tensor) -> ClassGeom {
         target.dtype().torch_name()
     );
     let t = target.shape();
-    let fits =
-        input.len() >= 2 && t.len() == input.len() - 1 && t[0] == input[0] && t[1..] == input[2..];
-    assert!(
-        fits,
-        "{loss}: expected input [N, C, d1, ...] and target [N, d1, ...], got input {input:?} and target {t:?}"
-    );
-    ClassGeom {
-        n: input[0],
-        c: input[1],
-        d: input[2..].iter().product(),
-    }
+    let fits = input.len() >= 2 && t.len() == input.len() - 1 && t[0] == input[0] && t[1..] == input[2..];
+    assert!(fits, "{loss}: expected input [N, C, d1, ...] and target [N, d1, ...], got input {input:?} and target {t:?}");
+    ClassGeom { n: input[0], c: input[1], d: input[2..].iter().product() }
 }
 
 fn opts(red: Reduction) -> ClassLoss {
-    ClassLoss {
-        reduction: red,
-        ..ClassLoss::default()
-    }
+    ClassLoss { reduction: red, ..ClassLoss::default() }
 }
 
 /// `cross_entropy(logits, target)`: the loss (into `out`) and the log-probabilities (into
 /// `log_probs`, what the backward reads).
-pub fn cross_entropy(
-    out: &mut Slot,
-    log_probs: &mut Slot,
-    logits: &Tensor,
-    target: &Tensor,
-    red: Reduction,
-) -> Result<(Tensor, Tensor)> {
+pub fn cross_entropy(out: &mut Slot, log_probs: &mut Slot, logits: &Tensor, target: &Tensor, red: Reduction) -> Result<(Tensor, Tensor)> {
     let g = geometry("cross_entropy", logits.shape(), target);
     check_f32("cross_entropy", "input", logits);
-    let (loss, lp) = (
-        out.out(out_shape(red, target.shape())),
-        log_probs.out(logits.shape()),
-    );
+    let (loss, lp) = (out.out(out_shape(red, target.shape())), log_probs.out(logits.shape()));
     read_classes([logits], target, |[x], t| {
-        write(&lp, |lps| {
-            write(&loss, |o| {
-                class::cross_entropy_forward(&g, &opts(red), x, t, None, lps, o)
-            })
-        })
+        write(&lp, |lps| write(&loss, |o| class::cross_entropy_forward(&g, &opts(red), x, t, None, lps, o)))
     })?;
     Ok((loss, lp))
 }
@@ -190,26 +155,16 @@ pub fn cross_entropy(
 ///
 /// # Panics
 /// When `target` holds a class out of range (the forward already reported it as an error).
-pub fn cross_entropy_backward(
-    slot: &mut Slot,
-    log_probs: &Tensor,
-    target: &Tensor,
-    red: Reduction,
-    g: &Tensor,
-) -> Tensor {
+pub fn cross_entropy_backward(slot: &mut Slot, log_probs: &Tensor, target: &Tensor, red: Reduction, g: &Tensor) -> Tensor {
     let geom = geometry("cross_entropy backward", log_probs.shape(), target);
     check_f32("cross_entropy backward", "log_probs", log_probs);
     check_f32("cross_entropy backward", "grad_output", g);
     let gx = slot.out(log_probs.shape());
     let r = read_classes([log_probs, g], target, |[lp, go], t| {
-        write(&gx, |o| {
-            class::cross_entropy_backward(&geom, &opts(red), lp, t, None, go, o)
-        })
+        write(&gx, |o| class::cross_entropy_backward(&geom, &opts(red), lp, t, None, go, o))
     });
     if let Err(e) = r {
-        panic!(
-            "cross_entropy backward: {e} (the forward reports this as an error; was backward called with another target?)"
-        );
+        panic!("cross_entropy backward: {e} (the forward reports this as an error; was backward called with another target?)");
     }
     gx
 }
@@ -219,9 +174,7 @@ pub fn nll_loss(out: &mut Slot, input: &Tensor, target: &Tensor, red: Reduction)
     let g = geometry("nll_loss", input.shape(), target);
     check_f32("nll_loss", "input", input);
     let loss = out.out(out_shape(red, target.shape()));
-    read_classes([input], target, |[x], t| {
-        write(&loss, |o| class::nll_forward(&g, &opts(red), x, t, None, o))
-    })?;
+    read_classes([input], target, |[x], t| write(&loss, |o| class::nll_forward(&g, &opts(red), x, t, None, o)))?;
     Ok(loss)
 }
 
@@ -229,50 +182,26 @@ pub fn nll_loss(out: &mut Slot, input: &Tensor, target: &Tensor, red: Reduction)
 ///
 /// # Panics
 /// When `target` holds a class out of range (the forward already reported it as an error).
-pub fn nll_loss_backward(
-    slot: &mut Slot,
-    input_shape: &[usize],
-    target: &Tensor,
-    red: Reduction,
-    g: &Tensor,
-) -> Tensor {
+pub fn nll_loss_backward(slot: &mut Slot, input_shape: &[usize], target: &Tensor, red: Reduction, g: &Tensor) -> Tensor {
     let geom = geometry("nll_loss backward", input_shape, target);
     check_f32("nll_loss backward", "grad_output", g);
     let gx = slot.out(input_shape);
-    let r = read_classes([g], target, |[go], t| {
-        write(&gx, |o| {
-            class::nll_backward::<f32>(&geom, &opts(red), t, None, go, o)
-        })
-    });
+    let r = read_classes([g], target, |[go], t| write(&gx, |o| class::nll_backward::<f32>(&geom, &opts(red), t, None, go, o)));
     if let Err(e) = r {
-        panic!(
-            "nll_loss backward: {e} (the forward reports this as an error; was backward called with another target?)"
-        );
+        panic!("nll_loss backward: {e} (the forward reports this as an error; was backward called with another target?)");
     }
     gx
 }
 
 fn pair(loss: &str, a: &Tensor, b: &Tensor) {
-    assert!(
-        a.shape() == b.shape(),
-        "{loss}: target size ({:?}) must be the same as input size ({:?})",
-        b.shape(),
-        a.shape()
-    );
+    assert!(a.shape() == b.shape(), "{loss}: target size ({:?}) must be the same as input size ({:?})", b.shape(), a.shape());
     check_f32(loss, "input", a);
     check_f32(loss, "target", b);
 }
 
 type Forward = fn(Reduction, &[f32], &[f32], &mut [f32]);
 
-fn regression_forward(
-    loss: &str,
-    k: Forward,
-    out: &mut Slot,
-    a: &Tensor,
-    b: &Tensor,
-    red: Reduction,
-) -> Tensor {
+fn regression_forward(loss: &str, k: Forward, out: &mut Slot, a: &Tensor, b: &Tensor, red: Reduction) -> Tensor {
     pair(loss, a, b);
     let o = out.out(out_shape(red, a.shape()));
     read([a, b], |[x, t]| write(&o, |o| k(red, x, t, o)));
@@ -318,31 +247,13 @@ fn two_grads(
 
 /// The backward of [`mse_loss`]: `(∂L/∂a, ∂L/∂b)`, each computed (into its slot) only when a slot
 /// is given for it.
-pub fn mse_loss_backward(
-    a: &Tensor,
-    b: &Tensor,
-    red: Reduction,
-    g: &Tensor,
-    ga: Option<&mut Slot>,
-    gb: Option<&mut Slot>,
-) -> (Option<Tensor>, Option<Tensor>) {
-    two_grads("mse_loss backward", a, b, g, ga, gb, |x, t, go, wa, wb| {
-        regression::mse_backward(red, x, t, go, wa, wb)
-    })
+pub fn mse_loss_backward(a: &Tensor, b: &Tensor, red: Reduction, g: &Tensor, ga: Option<&mut Slot>, gb: Option<&mut Slot>) -> (Option<Tensor>, Option<Tensor>) {
+    two_grads("mse_loss backward", a, b, g, ga, gb, |x, t, go, wa, wb| regression::mse_backward(red, x, t, go, wa, wb))
 }
 
 /// The backward of [`l1_loss`]: `(∂L/∂a, ∂L/∂b)`, each only when a slot is given for it.
-pub fn l1_loss_backward(
-    a: &Tensor,
-    b: &Tensor,
-    red: Reduction,
-    g: &Tensor,
-    ga: Option<&mut Slot>,
-    gb: Option<&mut Slot>,
-) -> (Option<Tensor>, Option<Tensor>) {
-    two_grads("l1_loss backward", a, b, g, ga, gb, |x, t, go, wa, wb| {
-        regression::l1_backward(red, x, t, go, wa, wb)
-    })
+pub fn l1_loss_backward(a: &Tensor, b: &Tensor, red: Reduction, g: &Tensor, ga: Option<&mut Slot>, gb: Option<&mut Slot>) -> (Option<Tensor>, Option<Tensor>) {
+    two_grads("l1_loss backward", a, b, g, ga, gb, |x, t, go, wa, wb| regression::l1_backward(red, x, t, go, wa, wb))
 }
 
 /// The per-element scale `s` of a reduced loss's backward.
@@ -355,96 +266,50 @@ fn scale(red: Reduction, go: &[f32], n: usize) -> impl Fn(usize) -> f32 + '_ {
 }
 
 /// `binary_cross_entropy(p, t)`, into `out`; an input outside `[0, 1]` is an error.
-pub fn binary_cross_entropy(
-    out: &mut Slot,
-    p: &Tensor,
-    t: &Tensor,
-    red: Reduction,
-) -> Result<Tensor> {
+pub fn binary_cross_entropy(out: &mut Slot, p: &Tensor, t: &Tensor, red: Reduction) -> Result<Tensor> {
     pair("binary_cross_entropy", p, t);
     let o = out.out(out_shape(red, p.shape()));
-    read([p, t], |[x, y]| {
-        write(&o, |o| bce::bce_forward(red, x, y, None, o))
-    })?;
+    read([p, t], |[x, y]| write(&o, |o| bce::bce_forward(red, x, y, None, o)))?;
     Ok(o)
 }
 
 /// The backward of [`binary_cross_entropy`]: `(∂L/∂p, ∂L/∂t)`, each only when a slot is given.
-pub fn binary_cross_entropy_backward(
-    p: &Tensor,
-    t: &Tensor,
-    red: Reduction,
-    g: &Tensor,
-    gp: Option<&mut Slot>,
-    gt: Option<&mut Slot>,
-) -> (Option<Tensor>, Option<Tensor>) {
-    two_grads(
-        "binary_cross_entropy backward",
-        p,
-        t,
-        g,
-        gp,
-        gt,
-        |x, y, go, wp, wt| {
-            if let Some(wp) = wp {
-                bce::bce_backward(red, x, y, None, go, wp);
+pub fn binary_cross_entropy_backward(p: &Tensor, t: &Tensor, red: Reduction, g: &Tensor, gp: Option<&mut Slot>, gt: Option<&mut Slot>) -> (Option<Tensor>, Option<Tensor>) {
+    two_grads("binary_cross_entropy backward", p, t, g, gp, gt, |x, y, go, wp, wt| {
+        if let Some(wp) = wp {
+            bce::bce_backward(red, x, y, None, go, wp);
+        }
+        if let Some(wt) = wt {
+            let s = scale(red, go, x.len());
+            for (i, (o, &x)) in wt.iter_mut().zip(x).enumerate() {
+                *o = s(i) * ((-x).ln_1p().max(-100.0) - x.ln().max(-100.0));
             }
-            if let Some(wt) = wt {
-                let s = scale(red, go, x.len());
-                for (i, (o, &x)) in wt.iter_mut().zip(x).enumerate() {
-                    *o = s(i) * ((-x).ln_1p().max(-100.0) - x.ln().max(-100.0));
-                }
-            }
-        },
-    )
+        }
+    })
 }
 
 /// `binary_cross_entropy_with_logits(x, t)`, into `out`.
-pub fn binary_cross_entropy_with_logits(
-    out: &mut Slot,
-    x: &Tensor,
-    t: &Tensor,
-    red: Reduction,
-) -> Tensor {
+pub fn binary_cross_entropy_with_logits(out: &mut Slot, x: &Tensor, t: &Tensor, red: Reduction) -> Tensor {
     pair("binary_cross_entropy_with_logits", x, t);
     let o = out.out(out_shape(red, x.shape()));
-    read([x, t], |[xs, ys]| {
-        write(&o, |o| {
-            bce::bce_with_logits_forward(red, xs, ys, None, None, o)
-        })
-    });
+    read([x, t], |[xs, ys]| write(&o, |o| bce::bce_with_logits_forward(red, xs, ys, None, None, o)));
     o
 }
 
 /// The backward of [`binary_cross_entropy_with_logits`]: `(∂L/∂x, ∂L/∂t)`, each only when a slot
 /// is given.
-pub fn binary_cross_entropy_with_logits_backward(
-    x: &Tensor,
-    t: &Tensor,
-    red: Reduction,
-    g: &Tensor,
-    gx: Option<&mut Slot>,
-    gt: Option<&mut Slot>,
-) -> (Option<Tensor>, Option<Tensor>) {
-    two_grads(
-        "binary_cross_entropy_with_logits backward",
-        x,
-        t,
-        g,
-        gx,
-        gt,
-        |xs, ys, go, wx, wt| {
-            if let Some(wx) = wx {
-                bce::bce_with_logits_backward(red, xs, ys, None, None, go, wx);
+pub fn binary_cross_entropy_with_logits_backward(x: &Tensor, t: &Tensor, red: Reduction, g: &Tensor, gx: Option<&mut Slot>, gt: Option<&mut Slot>) -> (Option<Tensor>, Option<Tensor>) {
+    two_grads("binary_cross_entropy_with_logits backward", x, t, g, gx, gt, |xs, ys, go, wx, wt| {
+        if let Some(wx) = wx {
+            bce::bce_with_logits_backward(red, xs, ys, None, None, go, wx);
+        }
+        if let Some(wt) = wt {
+            let s = scale(red, go, xs.len());
+            for (i, (o, &v)) in wt.iter_mut().zip(xs).enumerate() {
+                *o = -s(i) * v;
             }
-            if let Some(wt) = wt {
-                let s = scale(red, go, xs.len());
-                for (i, (o, &v)) in wt.iter_mut().zip(xs).enumerate() {
-                    *o = -s(i) * v;
-                }
-            }
-        },
-    )
+        }
+    })
 }
 
 #[cfg(test)]
@@ -475,22 +340,10 @@ mod tests {
         let p = x.sigmoid();
         let t = Tensor::from_vec(vec![2i64, 0], &[2]);
         for red in [Reduction::Mean, Reduction::Sum, Reduction::None] {
-            close(
-                &mse_loss(&mut s(), &x, &y, red),
-                &MSELoss::with_reduction(red).forward(&x, &y),
-            );
-            close(
-                &l1_loss(&mut s(), &x, &y, red),
-                &L1Loss::with_reduction(red).forward(&x, &y),
-            );
-            close(
-                &binary_cross_entropy(&mut s(), &p, &y, red).unwrap(),
-                &BCELoss::with_options(None, red).forward(&p, &y).unwrap(),
-            );
-            close(
-                &binary_cross_entropy_with_logits(&mut s(), &x, &y, red),
-                &BCEWithLogitsLoss::with_options(None, None, red).forward(&x, &y),
-            );
+            close(&mse_loss(&mut s(), &x, &y, red), &MSELoss::with_reduction(red).forward(&x, &y));
+            close(&l1_loss(&mut s(), &x, &y, red), &L1Loss::with_reduction(red).forward(&x, &y));
+            close(&binary_cross_entropy(&mut s(), &p, &y, red).unwrap(), &BCELoss::with_options(None, red).forward(&p, &y).unwrap());
+            close(&binary_cross_entropy_with_logits(&mut s(), &x, &y, red), &BCEWithLogitsLoss::with_options(None, None, red).forward(&x, &y));
             let mut ce = CrossEntropyLoss::new();
             ce.reduction = red;
             let (loss, lp) = cross_entropy(&mut s(), &mut s(), &x, &t, red).unwrap();
@@ -498,10 +351,7 @@ mod tests {
             close(&lp, &x.log_softmax(1));
             let mut nll = NLLLoss::new();
             nll.reduction = red;
-            close(
-                &nll_loss(&mut s(), &x, &t, red).unwrap(),
-                &nll.forward(&x, &t).unwrap(),
-            );
+            close(&nll_loss(&mut s(), &x, &t, red).unwrap(), &nll.forward(&x, &t).unwrap());
         }
     }
 
@@ -523,70 +373,20 @@ mod tests {
         let (_, lp) = cross_entropy(&mut s(), &mut s(), &x, &t, Reduction::Mean).unwrap();
         let gce = cross_entropy_backward(&mut s(), &lp, &t, Reduction::Mean, &one).to_vec::<f32>();
         let gnll = nll_loss_backward(&mut s(), &[2, 3], &t, Reduction::Sum, &one).to_vec::<f32>();
-        let gmse = mse_loss_backward(&x, &y, Reduction::Mean, &one, Some(&mut s()), None)
-            .0
-            .unwrap()
-            .to_vec::<f32>();
-        let gl1 = l1_loss_backward(&x, &y, Reduction::Sum, &one, Some(&mut s()), None)
-            .0
-            .unwrap()
-            .to_vec::<f32>();
-        let gbl = binary_cross_entropy_with_logits_backward(
-            &x,
-            &y,
-            Reduction::Mean,
-            &one,
-            Some(&mut s()),
-            None,
-        )
-        .0
-        .unwrap()
-        .to_vec::<f32>();
+        let gmse = mse_loss_backward(&x, &y, Reduction::Mean, &one, Some(&mut s()), None).0.unwrap().to_vec::<f32>();
+        let gl1 = l1_loss_backward(&x, &y, Reduction::Sum, &one, Some(&mut s()), None).0.unwrap().to_vec::<f32>();
+        let gbl = binary_cross_entropy_with_logits_backward(&x, &y, Reduction::Mean, &one, Some(&mut s()), None).0.unwrap().to_vec::<f32>();
         for i in 0..6 {
-            let ce = fd(
-                &|x| {
-                    cross_entropy(&mut s(), &mut s(), x, &t, Reduction::Mean)
-                        .unwrap()
-                        .0
-                        .item()
-                },
-                i,
-            );
-            assert!(
-                (ce - gce[i]).abs() < 2e-3,
-                "cross_entropy {i}: {ce} vs {}",
-                gce[i]
-            );
-            let nll = fd(
-                &|x| nll_loss(&mut s(), x, &t, Reduction::Sum).unwrap().item(),
-                i,
-            );
-            assert!(
-                (nll - gnll[i]).abs() < 2e-3,
-                "nll_loss {i}: {nll} vs {}",
-                gnll[i]
-            );
+            let ce = fd(&|x| cross_entropy(&mut s(), &mut s(), x, &t, Reduction::Mean).unwrap().0.item(), i);
+            assert!((ce - gce[i]).abs() < 2e-3, "cross_entropy {i}: {ce} vs {}", gce[i]);
+            let nll = fd(&|x| nll_loss(&mut s(), x, &t, Reduction::Sum).unwrap().item(), i);
+            assert!((nll - gnll[i]).abs() < 2e-3, "nll_loss {i}: {nll} vs {}", gnll[i]);
             let mse = fd(&|x| mse_loss(&mut s(), x, &y, Reduction::Mean).item(), i);
-            assert!(
-                (mse - gmse[i]).abs() < 2e-3,
-                "mse_loss {i}: {mse} vs {}",
-                gmse[i]
-            );
+            assert!((mse - gmse[i]).abs() < 2e-3, "mse_loss {i}: {mse} vs {}", gmse[i]);
             let l1 = fd(&|x| l1_loss(&mut s(), x, &y, Reduction::Sum).item(), i);
-            assert!(
-                (l1 - gl1[i]).abs() < 2e-3,
-                "l1_loss {i}: {l1} vs {}",
-                gl1[i]
-            );
-            let bl = fd(
-                &|x| binary_cross_entropy_with_logits(&mut s(), x, &y, Reduction::Mean).item(),
-                i,
-            );
-            assert!(
-                (bl - gbl[i]).abs() < 2e-3,
-                "bce_with_logits {i}: {bl} vs {}",
-                gbl[i]
-            );
+            assert!((l1 - gl1[i]).abs() < 2e-3, "l1_loss {i}: {l1} vs {}", gl1[i]);
+            let bl = fd(&|x| binary_cross_entropy_with_logits(&mut s(), x, &y, Reduction::Mean).item(), i);
+            assert!((bl - gbl[i]).abs() < 2e-3, "bce_with_logits {i}: {bl} vs {}", gbl[i]);
         }
     }
 
@@ -595,22 +395,10 @@ mod tests {
         let x = Tensor::from_vec(vec![0.2f32, 0.7, 0.4], &[3]);
         let y = Tensor::from_vec(vec![0.1f32, 0.9, 0.35], &[3]);
         let g = Tensor::scalar(1.0);
-        let (_, gt) =
-            binary_cross_entropy_backward(&x, &y, Reduction::Mean, &g, None, Some(&mut s()));
-        let (_, gl) = binary_cross_entropy_with_logits_backward(
-            &x,
-            &y,
-            Reduction::Sum,
-            &g,
-            None,
-            Some(&mut s()),
-        );
+        let (_, gt) = binary_cross_entropy_backward(&x, &y, Reduction::Mean, &g, None, Some(&mut s()));
+        let (_, gl) = binary_cross_entropy_with_logits_backward(&x, &y, Reduction::Sum, &g, None, Some(&mut s()));
         let (_, gm) = mse_loss_backward(&x, &y, Reduction::Sum, &g, None, Some(&mut s()));
-        let (gt, gl, gm) = (
-            gt.unwrap().to_vec::<f32>(),
-            gl.unwrap().to_vec::<f32>(),
-            gm.unwrap().to_vec::<f32>(),
-        );
+        let (gt, gl, gm) = (gt.unwrap().to_vec::<f32>(), gl.unwrap().to_vec::<f32>(), gm.unwrap().to_vec::<f32>());
         let h = 1e-3f32;
         for i in 0..3 {
             let bump = |d: f32| {
@@ -618,35 +406,12 @@ mod tests {
                 v[i] += d;
                 Tensor::from_vec(v, &[3])
             };
-            let fd = (binary_cross_entropy(&mut s(), &x, &bump(h), Reduction::Mean)
-                .unwrap()
-                .item()
-                - binary_cross_entropy(&mut s(), &x, &bump(-h), Reduction::Mean)
-                    .unwrap()
-                    .item())
-                / (2.0 * h);
-            assert!(
-                (fd - gt[i]).abs() < 1e-2,
-                "bce target grad {i}: {fd} vs {}",
-                gt[i]
-            );
-            let fd = (binary_cross_entropy_with_logits(&mut s(), &x, &bump(h), Reduction::Sum)
-                .item()
-                - binary_cross_entropy_with_logits(&mut s(), &x, &bump(-h), Reduction::Sum).item())
-                / (2.0 * h);
-            assert!(
-                (fd - gl[i]).abs() < 1e-2,
-                "bce_with_logits target grad {i}: {fd} vs {}",
-                gl[i]
-            );
-            let fd = (mse_loss(&mut s(), &x, &bump(h), Reduction::Sum).item()
-                - mse_loss(&mut s(), &x, &bump(-h), Reduction::Sum).item())
-                / (2.0 * h);
-            assert!(
-                (fd - gm[i]).abs() < 1e-2,
-                "mse target grad {i}: {fd} vs {}",
-                gm[i]
-            );
+            let fd = (binary_cross_entropy(&mut s(), &x, &bump(h), Reduction::Mean).unwrap().item() - binary_cross_entropy(&mut s(), &x, &bump(-h), Reduction::Mean).unwrap().item()) / (2.0 * h);
+            assert!((fd - gt[i]).abs() < 1e-2, "bce target grad {i}: {fd} vs {}", gt[i]);
+            let fd = (binary_cross_entropy_with_logits(&mut s(), &x, &bump(h), Reduction::Sum).item() - binary_cross_entropy_with_logits(&mut s(), &x, &bump(-h), Reduction::Sum).item()) / (2.0 * h);
+            assert!((fd - gl[i]).abs() < 1e-2, "bce_with_logits target grad {i}: {fd} vs {}", gl[i]);
+            let fd = (mse_loss(&mut s(), &x, &bump(h), Reduction::Sum).item() - mse_loss(&mut s(), &x, &bump(-h), Reduction::Sum).item()) / (2.0 * h);
+            assert!((fd - gm[i]).abs() < 1e-2, "mse target grad {i}: {fd} vs {}", gm[i]);
         }
     }
 
@@ -676,27 +441,14 @@ mod tests {
         let y = Tensor::randn(&[4, 3]);
         let g = Tensor::randn(&[3]).expand([4, 3]);
         let xc = x.contiguous();
-        close(
-            &mse_loss(&mut s(), &x, &y, Reduction::None),
-            &mse_loss(&mut s(), &xc, &y, Reduction::None),
-        );
+        close(&mse_loss(&mut s(), &x, &y, Reduction::None), &mse_loss(&mut s(), &xc, &y, Reduction::None));
         let (a, b) = l1_loss_backward(&x, &y, Reduction::None, &g, Some(&mut s()), Some(&mut s()));
-        let (ac, bc) = l1_loss_backward(
-            &xc,
-            &y,
-            Reduction::None,
-            &g.contiguous(),
-            Some(&mut s()),
-            Some(&mut s()),
-        );
+        let (ac, bc) = l1_loss_backward(&xc, &y, Reduction::None, &g.contiguous(), Some(&mut s()), Some(&mut s()));
         close(&a.unwrap(), &ac.unwrap());
         close(&b.unwrap(), &bc.unwrap());
         let t = Tensor::from_vec(vec![0i64, 1, 2, 0, 1, 2, 0, 1], &[2, 4]).select(0, 1);
         let x = Tensor::randn(&[3, 4]).t();
-        close(
-            &nll_loss(&mut s(), &x, &t, Reduction::None).unwrap(),
-            &nll_loss(&mut s(), &x.contiguous(), &t.contiguous(), Reduction::None).unwrap(),
-        );
+        close(&nll_loss(&mut s(), &x, &t, Reduction::None).unwrap(), &nll_loss(&mut s(), &x.contiguous(), &t.contiguous(), Reduction::None).unwrap());
     }
 
     #[test]
@@ -716,44 +468,20 @@ mod tests {
     fn out_of_range_is_an_error() {
         let x = Tensor::zeros(&[2, 3]);
         let t = Tensor::from_vec(vec![0i64, -1], &[2]);
-        assert!(
-            cross_entropy(&mut s(), &mut s(), &x, &t, Reduction::Mean)
-                .unwrap_err()
-                .to_string()
-                .contains("Target -1 is out of bounds")
-        );
+        assert!(cross_entropy(&mut s(), &mut s(), &x, &t, Reduction::Mean).unwrap_err().to_string().contains("Target -1 is out of bounds"));
         assert!(nll_loss(&mut s(), &x, &t, Reduction::Sum).is_err());
-        assert!(
-            binary_cross_entropy(
-                &mut s(),
-                &Tensor::full(&[2], 1.5),
-                &Tensor::zeros(&[2]),
-                Reduction::Mean
-            )
-            .is_err()
-        );
+        assert!(binary_cross_entropy(&mut s(), &Tensor::full(&[2], 1.5), &Tensor::zeros(&[2]), Reduction::Mean).is_err());
     }
 
     #[test]
     #[should_panic(expected = "got input [2, 3] and target [3]")]
     fn class_shape_mismatch_panics() {
-        let _ = cross_entropy(
-            &mut s(),
-            &mut s(),
-            &Tensor::zeros(&[2, 3]),
-            &Tensor::from_vec(vec![0i64, 1, 2], &[3]),
-            Reduction::Mean,
-        );
+        let _ = cross_entropy(&mut s(), &mut s(), &Tensor::zeros(&[2, 3]), &Tensor::from_vec(vec![0i64, 1, 2], &[3]), Reduction::Mean);
     }
 
     #[test]
     #[should_panic(expected = "mse_loss: target size ([3]) must be the same as input size ([2])")]
     fn pair_shape_mismatch_panics() {
-        let _ = mse_loss(
-            &mut s(),
-            &Tensor::zeros(&[2]),
-            &Tensor::zeros(&[3]),
-            Reduction::Mean,
-        );
+        let _ = mse_loss(&mut s(), &Tensor::zeros(&[2]), &Tensor::zeros(&[3]), Reduction::Mean);
     }
 }

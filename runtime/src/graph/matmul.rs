@@ -6,26 +6,12 @@ use crate::tensor::{Tensor, broadcast_shapes};
 /// The shape of `a @ b` under `torch.matmul`'s rules; panics naming both shapes when they do not
 /// multiply.
 fn matmul_shape(a: &[usize], b: &[usize]) -> Vec<usize> {
-    assert!(
-        !a.is_empty() && !b.is_empty(),
-        "matmul_backward: both operands need at least 1 dim, got {a:?} and {b:?}"
-    );
+    assert!(!a.is_empty() && !b.is_empty(), "matmul_backward: both operands need at least 1 dim, got {a:?} and {b:?}");
     let k_a = a[a.len() - 1];
     let k_b = if b.len() == 1 { b[0] } else { b[b.len() - 2] };
-    assert!(
-        k_a == k_b,
-        "matmul_backward: shapes {a:?} and {b:?} cannot be multiplied ({k_a} != {k_b})"
-    );
-    let batch_a = if a.len() > 2 {
-        &a[..a.len() - 2]
-    } else {
-        &[][..]
-    };
-    let batch_b = if b.len() > 2 {
-        &b[..b.len() - 2]
-    } else {
-        &[][..]
-    };
+    assert!(k_a == k_b, "matmul_backward: shapes {a:?} and {b:?} cannot be multiplied ({k_a} != {k_b})");
+    let batch_a = if a.len() > 2 { &a[..a.len() - 2] } else { &[][..] };
+    let batch_b = if b.len() > 2 { &b[..b.len() - 2] } else { &[][..] };
     let mut out = broadcast_shapes(batch_a, batch_b);
     if a.len() > 1 {
         out.push(a[a.len() - 2]);
@@ -56,13 +42,7 @@ fn matmul_shape(a: &[usize], b: &[usize]) -> Vec<usize> {
 /// assert_eq!(ga.unwrap().to_vec::<f32>(), [1.0, -1.0, 1.0, -1.0]);
 /// assert_eq!(gv.unwrap().to_vec::<f32>(), [4.0, 6.0]);
 /// ```
-pub fn matmul_backward(
-    a: &Tensor,
-    b: &Tensor,
-    g: &Tensor,
-    need_a: bool,
-    need_b: bool,
-) -> (Option<Tensor>, Option<Tensor>) {
+pub fn matmul_backward(a: &Tensor, b: &Tensor, g: &Tensor, need_a: bool, need_b: bool) -> (Option<Tensor>, Option<Tensor>) {
     let y = matmul_shape(a.shape(), b.shape());
     assert!(
         g.shape() == y,
@@ -74,16 +54,8 @@ pub fn matmul_backward(
     if a.dim() == 1 && b.dim() == 1 {
         return (need_a.then(|| b.mul(g)), need_b.then(|| a.mul(g)));
     }
-    let a2 = if a.dim() == 1 {
-        a.unsqueeze(0)
-    } else {
-        a.shallow_clone()
-    };
-    let b2 = if b.dim() == 1 {
-        b.unsqueeze(1)
-    } else {
-        b.shallow_clone()
-    };
+    let a2 = if a.dim() == 1 { a.unsqueeze(0) } else { a.shallow_clone() };
+    let b2 = if b.dim() == 1 { b.unsqueeze(1) } else { b.shallow_clone() };
     let mut g2 = g.shallow_clone();
     if b.dim() == 1 {
         g2 = g2.unsqueeze(-1);

@@ -52,29 +52,27 @@ pub mod gradcheck;
 pub use binary::{add_backward, div_backward, mul_backward, sub_backward};
 pub use broadcast::{accumulate, sum_to_shape};
 pub use fused::{map, map_col_sums, map_into};
-pub use linear::{linear_input_grad, linear_weight_grads};
+pub use slot::{Slot, accumulate_into};
 pub use loss::{
-    GradSeed, Reduction, binary_cross_entropy, binary_cross_entropy_backward,
-    binary_cross_entropy_with_logits, binary_cross_entropy_with_logits_backward, cross_entropy,
-    cross_entropy_backward, l1_loss, l1_loss_backward, mse_loss, mse_loss_backward, nll_loss,
-    nll_loss_backward,
+    GradSeed, Reduction, binary_cross_entropy, binary_cross_entropy_backward, binary_cross_entropy_with_logits,
+    binary_cross_entropy_with_logits_backward, cross_entropy, cross_entropy_backward, l1_loss, l1_loss_backward,
+    mse_loss, mse_loss_backward, nll_loss, nll_loss_backward,
 };
 pub use matmul::matmul_backward;
+pub use linear::{linear_input_grad, linear_weight_grads};
 pub use param_grad::{add_at_b_to_grad, add_row_sum_to_grad, add_to_grad};
 pub use reduce::{
-    max_backward, max_backward_into, max_dim_backward, max_dim_backward_into, max_dim_into,
-    max_into, mean_backward, mean_dim_backward, min_backward, min_dim_backward, sum_backward,
-    sum_dim_backward,
+    max_backward, max_backward_into, max_dim_backward, max_dim_backward_into, max_dim_into, max_into, mean_backward,
+    mean_dim_backward, min_backward, min_dim_backward, sum_backward, sum_dim_backward,
 };
 pub use shape::{
-    cat_backward, cat_into, expand_backward, flatten_backward, permute_backward, reshape_backward,
-    stack_backward, stack_into, transpose_backward,
+    cat_backward, cat_into, expand_backward, flatten_backward, permute_backward, reshape_backward, stack_backward,
+    stack_into, transpose_backward,
 };
-pub use slot::{Slot, accumulate_into};
 pub use softmax::{log_softmax_backward, softmax_backward};
 pub use unary::{
-    abs_backward, erf, exp_backward, gelu, gelu_backward, leaky_relu, leaky_relu_backward,
-    log_backward, pow_backward, relu_backward, sigmoid_backward, sqrt_backward, tanh_backward,
+    abs_backward, erf, exp_backward, gelu, gelu_backward, leaky_relu, leaky_relu_backward, log_backward, pow_backward,
+    relu_backward, sigmoid_backward, sqrt_backward, tanh_backward,
 };
 
 #[cfg(test)]

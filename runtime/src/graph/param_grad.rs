@@ -1,8 +1,8 @@
 //! Accumulating into parameter gradients without temporaries: a GEMM with `β = 1` straight into
 //! the gradient buffer, and a row sum added in place.
 
-use super::linear::{Mat, MatCopy};
 use crate::param::Param;
+use super::linear::{Mat, MatCopy};
 use crate::tensor::{Element, Tensor, elementwise::read_n};
 use fusenet_kernels::cpu::gemm;
 
@@ -26,9 +26,7 @@ pub fn add_to_grad(param: &Param, g: Tensor) {
 /// storage once.
 fn read_two<R>(a: &Tensor, b: &Tensor, f: impl FnOnce(&[f32], &[f32]) -> R) -> R {
     read_n([a, b], |[da, db]| {
-        let slice = |d, t: &Tensor| {
-            f32::slice(d).unwrap_or_else(|| panic!("expected an f32 tensor, got {:?}", t.dtype()))
-        };
+        let slice = |d, t: &Tensor| f32::slice(d).unwrap_or_else(|| panic!("expected an f32 tensor, got {:?}", t.dtype()));
         f(&slice(da, a)[a.offset..], &slice(db, b)[b.offset..])
     })
 }
@@ -79,11 +77,7 @@ pub(super) fn add_at_b_mat(param: &Param, a: &Mat, b: &Mat) {
         if buf.shares_storage(a.t) || buf.shares_storage(b.t) {
             // The gradient aliases an operand (only a user's set_grad can arrange that).
             let t = a.t.reshape([rows, p]).t().matmul(&b.t.reshape([rows, q]));
-            return if has_grad {
-                buf.add_(&t)
-            } else {
-                buf.copy_(&t)
-            };
+            return if has_grad { buf.add_(&t) } else { buf.copy_(&t) };
         }
         at_b_into(buf, if has_grad { 1.0 } else { 0.0 }, a, b);
     });
@@ -96,9 +90,7 @@ pub(super) fn at_b_into(c: &Tensor, beta: f32, a: &Mat, b: &Mat) {
     read_two(a.t, b.t, |sa, sb| {
         c.with_slice_mut(|c: &mut [f32]| {
             // Aᵀ is A with its strides swapped.
-            gemm::sgemm(
-                p, a.rows, q, 1.0, sa, a.cs, a.rs, sb, b.rs, b.cs, beta, c, q as isize, 1,
-            );
+            gemm::sgemm(p, a.rows, q, 1.0, sa, a.cs, a.rs, sb, b.rs, b.cs, beta, c, q as isize, 1);
         })
     });
 }
@@ -117,11 +109,7 @@ pub fn add_row_sum_to_grad(param: &Param, g: &Tensor) {
     if !param.requires_grad() {
         return;
     }
-    let q = if g.dim() == 0 {
-        1
-    } else {
-        g.shape()[g.dim() - 1]
-    };
+    let q = if g.dim() == 0 { 1 } else { g.shape()[g.dim() - 1] };
     assert!(
         param.shape() == [q],
         "add_row_sum_to_grad: the row sums of a gradient of shape {:?} have shape [{q}], but the parameter has shape {:?}",
@@ -145,11 +133,7 @@ pub(super) fn add_row_sum_mat(param: &Param, gm: &Mat) {
     param.accumulate_grad_with(|buf, has_grad| {
         if buf.shares_storage(gm.t) {
             let t = gm.t.reshape([gm.rows, q]).sum_dim(0, false);
-            return if has_grad {
-                buf.add_(&t)
-            } else {
-                buf.copy_(&t)
-            };
+            return if has_grad { buf.add_(&t) } else { buf.copy_(&t) };
         }
         row_sums_into(buf, gm, has_grad);
     });
@@ -157,9 +141,7 @@ pub(super) fn add_row_sum_mat(param: &Param, gm: &Mat) {
 
 /// `c (+)= Σ_rows g` into the contiguous `f32` tensor `c` (`[g.cols]`); see [`add_row_sums`].
 pub(super) fn row_sums_into(c: &Tensor, g: &Mat, has_grad: bool) {
-    read_two(g.t, g.t, |s, _| {
-        c.with_slice_mut(|c: &mut [f32]| add_row_sums(c, s, g, has_grad))
-    });
+    read_two(g.t, g.t, |s, _| c.with_slice_mut(|c: &mut [f32]| add_row_sums(c, s, g, has_grad)));
 }
 
 /// `c[j] (+)= Σ_r g[r, j]` over `g`'s storage slice `s` (from its first element), row after row

@@ -9,26 +9,13 @@ use crate::tensor::{Dims, Element, Tensor, contiguous_strides, elementwise};
 /// `dim` wrapped for a tensor of rank `rank` (a 0-d tensor accepts 0 and −1, as PyTorch).
 fn wrap(op: &str, dim: isize, rank: usize) -> usize {
     let n = rank.max(1) as isize;
-    assert!(
-        dim >= -n && dim < n,
-        "{op}: Dimension out of range (expected to be in range of [{}, {}], but got {dim})",
-        -n,
-        n - 1
-    );
-    if dim < 0 {
-        (dim + n) as usize
-    } else {
-        dim as usize
-    }
+    assert!(dim >= -n && dim < n, "{op}: Dimension out of range (expected to be in range of [{}, {}], but got {dim})", -n, n - 1);
+    if dim < 0 { (dim + n) as usize } else { dim as usize }
 }
 
 /// Panics unless `g` is 0-d (the gradient of a full reduction).
 fn scalar_grad(op: &str, g: &Tensor) {
-    assert!(
-        g.dim() == 0,
-        "{op}: the gradient of a full reduction must be 0-d, got shape {:?}",
-        g.shape()
-    );
+    assert!(g.dim() == 0, "{op}: the gradient of a full reduction must be 0-d, got shape {:?}", g.shape());
 }
 
 /// `g` viewed at the input's shape: unsqueezed at `dim` when `keepdim` was false, then expanded.
@@ -49,11 +36,7 @@ fn expand_along(op: &str, g: &Tensor, shape: &[usize], dim: isize, keepdim: bool
         "{op}: reducing {shape:?} along dim {dim} (keepdim={keepdim}) gives shape {reduced:?}, but the gradient has shape {:?}",
         g.shape()
     );
-    let g = if keepdim {
-        g.shallow_clone()
-    } else {
-        g.unsqueeze(d as isize)
-    };
+    let g = if keepdim { g.shallow_clone() } else { g.unsqueeze(d as isize) };
     g.expand(shape)
 }
 
@@ -92,22 +75,14 @@ pub fn sum_dim_backward(g: &Tensor, shape: &[usize], dim: isize, keepdim: bool) 
 
 /// Backward of `y = x.mean_dim(dim, keepdim)`: `∂L/∂x = g / shape[dim]` broadcast along `dim`.
 pub fn mean_dim_backward(g: &Tensor, shape: &[usize], dim: isize, keepdim: bool) -> Tensor {
-    let n = if shape.is_empty() {
-        1
-    } else {
-        shape[wrap("mean_dim_backward", dim, shape.len())]
-    };
+    let n = if shape.is_empty() { 1 } else { shape[wrap("mean_dim_backward", dim, shape.len())] };
     expand_along("mean_dim_backward", &g.div(n as f32), shape, dim, keepdim)
 }
 
 /// `g / count` at every element of `x` equal to `y` (every NaN when `y` is NaN), 0 elsewhere.
 fn evenly_distribute(op: &str, x: &Tensor, y: &Tensor, g: &Tensor) -> Tensor {
     scalar_grad(op, g);
-    assert!(
-        y.numel() == 1,
-        "{op}: the result of a full reduction must have one element, got shape {:?}",
-        y.shape()
-    );
+    assert!(y.numel() == 1, "{op}: the result of a full reduction must have one element, got shape {:?}", y.shape());
     let yv = y.item();
     let hit = move |v: f32| if yv.is_nan() { v.is_nan() } else { v == yv };
     let mask = elementwise::map(op, x, move |v: f32| if hit(v) { 1.0f32 } else { 0.0 });
@@ -147,36 +122,17 @@ pub fn min_backward(x: &Tensor, y: &Tensor, g: &Tensor) -> Tensor {
 /// let gx = max_dim_backward(&Tensor::from_vec(vec![5.0f32, 7.0], &[2]), &idx, &[2, 2], 1, false);
 /// assert_eq!(gx.to_vec::<f32>(), [0.0, 5.0, 7.0, 0.0]);
 /// ```
-pub fn max_dim_backward(
-    g: &Tensor,
-    indices: &Tensor,
-    shape: &[usize],
-    dim: isize,
-    keepdim: bool,
-) -> Tensor {
+pub fn max_dim_backward(g: &Tensor, indices: &Tensor, shape: &[usize], dim: isize, keepdim: bool) -> Tensor {
     scatter_along("max_dim_backward", g, indices, shape, dim, keepdim)
 }
 
 /// Backward of `x.min_dim(dim, keepdim)`: as [`max_dim_backward`].
-pub fn min_dim_backward(
-    g: &Tensor,
-    indices: &Tensor,
-    shape: &[usize],
-    dim: isize,
-    keepdim: bool,
-) -> Tensor {
+pub fn min_dim_backward(g: &Tensor, indices: &Tensor, shape: &[usize], dim: isize, keepdim: bool) -> Tensor {
     scatter_along("min_dim_backward", g, indices, shape, dim, keepdim)
 }
 
 /// Zeros of `shape` with `g[p]` written at position `indices[p]` along `dim`.
-fn scatter_along(
-    op: &str,
-    g: &Tensor,
-    indices: &Tensor,
-    shape: &[usize],
-    dim: isize,
-    keepdim: bool,
-) -> Tensor {
+fn scatter_along(op: &str, g: &Tensor, indices: &Tensor, shape: &[usize], dim: isize, keepdim: bool) -> Tensor {
     assert!(
         indices.shape() == g.shape(),
         "{op}: indices of shape {:?} do not match the gradient's shape {:?}",
@@ -189,11 +145,7 @@ fn scatter_along(
         return g.reshape(()).clone();
     }
     let d = wrap(op, dim, shape.len());
-    let (outer, n, inner) = (
-        shape[..d].iter().product::<usize>(),
-        shape[d],
-        shape[d + 1..].iter().product::<usize>(),
-    );
+    let (outer, n, inner) = (shape[..d].iter().product::<usize>(), shape[d], shape[d + 1..].iter().product::<usize>());
     let mut out = vec![0f32; outer * n * inner];
     let (g, indices) = (g.contiguous(), indices.contiguous());
     g.with_slice(|gs: &[f32]| {
@@ -201,10 +153,7 @@ fn scatter_along(
             for o in 0..outer {
                 for i in 0..inner {
                     let k = is[o * inner + i];
-                    assert!(
-                        (0..n as i64).contains(&k),
-                        "{op}: index {k} is out of bounds for dim {d} of size {n}"
-                    );
+                    assert!((0..n as i64).contains(&k), "{op}: index {k} is out of bounds for dim {d} of size {n}");
                     out[(o * n + k as usize) * inner + i] = gs[o * inner + i];
                 }
             }
@@ -227,10 +176,7 @@ fn better_max(cur: Option<(usize, f32)>, cand: (usize, f32)) -> Option<(usize, f
 fn lane_max(data: &[f32], base: usize, len: usize, stride: isize) -> (usize, f32) {
     let mut best = None;
     for k in 0..len {
-        best = better_max(
-            best,
-            (k, data[(base as isize + k as isize * stride) as usize]),
-        );
+        best = better_max(best, (k, data[(base as isize + k as isize * stride) as usize]));
     }
     best.expect("lanes are non-empty (checked)")
 }
@@ -303,10 +249,7 @@ pub fn max_into(slot: &mut Slot, x: &Tensor) -> Tensor {
 /// ```
 pub fn max_dim_into(slot: &mut Slot, x: &Tensor, dim: isize, keepdim: bool) -> Tensor {
     let d = x.wrap_dim(dim);
-    assert!(
-        x.dim() == 0 || x.shape()[d] > 0,
-        "max(): Expected reduction dim {d} to have non-zero size."
-    );
+    assert!(x.dim() == 0 || x.shape()[d] > 0, "max(): Expected reduction dim {d} to have non-zero size.");
     let (outer, st, len, stride) = lanes(x, d);
     let out = slot.out(&reduced_dims(x.shape(), d, keepdim));
     read_all(&[x], |data| {
@@ -334,11 +277,7 @@ pub fn max_dim_into(slot: &mut Slot, x: &Tensor, dim: isize, keepdim: bool) -> T
 /// ```
 pub fn max_backward_into(slot: &mut Slot, x: &Tensor, y: &Tensor, g: &Tensor) -> Tensor {
     scalar_grad("max_backward", g);
-    assert!(
-        y.numel() == 1,
-        "max_backward: the result of a full reduction must have one element, got shape {:?}",
-        y.shape()
-    );
+    assert!(y.numel() == 1, "max_backward: the result of a full reduction must have one element, got shape {:?}", y.shape());
     let (yv, gv) = (y.item(), g.item());
     let hit = move |v: f32| if yv.is_nan() { v.is_nan() } else { v == yv };
     let out = slot.out(x.shape());
@@ -346,19 +285,12 @@ pub fn max_backward_into(slot: &mut Slot, x: &Tensor, y: &Tensor, g: &Tensor) ->
     read_all(&[x], |d| {
         let all = f32_data("max_backward", x, d[0]);
         let mut count = 0usize;
-        for_each_offsets(x.shape(), [x.strides()], [x.storage_offset()], |[i]| {
-            count += hit(all[i]) as usize
-        });
+        for_each_offsets(x.shape(), [x.strides()], [x.storage_offset()], |[i]| count += hit(all[i]) as usize);
         let q = gv / count as f32;
         out.with_slice_mut(|o: &mut [f32]| {
-            for_each_offsets(
-                x.shape(),
-                [x.strides(), &ost],
-                [x.storage_offset(), 0],
-                |[i, j]| {
-                    o[j] = if hit(all[i]) { q } else { 0.0 };
-                },
-            );
+            for_each_offsets(x.shape(), [x.strides(), &ost], [x.storage_offset(), 0], |[i, j]| {
+                o[j] = if hit(all[i]) { q } else { 0.0 };
+            });
         })
     });
     out
@@ -376,13 +308,7 @@ pub fn max_backward_into(slot: &mut Slot, x: &Tensor, y: &Tensor, g: &Tensor) ->
 /// let gx = max_dim_backward_into(&mut Slot::default(), &g, &x, 1, false);
 /// assert_eq!(gx.to_vec::<f32>(), [0.0, 5.0, 7.0, 0.0]);
 /// ```
-pub fn max_dim_backward_into(
-    slot: &mut Slot,
-    g: &Tensor,
-    x: &Tensor,
-    dim: isize,
-    keepdim: bool,
-) -> Tensor {
+pub fn max_dim_backward_into(slot: &mut Slot, g: &Tensor, x: &Tensor, dim: isize, keepdim: bool) -> Tensor {
     let d = x.wrap_dim(dim);
     let reduced = reduced_dims(x.shape(), d, keepdim);
     assert!(
@@ -401,21 +327,13 @@ pub fn max_dim_backward_into(
     let ostride = if x.dim() > 0 { ost.remove(d) } else { 0 };
     let out = slot.out(x.shape());
     read_all(&[x, g], |data| {
-        let (xs, gs) = (
-            f32_data("max_dim_backward", x, data[0]),
-            f32_data("max_dim_backward", g, data[1]),
-        );
+        let (xs, gs) = (f32_data("max_dim_backward", x, data[0]), f32_data("max_dim_backward", g, data[1]));
         out.with_slice_mut(|o: &mut [f32]| {
             o.fill(0.0);
-            for_each_offsets(
-                &outer,
-                [&xst, &gst, &ost],
-                [x.storage_offset(), g.storage_offset(), 0],
-                |[b, gi, oi]| {
-                    let k = lane_max(xs, b, len, stride).0;
-                    o[(oi as isize + k as isize * ostride) as usize] = gs[gi];
-                },
-            );
+            for_each_offsets(&outer, [&xst, &gst, &ost], [x.storage_offset(), g.storage_offset(), 0], |[b, gi, oi]| {
+                let k = lane_max(xs, b, len, stride).0;
+                o[(oi as isize + k as isize * ostride) as usize] = gs[gi];
+            });
         })
     });
     out
@@ -444,11 +362,7 @@ mod tests {
             for k in [false, true] {
                 let got = max_dim_into(&mut Slot::default(), &x, d, k);
                 let want = x.max_dim(d, k).0;
-                assert_eq!(
-                    (got.shape(), got.to_vec::<f32>()),
-                    (want.shape(), want.to_vec::<f32>()),
-                    "dim {d} keepdim {k}"
-                );
+                assert_eq!((got.shape(), got.to_vec::<f32>()), (want.shape(), want.to_vec::<f32>()), "dim {d} keepdim {k}");
             }
         }
         let s = Tensor::scalar(3.0);
@@ -464,10 +378,7 @@ mod tests {
         let x = sample();
         let g = Tensor::scalar(1.5);
         let got = max_backward_into(&mut Slot::default(), &x, &x.max(), &g);
-        assert_eq!(
-            got.to_vec::<f32>(),
-            max_backward(&x, &x.max(), &g).to_vec::<f32>()
-        );
+        assert_eq!(got.to_vec::<f32>(), max_backward(&x, &x.max(), &g).to_vec::<f32>());
         for d in [0isize, 1, 2, -1] {
             for k in [false, true] {
                 let (y, idx) = x.max_dim(d, k);
@@ -479,24 +390,16 @@ mod tests {
                 };
                 let got = max_dim_backward_into(&mut Slot::default(), &g, &x, d, k);
                 let want = max_dim_backward(&g, &idx, x.shape(), d, k);
-                assert_eq!(
-                    got.to_vec::<f32>(),
-                    want.to_vec::<f32>(),
-                    "dim {d} keepdim {k}"
-                );
+                assert_eq!(got.to_vec::<f32>(), want.to_vec::<f32>(), "dim {d} keepdim {k}");
             }
         }
         let nan = Tensor::from_vec(vec![1.0f32, f32::NAN, f32::NAN, 2.0, 2.0, 0.0], &[2, 3]);
         let (_, idx) = nan.max_dim(1, true);
         let g = Tensor::from_vec(vec![4.0f32, 5.0], &[2, 1]);
         let got = max_dim_backward_into(&mut Slot::default(), &g, &nan, 1, true);
-        assert_eq!(
-            got.to_vec::<f32>(),
-            max_dim_backward(&g, &idx, &[2, 3], 1, true).to_vec::<f32>()
-        );
+        assert_eq!(got.to_vec::<f32>(), max_dim_backward(&g, &idx, &[2, 3], 1, true).to_vec::<f32>());
         assert_eq!(got.to_vec::<f32>(), [0.0, 4.0, 0.0, 5.0, 0.0, 0.0]);
-        let got = max_backward_into(&mut Slot::default(), &nan, &nan.max(), &Tensor::scalar(1.0))
-            .to_vec::<f32>();
+        let got = max_backward_into(&mut Slot::default(), &nan, &nan.max(), &Tensor::scalar(1.0)).to_vec::<f32>();
         assert_eq!(got, [0.0, 0.5, 0.5, 0.0, 0.0, 0.0]);
     }
 
@@ -515,17 +418,9 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(
-        expected = "reducing [3, 4, 5] along dim 1 (keepdim=false) gives shape [3, 5], but the gradient has shape [3, 4]"
-    )]
+    #[should_panic(expected = "reducing [3, 4, 5] along dim 1 (keepdim=false) gives shape [3, 5], but the gradient has shape [3, 4]")]
     fn a_gradient_of_the_wrong_shape_panics() {
-        max_dim_backward_into(
-            &mut Slot::default(),
-            &Tensor::ones(&[3, 4]),
-            &sample(),
-            1,
-            false,
-        );
+        max_dim_backward_into(&mut Slot::default(), &Tensor::ones(&[3, 4]), &sample(), 1, false);
     }
 
     #[test]

@@ -102,14 +102,9 @@ fn copy_part(out: &Tensor, view: &Tensor, part: &Tensor, block: (usize, usize, u
                 dst[base + o * row..base + o * row + chunk].copy_from_slice(run);
             }
         } else {
-            for_each_offsets(
-                part.shape(),
-                [part.strides(), view.strides()],
-                [part.storage_offset(), view.storage_offset()],
-                |[i, j]| {
-                    dst[j] = src[i];
-                },
-            );
+            for_each_offsets(part.shape(), [part.strides(), view.strides()], [part.storage_offset(), view.storage_offset()], |[i, j]| {
+                dst[j] = src[i];
+            });
         }
     });
 }
@@ -125,18 +120,12 @@ fn copy_part(out: &Tensor, view: &Tensor, part: &Tensor, block: (usize, usize, u
 /// assert_eq!(y.to_vec::<f32>(), [1.0, 3.0, 2.0, 4.0]);
 /// ```
 pub fn cat_into(slot: &mut Slot, parts: &[&Tensor], dim: isize) -> Tensor {
-    assert!(
-        !parts.is_empty(),
-        "torch.cat(): expected a non-empty list of Tensors"
-    );
+    assert!(!parts.is_empty(), "torch.cat(): expected a non-empty list of Tensors");
     if parts.iter().any(|t| t.dtype() != DType::F32) {
         return Tensor::cat(parts, dim);
     }
     for (i, t) in parts.iter().enumerate() {
-        assert!(
-            t.dim() > 0,
-            "zero-dimensional tensor (at position {i}) cannot be concatenated"
-        );
+        assert!(t.dim() > 0, "zero-dimensional tensor (at position {i}) cannot be concatenated");
     }
     // PyTorch's legacy rule: 1-D tensors of size 0 are ignored.
     let kept = |t: &&&Tensor| !(t.dim() == 1 && t.numel() == 0);
@@ -147,12 +136,7 @@ pub fn cat_into(slot: &mut Slot, parts: &[&Tensor], dim: isize) -> Tensor {
     let mut shape = Dims::from_slice(first.shape());
     shape[d] = 0;
     for (i, t) in parts.iter().enumerate().filter(|(_, t)| kept(t)) {
-        assert!(
-            t.dim() == first.dim(),
-            "Tensors must have same number of dimensions: got {} and {}",
-            first.dim(),
-            t.dim()
-        );
+        assert!(t.dim() == first.dim(), "Tensors must have same number of dimensions: got {} and {}", first.dim(), t.dim());
         for (k, (&want, &got)) in first.shape().iter().zip(t.shape()).enumerate() {
             assert!(
                 k == d || want == got,
@@ -162,25 +146,12 @@ pub fn cat_into(slot: &mut Slot, parts: &[&Tensor], dim: isize) -> Tensor {
         shape[d] += t.shape()[d];
     }
     let out = slot.out(&shape);
-    let (outer, inner) = (
-        shape[..d].iter().product::<usize>(),
-        shape[d + 1..].iter().product::<usize>(),
-    );
+    let (outer, inner) = (shape[..d].iter().product::<usize>(), shape[d + 1..].iter().product::<usize>());
     let mut start = 0;
     for t in parts.iter().filter(kept) {
         let len = t.shape()[d];
         let view = out.narrow(d as isize, start as isize, len);
-        copy_part(
-            &out,
-            &view,
-            t,
-            (
-                outer,
-                len * inner,
-                shape[d] * inner,
-                out.storage_offset() + start * inner,
-            ),
-        );
+        copy_part(&out, &view, t, (outer, len * inner, shape[d] * inner, out.storage_offset() + start * inner));
         start += len;
     }
     out
@@ -218,23 +189,10 @@ pub fn stack_into(slot: &mut Slot, parts: &[&Tensor], dim: isize) -> Tensor {
     let mut shape = Dims::from_slice(parts[0].shape());
     shape.insert(d, parts.len());
     let out = slot.out(&shape);
-    let (outer, inner) = (
-        shape[..d].iter().product::<usize>(),
-        shape[d + 1..].iter().product::<usize>(),
-    );
+    let (outer, inner) = (shape[..d].iter().product::<usize>(), shape[d + 1..].iter().product::<usize>());
     for (i, t) in parts.iter().enumerate() {
         let view = out.select(d as isize, i as isize);
-        copy_part(
-            &out,
-            &view,
-            t,
-            (
-                outer,
-                inner,
-                parts.len() * inner,
-                out.storage_offset() + i * inner,
-            ),
-        );
+        copy_part(&out, &view, t, (outer, inner, parts.len() * inner, out.storage_offset() + i * inner));
     }
     out
 }
@@ -253,25 +211,14 @@ mod tests {
             let c = Tensor::randn(&shape);
             let want = Tensor::cat(&[&a, &b, &c], d);
             let got = cat_into(&mut Slot::default(), &[&a, &b, &c], d);
-            assert_eq!(
-                (got.shape(), got.to_vec::<f32>()),
-                (want.shape(), want.to_vec::<f32>()),
-                "dim {d}"
-            );
+            assert_eq!((got.shape(), got.to_vec::<f32>()), (want.shape(), want.to_vec::<f32>()), "dim {d}");
         }
         let empty = Tensor::zeros(&[0]);
         let got = cat_into(&mut Slot::default(), &[&empty, &a, &empty], 1);
-        assert_eq!(
-            got.to_vec::<f32>(),
-            a.to_vec::<f32>(),
-            "1-d empty parts are skipped"
-        );
+        assert_eq!(got.to_vec::<f32>(), a.to_vec::<f32>(), "1-d empty parts are skipped");
         assert_eq!(cat_into(&mut Slot::default(), &[&empty], 0).shape(), &[0]);
         let i = Tensor::from_vec(vec![1i64, 2], &[2]);
-        assert_eq!(
-            cat_into(&mut Slot::default(), &[&i, &Tensor::ones(&[1])], 0).to_vec::<f32>(),
-            [1.0, 2.0, 1.0]
-        );
+        assert_eq!(cat_into(&mut Slot::default(), &[&i, &Tensor::ones(&[1])], 0).to_vec::<f32>(), [1.0, 2.0, 1.0]);
     }
 
     #[test]
@@ -281,11 +228,7 @@ mod tests {
         for d in [0isize, 1, 2, -1, -3] {
             let want = Tensor::stack(&[&a, &b, &a], d);
             let got = stack_into(&mut Slot::default(), &[&a, &b, &a], d);
-            assert_eq!(
-                (got.shape(), got.to_vec::<f32>()),
-                (want.shape(), want.to_vec::<f32>()),
-                "dim {d}"
-            );
+            assert_eq!((got.shape(), got.to_vec::<f32>()), (want.shape(), want.to_vec::<f32>()), "dim {d}");
         }
     }
 
@@ -296,40 +239,23 @@ mod tests {
         let p = cat_into(&mut s, &[&a, &b], 1).with_slice(|v: &[f32]| v.as_ptr());
         let y = stack_into(&mut s, &[&a, &b], 0);
         assert_eq!(y.with_slice(|v: &[f32]| v.as_ptr()), p);
-        assert_eq!(
-            y.to_vec::<f32>(),
-            Tensor::stack(&[&a, &b], 0).to_vec::<f32>()
-        );
+        assert_eq!(y.to_vec::<f32>(), Tensor::stack(&[&a, &b], 0).to_vec::<f32>());
     }
 
     #[test]
-    #[should_panic(
-        expected = "Sizes of tensors must match except in dimension 1. Expected size 2 but got size 3 for tensor number 1 in the list."
-    )]
+    #[should_panic(expected = "Sizes of tensors must match except in dimension 1. Expected size 2 but got size 3 for tensor number 1 in the list.")]
     fn cat_into_names_the_mismatch() {
-        cat_into(
-            &mut Slot::default(),
-            &[&Tensor::zeros(&[2, 2]), &Tensor::zeros(&[3, 2])],
-            1,
-        );
+        cat_into(&mut Slot::default(), &[&Tensor::zeros(&[2, 2]), &Tensor::zeros(&[3, 2])], 1);
     }
 
     #[test]
-    #[should_panic(
-        expected = "stack expects each tensor to be equal size, but got [2] at entry 0 and [3] at entry 1"
-    )]
+    #[should_panic(expected = "stack expects each tensor to be equal size, but got [2] at entry 0 and [3] at entry 1")]
     fn stack_into_names_the_mismatch() {
-        stack_into(
-            &mut Slot::default(),
-            &[&Tensor::zeros(&[2]), &Tensor::zeros(&[3])],
-            0,
-        );
+        stack_into(&mut Slot::default(), &[&Tensor::zeros(&[2]), &Tensor::zeros(&[3])], 0);
     }
 
     #[test]
-    #[should_panic(
-        expected = "Dimension out of range (expected to be in range of [-2, 1], but got 2)"
-    )]
+    #[should_panic(expected = "Dimension out of range (expected to be in range of [-2, 1], but got 2)")]
     fn stack_into_checks_the_dim() {
         stack_into(&mut Slot::default(), &[&Tensor::zeros(&[2])], 2);
     }

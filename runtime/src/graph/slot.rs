@@ -96,9 +96,7 @@ pub fn accumulate_into(acc: &mut Option<Tensor>, g: Tensor, buf: &mut Slot) {
         g.shape()
     );
     // `a` is buf's own storage (held by `buf` and by `a`, nobody else): add in place.
-    let owned = buf
-        .get()
-        .is_some_and(|b| b.shares_storage(a) && Arc::strong_count(&b.storage) == 2);
+    let owned = buf.get().is_some_and(|b| b.shares_storage(a) && Arc::strong_count(&b.storage) == 2);
     if owned && a.is_contiguous() && !a.shares_storage(&g) {
         a.add_(&g);
         return;
@@ -141,10 +139,7 @@ mod tests {
         let (mut acc, mut buf) = (None, Slot::default());
         let a = Tensor::from_vec(vec![1.0f32, 2.0], &[2]);
         accumulate_into(&mut acc, a.shallow_clone(), &mut buf);
-        assert!(
-            acc.as_ref().unwrap().shares_storage(&a),
-            "the first contribution is not copied"
-        );
+        assert!(acc.as_ref().unwrap().shares_storage(&a), "the first contribution is not copied");
         accumulate_into(&mut acc, a.shallow_clone(), &mut buf);
         accumulate_into(&mut acc, Tensor::full(&[2], 10.0), &mut buf);
         assert_eq!(acc.as_ref().unwrap().to_vec::<f32>(), [12.0, 14.0]);
@@ -153,9 +148,7 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(
-        expected = "gradient so far has shape [2] but the new contribution has shape [3]"
-    )]
+    #[should_panic(expected = "gradient so far has shape [2] but the new contribution has shape [3]")]
     fn mismatched_contributions_panic_naming_both_shapes() {
         let (mut acc, mut buf) = (None, Slot::default());
         accumulate_into(&mut acc, Tensor::ones(&[2]), &mut buf);

@@ -9,16 +9,10 @@ use crate::tensor::Tensor;
 fn check_matmul(sa: &[usize], sb: &[usize], seed: u64) {
     let (a, b) = (sample(sa, seed), sample(sb, seed + 100));
     let name = format!("matmul {sa:?} @ {sb:?}");
-    assert_op(
-        &name,
-        &[a, b],
-        |v| v[0].matmul(&v[1]),
-        |v, g| {
-            let (ga, gb) = matmul_backward(&v[0], &v[1], g, true, true);
-            vec![ga, gb]
-        },
-        Tolerance::default(),
-    );
+    assert_op(&name, &[a, b], |v| v[0].matmul(&v[1]), |v, g| {
+        let (ga, gb) = matmul_backward(&v[0], &v[1], g, true, true);
+        vec![ga, gb]
+    }, Tolerance::default());
 }
 
 #[test]
@@ -55,31 +49,15 @@ fn matmul_backward_handles_transposed_operands_and_partial_requests() {
 }
 
 #[test]
-#[should_panic(
-    expected = "matmul_backward: shapes [3, 4] and [5, 2] cannot be multiplied (4 != 5)"
-)]
+#[should_panic(expected = "matmul_backward: shapes [3, 4] and [5, 2] cannot be multiplied (4 != 5)")]
 fn matmul_backward_rejects_shapes_that_do_not_multiply() {
-    matmul_backward(
-        &Tensor::zeros(&[3, 4]),
-        &Tensor::zeros(&[5, 2]),
-        &Tensor::zeros(&[3, 2]),
-        true,
-        true,
-    );
+    matmul_backward(&Tensor::zeros(&[3, 4]), &Tensor::zeros(&[5, 2]), &Tensor::zeros(&[3, 2]), true, true);
 }
 
 #[test]
-#[should_panic(
-    expected = "matmul_backward: [2, 3, 4] @ [4, 5] gives shape [2, 3, 5], but the gradient has shape [3, 5]"
-)]
+#[should_panic(expected = "matmul_backward: [2, 3, 4] @ [4, 5] gives shape [2, 3, 5], but the gradient has shape [3, 5]")]
 fn matmul_backward_rejects_a_gradient_of_the_wrong_shape() {
-    matmul_backward(
-        &Tensor::zeros(&[2, 3, 4]),
-        &Tensor::zeros(&[4, 5]),
-        &Tensor::zeros(&[3, 5]),
-        true,
-        true,
-    );
+    matmul_backward(&Tensor::zeros(&[2, 3, 4]), &Tensor::zeros(&[4, 5]), &Tensor::zeros(&[3, 5]), true, true);
 }
 
 #[test]
@@ -118,10 +96,7 @@ fn add_row_sum_to_grad_sums_leading_dims() {
     let g = sample(&[2, 4, 3], 5);
     add_row_sum_to_grad(&b, &g);
     add_row_sum_to_grad(&b, &g.select(0, 0));
-    let want = g
-        .sum_dim(0, false)
-        .sum_dim(0, false)
-        .add(g.select(0, 0).sum_dim(0, false));
+    let want = g.sum_dim(0, false).sum_dim(0, false).add(g.select(0, 0).sum_dim(0, false));
     assert!(b.grad().unwrap().allclose(&want, 1e-6, 1e-6));
     // A 1-D gradient is one row; a transposed view is read through its strides.
     let b = Param::new(Tensor::zeros(&[2]));
@@ -141,25 +116,15 @@ fn param_grad_helpers_reuse_the_buffer_after_zero_grad() {
     assert!(w.grad().is_none());
     add_at_b_to_grad(&w, &a, &b);
     let g = w.grad().unwrap();
-    assert_eq!(
-        g.with_slice(|s: &[f32]| s.as_ptr()),
-        ptr,
-        "the spare buffer was reused"
-    );
+    assert_eq!(g.with_slice(|s: &[f32]| s.as_ptr()), ptr, "the spare buffer was reused");
     // β = 0 into the stale buffer: equal to the first gradient, not twice it.
     assert!(g.equal(&first));
 }
 
 #[test]
-#[should_panic(
-    expected = "add_at_b_to_grad: aᵀ·b for a of shape [4, 3] and b of shape [4, 2] is [3, 2], but the parameter has shape [2, 3]"
-)]
+#[should_panic(expected = "add_at_b_to_grad: aᵀ·b for a of shape [4, 3] and b of shape [4, 2] is [3, 2], but the parameter has shape [2, 3]")]
 fn add_at_b_to_grad_rejects_the_wrong_parameter_shape() {
-    add_at_b_to_grad(
-        &Param::new(Tensor::zeros(&[2, 3])),
-        &Tensor::zeros(&[4, 3]),
-        &Tensor::zeros(&[4, 2]),
-    );
+    add_at_b_to_grad(&Param::new(Tensor::zeros(&[2, 3])), &Tensor::zeros(&[4, 3]), &Tensor::zeros(&[4, 2]));
 }
 
 /// `linear`, `linear_weight_grads` and `linear_input_grad` against eager ops, on inputs whose
@@ -172,10 +137,7 @@ fn linear_forward_and_backward_read_any_layout_as_eager_ops_do() {
     let inputs: Vec<(&str, Tensor)> = vec![
         ("contiguous 3-d", sample(&[2, 5, 4], 1)),
         ("size-1 dims", sample(&[1, 5, 1, 4], 2)),
-        (
-            "every other row",
-            sample(&[10, 4], 3).reshape([5, 2, 4]).select(1, 0),
-        ),
+        ("every other row", sample(&[10, 4], 3).reshape([5, 2, 4]).select(1, 0)),
         ("permuted 3-d", sample(&[4, 5, 2], 4).permute(&[2, 1, 0])),
         ("transposed", sample(&[4, 6], 5).t()),
     ];
@@ -184,28 +146,16 @@ fn linear_forward_and_backward_read_any_layout_as_eager_ops_do() {
         *out_shape.last_mut().unwrap() = 3;
         let y = into::linear(&mut Slot::default(), &x, &w, Some(&b), |v| v.max(0.0));
         let eager = (&x.matmul(&w.t()) + &b).relu();
-        assert!(
-            y.allclose(&eager, 1e-5, 1e-6),
-            "{what}: forward {y} against {eager}"
-        );
+        assert!(y.allclose(&eager, 1e-5, 1e-6), "{what}: forward {y} against {eager}");
         let g = sample(&out_shape, 9);
-        let (wp, bp) = (
-            Param::new(Tensor::zeros(&[3, 4])),
-            Param::new(Tensor::zeros(&[3])),
-        );
+        let (wp, bp) = (Param::new(Tensor::zeros(&[3, 4])), Param::new(Tensor::zeros(&[3])));
         linear_weight_grads(&wp, Some(&bp), &g, &x, None);
         linear_weight_grads(&wp, Some(&bp), &g, &x, None);
         let (g2, x2) = (g.reshape([-1, 3]), x.reshape([-1, 4]));
         let dw = &g2.t().matmul(&x2) * 2.0;
         let db = &g2.sum_dim(0, false) * 2.0;
-        assert!(
-            wp.grad().unwrap().allclose(&dw, 1e-5, 1e-6),
-            "{what}: weight grad"
-        );
-        assert!(
-            bp.grad().unwrap().allclose(&db, 1e-5, 1e-6),
-            "{what}: bias grad"
-        );
+        assert!(wp.grad().unwrap().allclose(&dw, 1e-5, 1e-6), "{what}: weight grad");
+        assert!(bp.grad().unwrap().allclose(&db, 1e-5, 1e-6), "{what}: bias grad");
         let dx = linear_input_grad(&mut Slot::default(), &g, &w, x.shape());
         assert_eq!(dx.shape(), x.shape(), "{what}");
         assert!(dx.allclose(&g.matmul(&w), 1e-5, 1e-6), "{what}: input grad");
@@ -216,11 +166,5 @@ fn linear_forward_and_backward_read_any_layout_as_eager_ops_do() {
 #[should_panic(expected = "do not fit a weight of shape [3, 4]")]
 fn linear_weight_grads_name_the_shapes_that_do_not_fit() {
     let w = Param::new(Tensor::zeros(&[3, 4]));
-    linear_weight_grads(
-        &w,
-        None,
-        &Tensor::zeros(&[2, 3]),
-        &Tensor::zeros(&[2, 5]),
-        None,
-    );
+    linear_weight_grads(&w, None, &Tensor::zeros(&[2, 3]), &Tensor::zeros(&[2, 5]), None);
 }

@@ -9,6 +9,7 @@ use super::kernel::zip2;
 use crate::tensor::{Tensor, elementwise};
 use fusenet_kernels::real::erf_f64;
 
+
 /// The error function `erf x = 2/√π ∫₀ˣ e^(−t²) dt`, elementwise (`torch.erf`), computed in `f64`
 /// and rounded once.
 ///
@@ -48,17 +49,13 @@ pub fn gelu_backward(x: &Tensor, g: &Tensor) -> Tensor {
 /// assert_eq!(y.to_vec::<f32>(), [-0.2, 0.0, 3.0]);
 /// ```
 pub fn leaky_relu(x: &Tensor, slope: f32) -> Tensor {
-    elementwise::map("leaky_relu", &x.float(), move |v: f32| {
-        elem::leaky_relu(v, slope)
-    })
+    elementwise::map("leaky_relu", &x.float(), move |v: f32| elem::leaky_relu(v, slope))
 }
 
 /// Backward of [`leaky_relu`] from the input: `∂L/∂x = g` where `x > 0`, `slope·g` elsewhere
 /// (at `x = 0` too, as PyTorch).
 pub fn leaky_relu_backward(x: &Tensor, g: &Tensor, slope: f32) -> Tensor {
-    zip2("leaky_relu_backward", ["x", "grad"], x, g, move |x, g| {
-        elem::leaky_relu_grad(x, g, slope)
-    })
+    zip2("leaky_relu_backward", ["x", "grad"], x, g, move |x, g| elem::leaky_relu_grad(x, g, slope))
 }
 
 /// Backward of `relu`, from either its input or its output (`x > 0 ⇔ y > 0`):
@@ -118,7 +115,5 @@ pub fn pow_backward(x: &Tensor, g: &Tensor, p: f32) -> Tensor {
         super::kernel::same_shape("pow_backward", ["x", "grad"], x, g);
         return Tensor::zeros(g.shape());
     }
-    zip2("pow_backward", ["x", "grad"], x, g, move |x, g| {
-        elem::pow_grad(x, g, p)
-    })
+    zip2("pow_backward", ["x", "grad"], x, g, move |x, g| elem::pow_grad(x, g, p))
 }

@@ -11,14 +11,7 @@ fn xavier_uniform_equals_torch() {
     manual_seed(1);
     let w = Tensor::zeros(&[3, 5]);
     xavier_uniform_(&w, 1.0);
-    assert_eq!(
-        first3(&w),
-        [
-            0.44623100757598877f32,
-            -0.3822447657585144,
-            -0.16788896918296814
-        ]
-    );
+    assert_eq!(first3(&w), [0.44623100757598877f32, -0.3822447657585144, -0.16788896918296814]);
 }
 
 // torch.manual_seed(1); w = torch.empty(3, 5); nn.init.xavier_normal_(w, gain=2.0)   (15 < 16: scalar path)
@@ -27,14 +20,7 @@ fn xavier_normal_equals_torch() {
     manual_seed(1);
     let w = Tensor::zeros(&[3, 5]);
     xavier_normal_(&w, 2.0);
-    assert_eq!(
-        first3(&w),
-        [
-            0.6613521575927734f32,
-            0.266924113035202,
-            0.06167725846171379
-        ]
-    );
+    assert_eq!(first3(&w), [0.6613521575927734f32, 0.266924113035202, 0.06167725846171379]);
 }
 
 // torch.manual_seed(1); nn.init.normal_(torch.empty(3, 5), 0, 0.01)   (std 0.01 kept in double)
@@ -43,14 +29,7 @@ fn normal_small_tensor_equals_torch() {
     manual_seed(1);
     let w = Tensor::zeros(&[3, 5]);
     normal_(&w, 0.0, 0.01);
-    assert_eq!(
-        first3(&w),
-        [
-            0.006613521836698055f32,
-            0.0026692410465329885,
-            0.0006167725659906864
-        ]
-    );
+    assert_eq!(first3(&w), [0.006613521836698055f32, 0.0026692410465329885, 0.0006167725659906864]);
 }
 
 // torch.manual_seed(1); w = nn.init.normal_(torch.empty(8, 4), 0, 0.01)   (32 >= 16: vector path)
@@ -60,14 +39,7 @@ fn normal_large_tensor_equals_torch() {
     let w = Param::new(Tensor::zeros(&[8, 4]));
     normal_(&w, 0.0, 0.01);
     let v = w.value().to_vec::<f32>();
-    assert_eq!(
-        v[..3],
-        [
-            -0.015255958773195744f32,
-            -0.0075023178942501545,
-            -0.006539809051901102
-        ]
-    );
+    assert_eq!(v[..3], [-0.015255958773195744f32, -0.0075023178942501545, -0.006539809051901102]);
     assert_eq!(v[31], -0.001316232024691999f32);
 }
 
@@ -77,14 +49,7 @@ fn kaiming_normal_conv_fan_out_equals_torch() {
     manual_seed(1);
     let w = Tensor::zeros(&[6, 2, 3, 3]);
     kaiming_normal_(&w, 0.0, FanMode::FanOut, Nonlinearity::Relu);
-    assert_eq!(
-        first3(&w),
-        [
-            -0.29360106587409973f32,
-            -0.14438217878341675,
-            -0.12585867941379547
-        ]
-    );
+    assert_eq!(first3(&w), [-0.29360106587409973f32, -0.14438217878341675, -0.12585867941379547]);
 }
 
 // torch.manual_seed(1); nn.init.kaiming_uniform_(torch.empty(6, 2, 3, 3))
@@ -93,14 +58,7 @@ fn kaiming_uniform_defaults_equal_torch() {
     manual_seed(1);
     let w = Tensor::zeros(&[6, 2, 3, 3]);
     kaiming_uniform_(&w, 0.0, FanMode::FanIn, Nonlinearity::LeakyRelu);
-    assert_eq!(
-        first3(&w),
-        [
-            0.2974873483181f32,
-            -0.2548298239707947,
-            -0.11192598193883896
-        ]
-    );
+    assert_eq!(first3(&w), [0.2974873483181f32, -0.2548298239707947, -0.11192598193883896]);
 }
 
 #[test]
@@ -126,27 +84,17 @@ fn uniform_stays_in_range() {
     manual_seed(3);
     let w = Tensor::zeros(&[100]);
     uniform_(&w, -10.0, 10.0);
-    assert!(
-        w.to_vec::<f32>()
-            .iter()
-            .all(|&x| (-10.0..10.0).contains(&x))
-    );
+    assert!(w.to_vec::<f32>().iter().all(|&x| (-10.0..10.0).contains(&x)));
 }
 
 // nn.init.calculate_gain('leaky_relu'), ('tanh'), ('selu')
 #[test]
 fn gains() {
-    assert_eq!(
-        calculate_gain(Nonlinearity::LeakyRelu, None),
-        1.4141428569978354
-    );
+    assert_eq!(calculate_gain(Nonlinearity::LeakyRelu, None), 1.4141428569978354);
     assert_eq!(calculate_gain(Nonlinearity::Tanh, None), 1.6666666666666667);
     assert_eq!(calculate_gain(Nonlinearity::Selu, None), 0.75);
     assert_eq!(calculate_gain(Nonlinearity::Conv2d, None), 1.0);
-    assert_eq!(
-        calculate_gain(Nonlinearity::LeakyRelu, Some(0.0)),
-        2f64.sqrt()
-    );
+    assert_eq!(calculate_gain(Nonlinearity::LeakyRelu, Some(0.0)), 2f64.sqrt());
 }
 
 #[test]

@@ -30,29 +30,19 @@ static COUNTER: AtomicUsize = AtomicUsize::new(0);
 /// # std::fs::remove_file(&path).ok();
 /// # Ok::<(), fusenet_runtime::Error>(())
 /// ```
-pub fn write_atomic(
-    path: impl AsRef<Path>,
-    write: impl FnOnce(&mut File) -> std::io::Result<()>,
-) -> Result<()> {
+pub fn write_atomic(path: impl AsRef<Path>, write: impl FnOnce(&mut File) -> std::io::Result<()>) -> Result<()> {
     let path = path.as_ref();
     let Some(name) = path.file_name() else {
-        return Err(Error::format(
-            path,
-            "is not a file path (it has no file name)",
-        ));
+        return Err(Error::format(path, "is not a file path (it has no file name)"));
     };
     if path.is_dir() {
-        return Err(Error::format(
-            path,
-            "is a directory; refusing to write a file over it",
-        ));
+        return Err(Error::format(path, "is a directory; refusing to write a file over it"));
     }
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let (mut file, mut temp) =
-        create_temp(dir, &name.to_string_lossy()).map_err(|e| Error::io(path, e))?;
+    let (mut file, mut temp) = create_temp(dir, &name.to_string_lossy()).map_err(|e| Error::io(path, e))?;
     write(&mut file).map_err(|e| Error::io(path, e))?;
     file.sync_all().map_err(|e| Error::io(path, e))?;
     drop(file);
@@ -81,15 +71,7 @@ fn create_temp(dir: &Path, name: &str) -> std::io::Result<(File, Temp)> {
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         let path = dir.join(format!(".{name}.{}.{n}.tmp", std::process::id()));
         match OpenOptions::new().write(true).create_new(true).open(&path) {
-            Ok(file) => {
-                return Ok((
-                    file,
-                    Temp {
-                        path,
-                        persisted: false,
-                    },
-                ));
-            }
+            Ok(file) => return Ok((file, Temp { path, persisted: false })),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
             Err(e) => return Err(e),
         }

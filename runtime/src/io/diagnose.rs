@@ -26,40 +26,22 @@ pub(super) fn explain(path: &Path, bytes: &[u8], n: usize, err: SafeTensorError)
     use SafeTensorError as E;
     let header = bytes.get(LEN_BYTES..LEN_BYTES + n).unwrap_or_default();
     let data_len = bytes.len().saturating_sub(LEN_BYTES + n) as u64;
-    let bad_header = |msg: String| Error::BadHeader {
-        path: path.into(),
-        msg,
-    };
-    let bad_tensor = |key: String, msg: String| Error::BadTensor {
-        path: path.into(),
-        key,
-        msg,
-    };
+    let bad_header = |msg: String| Error::BadHeader { path: path.into(), msg };
+    let bad_tensor = |key: String, msg: String| Error::BadTensor { path: path.into(), key, msg };
     let entries = entries(header).unwrap_or_default();
     match err {
-        E::HeaderTooLarge => bad_header(format!(
-            "the header length {n} exceeds the safetensors limit of 100000000 bytes"
-        )),
+        E::HeaderTooLarge => bad_header(format!("the header length {n} exceeds the safetensors limit of 100000000 bytes")),
         E::HeaderTooSmall | E::InvalidHeaderLength => Error::Truncated {
             path: path.into(),
             msg: format!("the header length field says {n} bytes, which the file does not hold"),
         },
         E::InvalidHeader(e) => bad_header(format!("the header is not valid UTF-8 ({e})")),
         E::InvalidHeaderDeserialization(e) | E::JsonError(e) => {
-            match entries.iter().find_map(|en| {
-                en.dtype
-                    .as_ref()
-                    .filter(|d| !known_dtype(d))
-                    .map(|d| (en, d))
-            }) {
-                Some((en, dtype)) => Error::UnsupportedDtype {
-                    path: path.into(),
-                    key: en.key.clone(),
-                    dtype: dtype.clone(),
-                },
-                None => bad_header(format!(
-                    "the header is not a valid safetensors JSON header: {e}"
-                )),
+            match entries.iter().find_map(|en| en.dtype.as_ref().filter(|d| !known_dtype(d)).map(|d| (en, d))) {
+                Some((en, dtype)) => {
+                    Error::UnsupportedDtype { path: path.into(), key: en.key.clone(), dtype: dtype.clone() }
+                }
+                None => bad_header(format!("the header is not a valid safetensors JSON header: {e}")),
             }
         }
         E::InvalidOffset(key) => {
@@ -72,48 +54,26 @@ pub(super) fn explain(path: &Path, bytes: &[u8], n: usize, err: SafeTensorError)
                     let why = if e < b {
                         format!("data_offsets [{b}, {e}] end before they begin")
                     } else if b < start {
-                        format!(
-                            "data_offsets [{b}, {e}] overlap the previous tensor, which ends at byte {start}"
-                        )
+                        format!("data_offsets [{b}, {e}] overlap the previous tensor, which ends at byte {start}")
                     } else {
-                        format!(
-                            "data_offsets [{b}, {e}] leave a gap after the previous tensor, which ends at byte {start}"
-                        )
+                        format!("data_offsets [{b}, {e}] leave a gap after the previous tensor, which ends at byte {start}")
                     };
                     return bad_tensor(en.key.clone(), why);
                 }
                 start = e;
             }
-            bad_tensor(
-                key,
-                "invalid data_offsets (overlapping, out of order or leaving a gap)".into(),
-            )
+            bad_tensor(key, "invalid data_offsets (overlapping, out of order or leaving a gap)".into())
         }
         E::TensorInvalidInfo | E::ValidationOverflow | E::MisalignedSlice => {
             for en in &entries {
-                let (Some(dtype), Some(shape), Some((b, e))) = (&en.dtype, &en.shape, en.offsets)
-                else {
-                    continue;
-                };
-                let Ok(dt) = serde_json::from_value::<Dtype>(Value::String(dtype.clone())) else {
-                    continue;
-                };
-                let bits = shape
-                    .iter()
-                    .try_fold(dt.bitsize() as u64, |acc, &d| acc.checked_mul(d));
+                let (Some(dtype), Some(shape), Some((b, e))) = (&en.dtype, &en.shape, en.offsets) else { continue };
+                let Ok(dt) = serde_json::from_value::<Dtype>(Value::String(dtype.clone())) else { continue };
+                let bits = shape.iter().try_fold(dt.bitsize() as u64, |acc, &d| acc.checked_mul(d));
                 let span = e.saturating_sub(b);
                 match bits {
-                    None => {
-                        return bad_tensor(
-                            en.key.clone(),
-                            format!("shape {shape:?} of dtype {dtype} overflows"),
-                        );
-                    }
+                    None => return bad_tensor(en.key.clone(), format!("shape {shape:?} of dtype {dtype} overflows")),
                     Some(bits) if bits % 8 != 0 => {
-                        return bad_tensor(
-                            en.key.clone(),
-                            format!("shape {shape:?} of dtype {dtype} does not fill whole bytes"),
-                        );
+                        return bad_tensor(en.key.clone(), format!("shape {shape:?} of dtype {dtype} does not fill whole bytes"));
                     }
                     Some(bits) if bits / 8 != span => {
                         return bad_tensor(
@@ -130,17 +90,11 @@ pub(super) fn explain(path: &Path, bytes: &[u8], n: usize, err: SafeTensorError)
             bad_header(err.to_string())
         }
         E::MetadataIncompleteBuffer => {
-            let need = entries
-                .iter()
-                .filter_map(|e| e.offsets.map(|o| o.1))
-                .max()
-                .unwrap_or(0);
+            let need = entries.iter().filter_map(|e| e.offsets.map(|o| o.1)).max().unwrap_or(0);
             if data_len < need {
                 Error::Truncated {
                     path: path.into(),
-                    msg: format!(
-                        "the header describes {need} bytes of tensor data, but only {data_len} bytes follow the header"
-                    ),
+                    msg: format!("the header describes {need} bytes of tensor data, but only {data_len} bytes follow the header"),
                 }
             } else {
                 Error::Format {
@@ -152,35 +106,24 @@ pub(super) fn explain(path: &Path, bytes: &[u8], n: usize, err: SafeTensorError)
                 }
             }
         }
-        other => Error::Format {
-            path: path.into(),
-            msg: other.to_string(),
-        },
+        other => Error::Format { path: path.into(), msg: other.to_string() },
     }
 }
 
 /// The `__metadata__` map of a header (empty when there is none), checked to be strings.
 pub(super) fn header_metadata(path: &Path, header: &[u8]) -> Result<Metadata, Error> {
-    let bad_header = |msg: String| Error::BadHeader {
-        path: path.into(),
-        msg,
-    };
-    let text = std::str::from_utf8(header)
-        .map_err(|e| bad_header(format!("the header is not valid UTF-8 ({e})")))?;
-    let map: serde_json::Map<String, Value> = serde_json::from_str(text)
-        .map_err(|e| bad_header(format!("the header is not a JSON object: {e}")))?;
-    let Some(meta) = map.get("__metadata__") else {
-        return Ok(Metadata::new());
-    };
+    let bad_header = |msg: String| Error::BadHeader { path: path.into(), msg };
+    let text = std::str::from_utf8(header).map_err(|e| bad_header(format!("the header is not valid UTF-8 ({e})")))?;
+    let map: serde_json::Map<String, Value> =
+        serde_json::from_str(text).map_err(|e| bad_header(format!("the header is not a JSON object: {e}")))?;
+    let Some(meta) = map.get("__metadata__") else { return Ok(Metadata::new()) };
     let Some(meta) = meta.as_object() else {
         return Err(bad_header("__metadata__ is not a JSON object".into()));
     };
     meta.iter()
         .map(|(k, v)| match v.as_str() {
             Some(s) => Ok((k.clone(), s.to_string())),
-            None => Err(bad_header(format!(
-                "__metadata__ value for {k:?} is not a string"
-            ))),
+            None => Err(bad_header(format!("__metadata__ value for {k:?} is not a string"))),
         })
         .collect()
 }
@@ -194,17 +137,11 @@ fn entries(header: &[u8]) -> Option<Vec<Entry>> {
             .map(|(key, v)| Entry {
                 key,
                 dtype: v.get("dtype").and_then(Value::as_str).map(String::from),
-                shape: v
-                    .get("shape")
-                    .and_then(Value::as_array)
-                    .and_then(|a| a.iter().map(Value::as_u64).collect()),
-                offsets: v
-                    .get("data_offsets")
-                    .and_then(Value::as_array)
-                    .and_then(|a| match a.as_slice() {
-                        [b, e] => Some((b.as_u64()?, e.as_u64()?)),
-                        _ => None,
-                    }),
+                shape: v.get("shape").and_then(Value::as_array).and_then(|a| a.iter().map(Value::as_u64).collect()),
+                offsets: v.get("data_offsets").and_then(Value::as_array).and_then(|a| match a.as_slice() {
+                    [b, e] => Some((b.as_u64()?, e.as_u64()?)),
+                    _ => None,
+                }),
             })
             .collect(),
     )

@@ -106,13 +106,7 @@ pub fn load(path: impl AsRef<Path>) -> Result<Tensor> {
 /// Saves a list of tensors under the keys `"0"`, `"1"`, ..., as `torch.save([x, y], f)` saves a
 /// list.
 pub fn save_list<T: Borrow<Tensor>>(path: impl AsRef<Path>, tensors: &[T]) -> Result<()> {
-    save_dict(
-        path,
-        tensors
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (i.to_string(), t.borrow())),
-    )
+    save_dict(path, tensors.iter().enumerate().map(|(i, t)| (i.to_string(), t.borrow())))
 }
 
 /// Loads a list saved by [`save_list`] (or by Python with keys `"0"`..`"n-1"`), in index order.
@@ -130,21 +124,14 @@ pub fn load_list(path: impl AsRef<Path>) -> Result<Vec<Tensor>> {
             .ok()
             .filter(|&i| i < n && i.to_string() == key)
             .ok_or_else(|| {
-                Error::format(
-                    path,
-                    format!("not a tensor list: key {key:?} is not an index in 0..{n}"),
-                )
+                Error::format(path, format!("not a tensor list: key {key:?} is not an index in 0..{n}"))
             })?;
         slots[index] = Some(t);
     }
     slots
         .into_iter()
         .enumerate()
-        .map(|(i, t)| {
-            t.ok_or_else(|| {
-                Error::format(path, format!("not a tensor list: key \"{i}\" is missing"))
-            })
-        })
+        .map(|(i, t)| t.ok_or_else(|| Error::format(path, format!("not a tensor list: key \"{i}\" is missing"))))
         .collect()
 }
 
@@ -153,10 +140,7 @@ pub fn load_list(path: impl AsRef<Path>) -> Result<Vec<Tensor>> {
 /// Accepts anything that yields `(name, tensor)` pairs: `&StateDict` via `sd.iter()`, a `BTreeMap`,
 /// an array of pairs. A repeated name or the reserved name `"__metadata__"` is an
 /// [`Error::Format`] and nothing is written.
-pub fn save_dict<K, T>(
-    path: impl AsRef<Path>,
-    tensors: impl IntoIterator<Item = (K, T)>,
-) -> Result<()>
+pub fn save_dict<K, T>(path: impl AsRef<Path>, tensors: impl IntoIterator<Item = (K, T)>) -> Result<()>
 where
     K: AsRef<str>,
     T: Borrow<Tensor>,
@@ -198,11 +182,7 @@ pub fn save_state_dict(path: impl AsRef<Path>, state_dict: &StateDict) -> Result
 }
 
 /// [`save_state_dict`] with a `__metadata__` map (e.g. `{"epoch": "3"}`) in the header.
-pub fn save_state_dict_with_metadata(
-    path: impl AsRef<Path>,
-    state_dict: &StateDict,
-    metadata: &Metadata,
-) -> Result<()> {
+pub fn save_state_dict_with_metadata(path: impl AsRef<Path>, state_dict: &StateDict, metadata: &Metadata) -> Result<()> {
     save_dict_with_metadata(path, state_dict.iter(), metadata)
 }
 

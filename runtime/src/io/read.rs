@@ -17,10 +17,7 @@ const MEMORY: &str = "<bytes>";
 /// Reads a whole file, with a clear error for a directory or a missing file.
 pub(super) fn read_file(path: &Path) -> Result<Vec<u8>> {
     if path.is_dir() {
-        return Err(Error::format(
-            path,
-            "is a directory, not a safetensors file",
-        ));
+        return Err(Error::format(path, "is a directory, not a safetensors file"));
     }
     std::fs::read(path).map_err(|e| Error::io(path, e))
 }
@@ -44,35 +41,24 @@ pub fn from_bytes(bytes: &[u8]) -> Result<(StateDict, Metadata)> {
 /// Parses a whole file's bytes into its tensors (in offset order) and its `__metadata__`.
 pub(super) fn parse(path: &Path, bytes: &[u8]) -> Result<(StateDict, Metadata)> {
     let header_len = header_len(path, bytes, bytes.len() as u64)?;
-    let (n, meta) = SafeTensors::read_metadata(bytes)
-        .map_err(|e| diagnose::explain(path, bytes, header_len, e))?;
+    let (n, meta) =
+        SafeTensors::read_metadata(bytes).map_err(|e| diagnose::explain(path, bytes, header_len, e))?;
     let data = bytes.get(LEN_BYTES + n..).unwrap_or_default();
     let mut dict = StateDict::new();
     for key in meta.offset_keys() {
         let Some(info) = meta.info(&key) else {
-            return Err(Error::BadHeader {
-                path: path.into(),
-                msg: format!("tensor {key:?} vanished from the header"),
-            });
+            return Err(Error::BadHeader { path: path.into(), msg: format!("tensor {key:?} vanished from the header") });
         };
         let (begin, end) = info.data_offsets;
         let raw = data.get(begin..end).ok_or_else(|| Error::BadTensor {
             path: path.into(),
             key: key.clone(),
-            msg: format!(
-                "data_offsets [{begin}, {end}] lie outside the {} bytes of tensor data",
-                data.len()
-            ),
+            msg: format!("data_offsets [{begin}, {end}] lie outside the {} bytes of tensor data", data.len()),
         })?;
         let tensor = decode(path, &key, info.dtype, &info.shape, raw)?;
         dict.insert(key, tensor);
     }
-    let metadata = meta
-        .metadata()
-        .clone()
-        .unwrap_or_default()
-        .into_iter()
-        .collect();
+    let metadata = meta.metadata().clone().unwrap_or_default().into_iter().collect();
     Ok((dict, metadata))
 }
 
@@ -93,10 +79,7 @@ pub(super) fn parse(path: &Path, bytes: &[u8]) -> Result<(StateDict, Metadata)> 
 pub fn read_metadata(path: impl AsRef<Path>) -> Result<Metadata> {
     let path = path.as_ref();
     if path.is_dir() {
-        return Err(Error::format(
-            path,
-            "is a directory, not a safetensors file",
-        ));
+        return Err(Error::format(path, "is a directory, not a safetensors file"));
     }
     let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let file_len = file.metadata().map_err(|e| Error::io(path, e))?.len();
@@ -106,10 +89,7 @@ pub fn read_metadata(path: impl AsRef<Path>) -> Result<Metadata> {
     let mut header = vec![0u8; n];
     let got = read_up_to(&mut file, &mut header).map_err(|e| Error::io(path, e))?;
     if got < n {
-        return Err(Error::Truncated {
-            path: path.into(),
-            msg: format!("the header should be {n} bytes, but the file ended after {got}"),
-        });
+        return Err(Error::Truncated { path: path.into(), msg: format!("the header should be {n} bytes, but the file ended after {got}") });
     }
     diagnose::header_metadata(path, &header)
 }
@@ -145,46 +125,25 @@ fn header_len(path: &Path, bytes: &[u8], file_len: u64) -> Result<usize> {
     if n > rest {
         return Err(Error::Truncated {
             path: path.into(),
-            msg: format!(
-                "the header length field says the header is {n} bytes, but only {rest} bytes follow it"
-            ),
+            msg: format!("the header length field says the header is {n} bytes, but only {rest} bytes follow it"),
         });
     }
-    usize::try_from(n).map_err(|_| Error::BadHeader {
-        path: path.into(),
-        msg: format!("header length {n} does not fit in memory"),
-    })
+    usize::try_from(n).map_err(|_| Error::BadHeader { path: path.into(), msg: format!("header length {n} does not fit in memory") })
 }
 
 /// Converts one tensor's little-endian bytes (whose length the header check has validated) to a
 /// tensor, converting other dtypes as the module docs describe.
 fn decode(path: &Path, key: &str, dtype: Dtype, shape: &[usize], raw: &[u8]) -> Result<Tensor> {
-    let bad = |msg: String| Error::BadTensor {
-        path: path.into(),
-        key: key.into(),
-        msg,
-    };
+    let bad = |msg: String| Error::BadTensor { path: path.into(), key: key.into(), msg };
     // Strides are isize products of the dims (a 0 dim counts as 1): reject shapes where they
     // overflow, which the byte-length check cannot catch when some dim is 0.
-    if shape
-        .iter()
-        .try_fold(1isize, |acc, &d| {
-            acc.checked_mul(isize::try_from(d.max(1)).ok()?)
-        })
-        .is_none()
-    {
+    if shape.iter().try_fold(1isize, |acc, &d| acc.checked_mul(isize::try_from(d.max(1)).ok()?)).is_none() {
         return Err(bad(format!("shape {shape:?} is too large to index")));
     }
-    let expected = shape
-        .iter()
-        .try_fold(dtype.bitsize(), |acc, &d| acc.checked_mul(d))
-        .map(|bits| bits / 8);
+    let expected = shape.iter().try_fold(dtype.bitsize(), |acc, &d| acc.checked_mul(d)).map(|bits| bits / 8);
     if expected != Some(raw.len()) {
         let expected = expected.map_or("more than usize::MAX".to_string(), |e| e.to_string());
-        return Err(bad(format!(
-            "shape {shape:?} of dtype {dtype} needs {expected} bytes, but {} are stored",
-            raw.len()
-        )));
+        return Err(bad(format!("shape {shape:?} of dtype {dtype} needs {expected} bytes, but {} are stored", raw.len())));
     }
     let tensor = match dtype {
         Dtype::F32 => Tensor::from_vec(le(raw, f32::from_le_bytes), shape),
@@ -202,27 +161,19 @@ fn decode(path: &Path, key: &str, dtype: Dtype, shape: &[usize], raw: &[u8]) -> 
             let wide = le(raw, u64::from_le_bytes);
             let mut out = Vec::with_capacity(wide.len());
             for (i, v) in wide.into_iter().enumerate() {
-                let v = i64::try_from(v)
-                    .map_err(|_| bad(format!("U64 element {i} = {v} does not fit in I64")))?;
+                let v = i64::try_from(v).map_err(|_| bad(format!("U64 element {i} = {v} does not fit in I64")))?;
                 out.push(v);
             }
             Tensor::from_vec(out, shape)
         }
         Dtype::BOOL => {
             if let Some(i) = raw.iter().position(|&b| b > 1) {
-                return Err(bad(format!(
-                    "BOOL element {i} is the byte {}, which is neither 0 nor 1",
-                    raw[i]
-                )));
+                return Err(bad(format!("BOOL element {i} is the byte {}, which is neither 0 nor 1", raw[i])));
             }
             Tensor::from_vec(raw.iter().map(|&b| b == 1).collect::<Vec<bool>>(), shape)
         }
         other => {
-            return Err(Error::UnsupportedDtype {
-                path: path.into(),
-                key: key.into(),
-                dtype: other.to_string(),
-            });
+            return Err(Error::UnsupportedDtype { path: path.into(), key: key.into(), dtype: other.to_string() });
         }
     };
     Ok(tensor)

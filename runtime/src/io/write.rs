@@ -55,11 +55,7 @@ fn le_bytes<T: Element, const N: usize>(t: &Tensor, f: impl Fn(T) -> [u8; N]) ->
 
 /// Serialises named tensors to the bytes of a safetensors file. `path` only names the target in
 /// errors: a repeated key or the reserved key `__metadata__` is an [`Error::Format`].
-pub(super) fn serialize<K, T>(
-    path: &Path,
-    tensors: impl IntoIterator<Item = (K, T)>,
-    metadata: &Metadata,
-) -> Result<Vec<u8>>
+pub(super) fn serialize<K, T>(path: &Path, tensors: impl IntoIterator<Item = (K, T)>, metadata: &Metadata) -> Result<Vec<u8>>
 where
     K: AsRef<str>,
     T: Borrow<Tensor>,
@@ -69,30 +65,15 @@ where
     for (key, tensor) in tensors {
         let key = key.as_ref();
         if key == "__metadata__" {
-            return Err(Error::format(
-                path,
-                "cannot save a tensor under the reserved key \"__metadata__\"",
-            ));
+            return Err(Error::format(path, "cannot save a tensor under the reserved key \"__metadata__\""));
         }
         if !seen.insert(key.to_string()) {
-            return Err(Error::format(
-                path,
-                format!("cannot save two tensors under the key {key:?}"),
-            ));
+            return Err(Error::format(path, format!("cannot save two tensors under the key {key:?}")));
         }
-        views.push((
-            key.to_string(),
-            HostTensor(tensor.borrow().to(Device::Cpu)?),
-        ));
+        views.push((key.to_string(), HostTensor(tensor.borrow().to(Device::Cpu)?)));
     }
-    let info = (!metadata.is_empty()).then(|| {
-        metadata
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect::<HashMap<_, _>>()
-    });
-    safetensors::serialize(views, info)
-        .map_err(|e| Error::format(path, format!("cannot serialise the tensors: {e}")))
+    let info = (!metadata.is_empty()).then(|| metadata.iter().map(|(k, v)| (k.clone(), v.clone())).collect::<HashMap<_, _>>());
+    safetensors::serialize(views, info).map_err(|e| Error::format(path, format!("cannot serialise the tensors: {e}")))
 }
 
 /// Serialises named tensors (and a `__metadata__` map, omitted when empty) to the bytes of a
@@ -107,10 +88,7 @@ where
 /// assert_eq!(&bytes[8..], &b"{\"mask\":{\"dtype\":\"BOOL\",\"shape\":[2],\"data_offsets\":[0,2]}}      \x01\x00"[..]);
 /// # Ok::<(), fusenet_runtime::Error>(())
 /// ```
-pub fn to_bytes<K, T>(
-    tensors: impl IntoIterator<Item = (K, T)>,
-    metadata: &Metadata,
-) -> Result<Vec<u8>>
+pub fn to_bytes<K, T>(tensors: impl IntoIterator<Item = (K, T)>, metadata: &Metadata) -> Result<Vec<u8>>
 where
     K: AsRef<str>,
     T: Borrow<Tensor>,

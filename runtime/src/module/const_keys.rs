@@ -132,31 +132,15 @@ pub struct FieldEntry {
 impl FieldEntry {
     /// A field under `name`.
     pub const fn field(name: &'static str, keys: FieldKeys) -> FieldEntry {
-        FieldEntry {
-            name,
-            flat: None,
-            keys,
-            non_persistent: false,
-        }
+        FieldEntry { name, flat: None, keys, non_persistent: false }
     }
     /// A `#[module(flatten)]` field: element `i` under `pattern` with `{}` replaced by `i`.
-    pub const fn flatten(
-        pattern: &'static str,
-        elements: Option<(usize, FieldKeys)>,
-    ) -> FieldEntry {
-        FieldEntry {
-            name: pattern,
-            flat: Some(elements),
-            keys: FieldKeys::Unknown,
-            non_persistent: false,
-        }
+    pub const fn flatten(pattern: &'static str, elements: Option<(usize, FieldKeys)>) -> FieldEntry {
+        FieldEntry { name: pattern, flat: Some(elements), keys: FieldKeys::Unknown, non_persistent: false }
     }
     /// `#[module(persistent = false)]`: the field's buffers are in no state dict.
     pub const fn non_persistent(self) -> FieldEntry {
-        FieldEntry {
-            non_persistent: true,
-            ..self
-        }
+        FieldEntry { non_persistent: true, ..self }
     }
 }
 
@@ -207,12 +191,7 @@ impl<const BYTES: usize, const KEYS: usize> KeyList<BYTES, KEYS> {
     /// An empty, known list holding up to `BYTES` bytes of keys and `KEYS` keys: the escape for
     /// a module too large for the default (`KeyList::<65536, 2048>::with_capacity()`).
     pub const fn with_capacity() -> Self {
-        KeyList {
-            bytes: [0; BYTES],
-            ends: [0; KEYS],
-            len: 0,
-            known: true,
-        }
+        KeyList { bytes: [0; BYTES], ends: [0; KEYS], len: 0, known: true }
     }
 
     /// The number of keys.
@@ -269,18 +248,12 @@ impl<const BYTES: usize, const KEYS: usize> KeyList<BYTES, KEYS> {
     }
 
     const fn cursor(&self) -> usize {
-        if self.len == 0 {
-            0
-        } else {
-            self.ends[self.len - 1] as usize
-        }
+        if self.len == 0 { 0 } else { self.ends[self.len - 1] as usize }
     }
 
     const fn write(&mut self, at: usize, s: &[u8]) -> usize {
         if at + s.len() > BYTES {
-            panic!(
-                "fusenet: the state-dict keys of this module exceed the KeyList capacity in bytes (fusenet::module::KEY_BYTES); give them with #[module(state_dict_keys = ...)] or #[module(state_dict_keys = none)]"
-            );
+            panic!("fusenet: the state-dict keys of this module exceed the KeyList capacity in bytes (fusenet::module::KEY_BYTES); give them with #[module(state_dict_keys = ...)] or #[module(state_dict_keys = none)]");
         }
         let mut i = 0;
         while i < s.len() {
@@ -311,9 +284,7 @@ impl<const BYTES: usize, const KEYS: usize> KeyList<BYTES, KEYS> {
 
     /// `pattern` with its first `{}` replaced by `i`; `i` alone when `pattern` is empty.
     const fn write_name(&mut self, at: usize, pattern: &[u8], i: Option<usize>) -> usize {
-        let Some(i) = i else {
-            return self.write(at, pattern);
-        };
+        let Some(i) = i else { return self.write(at, pattern) };
         if pattern.is_empty() {
             return self.write_index(at, i);
         }
@@ -335,9 +306,7 @@ impl<const BYTES: usize, const KEYS: usize> KeyList<BYTES, KEYS> {
 
     const fn end_key(&mut self, end: usize) {
         if self.len == KEYS {
-            panic!(
-                "fusenet: this module has more state-dict keys than a KeyList holds (fusenet::module::MAX_KEYS); give them with #[module(state_dict_keys = ...)] or #[module(state_dict_keys = none)]"
-            );
+            panic!("fusenet: this module has more state-dict keys than a KeyList holds (fusenet::module::MAX_KEYS); give them with #[module(state_dict_keys = ...)] or #[module(state_dict_keys = none)]");
         }
         self.ends[self.len] = end as u32;
         self.len += 1;
@@ -354,12 +323,7 @@ impl<const BYTES: usize, const KEYS: usize> KeyList<BYTES, KEYS> {
         self.push_child_named(name.as_bytes(), None, child);
     }
 
-    const fn push_child_named(
-        &mut self,
-        pattern: &[u8],
-        index: Option<usize>,
-        child: Option<&[&str]>,
-    ) {
+    const fn push_child_named(&mut self, pattern: &[u8], index: Option<usize>, child: Option<&[&str]>) {
         let Some(keys) = child else {
             self.known = false;
             return;
@@ -409,13 +373,7 @@ impl<const BYTES: usize, const KEYS: usize> KeyList<BYTES, KEYS> {
         }
     }
 
-    const fn push_member(
-        &mut self,
-        pass: usize,
-        pattern: &[u8],
-        index: Option<usize>,
-        keys: FieldKeys,
-    ) {
+    const fn push_member(&mut self, pass: usize, pattern: &[u8], index: Option<usize>, keys: FieldKeys) {
         match (pass, keys) {
             (0, FieldKeys::Parameter) | (1, FieldKeys::PersistentBuffer) => {
                 let end = self.write_name(self.cursor(), pattern, index);
@@ -451,9 +409,7 @@ impl<const B: usize, const K: usize> fmt::Debug for KeyList<B, K> {
     }
 }
 
-impl<const B: usize, const K: usize, const B2: usize, const K2: usize> PartialEq<KeyList<B2, K2>>
-    for KeyList<B, K>
-{
+impl<const B: usize, const K: usize, const B2: usize, const K2: usize> PartialEq<KeyList<B2, K2>> for KeyList<B, K> {
     fn eq(&self, other: &KeyList<B2, K2>) -> bool {
         self.known == other.known && self.iter().eq(other.iter())
     }
@@ -495,20 +451,12 @@ impl<const KEYS: usize> KeyStrs<KEYS> {
             strs[i] = list.get(i);
             i += 1;
         }
-        KeyStrs {
-            strs,
-            len: list.len,
-            known: list.known,
-        }
+        KeyStrs { strs, len: list.len, known: list.known }
     }
 
     /// `Some(keys)` when the list is known.
     pub const fn as_keys(&'static self) -> Option<&'static [&'static str]> {
-        if self.known {
-            Some(self.strs.split_at(self.len).0)
-        } else {
-            None
-        }
+        if self.known { Some(self.strs.split_at(self.len).0) } else { None }
     }
 }
 
@@ -562,22 +510,13 @@ mod tests {
         ] {
             assert!(!KeyList::from_fields(&[e]).is_known());
         }
-        assert!(
-            KeyList::from_fields(&[FieldEntry::field("a", FieldKeys::Unknown).non_persistent()])
-                .is_known()
-        );
+        assert!(KeyList::from_fields(&[FieldEntry::field("a", FieldKeys::Unknown).non_persistent()]).is_known());
     }
 
     #[test]
     fn arrays_of_modules_and_params() {
-        assert_eq!(
-            <[Linear<1, 1>; 2]>::STATE_DICT_KEYS.unwrap(),
-            ["0.weight", "0.bias", "1.weight", "1.bias"]
-        );
-        assert_eq!(
-            <[crate::param::Param; 3]>::STATE_DICT_KEYS.unwrap(),
-            ["0", "1", "2"]
-        );
+        assert_eq!(<[Linear<1, 1>; 2]>::STATE_DICT_KEYS.unwrap(), ["0.weight", "0.bias", "1.weight", "1.bias"]);
+        assert_eq!(<[crate::param::Param; 3]>::STATE_DICT_KEYS.unwrap(), ["0", "1", "2"]);
         assert_eq!(<[Vec<Linear<1, 1>>; 3]>::STATE_DICT_KEYS, None);
     }
 

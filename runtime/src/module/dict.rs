@@ -41,19 +41,14 @@ pub struct ModuleDict<M = Box<dyn Module>> {
 
 /// Panics, in PyTorch's words, on a key that cannot name a submodule.
 fn check_key(key: &str) {
-    assert!(
-        !key.contains('.'),
-        "module name can't contain \".\", got: {key}"
-    );
+    assert!(!key.contains('.'), "module name can't contain \".\", got: {key}");
     assert!(!key.is_empty(), "module name can't be empty string \"\"");
 }
 
 impl<M> ModuleDict<M> {
     /// An empty dict (`nn.ModuleDict()`).
     pub fn new() -> Self {
-        ModuleDict {
-            entries: Vec::new(),
-        }
+        ModuleDict { entries: Vec::new() }
     }
 
     /// `d[key] = module`: appends, or replaces the module under an existing key in place and
@@ -158,11 +153,7 @@ impl<M: Module> ModuleDict<M> {
 
 impl ModuleDict<Box<dyn Module>> {
     /// [`insert`](ModuleDict::insert) of any module, boxed.
-    pub fn insert_module(
-        &mut self,
-        key: impl Into<String>,
-        module: impl Module,
-    ) -> Option<Box<dyn Module>> {
+    pub fn insert_module(&mut self, key: impl Into<String>, module: impl Module) -> Option<Box<dyn Module>> {
         self.insert(key, Box::new(module))
     }
 
@@ -175,11 +166,7 @@ impl ModuleDict<Box<dyn Module>> {
 
 impl ModuleDict<Box<dyn DynLayer>> {
     /// [`insert`](ModuleDict::insert) of any layer, boxed so that its forward can be called by key.
-    pub fn insert_layer(
-        &mut self,
-        key: impl Into<String>,
-        layer: impl Layer,
-    ) -> Option<Box<dyn DynLayer>> {
+    pub fn insert_layer(&mut self, key: impl Into<String>, layer: impl Layer) -> Option<Box<dyn DynLayer>> {
         self.insert(key, Box::new(layer))
     }
 
@@ -203,10 +190,7 @@ impl<M> Index<&str> for ModuleDict<M> {
     fn index(&self, key: &str) -> &M {
         match self.position(key) {
             Some(i) => &self.entries[i].1,
-            None => panic!(
-                "ModuleDict has no key {key:?} (keys: {:?})",
-                self.keys().collect::<Vec<_>>()
-            ),
+            None => panic!("ModuleDict has no key {key:?} (keys: {:?})", self.keys().collect::<Vec<_>>()),
         }
     }
 }
@@ -215,10 +199,7 @@ impl<M> IndexMut<&str> for ModuleDict<M> {
     fn index_mut(&mut self, key: &str) -> &mut M {
         match self.position(key) {
             Some(i) => &mut self.entries[i].1,
-            None => panic!(
-                "ModuleDict has no key {key:?} (keys: {:?})",
-                self.keys().collect::<Vec<_>>()
-            ),
+            None => panic!("ModuleDict has no key {key:?} (keys: {:?})", self.keys().collect::<Vec<_>>()),
         }
     }
 }
@@ -270,13 +251,7 @@ impl<M: Module> Module for ModuleDict<M> {
         "ModuleDict"
     }
     fn share(&self) -> Self {
-        ModuleDict {
-            entries: self
-                .entries
-                .iter()
-                .map(|(k, m)| (k.clone(), m.share()))
-                .collect(),
-        }
+        ModuleDict { entries: self.entries.iter().map(|(k, m)| (k.clone(), m.share())).collect() }
     }
     crate::__module_boilerplate!();
 }
@@ -350,20 +325,14 @@ mod tests {
 
     #[test]
     fn insert_replaces_in_place_and_remove_keeps_order() {
-        let mut d: ModuleDict = ModuleDict::new()
-            .with_module("a", ReLU)
-            .with_module("b", Tanh)
-            .with_module("c", ReLU);
+        let mut d: ModuleDict = ModuleDict::new().with_module("a", ReLU).with_module("b", Tanh).with_module("c", ReLU);
         assert!(d.insert_module("a", Tanh).is_some());
         assert_eq!(d.keys().collect::<Vec<_>>(), ["a", "b", "c"]);
         assert_eq!(d["a"].type_name(), "Tanh");
         assert!(d.remove("b").is_some());
         assert!(d.remove("b").is_none());
         assert_eq!(d.keys().collect::<Vec<_>>(), ["a", "c"]);
-        assert_eq!(
-            (d.len(), d.is_empty(), d.contains_key("c")),
-            (2, false, true)
-        );
+        assert_eq!((d.len(), d.is_empty(), d.contains_key("c")), (2, false, true));
         d.clear();
         assert!(d.is_empty());
         assert_eq!(d.to_string(), "ModuleDict()");
@@ -372,10 +341,7 @@ mod tests {
     #[test]
     fn concrete_values_need_no_box() {
         let d: ModuleDict<Linear<2, 3>> = [("x", Linear::new()), ("y", Linear::new())].into();
-        assert_eq!(
-            d.state_dict_keys(),
-            ["x.weight", "x.bias", "y.weight", "y.bias"]
-        );
+        assert_eq!(d.state_dict_keys(), ["x.weight", "x.bias", "y.weight", "y.bias"]);
         assert_eq!(d["y"].forward(&Tensor::ones(&[1, 2])).shape(), &[1, 3]);
         assert!(d.get("z").is_none());
     }
@@ -384,25 +350,11 @@ mod tests {
     fn share_ties_the_parameters_of_every_entry() {
         let d: ModuleDict = ModuleDict::new().with_module("fc", Linear::<2, 2>::new());
         let e = d.share();
-        e.get_as::<Linear<2, 2>>("fc")
-            .unwrap()
-            .weight
-            .value()
-            .fill_(3.0);
-        assert_eq!(
-            d.get_as::<Linear<2, 2>>("fc")
-                .unwrap()
-                .weight
-                .value()
-                .to_vec::<f32>(),
-            [3.0; 4]
-        );
+        e.get_as::<Linear<2, 2>>("fc").unwrap().weight.value().fill_(3.0);
+        assert_eq!(d.get_as::<Linear<2, 2>>("fc").unwrap().weight.value().to_vec::<f32>(), [3.0; 4]);
         let l = ModuleDict::new().with_layer("fc", Linear::<2, 2>::new());
         let m = l.share();
-        assert_eq!(
-            m.named_parameters()[0].1.id(),
-            l.named_parameters()[0].1.id()
-        );
+        assert_eq!(m.named_parameters()[0].1.id(), l.named_parameters()[0].1.id());
     }
 
     #[test]

@@ -156,11 +156,7 @@ impl FlatName {
 
     fn new(pattern: &str, i: usize) -> FlatName {
         use std::fmt::Write;
-        let mut n = FlatName {
-            buf: [0; FlatName::CAP],
-            len: 0,
-            long: None,
-        };
+        let mut n = FlatName { buf: [0; FlatName::CAP], len: 0, long: None };
         // Writing into a `FlatName` never fails. A pattern without `{}` is the key as written.
         let _ = match pattern.split_once("{}") {
             Some((head, tail)) => write!(n, "{head}{i}{tail}"),
@@ -370,11 +366,7 @@ mod tests {
         assert_eq!(flat_name("fixed", 3), "fixed");
         assert_eq!(flat_name("", 7), "7");
         let long = format!("{}{{}}{}", "a".repeat(60), "b".repeat(30));
-        assert_eq!(
-            flat_name(&long, 123),
-            long.replacen("{}", "123", 1),
-            "past the stack buffer"
-        );
+        assert_eq!(flat_name(&long, 123), long.replacen("{}", "123", 1), "past the stack buffer");
         assert_eq!(flat_name("é{}ü", 4), "é4ü");
     }
 }

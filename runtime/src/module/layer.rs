@@ -46,12 +46,7 @@ pub trait Layer: Module {
 
     /// Backward from `grad_out = ∂L/∂y`: accumulates parameter gradients (for parameters with
     /// `requires_grad`), and returns `∂L/∂x` only when `need_input_grad`.
-    fn backward(
-        &self,
-        ctx: &mut Self::Ctx,
-        grad_out: &Tensor,
-        need_input_grad: bool,
-    ) -> Option<Tensor>;
+    fn backward(&self, ctx: &mut Self::Ctx, grad_out: &Tensor, need_input_grad: bool) -> Option<Tensor>;
 
     /// [`Layer::backward`] that may apply `update`'s optimiser step to a parameter as soon as its
     /// gradient is final, instead of storing the gradient (see [`FusedUpdate`]): the parameters
@@ -112,10 +107,6 @@ pub mod shape {
     /// The dim `back` places from the end of `dims` (1 = last), or `default` when `dims` does
     /// not know it (too short, or [`ANY`]).
     pub const fn dim(dims: &[usize], back: usize, default: usize) -> usize {
-        if back == 0 || back > dims.len() || dims[dims.len() - back] == ANY {
-            default
-        } else {
-            dims[dims.len() - back]
-        }
+        if back == 0 || back > dims.len() || dims[dims.len() - back] == ANY { default } else { dims[dims.len() - back] }
     }
 }

@@ -18,10 +18,9 @@ pub(crate) fn state_dict_entries(m: &dyn Module) -> Vec<(String, Tensor)> {
         }
         for member in &ms {
             if let Member::Buffer(name, b) = member
-                && b.is_persistent()
-            {
-                out.push((join(path, name), b.value()));
-            }
+                && b.is_persistent() {
+                    out.push((join(path, name), b.value()));
+                }
         }
         for member in ms {
             if let Member::Module(name, child) = member {
@@ -47,21 +46,15 @@ pub(crate) fn load(m: &dyn Module, sd: &StateDict, strict: bool) -> Result<LoadR
     for (key, dst) in &own {
         match sd.get(key) {
             None => report.missing_keys.push(key.clone()),
-            Some(src) if src.shape() != dst.shape() => {
-                report.shape_mismatches.push(ShapeMismatch {
-                    key: key.clone(),
-                    expected: dst.shape().to_vec(),
-                    found: src.shape().to_vec(),
-                })
-            }
+            Some(src) if src.shape() != dst.shape() => report.shape_mismatches.push(ShapeMismatch {
+                key: key.clone(),
+                expected: dst.shape().to_vec(),
+                found: src.shape().to_vec(),
+            }),
             Some(src) => pairs.push((dst, src)),
         }
     }
-    report.unexpected_keys = sd
-        .keys()
-        .filter(|k| !own.iter().any(|(o, _)| o == k))
-        .map(String::from)
-        .collect();
+    report.unexpected_keys = sd.keys().filter(|k| !own.iter().any(|(o, _)| o == k)).map(String::from).collect();
     let fatal = !report.shape_mismatches.is_empty() || (strict && !report.is_clean());
     if fatal {
         return Err(Error::LoadStateDict(report));
@@ -78,12 +71,7 @@ fn copy_into(dst: &Tensor, src: &Tensor) {
     let values = src.storage.read().gather(src.offsets(), None);
     let offsets = dst.offsets();
     let mut data = dst.storage.write();
-    fn put<T: Copy, S: Copy>(
-        d: &mut [T],
-        offsets: impl Iterator<Item = usize>,
-        s: &[S],
-        f: impl Fn(S) -> T,
-    ) {
+    fn put<T: Copy, S: Copy>(d: &mut [T], offsets: impl Iterator<Item = usize>, s: &[S], f: impl Fn(S) -> T) {
         offsets.zip(s).for_each(|(o, &v)| d[o] = f(v));
     }
     match (&mut *data, &values) {

@@ -23,10 +23,7 @@ mod load;
 mod repr;
 mod visit;
 
-pub use const_keys::{
-    ConstKeys, FieldConstKeys, FieldEntry, FieldKeys, FlattenConstKeys, KEY_BYTES, KeyList,
-    KeyStrs, MAX_KEYS,
-};
+pub use const_keys::{ConstKeys, FieldConstKeys, FieldEntry, FieldKeys, FlattenConstKeys, KEY_BYTES, KeyList, KeyStrs, MAX_KEYS};
 pub use dict::{DynLayer, ModuleDict};
 pub use field::{Field, FlattenField, Persistence, flat_name};
 pub use layer::{Layer, shape};
@@ -134,10 +131,7 @@ pub trait Module: Any {
     }
     /// Every parameter, each shared parameter once.
     fn parameters(&self) -> Vec<&Param> {
-        self.named_parameters()
-            .into_iter()
-            .map(|(_, p)| p)
-            .collect()
+        self.named_parameters().into_iter().map(|(_, p)| p).collect()
     }
     /// Every buffer (persistent or not) with its dotted path.
     fn named_buffers(&self) -> Vec<(String, &Buffer)> {
@@ -167,10 +161,7 @@ pub trait Module: Any {
     }
     /// The parameter at a dotted path (`"net.0.weight"`).
     fn get_parameter(&self, path: &str) -> Option<&Param> {
-        visit::named_parameters(self.as_module(), false)
-            .into_iter()
-            .find(|(k, _)| k == path)
-            .map(|(_, p)| p)
+        visit::named_parameters(self.as_module(), false).into_iter().find(|(k, _)| k == path).map(|(_, p)| p)
     }
     /// The number of scalars in all parameters, each shared parameter counted once
     /// (`sum(p.numel() for p in net.parameters())`).
@@ -194,9 +185,7 @@ pub trait Module: Any {
     }
     /// Freezes (`false`) or unfreezes (`true`) every parameter.
     fn requires_grad_(&self, on: bool) {
-        self.parameters()
-            .iter()
-            .for_each(|p| p.set_requires_grad(on));
+        self.parameters().iter().for_each(|p| p.set_requires_grad(on));
     }
     /// Every parameter and persistent buffer under its dotted path, in PyTorch's order. A tied
     /// parameter appears under each of its paths. The tensors share storage with the module.
@@ -206,10 +195,7 @@ pub trait Module: Any {
     /// The keys [`Module::state_dict`] would have. For a default-built module they equal
     /// [`ConstKeys::STATE_DICT_KEYS`] when that is `Some`.
     fn state_dict_keys(&self) -> Vec<String> {
-        load::state_dict_entries(self.as_module())
-            .into_iter()
-            .map(|(k, _)| k)
-            .collect()
+        load::state_dict_entries(self.as_module()).into_iter().map(|(k, _)| k).collect()
     }
     /// Copies `sd` into the module's existing storage (so shared handles see the new values).
     ///
@@ -256,15 +242,8 @@ pub trait Module: Any {
     /// ```
     fn to(&mut self, device: crate::Device) -> Result<()> {
         device.check_available()?;
-        let tensors = self
-            .named_parameters()
-            .into_iter()
-            .map(|(n, p)| (n, p.value()));
-        let tensors = tensors.chain(
-            self.named_buffers()
-                .into_iter()
-                .map(|(n, b)| (n, b.value())),
-        );
+        let tensors = self.named_parameters().into_iter().map(|(n, p)| (n, p.value()));
+        let tensors = tensors.chain(self.named_buffers().into_iter().map(|(n, b)| (n, b.value())));
         for (name, t) in tensors {
             if t.device() != device {
                 return Err(crate::Error::Device(format!(
@@ -278,10 +257,7 @@ pub trait Module: Any {
     /// The mode of the first module (pre-order) that has one; `true` when no module in the tree
     /// depends on the mode (a network of Linear and ReLU behaves the same in both).
     fn is_training(&self) -> bool {
-        self.named_modules()
-            .iter()
-            .find_map(|(_, m)| m.training_self())
-            .unwrap_or(true)
+        self.named_modules().iter().find_map(|(_, m)| m.training_self()).unwrap_or(true)
     }
 }
 
@@ -341,8 +317,8 @@ macro_rules! __module_boilerplate {
 #[doc(hidden)]
 pub mod __private {
     pub use super::{
-        ConstKeys, Field, FieldConstKeys, FieldEntry, FieldKeys, FlattenConstKeys, FlattenField,
-        KeyList, KeyStrs, Module, Persistence, Visitor, VisitorMut, flat_name, fmt_module,
+        ConstKeys, Field, FieldConstKeys, FieldEntry, FieldKeys, FlattenConstKeys, FlattenField, KeyList, KeyStrs, Module, Persistence,
+        Visitor, VisitorMut, flat_name, fmt_module,
     };
     pub use crate::graph as ops;
     pub use crate::param::{Buffer, Param};

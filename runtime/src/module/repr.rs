@@ -26,28 +26,17 @@ pub fn repr(m: &dyn Module) -> String {
         })
         .collect();
     let extra = m.extra_repr();
-    let extra_lines: Vec<&str> = if extra.is_empty() {
-        Vec::new()
-    } else {
-        extra.split('\n').collect()
-    };
+    let extra_lines: Vec<&str> = if extra.is_empty() { Vec::new() } else { extra.split('\n').collect() };
     let child_lines: Vec<String> = if m.groups_repeated_children() {
         grouped(&children)
     } else {
-        children
-            .iter()
-            .map(|(k, r)| format!("({k}): {}", add_indent(r, 2)))
-            .collect()
+        children.iter().map(|(k, r)| format!("({k}): {}", add_indent(r, 2))).collect()
     };
     let mut out = format!("{}(", m.type_name());
     if extra_lines.len() == 1 && child_lines.is_empty() {
         out.push_str(extra_lines[0]);
     } else if !extra_lines.is_empty() || !child_lines.is_empty() {
-        let lines: Vec<String> = extra_lines
-            .iter()
-            .map(|s| s.to_string())
-            .chain(child_lines)
-            .collect();
+        let lines: Vec<String> = extra_lines.iter().map(|s| s.to_string()).chain(child_lines).collect();
         out.push_str("\n  ");
         out.push_str(&lines.join("\n  "));
         out.push('\n');
@@ -69,12 +58,7 @@ fn grouped(children: &[(String, String)]) -> Vec<String> {
         let line = if i == j {
             format!("({}): {body}", children[i].0)
         } else {
-            format!(
-                "({}-{}): {} x {body}",
-                children[i].0,
-                children[j].0,
-                j - i + 1
-            )
+            format!("({}-{}): {} x {body}", children[i].0, children[j].0, j - i + 1)
         };
         lines.push(add_indent(&line, 2));
         i = j + 1;

@@ -30,11 +30,7 @@ impl Module for Block {
         "scaled=True".into()
     }
     fn share(&self) -> Block {
-        Block {
-            scale: self.scale.share(),
-            stats: self.stats.share(),
-            layers: self.layers.share(),
-        }
+        Block { scale: self.scale.share(), stats: self.stats.share(), layers: self.layers.share() }
     }
     crate::__module_boilerplate!();
 }
@@ -43,12 +39,7 @@ fn block() -> Block {
     Block {
         scale: Param::new(Tensor::ones(&[2])),
         stats: Buffer::new(Tensor::zeros(&[2])),
-        layers: vec![
-            Box::new(Linear::<2, 2>::new()),
-            Box::new(Linear::<2, 2>::new()),
-            Box::new(ReLU),
-            Box::new(Linear::<2, 2>::new()),
-        ],
+        layers: vec![Box::new(Linear::<2, 2>::new()), Box::new(Linear::<2, 2>::new()), Box::new(ReLU), Box::new(Linear::<2, 2>::new())],
     }
 }
 
@@ -69,34 +60,18 @@ fn own_members_come_before_children() {
     let b = block();
     assert_eq!(
         b.state_dict_keys(),
-        [
-            "scale",
-            "stats",
-            "layers.0.weight",
-            "layers.0.bias",
-            "layers.1.weight",
-            "layers.1.bias",
-            "layers.3.weight",
-            "layers.3.bias"
-        ]
+        ["scale", "stats", "layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias", "layers.3.weight", "layers.3.bias"]
     );
     let buffers: Vec<String> = b.named_buffers().into_iter().map(|(k, _)| k).collect();
     assert_eq!(buffers, ["stats"]);
     let modules: Vec<String> = b.named_modules().into_iter().map(|(k, _)| k).collect();
-    assert_eq!(
-        modules,
-        ["", "layers", "layers.0", "layers.1", "layers.2", "layers.3"]
-    );
+    assert_eq!(modules, ["", "layers", "layers.0", "layers.1", "layers.2", "layers.3"]);
 }
 
 #[test]
 fn shared_children_are_listed_once_but_kept_in_the_state_dict() {
     let lin = Linear::<2, 2>::new();
-    let b = Block {
-        scale: Param::new(Tensor::ones(&[1])),
-        stats: Buffer::new(Tensor::zeros(&[1])),
-        layers: vec![Box::new(lin.share()), Box::new(lin)],
-    };
+    let b = Block { scale: Param::new(Tensor::ones(&[1])), stats: Buffer::new(Tensor::zeros(&[1])), layers: vec![Box::new(lin.share()), Box::new(lin)] };
     let modules: Vec<String> = b.named_modules().into_iter().map(|(k, _)| k).collect();
     assert_eq!(modules, ["", "layers", "layers.0"]);
     assert_eq!(b.named_parameters().len(), 3);
@@ -107,64 +82,39 @@ fn shared_children_are_listed_once_but_kept_in_the_state_dict() {
 #[test]
 fn get_submodule_and_get_parameter() {
     let b = block();
-    assert_eq!(
-        b.get_submodule("layers.2").map(|m| m.type_name()),
-        Some("ReLU")
-    );
+    assert_eq!(b.get_submodule("layers.2").map(|m| m.type_name()), Some("ReLU"));
     assert!(b.get_submodule("layers.9").is_none());
     assert!(b.get_submodule("").is_some_and(|m| m.is::<Block>()));
-    assert_eq!(
-        b.get_parameter("layers.3.bias").map(|p| p.shape().to_vec()),
-        Some(vec![2])
-    );
+    assert_eq!(b.get_parameter("layers.3.bias").map(|p| p.shape().to_vec()), Some(vec![2]));
     assert!(b.get_parameter("layers.2.weight").is_none());
 }
 
 #[test]
 fn load_converts_dtypes_and_reads_strided_sources() {
     let mut b = block();
-    let mut sd: StateDict = b
-        .state_dict()
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.clone()))
-        .collect();
+    let mut sd: StateDict = b.state_dict().iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
     sd.insert("scale", Tensor::from_vec(vec![3i64, 4], &[2]));
     // A transposed (non-contiguous) source is read in logical order.
     let w = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[2, 2]);
     sd.insert("layers.0.weight", w.t());
     b.load_state_dict(&sd).expect("loads");
     assert_eq!(b.scale.value().to_vec::<f32>(), [3.0, 4.0]);
-    assert_eq!(
-        b.get_parameter("layers.0.weight")
-            .map(|p| p.value().to_vec::<f32>()),
-        Some(vec![1.0, 3.0, 2.0, 4.0])
-    );
+    assert_eq!(b.get_parameter("layers.0.weight").map(|p| p.value().to_vec::<f32>()), Some(vec![1.0, 3.0, 2.0, 4.0]));
 }
 
 #[test]
 fn load_from_own_state_dict_is_a_no_op() {
     let mut b = block();
-    let before = b
-        .get_parameter("layers.1.weight")
-        .map(|p| p.value().to_vec::<f32>());
+    let before = b.get_parameter("layers.1.weight").map(|p| p.value().to_vec::<f32>());
     let sd = b.state_dict();
     b.load_state_dict(&sd).expect("loads");
-    assert_eq!(
-        b.get_parameter("layers.1.weight")
-            .map(|p| p.value().to_vec::<f32>()),
-        before
-    );
+    assert_eq!(b.get_parameter("layers.1.weight").map(|p| p.value().to_vec::<f32>()), before);
 }
 
 #[test]
 fn error_message_lists_the_report() {
     let mut b = block();
-    let err = b
-        .load_state_dict(&StateDict::new())
-        .expect_err("everything missing");
+    let err = b.load_state_dict(&StateDict::new()).expect_err("everything missing");
     let msg = err.to_string();
-    assert!(
-        msg.contains("\"scale\"") && msg.contains("\"layers.3.bias\""),
-        "{msg}"
-    );
+    assert!(msg.contains("\"scale\"") && msg.contains("\"layers.3.bias\""), "{msg}");
 }

@@ -34,11 +34,7 @@ pub(crate) fn members(m: &dyn Module) -> Vec<Member<'_>> {
 
 /// `prefix.name`, or `name` at the root.
 pub(crate) fn join(prefix: &str, name: &str) -> String {
-    if prefix.is_empty() {
-        name.to_owned()
-    } else {
-        format!("{prefix}.{name}")
-    }
+    if prefix.is_empty() { name.to_owned() } else { format!("{prefix}.{name}") }
 }
 
 /// What makes two modules "the same module" for PyTorch's duplicate removal: the concrete type
@@ -48,25 +44,16 @@ pub(crate) fn join(prefix: &str, name: &str) -> String {
 type Identity = (std::any::TypeId, Vec<usize>);
 
 fn identity(m: &dyn Module) -> Option<Identity> {
-    let ids: Vec<usize> = named_parameters(m, false)
-        .iter()
-        .map(|(_, p)| p.id())
-        .collect();
+    let ids: Vec<usize> = named_parameters(m, false).iter().map(|(_, p)| p.id()).collect();
     (!ids.is_empty()).then(|| (m.as_any().type_id(), ids))
 }
 
 /// Pre-order walk over modules, skipping duplicates (by [`identity`]) as PyTorch's memo does.
-fn walk_modules<'a>(
-    m: &'a dyn Module,
-    path: String,
-    seen: &mut HashSet<Identity>,
-    out: &mut Vec<(String, &'a dyn Module)>,
-) {
+fn walk_modules<'a>(m: &'a dyn Module, path: String, seen: &mut HashSet<Identity>, out: &mut Vec<(String, &'a dyn Module)>) {
     if let Some(id) = identity(m)
-        && !seen.insert(id)
-    {
-        return;
-    }
+        && !seen.insert(id) {
+            return;
+        }
     out.push((path.clone(), m));
     for member in members(m) {
         if let Member::Module(name, child) = member {
@@ -86,10 +73,9 @@ pub(crate) fn named_children(m: &dyn Module) -> Vec<(String, &dyn Module)> {
     let mut out = Vec::new();
     for member in members(m) {
         if let Member::Module(name, child) = member
-            && identity(child).is_none_or(|id| seen.insert(id))
-        {
-            out.push((name, child));
-        }
+            && identity(child).is_none_or(|id| seen.insert(id)) {
+                out.push((name, child));
+            }
     }
     out
 }
@@ -97,20 +83,13 @@ pub(crate) fn named_children(m: &dyn Module) -> Vec<(String, &dyn Module)> {
 /// Every parameter, in PyTorch's order: modules pre-order, each module's own parameters in
 /// declaration order. With `dedup`, a parameter reached twice is listed once.
 pub(crate) fn named_parameters(m: &dyn Module, dedup: bool) -> Vec<(String, &Param)> {
-    fn go<'a>(
-        m: &'a dyn Module,
-        path: &str,
-        dedup: bool,
-        seen: &mut HashSet<usize>,
-        out: &mut Vec<(String, &'a Param)>,
-    ) {
+    fn go<'a>(m: &'a dyn Module, path: &str, dedup: bool, seen: &mut HashSet<usize>, out: &mut Vec<(String, &'a Param)>) {
         let ms = members(m);
         for member in &ms {
             if let Member::Param(name, p) = member
-                && (!dedup || seen.insert(p.id()))
-            {
-                out.push((join(path, name), *p));
-            }
+                && (!dedup || seen.insert(p.id())) {
+                    out.push((join(path, name), *p));
+                }
         }
         for member in ms {
             if let Member::Module(name, child) = member {
@@ -170,11 +149,7 @@ pub(crate) fn apply(m: &mut dyn Module, path: &str, f: &mut dyn FnMut(&str, &mut
             }
         }
     }
-    let mut v = Apply {
-        path,
-        seen: HashSet::new(),
-        f: &mut *f,
-    };
+    let mut v = Apply { path, seen: HashSet::new(), f: &mut *f };
     m.visit_mut(&mut v);
     f(path, m);
 }

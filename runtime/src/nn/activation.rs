@@ -1,9 +1,9 @@
 //! Parameter-free element-wise modules: `ReLU`, `Sigmoid`, `Tanh`, `Identity`.
 
+use crate::module::{Module, Visitor, VisitorMut};
 use super::kernel_call::expect_f32;
 use super::saved_layer::check_grad_out;
 use crate::graph::Slot;
-use crate::module::{Module, Visitor, VisitorMut};
 use crate::tensor::Tensor;
 
 macro_rules! parameter_free {
@@ -72,9 +72,7 @@ pub struct SavedOutput {
 
 impl std::fmt::Debug for SavedOutput {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SavedOutput")
-            .field("y", &self.y)
-            .finish_non_exhaustive()
+        f.debug_struct("SavedOutput").field("y", &self.y).finish_non_exhaustive()
     }
 }
 

@@ -4,9 +4,7 @@ use super::kernel_call::{expect_f32, py_float};
 use crate::module::{Module, Visitor, VisitorMut};
 use crate::param::{Buffer, Param};
 use crate::tensor::Tensor;
-use fusenet_kernels::ops::norm::batch_norm::{
-    BatchNormGeom, batch_norm_forward_eval, batch_norm_forward_train,
-};
+use fusenet_kernels::ops::norm::batch_norm::{BatchNormGeom, batch_norm_forward_eval, batch_norm_forward_train};
 
 /// The options of a batch-norm layer (PyTorch's keyword arguments and defaults).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -22,13 +20,7 @@ pub struct BatchNormOptions {
 
 impl Default for BatchNormOptions {
     fn default() -> Self {
-        BatchNormOptions {
-            eps: 1e-5,
-            momentum: Some(0.1),
-            affine: true,
-            bias: true,
-            track_running_stats: true,
-        }
+        BatchNormOptions { eps: 1e-5, momentum: Some(0.1), affine: true, bias: true, track_running_stats: true }
     }
 }
 
@@ -242,17 +234,13 @@ fn forward_into(
     a.resize(g.c, 0.0);
     b.resize(g.c, 0.0);
     let (w, bi) = (param_value(weight), param_value(bias));
-    let running = running_mean
-        .zip(running_var)
-        .map(|(m, v)| (m.value(), v.value()));
+    let running = running_mean.zip(running_var).map(|(m, v)| (m.value(), v.value()));
     let use_batch_stats = training || running.is_none();
     with_opt_slice(w.as_ref(), |ws| {
         with_opt_slice(bi.as_ref(), |bs| {
             x.with_slice::<f32, _>(|xs| {
                 if !use_batch_stats {
-                    let (rm, rv) = running
-                        .as_ref()
-                        .expect("running stats exist in this branch");
+                    let (rm, rv) = running.as_ref().expect("running stats exist in this branch");
                     rm.with_slice::<f32, _>(|m| a.copy_from_slice(m));
                     rv.with_slice::<f32, _>(|v| b.copy_from_slice(v));
                     batch_norm_forward_eval(g, o.eps, xs, ws, bs, a, b, y);
@@ -272,20 +260,7 @@ fn forward_into(
                 }
                 match running.as_ref().filter(|_| update) {
                     Some((rm, rv)) => rm.with_slice_mut::<f32, _>(|m| {
-                        rv.with_slice_mut::<f32, _>(|v| {
-                            batch_norm_forward_train(
-                                g,
-                                o.eps,
-                                factor,
-                                xs,
-                                ws,
-                                bs,
-                                Some((m, v)),
-                                y,
-                                a,
-                                b,
-                            )
-                        })
+                        rv.with_slice_mut::<f32, _>(|v| batch_norm_forward_train(g, o.eps, factor, xs, ws, bs, Some((m, v)), y, a, b))
                     }),
                     None => batch_norm_forward_train(g, o.eps, factor, xs, ws, bs, None, y, a, b),
                 }
@@ -300,9 +275,7 @@ fn forward_into(
 use super::conv::grad::with_grad_slice;
 use super::kernel_call::{param_value, with_opt_slice};
 use super::saved_layer::{StepBuffers, check_grad_out, contiguous_in, with_two_slices};
-use fusenet_kernels::ops::norm::batch_norm::{
-    BatchNormStats, batch_norm_backward, batch_norm_backward_scratch_len,
-};
+use fusenet_kernels::ops::norm::batch_norm::{BatchNormStats, batch_norm_backward, batch_norm_backward_scratch_len};
 
 /// What a `BatchNorm1d`/`BatchNorm2d` call site keeps for its backward: a handle onto its input
 /// (no copy) and the per-channel statistics the forward normalised with (`2·C` floats); and the
@@ -336,42 +309,24 @@ pub struct BatchNormCtx {
 
 impl std::fmt::Debug for BatchNormCtx {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BatchNormCtx")
-            .field("saved", &self.saved)
-            .field("batch_stats", &self.batch_stats)
-            .finish_non_exhaustive()
+        f.debug_struct("BatchNormCtx").field("saved", &self.saved).field("batch_stats", &self.batch_stats).finish_non_exhaustive()
     }
 }
 
 /// The backward shared by both batch-norm layers.
-fn backward(
-    name: &str,
-    ctx: &mut BatchNormCtx,
-    weight: Option<&Param>,
-    bias: Option<&Param>,
-    grad_out: &Tensor,
-    need_input_grad: bool,
-) -> Option<Tensor> {
+fn backward(name: &str, ctx: &mut BatchNormCtx, weight: Option<&Param>, bias: Option<&Param>, grad_out: &Tensor, need_input_grad: bool) -> Option<Tensor> {
     let (x, g, eps) = ctx.saved.take().unwrap_or_else(|| {
         panic!("{name}::backward: nothing saved; call forward_train first (and backward once per forward_train)")
     });
     check_grad_out(name, x.shape(), grad_out);
-    let wants_param_grad =
-        weight.is_some_and(Param::requires_grad) || bias.is_some_and(Param::requires_grad);
+    let wants_param_grad = weight.is_some_and(Param::requires_grad) || bias.is_some_and(Param::requires_grad);
     if !need_input_grad && !wants_param_grad {
         return None;
     }
     let stats = if ctx.batch_stats {
-        BatchNormStats::Batch {
-            mean: &ctx.a,
-            invstd: &ctx.b,
-        }
+        BatchNormStats::Batch { mean: &ctx.a, invstd: &ctx.b }
     } else {
-        BatchNormStats::Running {
-            mean: &ctx.a,
-            var: &ctx.b,
-            eps,
-        }
+        BatchNormStats::Running { mean: &ctx.a, var: &ctx.b, eps }
     };
     let w = param_value(weight);
     let gy = contiguous_in(grad_out, &mut ctx.bufs.grad_copy);
@@ -382,9 +337,7 @@ fn backward(
         with_grad_slice(bias, |db| {
             with_opt_slice(w.as_ref(), |ws| {
                 with_two_slices::<f32, f32, _>(&x, &gy, |xs, gs| match &dx {
-                    Some(dx) => dx.with_slice_mut::<f32, _>(|d| {
-                        batch_norm_backward(&g, stats, xs, ws, gs, scratch, Some(d), dw, db)
-                    }),
+                    Some(dx) => dx.with_slice_mut::<f32, _>(|d| batch_norm_backward(&g, stats, xs, ws, gs, scratch, Some(d), dw, db)),
                     None => batch_norm_backward(&g, stats, xs, ws, gs, scratch, None, dw, db),
                 })
             })
@@ -417,27 +370,13 @@ macro_rules! batch_norm_layer {
                 let g = self.geom(x);
                 let x = contiguous_in(x, &mut ctx.bufs.input_copy);
                 let y = ctx.bufs.out.out(x.shape());
-                ctx.batch_stats = y.with_slice_mut::<f32, _>(|ys| {
-                    self.forward_into(&g, &x, ys, &mut ctx.a, &mut ctx.b)
-                });
+                ctx.batch_stats = y.with_slice_mut::<f32, _>(|ys| self.forward_into(&g, &x, ys, &mut ctx.a, &mut ctx.b));
                 ctx.saved = Some((x, g, self.options.eps));
                 y
             }
 
-            fn backward(
-                &self,
-                ctx: &mut BatchNormCtx,
-                grad_out: &Tensor,
-                need_input_grad: bool,
-            ) -> Option<Tensor> {
-                backward(
-                    stringify!($name),
-                    ctx,
-                    self.weight.as_ref(),
-                    self.bias.as_ref(),
-                    grad_out,
-                    need_input_grad,
-                )
+            fn backward(&self, ctx: &mut BatchNormCtx, grad_out: &Tensor, need_input_grad: bool) -> Option<Tensor> {
+                backward(stringify!($name), ctx, self.weight.as_ref(), self.bias.as_ref(), grad_out, need_input_grad)
             }
         }
     };
@@ -446,12 +385,4 @@ macro_rules! batch_norm_layer {
 // `[N, C]` or `[N, C, L]`: the channel dim has no fixed place from the end, so nothing is static.
 batch_norm_layer!(BatchNorm1d, &[]);
 // `[N, C, H, W]`: `C` channels, checked by `network!` at type-check time.
-batch_norm_layer!(
-    BatchNorm2d,
-    &[
-        crate::module::shape::ANY,
-        C,
-        crate::module::shape::ANY,
-        crate::module::shape::ANY
-    ]
-);
+batch_norm_layer!(BatchNorm2d, &[crate::module::shape::ANY, C, crate::module::shape::ANY, crate::module::shape::ANY]);

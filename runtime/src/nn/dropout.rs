@@ -34,10 +34,7 @@ pub struct Dropout {
 impl Dropout {
     /// `nn.Dropout(p)`, in training mode. Panics unless `0 ≤ p ≤ 1`, as PyTorch.
     pub fn new(p: f64) -> Self {
-        assert!(
-            (0.0..=1.0).contains(&p),
-            "dropout probability has to be between 0 and 1, but got {p}"
-        );
+        assert!((0.0..=1.0).contains(&p), "dropout probability has to be between 0 and 1, but got {p}");
         Dropout { p, training: true }
     }
 
@@ -58,10 +55,7 @@ impl Dropout {
         with_default_generator(|g| mask.iter_mut().for_each(|u| *u = g.uniform_f32()));
         let mut y = vec![0f32; x.numel()];
         x.with_slice::<f32, _>(|xs| dropout_forward(self.p, xs, &mut mask, &mut y));
-        (
-            Tensor::from_vec(y, x.shape()),
-            Tensor::from_vec(mask, x.shape()),
-        )
+        (Tensor::from_vec(y, x.shape()), Tensor::from_vec(mask, x.shape()))
     }
 }
 
@@ -141,9 +135,7 @@ pub struct DropoutCtx {
 
 impl std::fmt::Debug for DropoutCtx {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DropoutCtx")
-            .field("saved", &self.saved)
-            .finish_non_exhaustive()
+        f.debug_struct("DropoutCtx").field("saved", &self.saved).finish_non_exhaustive()
     }
 }
 
@@ -165,32 +157,21 @@ impl crate::module::Layer for Dropout {
             return x.shallow_clone();
         }
         let mask = ctx.mask.out(x.shape());
-        mask.with_slice_mut::<f32, _>(|m| {
-            with_default_generator(|g| m.iter_mut().for_each(|u| *u = g.uniform_f32()))
-        });
+        mask.with_slice_mut::<f32, _>(|m| with_default_generator(|g| m.iter_mut().for_each(|u| *u = g.uniform_f32())));
         let p = self.p;
-        let (_, y) = forward_into("Dropout", x, &mut ctx.bufs, |xs, ys| {
-            mask.with_slice_mut::<f32, _>(|m| dropout_forward(p, xs, m, ys))
-        });
+        let (_, y) = forward_into("Dropout", x, &mut ctx.bufs, |xs, ys| mask.with_slice_mut::<f32, _>(|m| dropout_forward(p, xs, m, ys)));
         ctx.saved = Some(Saved::Mask(mask));
         y
     }
 
-    fn backward(
-        &self,
-        ctx: &mut DropoutCtx,
-        grad_out: &Tensor,
-        need_input_grad: bool,
-    ) -> Option<Tensor> {
+    fn backward(&self, ctx: &mut DropoutCtx, grad_out: &Tensor, need_input_grad: bool) -> Option<Tensor> {
         let saved = ctx.saved.take().expect("Dropout::backward: nothing saved; call forward_train first (and backward once per forward_train)");
         match saved {
             Saved::Identity(shape) => {
                 check_grad_out("Dropout", &shape, grad_out);
                 need_input_grad.then(|| grad_out.shallow_clone())
             }
-            Saved::Mask(mask) => need_input_grad.then(|| {
-                backward_into("Dropout", &mask, grad_out, &mut ctx.bufs, dropout_backward)
-            }),
+            Saved::Mask(mask) => need_input_grad.then(|| backward_into("Dropout", &mask, grad_out, &mut ctx.bufs, dropout_backward)),
         }
     }
 }

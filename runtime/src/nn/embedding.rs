@@ -36,10 +36,7 @@ pub struct Embedding<const NUM: usize, const DIM: usize> {
 impl<const NUM: usize, const DIM: usize> Embedding<NUM, DIM> {
     /// `nn.Embedding(NUM, DIM)`.
     pub fn new() -> Self {
-        let e = Embedding {
-            weight: Param::new(Tensor::zeros(&[NUM, DIM])),
-            padding_idx: None,
-        };
+        let e = Embedding { weight: Param::new(Tensor::zeros(&[NUM, DIM])), padding_idx: None };
         e.reset_parameters();
         e
     }
@@ -48,17 +45,10 @@ impl<const NUM: usize, const DIM: usize> Embedding<NUM, DIM> {
     /// Panics when it is outside `[-NUM, NUM)`.
     pub fn with_padding_idx(idx: isize) -> Self {
         let n = NUM as isize;
-        assert!(
-            (-n..n).contains(&idx),
-            "Padding_idx must be within num_embeddings (got {idx} for {NUM} embeddings)"
-        );
+        assert!((-n..n).contains(&idx), "Padding_idx must be within num_embeddings (got {idx} for {NUM} embeddings)");
         let e = Embedding {
             weight: Param::new(Tensor::zeros(&[NUM, DIM])),
-            padding_idx: Some(if idx < 0 {
-                (idx + n) as usize
-            } else {
-                idx as usize
-            }),
+            padding_idx: Some(if idx < 0 { (idx + n) as usize } else { idx as usize }),
         };
         e.reset_parameters();
         e
@@ -68,9 +58,7 @@ impl<const NUM: usize, const DIM: usize> Embedding<NUM, DIM> {
     pub fn reset_parameters(&self) {
         init::normal_(&self.weight, 0.0, 1.0);
         if let Some(p) = self.padding_idx {
-            self.weight
-                .value()
-                .with_slice_mut::<f32, _>(|w| w[p * DIM..(p + 1) * DIM].fill(0.0));
+            self.weight.value().with_slice_mut::<f32, _>(|w| w[p * DIM..(p + 1) * DIM].fill(0.0));
         }
     }
 
@@ -86,11 +74,7 @@ impl<const NUM: usize, const DIM: usize> Embedding<NUM, DIM> {
         shape.push(DIM);
         let mut out = vec![0f32; idx.numel() * DIM];
         let g = EmbeddingGeom { num: NUM, dim: DIM };
-        idx.with_slice::<i64, _>(|is| {
-            self.weight
-                .value()
-                .with_slice::<f32, _>(|w| embedding_forward(&g, is, w, &mut out))
-        })?;
+        idx.with_slice::<i64, _>(|is| self.weight.value().with_slice::<f32, _>(|w| embedding_forward(&g, is, w, &mut out)))?;
         Ok(Tensor::from_vec(out, &shape))
     }
 }
@@ -118,10 +102,7 @@ impl<const NUM: usize, const DIM: usize> Module for Embedding<NUM, DIM> {
         }
     }
     fn share(&self) -> Self {
-        Embedding {
-            weight: self.weight.share(),
-            padding_idx: self.padding_idx,
-        }
+        Embedding { weight: self.weight.share(), padding_idx: self.padding_idx }
     }
     crate::__module_boilerplate!();
 }
@@ -192,19 +173,13 @@ impl<const NUM: usize, const DIM: usize> crate::module::Layer for Embedding<NUM,
         let g = EmbeddingGeom { num: NUM, dim: DIM };
         let w = self.weight.value().contiguous();
         let y = write_from::<i64>(&idx, &shape, &mut ctx.bufs.out, |is, out| {
-            w.with_slice::<f32, _>(|ws| embedding_forward(&g, is, ws, out))
-                .unwrap_or_else(|e| panic!("Embedding: {e}"))
+            w.with_slice::<f32, _>(|ws| embedding_forward(&g, is, ws, out)).unwrap_or_else(|e| panic!("Embedding: {e}"))
         });
         ctx.save(idx);
         y
     }
 
-    fn backward(
-        &self,
-        ctx: &mut SavedTensor,
-        grad_out: &Tensor,
-        _need_input_grad: bool,
-    ) -> Option<Tensor> {
+    fn backward(&self, ctx: &mut SavedTensor, grad_out: &Tensor, _need_input_grad: bool) -> Option<Tensor> {
         let idx = ctx.take("Embedding");
         let mut want = Dims::from_slice(idx.shape());
         want.push(DIM);
@@ -213,12 +188,8 @@ impl<const NUM: usize, const DIM: usize> crate::module::Layer for Embedding<NUM,
         let g = EmbeddingGeom { num: NUM, dim: DIM };
         with_grad_slice(Some(&self.weight), |dw| {
             if let Some(dw) = dw {
-                idx.with_slice::<i64, _>(|is| {
-                    gy.with_slice::<f32, _>(|gs| {
-                        embedding_backward(&g, is, self.padding_idx, gs, dw)
-                    })
-                })
-                .expect("the indices were checked by the forward");
+                idx.with_slice::<i64, _>(|is| gy.with_slice::<f32, _>(|gs| embedding_backward(&g, is, self.padding_idx, gs, dw)))
+                    .expect("the indices were checked by the forward");
             }
         });
         None

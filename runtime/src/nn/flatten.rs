@@ -28,17 +28,11 @@ impl Flatten {
 
 impl Default for Flatten {
     fn default() -> Flatten {
-        Flatten {
-            start_dim: 1,
-            end_dim: -1,
-        }
+        Flatten { start_dim: 1, end_dim: -1 }
     }
 }
 
-hyper_module!(Flatten, "Flatten", |s| format!(
-    "start_dim={}, end_dim={}",
-    s.start_dim, s.end_dim
-));
+hyper_module!(Flatten, "Flatten", |s| format!("start_dim={}, end_dim={}", s.start_dim, s.end_dim));
 
 /// What a `Flatten` call site keeps for its backward: the input's shape (inline, no allocation).
 #[derive(Debug, Default)]
@@ -70,12 +64,7 @@ impl crate::module::Layer for Flatten {
         Flatten::forward(self, x)
     }
 
-    fn backward(
-        &self,
-        ctx: &mut FlattenCtx,
-        grad_out: &Tensor,
-        need_input_grad: bool,
-    ) -> Option<Tensor> {
+    fn backward(&self, ctx: &mut FlattenCtx, grad_out: &Tensor, need_input_grad: bool) -> Option<Tensor> {
         let shape = ctx.shape.take().expect(
             "Flatten::backward: no saved shape; call forward_train first (and backward once per forward_train)",
         );
@@ -101,10 +90,7 @@ pub struct Unflatten {
 impl Unflatten {
     /// `nn.Unflatten(dim, sizes)`.
     pub fn new(dim: isize, sizes: &[usize]) -> Unflatten {
-        Unflatten {
-            dim,
-            sizes: sizes.to_vec(),
-        }
+        Unflatten { dim, sizes: sizes.to_vec() }
     }
 
     /// The eager forward: `x.unflatten(dim, sizes)` (a view when strides allow).
@@ -116,11 +102,7 @@ impl Unflatten {
 // Python's tuple repr: `(4,)` for one element.
 hyper_module!(Unflatten, "Unflatten", |s| {
     let sizes: Vec<String> = s.sizes.iter().map(usize::to_string).collect();
-    let tuple = if sizes.len() == 1 {
-        format!("({},)", sizes[0])
-    } else {
-        format!("({})", sizes.join(", "))
-    };
+    let tuple = if sizes.len() == 1 { format!("({},)", sizes[0]) } else { format!("({})", sizes.join(", ")) };
     format!("dim={}, unflattened_size={tuple}", s.dim)
 });
 
@@ -137,12 +119,7 @@ impl crate::module::Layer for Unflatten {
         Unflatten::forward(self, x)
     }
 
-    fn backward(
-        &self,
-        ctx: &mut FlattenCtx,
-        grad_out: &Tensor,
-        need_input_grad: bool,
-    ) -> Option<Tensor> {
+    fn backward(&self, ctx: &mut FlattenCtx, grad_out: &Tensor, need_input_grad: bool) -> Option<Tensor> {
         let shape = ctx.shape.take().expect(
             "Unflatten::backward: no saved shape; call forward_train first (and backward once per forward_train)",
         );
@@ -158,18 +135,11 @@ mod unflatten_tests {
     #[test]
     fn repr_matches_torch_for_one_and_many_sizes() {
         // print(nn.Unflatten(-1, (4,)))
-        assert_eq!(
-            Unflatten::new(-1, &[4]).to_string(),
-            "Unflatten(dim=-1, unflattened_size=(4,))"
-        );
+        assert_eq!(Unflatten::new(-1, &[4]).to_string(), "Unflatten(dim=-1, unflattened_size=(4,))");
     }
 
     #[test]
     fn gradient_reshapes_back() {
-        assert_layer(
-            &Unflatten::new(1, &[2, 3]),
-            &Tensor::randn(&[2, 6]),
-            Tolerance::default(),
-        );
+        assert_layer(&Unflatten::new(1, &[2, 3]), &Tensor::randn(&[2, 6]), Tolerance::default());
     }
 }

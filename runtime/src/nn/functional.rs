@@ -15,8 +15,8 @@
 use crate::error::Result;
 use crate::module::Module;
 use crate::nn::{
-    BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Dropout, ELU, GELU, L1Loss, LeakyReLU,
-    LogSoftmax, MSELoss, NLLLoss, Reduction, SiLU, Softmax,
+    BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Dropout, ELU, GELU, L1Loss, LeakyReLU, LogSoftmax, MSELoss, NLLLoss,
+    Reduction, SiLU, Softmax,
 };
 use crate::tensor::Tensor;
 
@@ -125,10 +125,7 @@ mod tests {
 
     fn close(got: Tensor, want: &[f32]) {
         let got = got.to_vec::<f32>();
-        assert!(
-            got.iter().zip(want).all(|(a, b)| (a - b).abs() < 1e-6),
-            "{got:?} vs {want:?}"
-        );
+        assert!(got.iter().zip(want).all(|(a, b)| (a - b).abs() < 1e-6), "{got:?} vs {want:?}");
     }
 
     // Expected values: torch 2.15, F.<op>(torch.tensor([-1.0, 0.0, 2.0]), ...).
@@ -140,10 +137,7 @@ mod tests {
         close(elu(&x, 1.0), &[-0.632_120_56, 0.0, 2.0]);
         close(silu(&x), &[-0.268_941_43, 0.0, 1.761_594_2]);
         close(softmax(&x, 0), &[0.042_010_065, 0.114_195_19, 0.843_794_7]);
-        close(
-            log_softmax(&x, -1),
-            &[-3.169_846, -2.169_846, -0.169_846_04],
-        );
+        close(log_softmax(&x, -1), &[-3.169_846, -2.169_846, -0.169_846_04]);
     }
 
     #[test]
@@ -160,10 +154,7 @@ mod tests {
     fn linear_is_x_wt_plus_b() {
         let x = tensor![[1.0, 2.0]];
         let w = tensor![[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]];
-        close(
-            linear(&x, &w, Some(&tensor![0.5, 0.5, 0.5])),
-            &[1.5, 2.5, 3.5],
-        );
+        close(linear(&x, &w, Some(&tensor![0.5, 0.5, 0.5])), &[1.5, 2.5, 3.5]);
         close(linear(&x, &w, None), &[1.0, 2.0, 3.0]);
     }
 
@@ -172,14 +163,8 @@ mod tests {
         let (x, t) = (tensor![[2.0, 0.0]], tensor![0]);
         close(cross_entropy(&x, &t).unwrap(), &[0.126_928_05]);
         assert!(cross_entropy(&x, &tensor![5]).is_err());
-        close(
-            mse_loss(&tensor![1.0, 3.0], &tensor![0.0, 0.0], Reduction::Mean),
-            &[5.0],
-        );
-        close(
-            l1_loss(&tensor![1.0, -3.0], &tensor![0.0, 0.0], Reduction::Sum),
-            &[4.0],
-        );
+        close(mse_loss(&tensor![1.0, 3.0], &tensor![0.0, 0.0], Reduction::Mean), &[5.0]);
+        close(l1_loss(&tensor![1.0, -3.0], &tensor![0.0, 0.0], Reduction::Sum), &[4.0]);
         assert!(binary_cross_entropy(&tensor![1.5], &tensor![1.0]).is_err());
     }
 }

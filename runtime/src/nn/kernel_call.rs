@@ -5,21 +5,12 @@ use crate::tensor::{DType, Tensor};
 
 /// Panics unless `x` is a float32 tensor, naming the layer.
 pub(crate) fn expect_f32(layer: &str, what: &str, x: &Tensor) {
-    assert!(
-        x.dtype() == DType::F32,
-        "{layer}: expected {what} of dtype torch.float32, but got {}",
-        x.dtype().torch_name()
-    );
+    assert!(x.dtype() == DType::F32, "{layer}: expected {what} of dtype torch.float32, but got {}", x.dtype().torch_name());
 }
 
 /// A new tensor of `shape` whose elements `f(x, out)` writes from the contiguous elements of `x`
 /// (each tensor locked once).
-pub(crate) fn map_f32(
-    layer: &str,
-    x: &Tensor,
-    shape: &[usize],
-    f: impl FnOnce(&[f32], &mut [f32]),
-) -> Tensor {
+pub(crate) fn map_f32(layer: &str, x: &Tensor, shape: &[usize], f: impl FnOnce(&[f32], &mut [f32])) -> Tensor {
     expect_f32(layer, "input", x);
     let x = x.contiguous();
     let mut out = vec![0f32; shape.iter().product()];
@@ -59,16 +50,7 @@ mod tests {
     #[test]
     fn py_float_matches_python_repr() {
         // [repr(v) for v in (1.0, 0.01, 1e-05, 1e-3, 0.0001, 1.5e-7, 1e16, 0.1)]
-        let cases = [
-            (1.0, "1.0"),
-            (0.01, "0.01"),
-            (1e-5, "1e-05"),
-            (1e-3, "0.001"),
-            (1e-4, "0.0001"),
-            (1.5e-7, "1.5e-07"),
-            (1e16, "1e+16"),
-            (0.1, "0.1"),
-        ];
+        let cases = [(1.0, "1.0"), (0.01, "0.01"), (1e-5, "1e-05"), (1e-3, "0.001"), (1e-4, "0.0001"), (1.5e-7, "1.5e-07"), (1e16, "1e+16"), (0.1, "0.1")];
         for (v, want) in cases {
             assert_eq!(super::py_float(v), want);
         }

@@ -34,12 +34,7 @@ impl LayerNorm {
     }
 
     /// `nn.LayerNorm(normalized_shape, eps, elementwise_affine, bias)`.
-    pub fn with_options(
-        normalized_shape: &[usize],
-        eps: f64,
-        elementwise_affine: bool,
-        bias: bool,
-    ) -> Self {
+    pub fn with_options(normalized_shape: &[usize], eps: f64, elementwise_affine: bool, bias: bool) -> Self {
         LayerNorm {
             normalized_shape: normalized_shape.to_vec(),
             eps,
@@ -53,11 +48,7 @@ impl LayerNorm {
     pub fn forward(&self, x: &Tensor) -> Tensor {
         let g = self.geom(x);
         let x = x.contiguous();
-        let (mut y, mut mean, mut rstd) = (
-            vec![0f32; x.numel()],
-            vec![0f32; g.rows],
-            vec![0f32; g.rows],
-        );
+        let (mut y, mut mean, mut rstd) = (vec![0f32; x.numel()], vec![0f32; g.rows], vec![0f32; g.rows]);
         self.forward_into(&g, &x, &mut y, &mut mean, &mut rstd);
         Tensor::from_vec(y, x.shape())
     }
@@ -69,38 +60,18 @@ impl LayerNorm {
         assert!(
             shape.len() >= ns.len() && shape[shape.len() - ns.len()..] == ns[..],
             "Given normalized_shape={ns:?}, expected input with shape [*, {}], but got input of size{shape:?}",
-            ns.iter()
-                .map(|d| d.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
+            ns.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")
         );
         expect_f32("LayerNorm", "input", x);
         let cols: usize = ns.iter().product();
-        LayerNormGeom {
-            rows: x.numel().checked_div(cols).unwrap_or(0),
-            cols,
-        }
+        LayerNormGeom { rows: x.numel().checked_div(cols).unwrap_or(0), cols }
     }
 
     /// Normalises the contiguous `x` into `y`, writing each row's mean and `1/√(σ² + eps)`.
-    fn forward_into(
-        &self,
-        g: &LayerNormGeom,
-        x: &Tensor,
-        y: &mut [f32],
-        mean: &mut [f32],
-        rstd: &mut [f32],
-    ) {
-        let (w, b) = (
-            param_value(self.weight.as_ref()),
-            param_value(self.bias.as_ref()),
-        );
+    fn forward_into(&self, g: &LayerNormGeom, x: &Tensor, y: &mut [f32], mean: &mut [f32], rstd: &mut [f32]) {
+        let (w, b) = (param_value(self.weight.as_ref()), param_value(self.bias.as_ref()));
         with_opt_slice(w.as_ref(), |ws| {
-            with_opt_slice(b.as_ref(), |bs| {
-                x.with_slice::<f32, _>(|xs| {
-                    layer_norm_forward(g, self.eps, xs, ws, bs, y, mean, rstd)
-                })
-            })
+            with_opt_slice(b.as_ref(), |bs| x.with_slice::<f32, _>(|xs| layer_norm_forward(g, self.eps, xs, ws, bs, y, mean, rstd)))
         });
     }
 }
@@ -127,23 +98,10 @@ impl Module for LayerNorm {
     }
     fn extra_repr(&self) -> String {
         // Python's tuple repr: (10,) or (3, 4).
-        let dims: Vec<String> = self
-            .normalized_shape
-            .iter()
-            .map(|d| d.to_string())
-            .collect();
-        let tuple = if dims.len() == 1 {
-            format!("({},)", dims[0])
-        } else {
-            format!("({})", dims.join(", "))
-        };
+        let dims: Vec<String> = self.normalized_shape.iter().map(|d| d.to_string()).collect();
+        let tuple = if dims.len() == 1 { format!("({},)", dims[0]) } else { format!("({})", dims.join(", ")) };
         let b = |v: bool| if v { "True" } else { "False" };
-        format!(
-            "{tuple}, eps={}, elementwise_affine={}, bias={}",
-            py_float(self.eps),
-            b(self.weight.is_some()),
-            b(self.bias.is_some())
-        )
+        format!("{tuple}, eps={}, elementwise_affine={}, bias={}", py_float(self.eps), b(self.weight.is_some()), b(self.bias.is_some()))
     }
     fn share(&self) -> Self {
         LayerNorm {
@@ -200,11 +158,7 @@ pub struct LayerNormCtx {
 
 impl std::fmt::Debug for LayerNormCtx {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LayerNormCtx")
-            .field("x", &self.x)
-            .field("mean", &self.mean)
-            .field("rstd", &self.rstd)
-            .finish_non_exhaustive()
+        f.debug_struct("LayerNormCtx").field("x", &self.x).field("mean", &self.mean).field("rstd", &self.rstd).finish_non_exhaustive()
     }
 }
 
@@ -226,28 +180,18 @@ impl crate::module::Layer for LayerNorm {
         ctx.mean.resize(g.rows, 0.0);
         ctx.rstd.resize(g.rows, 0.0);
         let y = ctx.bufs.out.out(x.shape());
-        y.with_slice_mut::<f32, _>(|ys| {
-            self.forward_into(&g, &x, ys, &mut ctx.mean, &mut ctx.rstd)
-        });
+        y.with_slice_mut::<f32, _>(|ys| self.forward_into(&g, &x, ys, &mut ctx.mean, &mut ctx.rstd));
         ctx.x = Some(x);
         ctx.geom = Some(g);
         y
     }
 
-    fn backward(
-        &self,
-        ctx: &mut LayerNormCtx,
-        grad_out: &Tensor,
-        need_input_grad: bool,
-    ) -> Option<Tensor> {
+    fn backward(&self, ctx: &mut LayerNormCtx, grad_out: &Tensor, need_input_grad: bool) -> Option<Tensor> {
         let x = ctx.x.take().expect("LayerNorm::backward: nothing saved; call forward_train first (and backward once per forward_train)");
         let geom = ctx.geom.expect("saved with the input");
         check_grad_out("LayerNorm", x.shape(), grad_out);
         let (weight, bias) = (self.weight.as_ref(), self.bias.as_ref());
-        if !need_input_grad
-            && !weight.is_some_and(Param::requires_grad)
-            && !bias.is_some_and(Param::requires_grad)
-        {
+        if !need_input_grad && !weight.is_some_and(Param::requires_grad) && !bias.is_some_and(Param::requires_grad) {
             return None;
         }
         let w = param_value(weight);
@@ -258,9 +202,7 @@ impl crate::module::Layer for LayerNorm {
             with_grad_slice(bias, |db| {
                 with_opt_slice(w.as_ref(), |ws| {
                     with_two_slices::<f32, f32, _>(&x, &gy, |xs, gs| match &dx {
-                        Some(dx) => dx.with_slice_mut::<f32, _>(|d| {
-                            layer_norm_backward(&geom, xs, ws, mean, rstd, gs, Some(d), dw, db)
-                        }),
+                        Some(dx) => dx.with_slice_mut::<f32, _>(|d| layer_norm_backward(&geom, xs, ws, mean, rstd, gs, Some(d), dw, db)),
                         None => layer_norm_backward(&geom, xs, ws, mean, rstd, gs, None, dw, db),
                     })
                 })

@@ -1,11 +1,11 @@
 //! `Linear<IN, OUT>`: `y = x Wᵀ + b`.
 
-use super::kernel_call::expect_f32;
-use super::saved_layer::{StepBuffers, contiguous_in, with_two_slices};
 use crate::init;
 use crate::module::{Module, Visitor, VisitorMut};
 use crate::param::Param;
 use crate::tensor::{Dims, Tensor};
+use super::kernel_call::expect_f32;
+use super::saved_layer::{StepBuffers, contiguous_in, with_two_slices};
 use fusenet_kernels::cpu::gemm;
 use fusenet_kernels::ops::linear::{LinearAct, LinearGeom, linear_forward};
 
@@ -54,42 +54,20 @@ impl<const IN: usize, const OUT: usize> Linear<IN, OUT> {
 
     /// Builds a layer around given tensors; panics when their shapes are not `[OUT, IN]` / `[OUT]`.
     pub fn from_tensors(weight: Tensor, bias: Option<Tensor>) -> Self {
-        assert_eq!(
-            weight.shape(),
-            &[OUT, IN],
-            "Linear<{IN}, {OUT}>: weight must have shape [{OUT}, {IN}], got {:?}",
-            weight.shape()
-        );
+        assert_eq!(weight.shape(), &[OUT, IN], "Linear<{IN}, {OUT}>: weight must have shape [{OUT}, {IN}], got {:?}", weight.shape());
         if let Some(b) = &bias {
-            assert_eq!(
-                b.shape(),
-                &[OUT],
-                "Linear<{IN}, {OUT}>: bias must have shape [{OUT}], got {:?}",
-                b.shape()
-            );
+            assert_eq!(b.shape(), &[OUT], "Linear<{IN}, {OUT}>: bias must have shape [{OUT}], got {:?}", b.shape());
         }
-        Linear {
-            weight: Param::new(weight),
-            bias: bias.map(Param::new),
-        }
+        Linear { weight: Param::new(weight), bias: bias.map(Param::new) }
     }
 
     /// PyTorch's `reset_parameters`: `kaiming_uniform_(weight, a=√5)`, then the bias from
     /// U(−1/√fan_in, 1/√fan_in).
     pub fn reset_parameters(&self) {
-        init::kaiming_uniform_(
-            &self.weight,
-            5f64.sqrt(),
-            init::FanMode::FanIn,
-            init::Nonlinearity::LeakyRelu,
-        );
+        init::kaiming_uniform_(&self.weight, 5f64.sqrt(), init::FanMode::FanIn, init::Nonlinearity::LeakyRelu);
         if let Some(b) = &self.bias {
             let (fan_in, _) = init::calculate_fan_in_and_fan_out(self.weight.shape());
-            let bound = if fan_in > 0 {
-                1.0 / (fan_in as f64).sqrt()
-            } else {
-                0.0
-            };
+            let bound = if fan_in > 0 { 1.0 / (fan_in as f64).sqrt() } else { 0.0 };
             init::uniform_(b, -bound, bound);
         }
     }
@@ -183,10 +161,7 @@ impl<const IN: usize, const OUT: usize> Module for Linear<IN, OUT> {
         format!("in_features={IN}, out_features={OUT}, bias={bias}")
     }
     fn share(&self) -> Self {
-        Linear {
-            weight: self.weight.share(),
-            bias: self.bias.as_ref().map(Param::share),
-        }
+        Linear { weight: self.weight.share(), bias: self.bias.as_ref().map(Param::share) }
     }
     fn as_linear(&self) -> Option<&dyn AnyLinear> {
         Some(self)
@@ -215,9 +190,7 @@ pub struct LinearCtx {
 
 impl std::fmt::Debug for LinearCtx {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LinearCtx")
-            .field("input", &self.input)
-            .finish_non_exhaustive()
+        f.debug_struct("LinearCtx").field("input", &self.input).finish_non_exhaustive()
     }
 }
 
@@ -275,21 +248,12 @@ impl<const IN: usize, const OUT: usize> crate::module::Layer for Linear<IN, OUT>
         );
         expect_f32("Linear", "input", x);
         let x = contiguous_in(x, &mut ctx.bufs.input_copy);
-        let geom = LinearGeom {
-            m: rows(x.shape()),
-            k: IN,
-            n: OUT,
-        };
-        let (w, b) = (
-            self.weight.value().contiguous(),
-            self.bias.as_ref().map(|b| b.value().contiguous()),
-        );
+        let geom = LinearGeom { m: rows(x.shape()), k: IN, n: OUT };
+        let (w, b) = (self.weight.value().contiguous(), self.bias.as_ref().map(|b| b.value().contiguous()));
         let y = ctx.bufs.out.out(&with_last(x.shape(), OUT));
         with_two_slices::<f32, f32, _>(&x, &w, |xs, ws| {
             y.with_slice_mut::<f32, _>(|ys| match &b {
-                Some(b) => b.with_slice::<f32, _>(|bs| {
-                    linear_forward(&geom, LinearAct::None, xs, ws, Some(bs), ys)
-                }),
+                Some(b) => b.with_slice::<f32, _>(|bs| linear_forward(&geom, LinearAct::None, xs, ws, Some(bs), ys)),
                 None => linear_forward(&geom, LinearAct::None, xs, ws, None, ys),
             })
         });
@@ -297,12 +261,7 @@ impl<const IN: usize, const OUT: usize> crate::module::Layer for Linear<IN, OUT>
         y
     }
 
-    fn backward(
-        &self,
-        ctx: &mut LinearCtx,
-        grad_out: &Tensor,
-        need_input_grad: bool,
-    ) -> Option<Tensor> {
+    fn backward(&self, ctx: &mut LinearCtx, grad_out: &Tensor, need_input_grad: bool) -> Option<Tensor> {
         let x = ctx.input.take().expect(
             "Linear::backward: no saved input; call forward_train first (and backward once per forward_train)",
         );
@@ -327,24 +286,7 @@ impl<const IN: usize, const OUT: usize> crate::module::Layer for Linear<IN, OUT>
         let dx = ctx.bufs.grad.out(x.shape());
         with_two_slices::<f32, f32, _>(&g, &w, |gs, ws| {
             // dX[m×IN] = G[m×OUT] · W[OUT×IN].
-            dx.with_slice_mut::<f32, _>(|d| {
-                gemm::sgemm(
-                    m,
-                    OUT,
-                    IN,
-                    1.0,
-                    gs,
-                    OUT as isize,
-                    1,
-                    ws,
-                    IN as isize,
-                    1,
-                    0.0,
-                    d,
-                    IN as isize,
-                    1,
-                )
-            })
+            dx.with_slice_mut::<f32, _>(|d| gemm::sgemm(m, OUT, IN, 1.0, gs, OUT as isize, 1, ws, IN as isize, 1, 0.0, d, IN as isize, 1))
         });
         Some(dx)
     }

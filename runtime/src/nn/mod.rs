@@ -35,37 +35,32 @@ macro_rules! hyper_module {
     };
 }
 
+pub mod functional;
 mod activation;
 mod batchnorm;
 mod conv;
 mod dropout;
 mod embedding;
-mod flatten;
-pub mod functional;
 mod kernel_call;
 mod layernorm;
-mod linear;
 pub mod loss;
 mod nonlinear;
 mod pool;
 mod rnn;
 mod saved_layer;
+mod flatten;
+mod linear;
 
 pub use activation::{Identity, ReLU, SavedOutput, Sigmoid, Tanh};
-pub use batchnorm::{BatchNorm1d, BatchNorm2d, BatchNormCtx, BatchNormOptions};
+pub use flatten::{Flatten, FlattenCtx, Unflatten};
+pub use linear::{AnyLinear, Linear, LinearCtx};
 pub use conv::{Conv1d, Conv2d, Conv3d, ConvCtx, ConvOptions, SizeArg};
+pub use batchnorm::{BatchNorm1d, BatchNorm2d, BatchNormCtx, BatchNormOptions};
 pub use dropout::{Dropout, DropoutCtx};
 pub use embedding::Embedding;
-pub use flatten::{Flatten, FlattenCtx, Unflatten};
 pub use layernorm::{LayerNorm, LayerNormCtx};
-pub use linear::{AnyLinear, Linear, LinearCtx};
-pub use loss::{
-    BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, LossCtx, MSELoss, NLLLoss, Reduction,
-};
-pub use nonlinear::{ELU, GELU, LeakyReLU, LogSoftmax, SiLU, Softmax};
-pub use pool::{
-    AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveAvgPool3d, AvgPool1d, AvgPool2d, AvgPool3d,
-    MaxPool1d, MaxPool2d, MaxPool3d, OutputSize, PoolCtx,
-};
+pub use loss::{BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, LossCtx, MSELoss, NLLLoss, Reduction};
+pub use pool::{AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveAvgPool3d, AvgPool1d, AvgPool2d, AvgPool3d, MaxPool1d, MaxPool2d, MaxPool3d, OutputSize, PoolCtx};
 pub use rnn::{GRU, LSTM, RNN, RnnCtx, RnnGrads, RnnLayerParams, RnnOptions};
+pub use nonlinear::{ELU, GELU, LeakyReLU, LogSoftmax, SiLU, Softmax};
 pub use saved_layer::SavedTensor;

@@ -18,9 +18,7 @@ use fusenet_kernels::ops::activation::{Activation, activation_forward};
 use fusenet_kernels::ops::softmax::{SoftmaxGeom, log_softmax_forward, softmax_forward};
 
 fn run(name: &str, act: Activation, x: &Tensor) -> Tensor {
-    map_f32(name, x, x.shape(), |xs, out| {
-        activation_forward(act, xs, out)
-    })
+    map_f32(name, x, x.shape(), |xs, out| activation_forward(act, xs, out))
 }
 
 /// `x > 0 ? x : negative_slope·x`, PyTorch's `nn.LeakyReLU(negative_slope=0.01)`.
@@ -42,15 +40,10 @@ impl LeakyReLU {
 
 impl Default for LeakyReLU {
     fn default() -> Self {
-        LeakyReLU {
-            negative_slope: 0.01,
-        }
+        LeakyReLU { negative_slope: 0.01 }
     }
 }
-hyper_module!(LeakyReLU, "LeakyReLU", |s| format!(
-    "negative_slope={}",
-    py_float(s.negative_slope)
-));
+hyper_module!(LeakyReLU, "LeakyReLU", |s| format!("negative_slope={}", py_float(s.negative_slope)));
 
 /// `x·Φ(x)`, PyTorch's `nn.GELU(approximate='none')`, or its tanh approximation
 /// (`approximate='tanh'`).
@@ -63,33 +56,18 @@ pub struct GELU {
 impl GELU {
     /// `nn.GELU()`: the exact erf form.
     pub fn new() -> Self {
-        GELU {
-            tanh_approximation: false,
-        }
+        GELU { tanh_approximation: false }
     }
     /// `nn.GELU(approximate='tanh')`.
     pub fn tanh() -> Self {
-        GELU {
-            tanh_approximation: true,
-        }
+        GELU { tanh_approximation: true }
     }
     /// The eager forward.
     pub fn forward(&self, x: &Tensor) -> Tensor {
-        run(
-            "GELU",
-            if self.tanh_approximation {
-                Activation::GeluTanh
-            } else {
-                Activation::Gelu
-            },
-            x,
-        )
+        run("GELU", if self.tanh_approximation { Activation::GeluTanh } else { Activation::Gelu }, x)
     }
 }
-hyper_module!(GELU, "GELU", |s| format!(
-    "approximate='{}'",
-    if s.tanh_approximation { "tanh" } else { "none" }
-));
+hyper_module!(GELU, "GELU", |s| format!("approximate='{}'", if s.tanh_approximation { "tanh" } else { "none" }));
 
 /// `x > 0 ? x : alpha·(eˣ − 1)`, PyTorch's `nn.ELU(alpha=1.0)`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -130,13 +108,7 @@ hyper_module!(SiLU, "SiLU", |_s| String::new());
 fn softmax_like(name: &str, x: &Tensor, dim: isize, log: bool) -> Tensor {
     let d = x.wrap_dim(dim);
     let g = SoftmaxGeom::of(x.shape(), d);
-    map_f32(name, x, x.shape(), |xs, out| {
-        if log {
-            log_softmax_forward(&g, xs, out)
-        } else {
-            softmax_forward(&g, xs, out)
-        }
-    })
+    map_f32(name, x, x.shape(), |xs, out| if log { log_softmax_forward(&g, xs, out) } else { softmax_forward(&g, xs, out) })
 }
 
 /// `e^(x_i) / Σ_j e^(x_j)` along `dim`, PyTorch's `nn.Softmax(dim)`.

@@ -35,9 +35,7 @@ pub struct SavedTensor {
 
 impl std::fmt::Debug for SavedTensor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SavedTensor")
-            .field("saved", &self.saved)
-            .finish_non_exhaustive()
+        f.debug_struct("SavedTensor").field("saved", &self.saved).finish_non_exhaustive()
     }
 }
 
@@ -85,12 +83,7 @@ pub(crate) fn contiguous_in(t: &Tensor, slot: &mut Slot) -> Tensor {
 
 /// A tensor of `shape` taken from `out`, whose elements `f(xs, ys)` writes from the elements of
 /// the contiguous `x` (each tensor locked once).
-pub(crate) fn write_from<T: Element>(
-    x: &Tensor,
-    shape: &[usize],
-    out: &mut Slot,
-    f: impl FnOnce(&[T], &mut [f32]),
-) -> Tensor {
+pub(crate) fn write_from<T: Element>(x: &Tensor, shape: &[usize], out: &mut Slot, f: impl FnOnce(&[T], &mut [f32])) -> Tensor {
     let y = out.out(shape);
     x.with_slice::<T, _>(|xs| y.with_slice_mut::<f32, _>(|ys| f(xs, ys)));
     y
@@ -99,12 +92,7 @@ pub(crate) fn write_from<T: Element>(
 /// The forward of an elementwise (or per-row) layer into the call site's buffers: `x` (checked
 /// to be f32, made contiguous in `bufs.input_copy` when strided) and `y` of `x`'s shape written
 /// by `f(xs, ys)` into `bufs.out`. Returns `(x, y)`.
-pub(crate) fn forward_into(
-    layer: &str,
-    x: &Tensor,
-    bufs: &mut StepBuffers,
-    f: impl FnOnce(&[f32], &mut [f32]),
-) -> (Tensor, Tensor) {
+pub(crate) fn forward_into(layer: &str, x: &Tensor, bufs: &mut StepBuffers, f: impl FnOnce(&[f32], &mut [f32])) -> (Tensor, Tensor) {
     expect_f32(layer, "input", x);
     let x = contiguous_in(x, &mut bufs.input_copy);
     let y = write_from(&x, x.shape(), &mut bufs.out, f);
@@ -123,35 +111,13 @@ pub(crate) fn check_grad_out(layer: &str, want: &[usize], grad_out: &Tensor) {
 
 /// Runs `f` on the elements of two contiguous tensors, taking one read lock when they share a
 /// storage (a second read lock on a `RwLock` the thread already holds may deadlock).
-pub(crate) fn with_two_slices<A: Element, B: Element, R>(
-    a: &Tensor,
-    b: &Tensor,
-    f: impl FnOnce(&[A], &[B]) -> R,
-) -> R {
-    assert!(
-        a.is_contiguous() && b.is_contiguous(),
-        "with_two_slices: both tensors must be contiguous"
-    );
+pub(crate) fn with_two_slices<A: Element, B: Element, R>(a: &Tensor, b: &Tensor, f: impl FnOnce(&[A], &[B]) -> R) -> R {
+    assert!(a.is_contiguous() && b.is_contiguous(), "with_two_slices: both tensors must be contiguous");
     if a.shares_storage(b) {
         let data = a.storage.read();
-        let sa = A::slice(&data).unwrap_or_else(|| {
-            panic!(
-                "expected a tensor of dtype {:?}, got {:?}",
-                A::DTYPE,
-                a.dtype()
-            )
-        });
-        let sb = B::slice(&data).unwrap_or_else(|| {
-            panic!(
-                "expected a tensor of dtype {:?}, got {:?}",
-                B::DTYPE,
-                b.dtype()
-            )
-        });
-        return f(
-            &sa[a.offset..a.offset + a.numel()],
-            &sb[b.offset..b.offset + b.numel()],
-        );
+        let sa = A::slice(&data).unwrap_or_else(|| panic!("expected a tensor of dtype {:?}, got {:?}", A::DTYPE, a.dtype()));
+        let sb = B::slice(&data).unwrap_or_else(|| panic!("expected a tensor of dtype {:?}, got {:?}", B::DTYPE, b.dtype()));
+        return f(&sa[a.offset..a.offset + a.numel()], &sb[b.offset..b.offset + b.numel()]);
     }
     a.with_slice::<A, _>(|sa| b.with_slice::<B, _>(|sb| f(sa, sb)))
 }
@@ -160,18 +126,10 @@ pub(crate) fn with_two_slices<A: Element, B: Element, R>(
 /// `f(saved, grad_out, grad_in)` over contiguous `f32` slices (a strided `grad_out` is first
 /// copied into `bufs.grad_copy`). Panics, naming both shapes, when `grad_out` does not have
 /// `saved`'s shape.
-pub(crate) fn backward_into(
-    layer: &str,
-    saved: &Tensor,
-    grad_out: &Tensor,
-    bufs: &mut StepBuffers,
-    f: impl FnOnce(&[f32], &[f32], &mut [f32]),
-) -> Tensor {
+pub(crate) fn backward_into(layer: &str, saved: &Tensor, grad_out: &Tensor, bufs: &mut StepBuffers, f: impl FnOnce(&[f32], &[f32], &mut [f32])) -> Tensor {
     check_grad_out(layer, saved.shape(), grad_out);
     let g = contiguous_in(grad_out, &mut bufs.grad_copy);
     let dx = bufs.grad.out(saved.shape());
-    with_two_slices::<f32, f32, _>(saved, &g, |ss, gs| {
-        dx.with_slice_mut::<f32, _>(|d| f(ss, gs, d))
-    });
+    with_two_slices::<f32, f32, _>(saved, &g, |ss, gs| dx.with_slice_mut::<f32, _>(|d| f(ss, gs, d)));
     dx
 }

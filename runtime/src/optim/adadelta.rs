@@ -68,12 +68,7 @@ impl UpdateRule for AdadeltaRule {
     const HAS_STEP: bool = true;
 
     fn default_options() -> AdadeltaOptions {
-        AdadeltaOptions {
-            rho: 0.9,
-            eps: 1e-6,
-            weight_decay: 0.0,
-            maximize: false,
-        }
+        AdadeltaOptions { rho: 0.9, eps: 1e-6, weight_decay: 0.0, maximize: false }
     }
 
     fn check(lr: f64, o: &AdadeltaOptions) -> Result<(), String> {
@@ -87,10 +82,7 @@ impl UpdateRule for AdadeltaRule {
             return Err(format!("Invalid epsilon value: {}", json::py_float(o.eps)));
         }
         if !nonneg(o.weight_decay) {
-            return Err(format!(
-                "Invalid weight_decay value: {}",
-                json::py(o.weight_decay)
-            ));
+            return Err(format!("Invalid weight_decay value: {}", json::py(o.weight_decay)));
         }
         Ok(())
     }
@@ -125,13 +117,7 @@ impl UpdateRule for AdadeltaRule {
             maximize: o.maximize,
         };
         let [sq, acc, _] = &mut st.buffers;
-        adadelta_step(
-            p,
-            g,
-            sq.as_deref_mut().unwrap_or_default(),
-            acc.as_deref_mut().unwrap_or_default(),
-            &cfg,
-        );
+        adadelta_step(p, g, sq.as_deref_mut().unwrap_or_default(), acc.as_deref_mut().unwrap_or_default(), &cfg);
     }
 }
 

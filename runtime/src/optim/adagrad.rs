@@ -47,13 +47,7 @@ impl UpdateRule for AdagradRule {
     const HAS_STEP: bool = true;
 
     fn default_options() -> AdagradOptions {
-        AdagradOptions {
-            lr_decay: 0.0,
-            weight_decay: 0.0,
-            initial_accumulator_value: 0.0,
-            eps: 1e-10,
-            maximize: false,
-        }
+        AdagradOptions { lr_decay: 0.0, weight_decay: 0.0, initial_accumulator_value: 0.0, eps: 1e-10, maximize: false }
     }
 
     fn check(lr: f64, o: &AdagradOptions) -> Result<(), String> {
@@ -64,16 +58,10 @@ impl UpdateRule for AdagradRule {
             return Err(format!("Invalid lr_decay value: {}", json::py(o.lr_decay)));
         }
         if !nonneg(o.weight_decay) {
-            return Err(format!(
-                "Invalid weight_decay value: {}",
-                json::py(o.weight_decay)
-            ));
+            return Err(format!("Invalid weight_decay value: {}", json::py(o.weight_decay)));
         }
         if !nonneg(o.initial_accumulator_value) {
-            return Err(format!(
-                "Invalid initial_accumulator_value value: {}",
-                json::py(o.initial_accumulator_value)
-            ));
+            return Err(format!("Invalid initial_accumulator_value value: {}", json::py(o.initial_accumulator_value)));
         }
         if !nonneg(o.eps) {
             return Err(format!("Invalid epsilon value: {}", json::py_float(o.eps)));
@@ -85,10 +73,7 @@ impl UpdateRule for AdagradRule {
         out.insert("lr_decay".into(), json::num(o.lr_decay));
         out.insert("eps".into(), json::num(o.eps));
         out.insert("weight_decay".into(), json::num(o.weight_decay));
-        out.insert(
-            "initial_accumulator_value".into(),
-            json::num(o.initial_accumulator_value),
-        );
+        out.insert("initial_accumulator_value".into(), json::num(o.initial_accumulator_value));
         out.insert("maximize".into(), o.maximize.into());
     }
 
@@ -112,12 +97,7 @@ impl UpdateRule for AdagradRule {
         st.step += 1.0;
         let step = st.step as f64;
         let clr = lr / (1.0 + (step - 1.0) * o.lr_decay);
-        let cfg = AdagradStep {
-            neg_clr: -clr as f32,
-            weight_decay: o.weight_decay as f32,
-            eps: o.eps as f32,
-            maximize: o.maximize,
-        };
+        let cfg = AdagradStep { neg_clr: -clr as f32, weight_decay: o.weight_decay as f32, eps: o.eps as f32, maximize: o.maximize };
         let sum = st.buffer(0, p.len(), o.initial_accumulator_value as f32);
         adagrad_step(p, g, sum, &cfg);
     }
@@ -154,8 +134,7 @@ mod tests {
     #[test]
     #[should_panic(expected = "Invalid initial_accumulator_value value: -1")]
     fn negative_initial_accumulator_panics() {
-        let _ =
-            Adagrad::new([&Param::new(Tensor::zeros(&[1]))], 1e-2).initial_accumulator_value(-1.0);
+        let _ = Adagrad::new([&Param::new(Tensor::zeros(&[1]))], 1e-2).initial_accumulator_value(-1.0);
     }
 
     #[test]

@@ -68,31 +68,19 @@ fn check(lr: f64, o: &AdamOptions) -> Result<(), String> {
         return Err(format!("Invalid epsilon value: {}", json::py_float(o.eps)));
     }
     if !(0.0 <= o.betas.0 && o.betas.0 < 1.0) {
-        return Err(format!(
-            "Invalid beta parameter at index 0: {}",
-            json::py_float(o.betas.0)
-        ));
+        return Err(format!("Invalid beta parameter at index 0: {}", json::py_float(o.betas.0)));
     }
     if !(0.0 <= o.betas.1 && o.betas.1 < 1.0) {
-        return Err(format!(
-            "Invalid beta parameter at index 1: {}",
-            json::py_float(o.betas.1)
-        ));
+        return Err(format!("Invalid beta parameter at index 1: {}", json::py_float(o.betas.1)));
     }
     if !nonneg(o.weight_decay) {
-        return Err(format!(
-            "Invalid weight_decay value: {}",
-            json::py(o.weight_decay)
-        ));
+        return Err(format!("Invalid weight_decay value: {}", json::py(o.weight_decay)));
     }
     Ok(())
 }
 
 fn to_json(o: &AdamOptions, out: &mut Obj) {
-    out.insert(
-        "betas".into(),
-        vec![json::num(o.betas.0), json::num(o.betas.1)].into(),
-    );
+    out.insert("betas".into(), vec![json::num(o.betas.0), json::num(o.betas.1)].into());
     out.insert("eps".into(), json::num(o.eps));
     out.insert("weight_decay".into(), json::num(o.weight_decay));
     out.insert("amsgrad".into(), o.amsgrad.into());
@@ -111,14 +99,7 @@ fn from_json(m: &Obj) -> Result<AdamOptions, String> {
 
 /// PyTorch's `_single_tensor_adam` (non-capturable): the scalars are computed in f64 as Python
 /// does, then cast to f32 where they meet a tensor.
-fn update(
-    p: &mut [f32],
-    g: &[f32],
-    st: &mut ParamState,
-    lr: f64,
-    o: &AdamOptions,
-    decoupled: bool,
-) {
+fn update(p: &mut [f32], g: &[f32], st: &mut ParamState, lr: f64, o: &AdamOptions, decoupled: bool) {
     st.step += 1.0;
     let step = st.step as f64;
     let (beta1, beta2) = o.betas;
@@ -126,16 +107,8 @@ fn update(
     let bias_correction2 = 1.0 - beta2.powf(step);
     let step_size = lr / bias_correction1;
     let cfg = AdamStep {
-        decay_factor: if decoupled && o.weight_decay != 0.0 {
-            (1.0 - lr * o.weight_decay) as f32
-        } else {
-            1.0
-        },
-        l2: if decoupled {
-            0.0
-        } else {
-            o.weight_decay as f32
-        },
+        decay_factor: if decoupled && o.weight_decay != 0.0 { (1.0 - lr * o.weight_decay) as f32 } else { 1.0 },
+        l2: if decoupled { 0.0 } else { o.weight_decay as f32 },
         one_minus_beta1: (1.0 - beta1) as f32,
         beta2: beta2 as f32,
         one_minus_beta2: (1.0 - beta2) as f32,
@@ -152,15 +125,8 @@ fn update(
         st.buffer(2, n, 0.0);
     }
     let [m, v, vmax] = &mut st.buffers;
-    let (m, v) = (
-        m.as_deref_mut().unwrap_or_default(),
-        v.as_deref_mut().unwrap_or_default(),
-    );
-    let vmax: &mut [f32] = if o.amsgrad {
-        vmax.as_deref_mut().unwrap_or_default()
-    } else {
-        &mut []
-    };
+    let (m, v) = (m.as_deref_mut().unwrap_or_default(), v.as_deref_mut().unwrap_or_default());
+    let vmax: &mut [f32] = if o.amsgrad { vmax.as_deref_mut().unwrap_or_default() } else { &mut [] };
     adam_step(p, g, m, v, vmax, &cfg);
 }
 
@@ -174,13 +140,7 @@ macro_rules! adam_rule {
             const HAS_STEP: bool = true;
 
             fn default_options() -> AdamOptions {
-                AdamOptions {
-                    betas: (0.9, 0.999),
-                    eps: 1e-8,
-                    weight_decay: $wd,
-                    amsgrad: false,
-                    maximize: false,
-                }
+                AdamOptions { betas: (0.9, 0.999), eps: 1e-8, weight_decay: $wd, amsgrad: false, maximize: false }
             }
             fn check(lr: f64, o: &AdamOptions) -> Result<(), String> {
                 check(lr, o)
@@ -262,10 +222,7 @@ mod tests {
 
     #[test]
     fn maximize_equals_descent_on_the_negated_gradient() {
-        let (a, b) = (
-            Param::new(Tensor::ones(&[2])),
-            Param::new(Tensor::ones(&[2])),
-        );
+        let (a, b) = (Param::new(Tensor::ones(&[2])), Param::new(Tensor::ones(&[2])));
         let mut up = AdamW::new([&a], 0.1).maximize(true).amsgrad(true);
         let mut down = AdamW::new([&b], 0.1).amsgrad(true);
         for k in 0..3 {

@@ -120,30 +120,15 @@ impl<R: UpdateRule> Optim<R> {
         expect_ok(R::check(lr, &options));
         let params: Vec<Param> = params.into_iter().map(|p| p.borrow().share()).collect();
         assert!(!params.is_empty(), "optimizer got an empty parameter list");
-        let mut opt = Optim {
-            groups: Vec::new(),
-            defaults: (lr, options.clone()),
-            state: HashMap::default(),
-        };
-        opt.add_param_group(ParamGroup {
-            params,
-            lr,
-            options,
-        });
+        let mut opt = Optim { groups: Vec::new(), defaults: (lr, options.clone()), state: HashMap::default() };
+        opt.add_param_group(ParamGroup { params, lr, options });
         opt
     }
 
     /// A group for `params` with the optimiser's current defaults, to adjust and pass to
     /// [`Optimizer::add_param_group`].
-    pub fn default_group<P: Borrow<Param>>(
-        &self,
-        params: impl IntoIterator<Item = P>,
-    ) -> ParamGroup<R::Options> {
-        ParamGroup {
-            params: params.into_iter().map(|p| p.borrow().share()).collect(),
-            lr: self.defaults.0,
-            options: self.defaults.1.clone(),
-        }
+    pub fn default_group<P: Borrow<Param>>(&self, params: impl IntoIterator<Item = P>) -> ParamGroup<R::Options> {
+        ParamGroup { params: params.into_iter().map(|p| p.borrow().share()).collect(), lr: self.defaults.0, options: self.defaults.1.clone() }
     }
 
     /// The learning rate for every group added so far and every later default group.
@@ -177,17 +162,8 @@ impl<R: UpdateRule> Optim<R> {
 fn with_slices<T>(name: &str, p: &Param, f: impl FnOnce(&mut [f32], &[f32]) -> T) -> Option<T> {
     p.with_value_and_grad(|value, grad| {
         let grad = grad?;
-        assert!(
-            value.dtype() == DType::F32,
-            "{name}: can only optimize f32 parameters, got a parameter of dtype {:?}",
-            value.dtype()
-        );
-        assert!(
-            grad.dtype() == DType::F32,
-            "{name}: the grad of a parameter of shape {:?} has dtype {:?}, expected F32",
-            value.shape(),
-            grad.dtype()
-        );
+        assert!(value.dtype() == DType::F32, "{name}: can only optimize f32 parameters, got a parameter of dtype {:?}", value.dtype());
+        assert!(grad.dtype() == DType::F32, "{name}: the grad of a parameter of shape {:?} has dtype {:?}, expected F32", value.shape(), grad.dtype());
         // A grad that aliases the value (or is strided) is copied, so that the two locks never
         // nest on one storage and the kernel sees contiguous slices.
         let copy;
@@ -223,9 +199,7 @@ impl<R: UpdateRule> Optimizer for Optim<R> {
             for p in &group.params {
                 let state = &mut self.state;
                 with_slices(R::NAME, p, |pv, gv| {
-                    let st = state.entry(p.id()).or_insert_with(|| {
-                        R::initial_state(pv.len(), &group.options).unwrap_or_default()
-                    });
+                    let st = state.entry(p.id()).or_insert_with(|| R::initial_state(pv.len(), &group.options).unwrap_or_default());
                     R::update(pv, gv, st, group.lr, &group.options)
                 });
             }
@@ -241,9 +215,7 @@ impl<R: UpdateRule> Optimizer for Optim<R> {
     }
 
     fn add_param_group(&mut self, group: ParamGroup<R::Options>) {
-        expect_ok(
-            R::check(group.lr, &group.options).and_then(|_| R::check_combination(&group.options)),
-        );
+        expect_ok(R::check(group.lr, &group.options).and_then(|_| R::check_combination(&group.options)));
         for (i, p) in group.params.iter().enumerate() {
             assert!(
                 p.value().dtype() == DType::F32,
@@ -251,16 +223,9 @@ impl<R: UpdateRule> Optimizer for Optim<R> {
                 p.shape(),
                 p.value().dtype()
             );
+            assert!(!group.params[..i].iter().any(|q| q.same_as(p)), "optimizer contains a parameter group with duplicate parameters");
             assert!(
-                !group.params[..i].iter().any(|q| q.same_as(p)),
-                "optimizer contains a parameter group with duplicate parameters"
-            );
-            assert!(
-                !self
-                    .groups
-                    .iter()
-                    .flat_map(|g| &g.params)
-                    .any(|q| q.same_as(p)),
+                !self.groups.iter().flat_map(|g| &g.params).any(|q| q.same_as(p)),
                 "some parameters appear in more than one parameter group"
             );
         }

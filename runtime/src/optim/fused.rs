@@ -28,10 +28,7 @@ pub trait FusedUpdate {
 
 impl<R: UpdateRule> FusedUpdate for Optim<R> {
     fn fused_lr(&self, p: &Param) -> Option<f32> {
-        let group = self
-            .groups
-            .iter()
-            .find(|g| g.params.iter().any(|q| q.same_as(p)))?;
+        let group = self.groups.iter().find(|g| g.params.iter().any(|q| q.same_as(p)))?;
         R::plain_lr(group.lr, &group.options)
     }
 }

@@ -6,27 +6,21 @@ pub(crate) type Obj = Map<String, Value>;
 
 pub(crate) fn f64_of(m: &Obj, key: &str) -> Result<f64, String> {
     match m.get(key) {
-        Some(v) => v
-            .as_f64()
-            .ok_or_else(|| format!("hyper-parameter {key:?} is {v}, not a number")),
+        Some(v) => v.as_f64().ok_or_else(|| format!("hyper-parameter {key:?} is {v}, not a number")),
         None => Err(format!("hyper-parameter {key:?} is missing")),
     }
 }
 
 pub(crate) fn bool_of(m: &Obj, key: &str) -> Result<bool, String> {
     match m.get(key) {
-        Some(v) => v
-            .as_bool()
-            .ok_or_else(|| format!("hyper-parameter {key:?} is {v}, not a boolean")),
+        Some(v) => v.as_bool().ok_or_else(|| format!("hyper-parameter {key:?} is {v}, not a boolean")),
         None => Err(format!("hyper-parameter {key:?} is missing")),
     }
 }
 
 pub(crate) fn pair_of(m: &Obj, key: &str) -> Result<(f64, f64), String> {
     let bad = || format!("hyper-parameter {key:?} is not a pair of numbers");
-    let v = m
-        .get(key)
-        .ok_or_else(|| format!("hyper-parameter {key:?} is missing"))?;
+    let v = m.get(key).ok_or_else(|| format!("hyper-parameter {key:?} is missing"))?;
     match v.as_array().map(Vec::as_slice) {
         Some([a, b]) => Ok((a.as_f64().ok_or_else(bad)?, b.as_f64().ok_or_else(bad)?)),
         _ => Err(bad()),
@@ -36,9 +30,7 @@ pub(crate) fn pair_of(m: &Obj, key: &str) -> Result<(f64, f64), String> {
 /// A number for JSON; non-finite values (which JSON cannot hold) become strings that
 /// [`f64_of`] rejects, so they never load silently as something else.
 pub(crate) fn num(x: f64) -> Value {
-    serde_json::Number::from_f64(x)
-        .map(Value::Number)
-        .unwrap_or_else(|| Value::String(x.to_string()))
+    serde_json::Number::from_f64(x).map(Value::Number).unwrap_or_else(|| Value::String(x.to_string()))
 }
 
 /// A float as Python prints it in PyTorch's messages: shortest round-trip digits, scientific
@@ -55,11 +47,7 @@ pub(crate) fn py(x: f64) -> String {
     if a != 0.0 && !(1e-4..1e16).contains(&a) {
         let s = format!("{x:e}");
         let (mant, exp) = s.split_once('e').unwrap_or((&s, "0"));
-        let (sign, digits) = if let Some(d) = exp.strip_prefix('-') {
-            ("-", d)
-        } else {
-            ("+", exp)
-        };
+        let (sign, digits) = if let Some(d) = exp.strip_prefix('-') { ("-", d) } else { ("+", exp) };
         return format!("{mant}e{sign}{digits:0>2}");
     }
     format!("{x}")
@@ -69,11 +57,7 @@ pub(crate) fn py(x: f64) -> String {
 /// values keep their `.0` (`Invalid beta parameter at index 1: 1.0`).
 pub(crate) fn py_float(x: f64) -> String {
     let s = py(x);
-    if x.is_finite() && !s.contains(['.', 'e']) {
-        s + ".0"
-    } else {
-        s
-    }
+    if x.is_finite() && !s.contains(['.', 'e']) { s + ".0" } else { s }
 }
 
 #[cfg(test)]

@@ -50,11 +50,7 @@ pub enum Schedule {
     CosineAnnealing { t_max: usize, eta_min: f64 },
     /// Scales the base lr by a factor that moves linearly from `start_factor` to `end_factor`
     /// over `total_iters` epochs, then stays.
-    Linear {
-        start_factor: f64,
-        end_factor: f64,
-        total_iters: usize,
-    },
+    Linear { start_factor: f64, end_factor: f64, total_iters: usize },
 }
 
 impl Schedule {
@@ -86,29 +82,14 @@ impl Schedule {
     fn next(&self, e: i64, initial: bool, lr: f64, base: f64) -> f64 {
         match *self {
             Schedule::Step { step_size, gamma } => {
-                if e == 0 || e % step_size as i64 != 0 {
-                    lr
-                } else {
-                    lr * gamma
-                }
+                if e == 0 || e % step_size as i64 != 0 { lr } else { lr * gamma }
             }
-            Schedule::MultiStep {
-                ref milestones,
-                gamma,
-            } => {
+            Schedule::MultiStep { ref milestones, gamma } => {
                 let k = milestones.iter().filter(|&&m| m as i64 == e).count();
-                if k == 0 {
-                    lr
-                } else {
-                    lr * gamma.powf(k as f64)
-                }
+                if k == 0 { lr } else { lr * gamma.powf(k as f64) }
             }
             Schedule::Exponential { gamma } => {
-                if initial {
-                    lr
-                } else {
-                    lr * gamma
-                }
+                if initial { lr } else { lr * gamma }
             }
             Schedule::CosineAnnealing { t_max, eta_min } => {
                 let t = t_max as f64;
@@ -117,25 +98,16 @@ impl Schedule {
                 } else if (e - 1 - t_max as i64).rem_euclid(2 * t_max as i64) == 0 {
                     lr + (base - eta_min) * (1.0 - (PI / t).cos()) / 2.0
                 } else {
-                    (1.0 + (PI * e as f64 / t).cos()) / (1.0 + (PI * (e - 1) as f64 / t).cos())
-                        * (lr - eta_min)
-                        + eta_min
+                    (1.0 + (PI * e as f64 / t).cos()) / (1.0 + (PI * (e - 1) as f64 / t).cos()) * (lr - eta_min) + eta_min
                 }
             }
-            Schedule::Linear {
-                start_factor,
-                end_factor,
-                total_iters,
-            } => {
+            Schedule::Linear { start_factor, end_factor, total_iters } => {
                 if e == 0 {
                     lr * start_factor
                 } else if initial || e > total_iters as i64 {
                     lr
                 } else {
-                    lr * (1.0
-                        + (end_factor - start_factor)
-                            / (total_iters as f64 * start_factor
-                                + (e - 1) as f64 * (end_factor - start_factor)))
+                    lr * (1.0 + (end_factor - start_factor) / (total_iters as f64 * start_factor + (e - 1) as f64 * (end_factor - start_factor)))
                 }
             }
         }
@@ -159,11 +131,7 @@ impl Schedule {
                 m.insert("T_max".into(), (*t_max).into());
                 m.insert("eta_min".into(), json::num(*eta_min));
             }
-            Schedule::Linear {
-                start_factor,
-                end_factor,
-                total_iters,
-            } => {
+            Schedule::Linear { start_factor, end_factor, total_iters } => {
                 m.insert("start_factor".into(), json::num(*start_factor));
                 m.insert("end_factor".into(), json::num(*end_factor));
                 m.insert("total_iters".into(), (*total_iters).into());
@@ -175,42 +143,16 @@ impl Schedule {
     /// The same kind of schedule with the parameters in `v`.
     fn with_json(&self, v: &Value) -> std::result::Result<Schedule, String> {
         let m = v.as_object().ok_or("the schedule is not a JSON object")?;
-        let uint = |k: &str| {
-            m.get(k)
-                .and_then(Value::as_u64)
-                .map(|x| x as usize)
-                .ok_or(format!("{k:?} is missing or not an integer"))
-        };
+        let uint = |k: &str| m.get(k).and_then(Value::as_u64).map(|x| x as usize).ok_or(format!("{k:?} is missing or not an integer"));
         Ok(match self {
-            Schedule::Step { .. } => Schedule::Step {
-                step_size: uint("step_size")?,
-                gamma: json::f64_of(m, "gamma")?,
-            },
+            Schedule::Step { .. } => Schedule::Step { step_size: uint("step_size")?, gamma: json::f64_of(m, "gamma")? },
             Schedule::MultiStep { .. } => {
-                let list = m
-                    .get("milestones")
-                    .and_then(Value::as_array)
-                    .ok_or("\"milestones\" is missing or not a list")?;
-                let milestones = list
-                    .iter()
-                    .map(|x| {
-                        x.as_u64()
-                            .map(|x| x as usize)
-                            .ok_or("a milestone is not an integer")
-                    })
-                    .collect::<std::result::Result<_, _>>()?;
-                Schedule::MultiStep {
-                    milestones,
-                    gamma: json::f64_of(m, "gamma")?,
-                }
+                let list = m.get("milestones").and_then(Value::as_array).ok_or("\"milestones\" is missing or not a list")?;
+                let milestones = list.iter().map(|x| x.as_u64().map(|x| x as usize).ok_or("a milestone is not an integer")).collect::<std::result::Result<_, _>>()?;
+                Schedule::MultiStep { milestones, gamma: json::f64_of(m, "gamma")? }
             }
-            Schedule::Exponential { .. } => Schedule::Exponential {
-                gamma: json::f64_of(m, "gamma")?,
-            },
-            Schedule::CosineAnnealing { .. } => Schedule::CosineAnnealing {
-                t_max: uint("T_max")?,
-                eta_min: json::f64_of(m, "eta_min")?,
-            },
+            Schedule::Exponential { .. } => Schedule::Exponential { gamma: json::f64_of(m, "gamma")? },
+            Schedule::CosineAnnealing { .. } => Schedule::CosineAnnealing { t_max: uint("T_max")?, eta_min: json::f64_of(m, "eta_min")? },
             Schedule::Linear { .. } => Schedule::Linear {
                 start_factor: json::f64_of(m, "start_factor")?,
                 end_factor: json::f64_of(m, "end_factor")?,
@@ -238,12 +180,7 @@ impl LrScheduler {
             panic!("{msg}");
         }
         let base_lrs = opt.lrs();
-        let mut s = LrScheduler {
-            schedule,
-            last_lr: base_lrs.clone(),
-            base_lrs,
-            last_epoch: -1,
-        };
+        let mut s = LrScheduler { schedule, last_lr: base_lrs.clone(), base_lrs, last_epoch: -1 };
         s.advance(opt, true);
         s
     }
@@ -309,42 +246,24 @@ impl LrScheduler {
         let get = |k: &str| m.get(k).ok_or_else(|| err(format!("no {k:?} entry")));
         let kind = get("scheduler")?;
         if kind != self.schedule.name() {
-            return Err(err(format!(
-                "it is for {kind}, it cannot be loaded into {}",
-                self.schedule.name()
-            )));
+            return Err(err(format!("it is for {kind}, it cannot be loaded into {}", self.schedule.name())));
         }
-        let last_epoch: i64 = get("last_epoch")?
-            .parse()
-            .map_err(|_| err("\"last_epoch\" is not an integer".into()))?;
+        let last_epoch: i64 = get("last_epoch")?.parse().map_err(|_| err("\"last_epoch\" is not an integer".into()))?;
         let lrs = |k: &str| -> Result<Vec<f64>> {
-            let v: Value = serde_json::from_str(get(k)?)
-                .map_err(|e| err(format!("{k:?} is not JSON: {e}")))?;
-            let list = v
-                .as_array()
-                .ok_or_else(|| err(format!("{k:?} is not a list")))?;
+            let v: Value = serde_json::from_str(get(k)?).map_err(|e| err(format!("{k:?} is not JSON: {e}")))?;
+            let list = v.as_array().ok_or_else(|| err(format!("{k:?} is not a list")))?;
             let out: Option<Vec<f64>> = list.iter().map(Value::as_f64).collect();
             let out = out.ok_or_else(|| err(format!("{k:?} holds a non-number")))?;
             if out.len() != self.base_lrs.len() {
-                return Err(err(format!(
-                    "{k:?} has {} entries, the scheduler has {} param groups",
-                    out.len(),
-                    self.base_lrs.len()
-                )));
+                return Err(err(format!("{k:?} has {} entries, the scheduler has {} param groups", out.len(), self.base_lrs.len())));
             }
             Ok(out)
         };
         let (base_lrs, last_lr) = (lrs("base_lrs")?, lrs("last_lr")?);
-        let params: Value = serde_json::from_str(get("schedule")?)
-            .map_err(|e| err(format!("\"schedule\" is not JSON: {e}")))?;
+        let params: Value = serde_json::from_str(get("schedule")?).map_err(|e| err(format!("\"schedule\" is not JSON: {e}")))?;
         let schedule = self.schedule.with_json(&params).map_err(err)?;
         schedule.check().map_err(err)?;
-        *self = LrScheduler {
-            schedule,
-            base_lrs,
-            last_epoch,
-            last_lr,
-        };
+        *self = LrScheduler { schedule, base_lrs, last_epoch, last_lr };
         Ok(())
     }
 }
@@ -362,14 +281,7 @@ mod tests {
     #[test]
     fn linear_starts_scaled_and_reaches_the_base() {
         let mut o = opt();
-        let mut s = LrScheduler::new(
-            &mut o,
-            Schedule::Linear {
-                start_factor: 0.5,
-                end_factor: 1.0,
-                total_iters: 2,
-            },
-        );
+        let mut s = LrScheduler::new(&mut o, Schedule::Linear { start_factor: 0.5, end_factor: 1.0, total_iters: 2 });
         assert_eq!(s.get_last_lr(), [0.05]);
         s.step(&mut o);
         s.step(&mut o);
@@ -378,18 +290,9 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(
-        expected = "Starting multiplicative factor expected to be greater than 0 and less or equal to 1."
-    )]
+    #[should_panic(expected = "Starting multiplicative factor expected to be greater than 0 and less or equal to 1.")]
     fn linear_zero_start_panics() {
-        LrScheduler::new(
-            &mut opt(),
-            Schedule::Linear {
-                start_factor: 0.0,
-                end_factor: 1.0,
-                total_iters: 5,
-            },
-        );
+        LrScheduler::new(&mut opt(), Schedule::Linear { start_factor: 0.0, end_factor: 1.0, total_iters: 5 });
     }
 
     #[test]
@@ -401,21 +304,9 @@ mod tests {
         let mut o2 = opt();
         let mut s2 = LrScheduler::new(&mut o2, Schedule::Exponential { gamma: 0.9 });
         s2.load_state_dict(&sd).unwrap();
-        assert_eq!(
-            (s2.last_epoch(), s2.schedule()),
-            (1, &Schedule::Exponential { gamma: 0.5 })
-        );
-        let mut s3 = LrScheduler::new(
-            &mut o2,
-            Schedule::Step {
-                step_size: 1,
-                gamma: 0.5,
-            },
-        );
+        assert_eq!((s2.last_epoch(), s2.schedule()), (1, &Schedule::Exponential { gamma: 0.5 }));
+        let mut s3 = LrScheduler::new(&mut o2, Schedule::Step { step_size: 1, gamma: 0.5 });
         let e = s3.load_state_dict(&sd).unwrap_err().to_string();
-        assert!(
-            e.contains("it is for ExponentialLR, it cannot be loaded into StepLR"),
-            "{e}"
-        );
+        assert!(e.contains("it is for ExponentialLR, it cannot be loaded into StepLR"), "{e}");
     }
 }

@@ -43,10 +43,10 @@ mod rmsprop;
 mod sgd;
 mod state;
 
-pub use self::core::{Optim, ParamState, UpdateRule};
 pub use adadelta::{Adadelta, AdadeltaOptions, AdadeltaRule};
 pub use adagrad::{Adagrad, AdagradOptions, AdagradRule};
 pub use adam::{Adam, AdamOptions, AdamRule, AdamW, AdamWRule};
+pub use self::core::{Optim, ParamState, UpdateRule};
 pub use fused::{FUSE_MAX_NUMEL, FusedUpdate, fused_lr};
 pub use lr_scheduler::{LrScheduler, Schedule};
 pub use rmsprop::{Rmsprop, RmspropOptions, RmspropRule};

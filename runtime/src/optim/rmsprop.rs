@@ -49,14 +49,7 @@ impl UpdateRule for RmspropRule {
     const HAS_STEP: bool = true;
 
     fn default_options() -> RmspropOptions {
-        RmspropOptions {
-            alpha: 0.99,
-            eps: 1e-8,
-            weight_decay: 0.0,
-            momentum: 0.0,
-            centered: false,
-            maximize: false,
-        }
+        RmspropOptions { alpha: 0.99, eps: 1e-8, weight_decay: 0.0, momentum: 0.0, centered: false, maximize: false }
     }
 
     fn check(lr: f64, o: &RmspropOptions) -> Result<(), String> {
@@ -70,10 +63,7 @@ impl UpdateRule for RmspropRule {
             return Err(format!("Invalid momentum value: {}", json::py(o.momentum)));
         }
         if !nonneg(o.weight_decay) {
-            return Err(format!(
-                "Invalid weight_decay value: {}",
-                json::py(o.weight_decay)
-            ));
+            return Err(format!("Invalid weight_decay value: {}", json::py(o.weight_decay)));
         }
         if !nonneg(o.alpha) {
             return Err(format!("Invalid alpha value: {}", json::py_float(o.alpha)));
@@ -122,16 +112,8 @@ impl UpdateRule for RmspropRule {
         };
         let [sq, buf, ga] = &mut st.buffers;
         let sq = sq.as_deref_mut().unwrap_or_default();
-        let buf: &mut [f32] = if o.momentum > 0.0 {
-            buf.as_deref_mut().unwrap_or_default()
-        } else {
-            &mut []
-        };
-        let ga: &mut [f32] = if o.centered {
-            ga.as_deref_mut().unwrap_or_default()
-        } else {
-            &mut []
-        };
+        let buf: &mut [f32] = if o.momentum > 0.0 { buf.as_deref_mut().unwrap_or_default() } else { &mut [] };
+        let ga: &mut [f32] = if o.centered { ga.as_deref_mut().unwrap_or_default() } else { &mut [] };
         rmsprop_step(p, g, sq, ga, buf, &cfg);
     }
 }
@@ -182,9 +164,6 @@ mod tests {
         w.set_grad(Some(Tensor::ones(&[2])));
         opt.step();
         let keys: Vec<String> = opt.state_dict().tensors.keys().map(String::from).collect();
-        assert_eq!(
-            keys,
-            ["state.0.step", "state.0.square_avg", "state.0.grad_avg"]
-        );
+        assert_eq!(keys, ["state.0.step", "state.0.square_avg", "state.0.grad_avg"]);
     }
 }

@@ -61,10 +61,7 @@ impl UpdateRule for SgdRule {
             return Err(format!("Invalid momentum value: {}", json::py(o.momentum)));
         }
         if !nonneg(o.weight_decay) {
-            return Err(format!(
-                "Invalid weight_decay value: {}",
-                json::py(o.weight_decay)
-            ));
+            return Err(format!("Invalid weight_decay value: {}", json::py(o.weight_decay)));
         }
         Ok(())
     }
@@ -157,23 +154,14 @@ mod tests {
         opt.step();
         assert_eq!(b.value().to_vec::<f32>(), [3.0]);
         assert!(opt.state_of(&b).is_none());
-        assert_eq!(
-            opt.state_of(&a).unwrap().buffers[0].as_deref(),
-            Some(&[1.0f32, 1.0][..])
-        );
-        assert_eq!(
-            opt.state_dict().tensors.keys().collect::<Vec<_>>(),
-            ["state.0.momentum_buffer"]
-        );
+        assert_eq!(opt.state_of(&a).unwrap().buffers[0].as_deref(), Some(&[1.0f32, 1.0][..]));
+        assert_eq!(opt.state_dict().tensors.keys().collect::<Vec<_>>(), ["state.0.momentum_buffer"]);
     }
 
     #[test]
     fn maximize_equals_descent_on_the_negated_gradient() {
         let (a, b) = (param(&[1.0, -2.0]), param(&[1.0, -2.0]));
-        let mut up = Sgd::new([&a], 0.1)
-            .momentum(0.5)
-            .weight_decay(0.1)
-            .maximize(true);
+        let mut up = Sgd::new([&a], 0.1).momentum(0.5).weight_decay(0.1).maximize(true);
         let mut down = Sgd::new([&b], 0.1).momentum(0.5).weight_decay(0.1);
         for _ in 0..3 {
             a.set_grad(Some(Tensor::from_vec(vec![0.3f32, 0.7], &[2])));

@@ -84,10 +84,7 @@ pub(crate) fn save<R: UpdateRule>(opt: &Optim<R>) -> OptimizerState {
                 }
                 for (name, b) in R::BUFFERS.iter().zip(&st.buffers) {
                     if let Some(b) = b {
-                        tensors.insert(
-                            format!("state.{index}.{name}"),
-                            Tensor::from_vec(b.clone(), p.shape()),
-                        );
+                        tensors.insert(format!("state.{index}.{name}"), Tensor::from_vec(b.clone(), p.shape()));
                     }
                 }
             }
@@ -107,28 +104,12 @@ fn err(msg: String) -> Error {
 pub(crate) fn load<R: UpdateRule>(opt: &mut Optim<R>, saved: &OptimizerState) -> Result<()> {
     match saved.kind() {
         Some(k) if k == R::NAME => {}
-        Some(k) => {
-            return Err(err(format!(
-                "the optimizer state dict is for {k}, it cannot be loaded into {}",
-                R::NAME
-            )));
-        }
-        None => {
-            return Err(err(format!(
-                "the optimizer state dict has no {KIND_KEY:?} metadata entry"
-            )));
-        }
+        Some(k) => return Err(err(format!("the optimizer state dict is for {k}, it cannot be loaded into {}", R::NAME))),
+        None => return Err(err(format!("the optimizer state dict has no {KIND_KEY:?} metadata entry"))),
     }
-    let text = saved.metadata.get(GROUPS_KEY).ok_or_else(|| {
-        err(format!(
-            "the optimizer state dict has no {GROUPS_KEY:?} metadata entry"
-        ))
-    })?;
-    let parsed: Value = serde_json::from_str(text)
-        .map_err(|e| err(format!("{GROUPS_KEY:?} metadata is not valid JSON: {e}")))?;
-    let saved_groups = parsed
-        .as_array()
-        .ok_or_else(|| err(format!("{GROUPS_KEY:?} metadata is not a JSON list")))?;
+    let text = saved.metadata.get(GROUPS_KEY).ok_or_else(|| err(format!("the optimizer state dict has no {GROUPS_KEY:?} metadata entry")))?;
+    let parsed: Value = serde_json::from_str(text).map_err(|e| err(format!("{GROUPS_KEY:?} metadata is not valid JSON: {e}")))?;
+    let saved_groups = parsed.as_array().ok_or_else(|| err(format!("{GROUPS_KEY:?} metadata is not a JSON list")))?;
     if saved_groups.len() != opt.groups.len() {
         return Err(err(format!(
             "loaded state dict has a different number of parameter groups ({} saved, {} in the optimizer)",
@@ -141,13 +122,8 @@ pub(crate) fn load<R: UpdateRule>(opt: &mut Optim<R>, saved: &OptimizerState) ->
     let mut settings = Vec::new();
     let mut id_map: HashMap<u64, (usize, usize)> = HashMap::new();
     for (gi, (sg, g)) in saved_groups.iter().zip(&opt.groups).enumerate() {
-        let m = sg
-            .as_object()
-            .ok_or_else(|| err(format!("param group {gi} is not a JSON object")))?;
-        let ids = m
-            .get("params")
-            .and_then(Value::as_array)
-            .ok_or_else(|| err(format!("param group {gi} has no \"params\" list")))?;
+        let m = sg.as_object().ok_or_else(|| err(format!("param group {gi} is not a JSON object")))?;
+        let ids = m.get("params").and_then(Value::as_array).ok_or_else(|| err(format!("param group {gi} has no \"params\" list")))?;
         if ids.len() != g.params.len() {
             return Err(err(format!(
                 "loaded state dict contains a parameter group that doesn't match the size of optimizer's group: \
@@ -157,22 +133,14 @@ pub(crate) fn load<R: UpdateRule>(opt: &mut Optim<R>, saved: &OptimizerState) ->
             )));
         }
         for (pi, id) in ids.iter().enumerate() {
-            let id = id.as_u64().ok_or_else(|| {
-                err(format!(
-                    "param group {gi}: parameter id {id} is not a non-negative integer"
-                ))
-            })?;
+            let id = id.as_u64().ok_or_else(|| err(format!("param group {gi}: parameter id {id} is not a non-negative integer")))?;
             if id_map.insert(id, (gi, pi)).is_some() {
-                return Err(err(format!(
-                    "parameter id {id} appears twice in the saved param groups"
-                )));
+                return Err(err(format!("parameter id {id} appears twice in the saved param groups")));
             }
         }
         let lr = json::f64_of(m, "lr").map_err(|e| err(format!("param group {gi}: {e}")))?;
         let options = R::options_from_json(m).map_err(|e| err(format!("param group {gi}: {e}")))?;
-        R::check(lr, &options)
-            .and_then(|_| R::check_combination(&options))
-            .map_err(|e| err(format!("param group {gi}: {e}")))?;
+        R::check(lr, &options).and_then(|_| R::check_combination(&options)).map_err(|e| err(format!("param group {gi}: {e}")))?;
         settings.push((lr, options));
     }
 
@@ -182,9 +150,7 @@ pub(crate) fn load<R: UpdateRule>(opt: &mut Optim<R>, saved: &OptimizerState) ->
     let mut has_step: HashMap<(usize, usize), bool> = HashMap::new();
     for (key, t) in saved.tensors.iter() {
         let Some((id, name)) = key.strip_prefix("state.").and_then(|r| r.split_once('.')) else {
-            problems.push(format!(
-                "unexpected key {key:?} (expected state.<param>.<name>)"
-            ));
+            problems.push(format!("unexpected key {key:?} (expected state.<param>.<name>)"));
             continue;
         };
         let Some(&(gi, pi)) = id.parse::<u64>().ok().and_then(|id| id_map.get(&id)) else {
@@ -199,10 +165,7 @@ pub(crate) fn load<R: UpdateRule>(opt: &mut Optim<R>, saved: &OptimizerState) ->
         let st = states.entry((gi, pi)).or_default();
         if name == "step" && R::HAS_STEP {
             if t.numel() != 1 {
-                problems.push(format!(
-                    "{key}: step has shape {:?}, expected a single number",
-                    t.shape()
-                ));
+                problems.push(format!("{key}: step has shape {:?}, expected a single number", t.shape()));
             } else {
                 st.step = t.to_vec::<f32>()[0];
                 has_step.insert((gi, pi), true);
@@ -223,10 +186,7 @@ pub(crate) fn load<R: UpdateRule>(opt: &mut Optim<R>, saved: &OptimizerState) ->
             problems.push(format!("state.{index}: the \"step\" entry is missing"));
         }
         for name in R::REQUIRED {
-            let k = R::BUFFERS
-                .iter()
-                .position(|b| b == name)
-                .expect("REQUIRED names a buffer");
+            let k = R::BUFFERS.iter().position(|b| b == name).expect("REQUIRED names a buffer");
             if st.buffers[k].is_none() {
                 problems.push(format!("state.{index}: the {name:?} entry is missing"));
             }
@@ -234,11 +194,7 @@ pub(crate) fn load<R: UpdateRule>(opt: &mut Optim<R>, saved: &OptimizerState) ->
     }
     if !problems.is_empty() {
         problems.sort();
-        return Err(err(format!(
-            "Error(s) in loading the {} state dict:\n\t{}",
-            R::NAME,
-            problems.join("\n\t")
-        )));
+        return Err(err(format!("Error(s) in loading the {} state dict:\n\t{}", R::NAME, problems.join("\n\t"))));
     }
 
     for (g, (lr, options)) in opt.groups.iter_mut().zip(settings) {
@@ -253,9 +209,5 @@ pub(crate) fn load<R: UpdateRule>(opt: &mut Optim<R>, saved: &OptimizerState) ->
 }
 
 fn id_of(id_map: &HashMap<u64, (usize, usize)>, gi: usize, pi: usize) -> u64 {
-    id_map
-        .iter()
-        .find(|(_, v)| **v == (gi, pi))
-        .map(|(k, _)| *k)
-        .unwrap_or(u64::MAX)
+    id_map.iter().find(|(_, v)| **v == (gi, pi)).map(|(k, _)| *k).unwrap_or(u64::MAX)
 }

@@ -173,13 +173,7 @@ fn int_pow(a: i64, b: i64) -> i64 {
         b if b >= 0 => a.wrapping_pow(b.min(u32::MAX as i64) as u32),
         _ => match a {
             1 => 1,
-            -1 => {
-                if b % 2 == 0 {
-                    1
-                } else {
-                    -1
-                }
-            }
+            -1 => if b % 2 == 0 { 1 } else { -1 },
             _ => panic!("Integers to negative integer powers are not allowed."),
         },
     }
@@ -208,9 +202,7 @@ pub(crate) fn binary<O: BinaryOp>(a: &Tensor, b: &Tensor) -> Tensor {
     match dt {
         DType::F32 => elementwise::zip(O::NAME, &a, &b, O::f32),
         DType::I64 => elementwise::zip(O::NAME, &a, &b, O::i64),
-        DType::Bool => elementwise::zip(O::NAME, &a, &b, |x, y| {
-            O::bool(x, y).expect("checked above")
-        }),
+        DType::Bool => elementwise::zip(O::NAME, &a, &b, |x, y| O::bool(x, y).expect("checked above")),
     }
 }
 
@@ -226,9 +218,7 @@ pub(crate) fn binary_assign<O: BinaryOp>(dst: &Tensor, src: &Tensor) {
     match dst.dtype() {
         DType::F32 => elementwise::zip_assign(O::NAME, dst, &src, O::f32),
         DType::I64 => elementwise::zip_assign(O::NAME, dst, &src, O::i64),
-        DType::Bool => elementwise::zip_assign(O::NAME, dst, &src, |x, y| {
-            O::bool(x, y).expect("checked above")
-        }),
+        DType::Bool => elementwise::zip_assign(O::NAME, dst, &src, |x, y| O::bool(x, y).expect("checked above")),
     }
 }
 

@@ -28,9 +28,7 @@ fn broadcast_shapes_rules() {
 }
 
 #[test]
-#[should_panic(
-    expected = "The size of tensor a (3) must match the size of tensor b (4) at non-singleton dimension 1 (shapes [2, 3] and [4])"
-)]
+#[should_panic(expected = "The size of tensor a (3) must match the size of tensor b (4) at non-singleton dimension 1 (shapes [2, 3] and [4])")]
 fn broadcast_mismatch_names_both_shapes() {
     let _ = Tensor::ones(&[2, 3]).add(&Tensor::ones(&[4]));
 }
@@ -39,22 +37,13 @@ fn broadcast_mismatch_names_both_shapes() {
 fn add_broadcasts_rank_and_size_one_dims() {
     let a = f(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3]);
     let row = f(&[10.0, 20.0, 30.0], &[3]);
-    assert_eq!(
-        a.add(&row).to_vec::<f32>(),
-        [11.0, 22.0, 33.0, 14.0, 25.0, 36.0]
-    );
+    assert_eq!(a.add(&row).to_vec::<f32>(), [11.0, 22.0, 33.0, 14.0, 25.0, 36.0]);
     let col = f(&[100.0, 200.0], &[2, 1]);
-    assert_eq!(
-        a.add(&col).to_vec::<f32>(),
-        [101.0, 102.0, 103.0, 204.0, 205.0, 206.0]
-    );
+    assert_eq!(a.add(&col).to_vec::<f32>(), [101.0, 102.0, 103.0, 204.0, 205.0, 206.0]);
     // [2,1] + [1,3] -> [2,3] (both sides broadcast)
     let outer = col.add(&f(&[1.0, 2.0, 3.0], &[1, 3]));
     assert_eq!(outer.shape(), &[2, 3]);
-    assert_eq!(
-        outer.to_vec::<f32>(),
-        [101.0, 102.0, 103.0, 201.0, 202.0, 203.0]
-    );
+    assert_eq!(outer.to_vec::<f32>(), [101.0, 102.0, 103.0, 201.0, 202.0, 203.0]);
     // 0-d scalar tensor on either side
     let s = Tensor::scalar(0.5);
     assert_eq!(s.mul(&a).shape(), &[2, 3]);
@@ -80,10 +69,7 @@ fn strided_and_expanded_operands() {
     // stride-0 expand of a single row, and an offset view (the second row of `a`)
     let row = a.view_with(vec![3], vec![1], 3);
     let expanded = row.view_with(vec![2, 3], vec![0, 1], 3);
-    assert_eq!(
-        expanded.mul(&a).to_vec::<f32>(),
-        [4.0, 10.0, 18.0, 16.0, 25.0, 36.0]
-    );
+    assert_eq!(expanded.mul(&a).to_vec::<f32>(), [4.0, 10.0, 18.0, 16.0, 25.0, 36.0]);
     // a column slice with a gap: a[:, ::2]
     let gap = a.view_with(vec![2, 2], vec![3, 2], 0);
     assert_eq!(gap.mul(10.0).to_vec::<f32>(), [10.0, 30.0, 40.0, 60.0]);
@@ -100,10 +86,7 @@ fn dtype_promotion_follows_torch() {
     assert_eq!(x.add(1.0).dtype(), DType::F32);
     // torch.tensor([1,2,3]) / torch.tensor([2,2,2]) is true division in float32
     let q = x.div(&i(&[2, 2, 2], &[3]));
-    assert_eq!(
-        (q.dtype(), q.to_vec::<f32>()),
-        (DType::F32, vec![0.5, 1.0, 1.5])
-    );
+    assert_eq!((q.dtype(), q.to_vec::<f32>()), (DType::F32, vec![0.5, 1.0, 1.5]));
     // bool: + is or, * is and; bool + int scalar is int64
     let m = Tensor::from_slice(&[true, false], &[2]);
     let n = Tensor::from_slice(&[true, true], &[2]);
@@ -144,12 +127,7 @@ fn maximum_minimum_pow_values() {
     assert!(mx[1].is_nan(), "NaN propagates as torch.maximum");
     assert_eq!(a.minimum(&b).to_vec::<f32>()[2], -4.0);
     // torch.tensor([4., 9.]) ** torch.tensor([0.5, 2.]) -> [2., 81.]
-    assert_eq!(
-        f(&[4.0, 9.0], &[2])
-            .pow(&f(&[0.5, 2.0], &[2]))
-            .to_vec::<f32>(),
-        [2.0, 81.0]
-    );
+    assert_eq!(f(&[4.0, 9.0], &[2]).pow(&f(&[0.5, 2.0], &[2])).to_vec::<f32>(), [2.0, 81.0]);
     assert_eq!(f(&[4.0, 9.0], &[2]).pow(0.5).to_vec::<f32>(), [2.0, 3.0]);
 }
 
@@ -211,9 +189,7 @@ fn in_place_cannot_grow_self() {
 }
 
 #[test]
-#[should_panic(
-    expected = "more than one element of the written-to tensor refers to a single memory location"
-)]
+#[should_panic(expected = "more than one element of the written-to tensor refers to a single memory location")]
 fn in_place_on_expanded_view_panics() {
     let x = Tensor::ones(&[3]);
     x.view_with(vec![2, 3], vec![0, 1], 0).add_(1.0);

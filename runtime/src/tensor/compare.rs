@@ -44,31 +44,19 @@ impl Tensor {
     /// ```
     pub fn logical_and<'a>(&self, other: impl Into<Operand<'a>>) -> Tensor {
         let o = other.into().into_tensor();
-        zip(
-            "logical_and",
-            &self.bool(),
-            &o.bool(),
-            |a: bool, b: bool| a & b,
-        )
+        zip("logical_and", &self.bool(), &o.bool(), |a: bool, b: bool| a & b)
     }
 
     /// `self ≠ 0 or other ≠ 0`, as a bool mask.
     pub fn logical_or<'a>(&self, other: impl Into<Operand<'a>>) -> Tensor {
         let o = other.into().into_tensor();
-        zip("logical_or", &self.bool(), &o.bool(), |a: bool, b: bool| {
-            a | b
-        })
+        zip("logical_or", &self.bool(), &o.bool(), |a: bool, b: bool| a | b)
     }
 
     /// `(self ≠ 0) xor (other ≠ 0)`, as a bool mask.
     pub fn logical_xor<'a>(&self, other: impl Into<Operand<'a>>) -> Tensor {
         let o = other.into().into_tensor();
-        zip(
-            "logical_xor",
-            &self.bool(),
-            &o.bool(),
-            |a: bool, b: bool| a ^ b,
-        )
+        zip("logical_xor", &self.bool(), &o.bool(), |a: bool, b: bool| a ^ b)
     }
 
     /// `self == 0`, as a bool mask (`~mask` for a mask).
@@ -93,11 +81,7 @@ impl Tensor {
     /// let y = Tensor::where_cond(&x.gt(0.0), &x, 0.0); // relu
     /// assert_eq!(y.to_vec::<f32>(), [0.0, 0.0, 0.5, 1.5]);
     /// ```
-    pub fn where_cond<'a, 'b>(
-        mask: &Tensor,
-        a: impl Into<Operand<'a>>,
-        b: impl Into<Operand<'b>>,
-    ) -> Tensor {
+    pub fn where_cond<'a, 'b>(mask: &Tensor, a: impl Into<Operand<'a>>, b: impl Into<Operand<'b>>) -> Tensor {
         assert!(
             mask.dtype() == DType::Bool,
             "where expected condition to be a boolean tensor, but got a tensor with dtype {:?}",
@@ -154,14 +138,9 @@ impl Tensor {
     /// `|self − other| ≤ atol + rtol·|other|` elementwise (`torch.isclose`; NaN is never close,
     /// equal infinities are).
     pub fn isclose(&self, other: &Tensor, rtol: f32, atol: f32) -> Tensor {
-        zip(
-            "isclose",
-            &self.float(),
-            &other.float(),
-            move |a: f32, b: f32| {
-                a == b || (a.is_finite() && b.is_finite() && (a - b).abs() <= atol + rtol * b.abs())
-            },
-        )
+        zip("isclose", &self.float(), &other.float(), move |a: f32, b: f32| {
+            a == b || (a.is_finite() && b.is_finite() && (a - b).abs() <= atol + rtol * b.abs())
+        })
     }
 
     /// Whether every element [`isclose`](Tensor::isclose) (`torch.allclose`; shapes broadcast).
@@ -173,10 +152,7 @@ impl Tensor {
     /// assert!(!x.allclose(&x.add(1e-3), 1e-5, 1e-8));
     /// ```
     pub fn allclose(&self, other: &Tensor, rtol: f32, atol: f32) -> bool {
-        self.isclose(other, rtol, atol)
-            .to_vec::<bool>()
-            .iter()
-            .all(|&b| b)
+        self.isclose(other, rtol, atol).to_vec::<bool>().iter().all(|&b| b)
     }
 }
 
@@ -190,16 +166,10 @@ fn check_mask(mask: &Tensor) {
 
 /// `mask ? a : b` elementwise with three-way broadcasting; `a` and `b` have dtype `T`.
 fn select<T: Element>(mask: &Tensor, a: &Tensor, b: &Tensor) -> Tensor {
-    let shape = elementwise::broadcast_shapes(
-        &elementwise::broadcast_shapes(&mask.shape, &a.shape),
-        &b.shape,
-    );
+    let shape = elementwise::broadcast_shapes(&elementwise::broadcast_shapes(&mask.shape, &a.shape), &b.shape);
     let out = read_all(&[mask, a, b], |d| {
         let m = bool::slice(d[0]).expect("bool mask");
-        let (x, y) = (
-            T::slice(d[1]).expect("promoted"),
-            T::slice(d[2]).expect("promoted"),
-        );
+        let (x, y) = (T::slice(d[1]).expect("promoted"), T::slice(d[2]).expect("promoted"));
         let strides = [mask, a, b].map(|t| elementwise::expanded_strides(t, &shape));
         let mut out = Vec::with_capacity(shape.iter().product());
         for_each_offsets(

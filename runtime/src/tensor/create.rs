@@ -148,13 +148,7 @@ impl Tensor {
         let step = (end - start) / (steps as f32 - 1.0);
         let half = steps / 2;
         let v = (0..steps)
-            .map(|i| {
-                if i < half {
-                    start + step * i as f32
-                } else {
-                    end - step * (steps - 1 - i) as f32
-                }
-            })
+            .map(|i| if i < half { start + step * i as f32 } else { end - step * (steps - 1 - i) as f32 })
             .collect();
         Tensor::from_vec(v, &[steps])
     }
@@ -212,19 +206,12 @@ impl Tensor {
     /// [`Tensor::randint`] drawing from `g`: `low + w mod (high − low)`, with `w` a 32-bit word,
     /// or a 64-bit one when the range reaches 2^32, as PyTorch.
     pub fn randint_with(low: i64, high: i64, shape: &[usize], g: &mut Generator) -> Tensor {
-        assert!(
-            low < high,
-            "random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
-        );
+        assert!(low < high, "random_ expects 'from' to be less than 'to', but got from={low} >= to={high}");
         let range = high.wrapping_sub(low) as u64;
         let n = shape.iter().product();
         let v = (0..n)
             .map(|_| {
-                let w = if range >= 1 << 32 {
-                    g.next_u64()
-                } else {
-                    g.next_u32() as u64
-                };
+                let w = if range >= 1 << 32 { g.next_u64() } else { g.next_u32() as u64 };
                 (w % range).wrapping_add(low as u64) as i64
             })
             .collect();
@@ -296,10 +283,7 @@ impl Tensor {
     /// [`Tensor::uniform_`] drawing from `g`.
     pub fn uniform_with_(&self, from: f32, to: f32, g: &mut Generator) {
         float_only("uniform_", self);
-        assert!(
-            from <= to,
-            "uniform_ expects to return a [from, to) range, but found from={from} > to={to}"
-        );
+        assert!(from <= to, "uniform_ expects to return a [from, to) range, but found from={from} > to={to}");
         self.fill_random(|out| g.fill_uniform(out, from as f64, to as f64));
     }
 
@@ -315,10 +299,7 @@ impl Tensor {
         if self.is_contiguous() {
             self.fill_random(|out| g.fill_normal(out, mean, std));
         } else {
-            self.fill_random(|out| {
-                out.iter_mut()
-                    .for_each(|x| *x = g.normal_f64(mean, std) as f32)
-            });
+            self.fill_random(|out| out.iter_mut().for_each(|x| *x = g.normal_f64(mean, std) as f32));
         }
     }
 
@@ -392,6 +373,7 @@ fn float_only(op: &str, t: &Tensor) {
         dtype_panic::<f32>(op, t.dtype());
     }
 }
+
 
 #[cfg(test)]
 #[path = "create_tests.rs"]

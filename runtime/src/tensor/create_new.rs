@@ -1,19 +1,15 @@
 //! Creation that follows another tensor (`x.new_zeros(...)`, PyTorch's `Tensor.new_*`), and
 //! `torch.arange` with integer arguments, which is `int64`.
 
-use super::Tensor;
 use super::binary::Scalar;
 use super::shape_ops::IntoDims;
+use super::Tensor;
 
 /// The sizes of a `new_*` shape: every entry must be non-negative.
 fn sizes(op: &str, shape: impl IntoDims) -> Vec<usize> {
     let dims = shape.into_dims();
     dims.iter()
-        .map(|&d| {
-            usize::try_from(d).unwrap_or_else(|_| {
-                panic!("{op}: Trying to create tensor with negative dimension {d}: {dims:?}")
-            })
-        })
+        .map(|&d| usize::try_from(d).unwrap_or_else(|_| panic!("{op}: Trying to create tensor with negative dimension {d}: {dims:?}")))
         .collect()
 }
 
@@ -88,10 +84,7 @@ mod tests {
         let f = Tensor::zeros(&[1]);
         let i = Tensor::arange_i64(3);
         let b = Tensor::full_dtype(&[1], true, DType::Bool);
-        assert_eq!(
-            (f.new_ones([2, 2]).dtype(), f.new_ones([2, 2]).shape()),
-            (DType::F32, &[2usize, 2][..])
-        );
+        assert_eq!((f.new_ones([2, 2]).dtype(), f.new_ones([2, 2]).shape()), (DType::F32, &[2usize, 2][..]));
         assert_eq!(i.new_ones(3).to_vec::<i64>(), [1, 1, 1]);
         assert_eq!(i.new_zeros([2]).to_vec::<i64>(), [0, 0]);
         assert_eq!(b.new_ones([2]).to_vec::<bool>(), [true, true]);
@@ -101,9 +94,7 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(
-        expected = "new_ones: Trying to create tensor with negative dimension -1: [2, -1]"
-    )]
+    #[should_panic(expected = "new_ones: Trying to create tensor with negative dimension -1: [2, -1]")]
     fn negative_size_panics() {
         let _ = Tensor::zeros(&[1]).new_ones([2, -1]);
     }
@@ -111,20 +102,11 @@ mod tests {
     #[test]
     fn integer_arange_matches_torch() {
         // torch.arange(0, 10, 2), torch.arange(1, 10, 3), torch.arange(3, 3, 1), torch.arange(10, 0, -3)
-        assert_eq!(
-            Tensor::arange_step_i64(0, 10, 2).to_vec::<i64>(),
-            [0, 2, 4, 6, 8]
-        );
+        assert_eq!(Tensor::arange_step_i64(0, 10, 2).to_vec::<i64>(), [0, 2, 4, 6, 8]);
         assert_eq!(Tensor::arange_step_i64(1, 10, 3).to_vec::<i64>(), [1, 4, 7]);
         assert_eq!(Tensor::arange_step_i64(3, 3, 1).shape(), &[0]);
-        assert_eq!(
-            Tensor::arange_step_i64(10, 0, -3).to_vec::<i64>(),
-            [10, 7, 4, 1]
-        );
-        assert_eq!(
-            Tensor::arange_step_i64(-2, 2, 1).to_vec::<i64>(),
-            [-2, -1, 0, 1]
-        );
+        assert_eq!(Tensor::arange_step_i64(10, 0, -3).to_vec::<i64>(), [10, 7, 4, 1]);
+        assert_eq!(Tensor::arange_step_i64(-2, 2, 1).to_vec::<i64>(), [-2, -1, 0, 1]);
     }
 
     #[test]

@@ -9,32 +9,17 @@ fn constant_creators() {
     assert_eq!(Tensor::zeros(&[2, 3]).to_vec::<f32>(), [0.0; 6]);
     assert_eq!(Tensor::ones(&[2]).to_vec::<f32>(), [1.0; 2]);
     assert_eq!(Tensor::empty(&[0, 4]).numel(), 0);
-    assert_eq!(
-        Tensor::full_dtype(&[2], true, DType::Bool).to_vec::<bool>(),
-        [true, true]
-    );
-    assert_eq!(
-        Tensor::full_dtype(&[1], 2.9, DType::I64).to_vec::<i64>(),
-        [2]
-    );
+    assert_eq!(Tensor::full_dtype(&[2], true, DType::Bool).to_vec::<bool>(), [true, true]);
+    assert_eq!(Tensor::full_dtype(&[1], 2.9, DType::I64).to_vec::<i64>(), [2]);
     let i = Tensor::arange_i64(3);
     assert_eq!(Tensor::zeros_like(&i).to_vec::<i64>(), [0, 0, 0]);
     assert_eq!(Tensor::ones_like(&i).dtype(), DType::I64);
-    assert_eq!(
-        Tensor::full_like(&Tensor::zeros(&[2]), 4).to_vec::<f32>(),
-        [4.0, 4.0]
-    );
+    assert_eq!(Tensor::full_like(&Tensor::zeros(&[2]), 4).to_vec::<f32>(), [4.0, 4.0]);
     let s = Tensor::scalar(2.5);
     assert_eq!((s.shape(), s.item()), (&[] as &[usize], 2.5));
     assert_eq!(Tensor::from_scalar(7i64).item_i64(), 7);
-    assert_eq!(
-        Tensor::from_slice(&[1i64, 2, 3, 4], &[2, 2]).shape(),
-        &[2, 2]
-    );
-    assert_eq!(
-        Tensor::eye(3).to_vec::<f32>(),
-        [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]
-    );
+    assert_eq!(Tensor::from_slice(&[1i64, 2, 3, 4], &[2, 2]).shape(), &[2, 2]);
+    assert_eq!(Tensor::eye(3).to_vec::<f32>(), [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]);
     assert_eq!(Tensor::eye(0).numel(), 0);
 }
 
@@ -45,17 +30,11 @@ fn ranges_match_torch() {
     let got = Tensor::arange_step(0.0, 1.0, 0.1).to_vec::<f32>();
     assert_eq!(got, want.map(|x| x as f32));
     assert_eq!(Tensor::arange(3.5).to_vec::<f32>(), [0.0, 1.0, 2.0, 3.0]);
-    assert_eq!(
-        Tensor::arange_step(3.0, 0.0, -1.5).to_vec::<f32>(),
-        [3.0, 1.5]
-    );
+    assert_eq!(Tensor::arange_step(3.0, 0.0, -1.5).to_vec::<f32>(), [3.0, 1.5]);
     assert_eq!(Tensor::arange_i64(4).to_vec::<i64>(), [0, 1, 2, 3]);
     // torch.linspace(0, 1, 7) and torch.linspace(-3.3, 10.1, 6)
     let l = Tensor::linspace(0.0, 1.0, 7).to_vec::<f32>();
-    assert_eq!(
-        l,
-        [0.0, 0.16666667, 0.33333334, 0.5, 0.6666666, 0.8333333, 1.0]
-    );
+    assert_eq!(l, [0.0, 0.16666667, 0.33333334, 0.5, 0.6666666, 0.8333333, 1.0]);
     let l = Tensor::linspace(-3.3, 10.1, 6).to_vec::<f32>();
     assert_eq!(l, [-3.3, -0.6199999, 2.0600002, 4.7400002, 7.42, 10.1]);
     assert_eq!(Tensor::linspace(2.0, 5.0, 1).to_vec::<f32>(), [2.0]);
@@ -71,35 +50,14 @@ fn arange_wrong_direction_panics() {
 fn randn_20_matches_torch_seed_0() {
     // torch.manual_seed(0); torch.randn(20).tolist()
     let want = [
-        -1.1258398,
-        -1.1523602,
-        -0.25057858,
-        -0.4338788,
-        0.59883946,
-        -1.5550951,
-        -0.3413604,
-        1.8530061,
-        0.4680964,
-        -0.15771244,
-        1.4436601,
-        0.2660494,
-        1.3893661,
-        1.5863342,
-        0.94629836,
-        -0.84367675,
-        0.9318266,
-        1.2590092,
-        2.0049806,
-        0.053736903f32,
+        -1.1258398, -1.1523602, -0.25057858, -0.4338788, 0.59883946, -1.5550951, -0.3413604, 1.8530061,
+        0.4680964, -0.15771244, 1.4436601, 0.2660494, 1.3893661, 1.5863342, 0.94629836, -0.84367675,
+        0.9318266, 1.2590092, 2.0049806, 0.053736903f32,
     ];
     manual_seed(0);
     assert_eq!(Tensor::randn(&[20]).to_vec::<f32>(), want);
     manual_seed(0);
-    assert_eq!(
-        Tensor::randn(&[4, 5]).to_vec::<f32>(),
-        want,
-        "shape does not change the draw"
-    );
+    assert_eq!(Tensor::randn(&[4, 5]).to_vec::<f32>(), want, "shape does not change the draw");
 }
 
 #[test]
@@ -107,54 +65,25 @@ fn rand_uniform_normal_match_torch() {
     manual_seed(0);
     // torch.manual_seed(0); torch.rand(2, 3)
     let r = Tensor::rand(&[2, 3]).to_vec::<f32>();
-    assert_eq!(
-        r,
-        [
-            0.496_256_6,
-            0.768_221_8,
-            0.088_477_43,
-            0.132_030_49,
-            0.307_422_82,
-            0.634_078_7
-        ]
-    );
+    assert_eq!(r, [0.496_256_6, 0.768_221_8, 0.088_477_43, 0.132_030_49, 0.307_422_82, 0.634_078_7]);
     // torch.manual_seed(0); torch.empty(2, 3).uniform_(-2, 2)
     manual_seed(0);
     let u = Tensor::zeros(&[2, 3]);
     u.uniform_(-2.0, 2.0);
-    assert_eq!(
-        u.to_vec::<f32>(),
-        [
-            -0.01497364,
-            1.0728872,
-            -1.6460903,
-            -1.471878,
-            -0.77030873,
-            0.5363147
-        ]
-    );
+    assert_eq!(u.to_vec::<f32>(), [-0.01497364, 1.0728872, -1.6460903, -1.471878, -0.77030873, 0.5363147]);
     // torch.manual_seed(0); torch.empty(5).normal_(3, 0.5)
     manual_seed(0);
     let n = Tensor::zeros(&[5]);
     n.normal_(3.0, 0.5);
-    assert_eq!(
-        n.to_vec::<f32>(),
-        [3.770498, 2.8532856, 1.9106053, 3.2842157, 2.4577389]
-    );
+    assert_eq!(n.to_vec::<f32>(), [3.770498, 2.8532856, 1.9106053, 3.2842157, 2.4577389]);
 }
 
 #[test]
 fn explicit_generator_matches_torch() {
     // g = torch.Generator().manual_seed(42); torch.rand(4, generator=g); torch.randn(3, generator=g)
     let mut g = Generator::new(42);
-    assert_eq!(
-        Tensor::rand_with(&[4], &mut g).to_vec::<f32>(),
-        [0.88226926, 0.91500396, 0.38286376, 0.95930564]
-    );
-    assert_eq!(
-        Tensor::randn_with(&[3], &mut g).to_vec::<f32>(),
-        [0.23446237, 0.23033303, -1.1228564]
-    );
+    assert_eq!(Tensor::rand_with(&[4], &mut g).to_vec::<f32>(), [0.88226926, 0.91500396, 0.38286376, 0.95930564]);
+    assert_eq!(Tensor::randn_with(&[3], &mut g).to_vec::<f32>(), [0.23446237, 0.23033303, -1.1228564]);
 }
 
 #[test]
@@ -177,16 +106,10 @@ fn random_fill_of_a_transposed_view_follows_storage_order() {
 fn randint_matches_torch() {
     // torch.manual_seed(0); torch.randint(0, 10, (8,))
     manual_seed(0);
-    assert_eq!(
-        Tensor::randint(0, 10, &[8]).to_vec::<i64>(),
-        [4, 9, 3, 0, 3, 9, 7, 3]
-    );
+    assert_eq!(Tensor::randint(0, 10, &[8]).to_vec::<i64>(), [4, 9, 3, 0, 3, 9, 7, 3]);
     // torch.manual_seed(0); torch.randint(-5, 2**33, (3,)): 64-bit words past 2^32
     manual_seed(0);
-    assert_eq!(
-        Tensor::randint(-5, 1 << 33, &[3]).to_vec::<i64>(),
-        [5_243_342_721, 241_773_721, 1_507_693_265]
-    );
+    assert_eq!(Tensor::randint(-5, 1 << 33, &[3]).to_vec::<i64>(), [5_243_342_721, 241_773_721, 1_507_693_265]);
 }
 
 #[test]
@@ -218,15 +141,9 @@ fn dtype_conversions_follow_torch() {
     let b = Tensor::from_slice(&[true, false], &[2]);
     assert_eq!(b.float().to_vec::<f32>(), [1.0, 0.0]);
     assert_eq!(b.long().to_vec::<i64>(), [1, 0]);
-    assert_eq!(
-        Tensor::arange_i64(3).to_dtype(DType::Bool).to_vec::<bool>(),
-        [false, true, true]
-    );
+    assert_eq!(Tensor::arange_i64(3).to_dtype(DType::Bool).to_vec::<bool>(), [false, true, true]);
     let same = x.float();
-    assert!(
-        same.shares_storage(&x),
-        "a no-op conversion is a view, as tensor.to(dtype)"
-    );
+    assert!(same.shares_storage(&x), "a no-op conversion is a view, as tensor.to(dtype)");
 }
 
 #[test]

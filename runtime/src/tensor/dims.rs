@@ -48,10 +48,7 @@ fn too_many(len: usize) -> ! {
 impl<T: Copy + Default> Dims<T> {
     /// An empty list (the shape of a 0-d tensor).
     pub fn new() -> Dims<T> {
-        Dims {
-            items: [T::default(); MAX_DIMS],
-            len: 0,
-        }
+        Dims { items: [T::default(); MAX_DIMS], len: 0 }
     }
 
     /// `len` copies of `value`. Panics when `len > MAX_DIMS`.
@@ -99,10 +96,7 @@ impl<T: Copy + Default> Dims<T> {
     /// Inserts `value` at `index`, shifting later entries right. Panics when full or `index > len`.
     pub fn insert(&mut self, index: usize, value: T) {
         let n = self.len as usize;
-        assert!(
-            index <= n,
-            "Dims::insert: index {index} out of range for length {n}"
-        );
+        assert!(index <= n, "Dims::insert: index {index} out of range for length {n}");
         if n == MAX_DIMS {
             too_many(n + 1);
         }
@@ -114,10 +108,7 @@ impl<T: Copy + Default> Dims<T> {
     /// Removes and returns the entry at `index`. Panics when `index >= len`.
     pub fn remove(&mut self, index: usize) -> T {
         let n = self.len as usize;
-        assert!(
-            index < n,
-            "Dims::remove: index {index} out of range for length {n}"
-        );
+        assert!(index < n, "Dims::remove: index {index} out of range for length {n}");
         let v = self.items[index];
         self.items.copy_within(index + 1..n, index);
         self.len -= 1;
@@ -332,11 +323,7 @@ impl<T: Copy + Default> Iterator for IntoIter<T> {
 
 impl<T: Copy + Default> DoubleEndedIterator for IntoIter<T> {
     fn next_back(&mut self) -> Option<T> {
-        if self.front == self.dims.len() {
-            None
-        } else {
-            self.dims.pop()
-        }
+        if self.front == self.dims.len() { None } else { self.dims.pop() }
     }
 }
 
@@ -346,10 +333,7 @@ impl<T: Copy + Default> IntoIterator for Dims<T> {
     type Item = T;
     type IntoIter = IntoIter<T>;
     fn into_iter(self) -> IntoIter<T> {
-        IntoIter {
-            dims: self,
-            front: 0,
-        }
+        IntoIter { dims: self, front: 0 }
     }
 }
 

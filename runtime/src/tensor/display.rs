@@ -28,11 +28,7 @@ enum Value {
 /// The elements of `t` in logical order.
 fn values(t: &Tensor) -> Vec<Value> {
     match t.dtype() {
-        DType::F32 => t
-            .to_vec::<f32>()
-            .into_iter()
-            .map(|x| Value::F(x as f64))
-            .collect(),
+        DType::F32 => t.to_vec::<f32>().into_iter().map(|x| Value::F(x as f64)).collect(),
         DType::I64 => t.to_vec::<i64>().into_iter().map(Value::I).collect(),
         DType::Bool => t.to_vec::<bool>().into_iter().map(Value::B).collect(),
     }
@@ -49,19 +45,13 @@ fn summarized_values(t: &Tensor) -> Vec<Value> {
             out
         }
         1 => values(t),
-        _ => edge_indices(t.shape()[0])
-            .flat_map(|i| summarized_values(&t.select(0, i as isize)))
-            .collect(),
+        _ => edge_indices(t.shape()[0]).flat_map(|i| summarized_values(&t.select(0, i as isize))).collect(),
     }
 }
 
 /// The indices of the first and last `EDGEITEMS` entries of a dimension of size `n` (all when short).
 fn edge_indices(n: usize) -> Box<dyn Iterator<Item = usize>> {
-    if n > 2 * EDGEITEMS {
-        Box::new((0..EDGEITEMS).chain(n - EDGEITEMS..n))
-    } else {
-        Box::new(0..n)
-    }
+    if n > 2 * EDGEITEMS { Box::new((0..EDGEITEMS).chain(n - EDGEITEMS..n)) } else { Box::new(0..n) }
 }
 
 /// Python's `'{:.4e}'.format(x)`: the exponent has a sign and at least two digits.
@@ -72,11 +62,7 @@ fn python_sci(x: f64) -> String {
     let s = format!("{x:.PRECISION$e}");
     let (mantissa, exp) = s.split_once('e').unwrap_or((&s, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
-    format!(
-        "{mantissa}e{}{:02}",
-        if exp < 0 { '-' } else { '+' },
-        exp.abs()
-    )
+    format!("{mantissa}e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs())
 }
 
 fn python_nonfinite(x: f64) -> String {
@@ -98,11 +84,7 @@ struct Formatter {
 
 impl Formatter {
     fn new(values: &[Value]) -> Formatter {
-        let mut f = Formatter {
-            int_mode: true,
-            sci_mode: false,
-            max_width: 1,
-        };
+        let mut f = Formatter { int_mode: true, sci_mode: false, max_width: 1 };
         let mut floats = Vec::new();
         for &v in values {
             match v {
@@ -152,27 +134,17 @@ impl Formatter {
 /// PyTorch's `_vector_str`: a 1-D row, wrapped to the line width.
 fn vector_str(t: &Tensor, indent: usize, summarize: bool, f: &Formatter) -> String {
     let element_length = f.max_width + 2;
-    let per_line = ((LINEWIDTH as isize - indent as isize).div_euclid(element_length as isize))
-        .max(1) as usize;
+    let per_line = ((LINEWIDTH as isize - indent as isize).div_euclid(element_length as isize)).max(1) as usize;
     let n = t.shape()[0];
     let data: Vec<String> = if summarize && n > 2 * EDGEITEMS {
-        let head = values(&t.narrow(0, 0, EDGEITEMS))
-            .into_iter()
-            .map(|v| f.format(v));
-        let tail = values(&t.narrow(0, (n - EDGEITEMS) as isize, EDGEITEMS))
-            .into_iter()
-            .map(|v| f.format(v));
-        head.chain(std::iter::once(" ...".to_string()))
-            .chain(tail)
-            .collect()
+        let head = values(&t.narrow(0, 0, EDGEITEMS)).into_iter().map(|v| f.format(v));
+        let tail = values(&t.narrow(0, (n - EDGEITEMS) as isize, EDGEITEMS)).into_iter().map(|v| f.format(v));
+        head.chain(std::iter::once(" ...".to_string())).chain(tail).collect()
     } else {
         values(t).into_iter().map(|v| f.format(v)).collect()
     };
     let lines: Vec<String> = data.chunks(per_line).map(|line| line.join(", ")).collect();
-    format!(
-        "[{}]",
-        lines.join(&format!(",\n{}", " ".repeat(indent + 1)))
-    )
+    format!("[{}]", lines.join(&format!(",\n{}", " ".repeat(indent + 1))))
 }
 
 /// PyTorch's `_tensor_str_with_formatter`: nested brackets, blank lines between blocks of 3-D+.
@@ -245,11 +217,7 @@ impl Tensor {
             "[]".to_string()
         } else {
             let summarize = self.numel() > THRESHOLD;
-            let f = Formatter::new(&if summarize {
-                summarized_values(self)
-            } else {
-                values(self)
-            });
+            let f = Formatter::new(&if summarize { summarized_values(self) } else { values(self) });
             tensor_str(self, indent, summarize, &f)
         };
         suffixes.extend(extra.iter().map(|s| s.to_string()));

@@ -71,5 +71,4 @@ macro_rules! element {
 
 element!(f32, F32, |x: f32| x as f64, |v: f64| v as f32);
 element!(i64, I64, |x: i64| x as f64, |v: f64| v as i64);
-element!(bool, Bool, |x: bool| if x { 1.0 } else { 0.0 }, |v: f64| v
-    != 0.0);
+element!(bool, Bool, |x: bool| if x { 1.0 } else { 0.0 }, |v: f64| v != 0.0);

@@ -53,13 +53,7 @@ pub(crate) fn broadcast_dims(a: &[usize], b: &[usize]) -> Dims<usize> {
 pub(crate) fn expanded_strides(t: &Tensor, shape: &[usize]) -> Dims<isize> {
     let lead = shape.len() - t.dim();
     (0..shape.len())
-        .map(|i| {
-            if i < lead || t.shape[i - lead] != shape[i] {
-                0
-            } else {
-                t.strides[i - lead]
-            }
-        })
+        .map(|i| if i < lead || t.shape[i - lead] != shape[i] { 0 } else { t.strides[i - lead] })
         .collect()
 }
 
@@ -116,34 +110,21 @@ const MAX_OPERANDS: usize = 8;
 /// once, locks taken in address order. No heap allocation (at most [`MAX_OPERANDS`] tensors).
 pub(crate) fn read_all<R>(ts: &[&Tensor], f: impl FnOnce(&[&Data]) -> R) -> R {
     static UNUSED: Data = Data::F32(Vec::new());
-    assert!(
-        ts.len() <= MAX_OPERANDS,
-        "read_all: {} operands, at most {MAX_OPERANDS}",
-        ts.len()
-    );
+    assert!(ts.len() <= MAX_OPERANDS, "read_all: {} operands, at most {MAX_OPERANDS}", ts.len());
     let mut unique: [Option<&Arc<Storage>>; MAX_OPERANDS] = [None; MAX_OPERANDS];
     let mut n = 0;
     for t in ts {
-        if !unique[..n]
-            .iter()
-            .flatten()
-            .any(|s| Arc::ptr_eq(s, &t.storage))
-        {
+        if !unique[..n].iter().flatten().any(|s| Arc::ptr_eq(s, &t.storage)) {
             unique[n] = Some(&t.storage);
             n += 1;
         }
     }
     unique[..n].sort_by_key(|s| s.map_or(0, |s| Arc::as_ptr(s) as usize));
     // `from_fn` runs in index order, so the locks are taken in address order.
-    let guards: [Option<RwLockReadGuard<'_, Data>>; MAX_OPERANDS] =
-        std::array::from_fn(|i| unique[i].map(|s| s.read()));
+    let guards: [Option<RwLockReadGuard<'_, Data>>; MAX_OPERANDS] = std::array::from_fn(|i| unique[i].map(|s| s.read()));
     let datas: [&Data; MAX_OPERANDS] = std::array::from_fn(|k| match ts.get(k) {
         Some(t) => {
-            let i = unique[..n]
-                .iter()
-                .flatten()
-                .position(|s| Arc::ptr_eq(s, &t.storage))
-                .expect("locked above");
+            let i = unique[..n].iter().flatten().position(|s| Arc::ptr_eq(s, &t.storage)).expect("locked above");
             &**guards[i].as_ref().expect("locked above")
         }
         None => &UNUSED,
@@ -165,11 +146,8 @@ pub(crate) fn read_n<const N: usize, R>(ts: [&Tensor; N], f: impl FnOnce([&Data;
         (!dup).then(|| ts[k].storage.read())
     });
     let datas: [&Data; N] = std::array::from_fn(|k| {
-        let held = (0..N)
-            .find(|&p| guards[p].is_some() && Arc::ptr_eq(&ts[order[p]].storage, &ts[k].storage));
-        &**guards[held.expect("locked above")]
-            .as_ref()
-            .expect("locked above")
+        let held = (0..N).find(|&p| guards[p].is_some() && Arc::ptr_eq(&ts[order[p]].storage, &ts[k].storage));
+        &**guards[held.expect("locked above")].as_ref().expect("locked above")
     });
     f(datas)
 }
@@ -195,25 +173,18 @@ fn slice_of<'a, T: Element>(op: &str, t: &Tensor, d: &'a Data) -> &'a [T] {
 
 /// The contiguous elements of `t` inside its storage slice, if `t` is contiguous.
 fn contiguous_part<'a, T>(t: &Tensor, all: &'a [T]) -> Option<&'a [T]> {
-    t.is_contiguous()
-        .then(|| &all[t.offset..t.offset + t.numel()])
+    t.is_contiguous().then(|| &all[t.offset..t.offset + t.numel()])
 }
 
 /// `f` applied to every element of `x` (dtype `T`), as a new contiguous tensor.
-pub(crate) fn map<T: Element, U: Element>(
-    op: &str,
-    x: &Tensor,
-    f: impl Fn(T) -> U + Sync + Send,
-) -> Tensor {
+pub(crate) fn map<T: Element, U: Element>(op: &str, x: &Tensor, f: impl Fn(T) -> U + Sync + Send) -> Tensor {
     let out = read_all(&[x], |d| {
         let all = slice_of::<T>(op, x, d[0]);
         match contiguous_part(x, all) {
             Some(s) => parallel::map_unary(s, &f),
             None => {
                 let mut out = Vec::with_capacity(x.numel());
-                for_each_offsets(&x.shape, [&x.strides], [x.offset], |[o]| {
-                    out.push(f(all[o]))
-                });
+                for_each_offsets(&x.shape, [&x.strides], [x.offset], |[o]| out.push(f(all[o])));
                 out
             }
         }
@@ -245,9 +216,7 @@ pub(crate) fn zip<A: Element, B: Element, C: Element>(
             _ => {
                 let (sa, sb) = (expanded_strides(a, &shape), expanded_strides(b, &shape));
                 let mut out = Vec::with_capacity(shape.iter().product());
-                for_each_offsets(&shape, [&sa, &sb], [a.offset, b.offset], |[i, j]| {
-                    out.push(f(da[i], db[j]))
-                });
+                for_each_offsets(&shape, [&sa, &sb], [a.offset, b.offset], |[i, j]| out.push(f(da[i], db[j])));
                 out
             }
         }
@@ -258,11 +227,7 @@ pub(crate) fn zip<A: Element, B: Element, C: Element>(
 /// Panics like PyTorch when an in-place write would hit one memory location twice (an expanded
 /// view).
 pub(crate) fn check_writable(dst: &Tensor) {
-    let overlapping = dst
-        .shape
-        .iter()
-        .zip(&dst.strides)
-        .any(|(&n, &s)| n > 1 && s == 0);
+    let overlapping = dst.shape.iter().zip(&dst.strides).any(|(&n, &s)| n > 1 && s == 0);
     assert!(
         !overlapping,
         "unsupported operation: more than one element of the written-to tensor refers to a single \
@@ -280,9 +245,7 @@ pub(crate) fn map_assign<T: Element>(op: &str, dst: &Tensor, f: impl Fn(T) -> T 
     if contiguous {
         parallel::map_inplace(&mut all[dst.offset..dst.offset + dst.numel()], f);
     } else {
-        for_each_offsets(&dst.shape, [&dst.strides], [dst.offset], |[o]| {
-            all[o] = f(all[o])
-        });
+        for_each_offsets(&dst.shape, [&dst.strides], [dst.offset], |[o]| all[o] = f(all[o]));
     }
 }
 
@@ -326,11 +289,6 @@ pub(crate) fn zip_assign<T: Element, B: Element>(
             }
         }
         let ss = expanded_strides(src, &shape);
-        for_each_offsets(
-            &shape,
-            [&dst.strides, &ss],
-            [dst.offset, src.offset],
-            |[i, j]| all[i] = f(all[i], sd[j]),
-        );
+        for_each_offsets(&shape, [&dst.strides, &ss], [dst.offset, src.offset], |[i, j]| all[i] = f(all[i], sd[j]));
     });
 }

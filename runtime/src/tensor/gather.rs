@@ -14,19 +14,10 @@ impl Tensor {
     /// assert_eq!(x.masked_select(&m).to_vec::<f32>(), [1.0, 3.0]);
     /// ```
     pub fn masked_select(&self, mask: &Tensor) -> Tensor {
-        assert!(
-            mask.dtype() == DType::Bool,
-            "masked_select: expected BoolTensor for mask"
-        );
+        assert!(mask.dtype() == DType::Bool, "masked_select: expected BoolTensor for mask");
         let shape = broadcast_shapes(self.shape(), mask.shape());
         let keep = mask.expand(&shape).to_vec::<bool>();
-        let offsets: Vec<usize> = self
-            .expand(&shape)
-            .offsets()
-            .zip(&keep)
-            .filter(|(_, k)| **k)
-            .map(|(o, _)| o)
-            .collect();
+        let offsets: Vec<usize> = self.expand(&shape).offsets().zip(&keep).filter(|(_, k)| **k).map(|(o, _)| o).collect();
         let n = offsets.len();
         let data = self.storage.read().gather(offsets.into_iter(), None);
         Tensor::from_data(data, &[n])
@@ -42,19 +33,9 @@ impl Tensor {
     /// assert_eq!(rows.to_vec::<f32>(), [4.0, 5.0, 0.0, 1.0]);
     /// ```
     pub fn index_select(&self, dim: isize, index: &Tensor) -> Tensor {
-        assert!(
-            index.dtype() == DType::I64,
-            "index_select(): Expected dtype int32 or int64 for index"
-        );
-        assert!(
-            index.dim() <= 1,
-            "index_select(): Index is supposed to be a vector"
-        );
-        let src = if self.dim() == 0 {
-            self.reshape([1])
-        } else {
-            self.shallow_clone()
-        };
+        assert!(index.dtype() == DType::I64, "index_select(): Expected dtype int32 or int64 for index");
+        assert!(index.dim() <= 1, "index_select(): Index is supposed to be a vector");
+        let src = if self.dim() == 0 { self.reshape([1]) } else { self.shallow_clone() };
         let d = src.wrap_dim(dim);
         let idx = index.to_vec::<i64>();
         assert!(
@@ -66,18 +47,10 @@ impl Tensor {
         shape[d] = idx.len();
         let out = Tensor::zeros_dtype(&shape, self.dtype());
         for (k, &i) in idx.iter().enumerate() {
-            assert!(
-                i >= 0 && (i as usize) < src.shape()[d],
-                "index out of range in self"
-            );
-            out.select(d as isize, k as isize)
-                .copy_(&src.select(d as isize, i as isize));
+            assert!(i >= 0 && (i as usize) < src.shape()[d], "index out of range in self");
+            out.select(d as isize, k as isize).copy_(&src.select(d as isize, i as isize));
         }
-        if self.dim() == 0 {
-            out.reshape(index.shape())
-        } else {
-            out
-        }
+        if self.dim() == 0 { out.reshape(index.shape()) } else { out }
     }
 
     /// PyTorch's `gather(dim, index)`: `out[i][j] = self[index[i][j]][j]` for `dim = 0` (and
@@ -91,25 +64,14 @@ impl Tensor {
     /// assert_eq!(picked.to_vec::<f32>(), [0.9, 0.8]);
     /// ```
     pub fn gather(&self, dim: isize, index: &Tensor) -> Tensor {
-        assert!(
-            index.dtype() == DType::I64,
-            "gather(): Expected dtype int32/int64 for index"
-        );
+        assert!(index.dtype() == DType::I64, "gather(): Expected dtype int32/int64 for index");
         assert!(
             index.dim() == self.dim() || (self.dim() <= 1 && index.dim() <= 1),
             "Index tensor must have the same number of dimensions as input tensor"
         );
         let d = self.wrap_dim(dim);
-        let (shape, strides) = if self.dim() == 0 {
-            (Dims::from([1]), Dims::from([1]))
-        } else {
-            (self.shape, self.strides)
-        };
-        let ishape = if index.dim() == 0 {
-            vec![1]
-        } else {
-            index.shape().to_vec()
-        };
+        let (shape, strides) = if self.dim() == 0 { (Dims::from([1]), Dims::from([1])) } else { (self.shape, self.strides) };
+        let ishape = if index.dim() == 0 { vec![1] } else { index.shape().to_vec() };
         for k in (0..shape.len()).filter(|&k| k != d) {
             assert!(
                 ishape[k] <= shape[k],

@@ -5,8 +5,8 @@
 //! (with [`Tensor::slice_assign`] or an in-place op) changes the original, as in PyTorch.
 
 use super::assign::SliceValue;
-use super::shape_ops::IntoDims;
 use super::{Dims, Element, Tensor, dtype_panic};
+use super::shape_ops::IntoDims;
 use std::ops::{Range, RangeFrom, RangeFull, RangeInclusive, RangeTo, RangeToInclusive};
 
 /// One axis of a slice: an index (removes the axis), a range with a step, a new axis of size 1
@@ -14,11 +14,7 @@ use std::ops::{Range, RangeFrom, RangeFull, RangeInclusive, RangeTo, RangeToIncl
 #[derive(Clone, Debug, PartialEq)]
 pub enum SliceArg {
     Index(isize),
-    Range {
-        start: Option<isize>,
-        end: Option<isize>,
-        step: usize,
-    },
+    Range { start: Option<isize>, end: Option<isize>, step: usize },
     NewAxis,
     Ellipsis,
 }
@@ -35,11 +31,7 @@ impl SliceArg {
         assert!(step != 0, "slice step cannot be zero");
         assert!(step > 0, "step must be greater than zero");
         match self {
-            SliceArg::Range { start, end, .. } => SliceArg::Range {
-                start,
-                end,
-                step: step as usize,
-            },
+            SliceArg::Range { start, end, .. } => SliceArg::Range { start, end, step: step as usize },
             other => panic!("a step applies to a range, not to {other:?}"),
         }
     }
@@ -47,11 +39,7 @@ impl SliceArg {
 
 impl From<RangeFull> for SliceArg {
     fn from(_: RangeFull) -> SliceArg {
-        SliceArg::Range {
-            start: None,
-            end: None,
-            step: 1,
-        }
+        SliceArg::Range { start: None, end: None, step: 1 }
     }
 }
 
@@ -161,15 +149,8 @@ impl Tensor {
     /// ```
     pub fn slice(&self, args: impl AsRef<[SliceArg]>) -> Tensor {
         let args = args.as_ref();
-        let consuming = args
-            .iter()
-            .filter(|a| matches!(a, SliceArg::Index(_) | SliceArg::Range { .. }))
-            .count();
-        assert!(
-            consuming <= self.dim(),
-            "too many indices for tensor of dimension {}",
-            self.dim()
-        );
+        let consuming = args.iter().filter(|a| matches!(a, SliceArg::Index(_) | SliceArg::Range { .. })).count();
+        assert!(consuming <= self.dim(), "too many indices for tensor of dimension {}", self.dim());
         assert!(
             args.iter().filter(|a| **a == SliceArg::Ellipsis).count() <= 1,
             "an index can only have a single ellipsis ('...')"
@@ -193,11 +174,7 @@ impl Tensor {
                 }
                 SliceArg::NewAxis => {
                     shape.push(1);
-                    strides.push(if d < self.dim() {
-                        self.strides[d] * self.shape[d] as isize
-                    } else {
-                        1
-                    });
+                    strides.push(if d < self.dim() { self.strides[d] * self.shape[d] as isize } else { 1 });
                 }
                 SliceArg::Ellipsis => {
                     let skip = self.dim() - consuming;
@@ -280,10 +257,7 @@ impl Tensor {
     /// assert_eq!(x.to_vec::<f32>(), [3.0, 4.0]);
     /// ```
     pub fn narrow(&self, dim: isize, start: isize, length: usize) -> Tensor {
-        assert!(
-            self.dim() > 0,
-            "narrow() cannot be applied to a 0-dim tensor."
-        );
+        assert!(self.dim() > 0, "narrow() cannot be applied to a 0-dim tensor.");
         let d = self.wrap_dim(dim);
         let size = self.shape[d] as isize;
         assert!(
@@ -298,11 +272,7 @@ impl Tensor {
         );
         let mut shape = self.shape;
         shape[d] = length;
-        let offset = if length > 0 {
-            self.offset as isize + start as isize * self.strides[d]
-        } else {
-            self.offset as isize
-        };
+        let offset = if length > 0 { self.offset as isize + start as isize * self.strides[d] } else { self.offset as isize };
         self.view_with(shape, self.strides, offset as usize)
     }
 
@@ -315,10 +285,7 @@ impl Tensor {
     /// assert_eq!(x.select(1, -1).to_vec::<f32>(), [2.0, 5.0]);
     /// ```
     pub fn select(&self, dim: isize, index: isize) -> Tensor {
-        assert!(
-            self.dim() > 0,
-            "select() cannot be applied to a 0-dim tensor."
-        );
+        assert!(self.dim() > 0, "select() cannot be applied to a 0-dim tensor.");
         let d = self.wrap_dim(dim);
         let size = self.shape[d] as isize;
         assert!(
@@ -337,20 +304,13 @@ impl Tensor {
     /// Normalises index `i` of dimension `d`, panicking with PyTorch's message when out of bounds.
     fn wrap_index(&self, d: usize, i: isize) -> usize {
         let size = self.shape[d] as isize;
-        assert!(
-            i >= -size && i < size,
-            "index {i} is out of bounds for dimension {d} with size {size}"
-        );
+        assert!(i >= -size && i < size, "index {i} is out of bounds for dimension {d} with size {size}");
         (if i < 0 { i + size } else { i }) as usize
     }
 
     /// The storage offset of the element at a full index.
     fn element_offset(&self, index: &[isize]) -> usize {
-        assert!(
-            index.len() <= self.dim(),
-            "too many indices for tensor of dimension {}",
-            self.dim()
-        );
+        assert!(index.len() <= self.dim(), "too many indices for tensor of dimension {}", self.dim());
         assert!(
             index.len() == self.dim(),
             "expected {} indices for a tensor of shape {:?} to name one element, but got {}",
@@ -367,21 +327,12 @@ impl Tensor {
 }
 
 /// Python's `slice.indices` for a positive step: the first index and the number of entries.
-fn python_slice(
-    size: usize,
-    start: Option<isize>,
-    end: Option<isize>,
-    step: usize,
-) -> (usize, usize) {
+fn python_slice(size: usize, start: Option<isize>, end: Option<isize>, step: usize) -> (usize, usize) {
     let size = size as isize;
     let clamp = |v: isize| (if v < 0 { v + size } else { v }).clamp(0, size);
     let first = start.map_or(0, clamp);
     let stop = end.map_or(size, clamp);
-    let len = if stop > first {
-        (stop - first + step as isize - 1) / step as isize
-    } else {
-        0
-    };
+    let len = if stop > first { (stop - first + step as isize - 1) / step as isize } else { 0 };
     (first as usize, len as usize)
 }
 

@@ -1,8 +1,8 @@
 //! Element access, `s!` slicing and slice assignment; checked against PyTorch 2.15 (expressions in
 //! comments, with `x = torch.arange(12.).reshape(3, 4)`).
 
-use crate::tensor;
 use crate::tensor::{DType, SliceArg, Tensor};
+use crate::tensor;
 
 fn x() -> Tensor {
     Tensor::arange(12.0).reshape([3, 4])
@@ -10,66 +10,26 @@ fn x() -> Tensor {
 
 #[test]
 fn s_macro_builds_python_slices() {
-    let full = SliceArg::Range {
-        start: None,
-        end: None,
-        step: 1,
-    };
+    let full = SliceArg::Range { start: None, end: None, step: 1 };
     assert_eq!(s![..], [full.clone()]);
     assert_eq!(s![0, ..], [SliceArg::Index(0), full.clone()]);
     assert_eq!(
         s![1..3, ..;2],
         [
-            SliceArg::Range {
-                start: Some(1),
-                end: Some(3),
-                step: 1
-            },
-            SliceArg::Range {
-                start: None,
-                end: None,
-                step: 2
-            }
+            SliceArg::Range { start: Some(1), end: Some(3), step: 1 },
+            SliceArg::Range { start: None, end: None, step: 2 }
         ]
     );
     assert_eq!(s![.., -1], [full.clone(), SliceArg::Index(-1)]);
-    assert_eq!(
-        s![NewAxis, Ellipsis],
-        [SliceArg::NewAxis, SliceArg::Ellipsis]
-    );
-    assert_eq!(
-        s![1..=-1],
-        [SliceArg::Range {
-            start: Some(1),
-            end: None,
-            step: 1
-        }]
-    );
-    assert_eq!(
-        s![..=2;3],
-        [SliceArg::Range {
-            start: None,
-            end: Some(3),
-            step: 3
-        }]
-    );
+    assert_eq!(s![NewAxis, Ellipsis], [SliceArg::NewAxis, SliceArg::Ellipsis]);
+    assert_eq!(s![1..=-1], [SliceArg::Range { start: Some(1), end: None, step: 1 }]);
+    assert_eq!(s![..=2;3], [SliceArg::Range { start: None, end: Some(3), step: 3 }]);
     let (i, n) = (2usize, 3i64);
-    assert_eq!(
-        s![i, -n.., i + 1..;2,],
-        [
-            SliceArg::Index(2),
-            SliceArg::Range {
-                start: Some(-3),
-                end: None,
-                step: 1
-            },
-            SliceArg::Range {
-                start: Some(3),
-                end: None,
-                step: 2
-            },
-        ]
-    );
+    assert_eq!(s![i, -n.., i + 1..;2,], [
+        SliceArg::Index(2),
+        SliceArg::Range { start: Some(-3), end: None, step: 1 },
+        SliceArg::Range { start: Some(3), end: None, step: 2 },
+    ]);
     assert_eq!(s![NewAxis], s![crate::tensor::NewAxis]);
     assert!(s![].is_empty());
 }
@@ -83,18 +43,12 @@ fn slices_are_views_with_python_semantics() {
     assert_eq!(x.slice(s![.., 0]).to_vec::<f32>(), [0.0, 4.0, 8.0]);
     assert_eq!(x.slice(s![Ellipsis, 0]).to_vec::<f32>(), [0.0, 4.0, 8.0]); // x[..., 0]
     assert_eq!(x.slice(s![1..100]).shape(), &[2, 4]); // x[1:100]
-    assert_eq!(
-        x.slice(s![-2..]).to_vec::<f32>(),
-        [4., 5., 6., 7., 8., 9., 10., 11.]
-    );
+    assert_eq!(x.slice(s![-2..]).to_vec::<f32>(), [4., 5., 6., 7., 8., 9., 10., 11.]);
     assert_eq!(x.slice(s![5..]).shape(), &[0, 4]);
     assert_eq!(x.slice(s![2..1]).shape(), &[0, 4]);
     assert_eq!(x.slice(s![1..-1]).shape(), &[1, 4]); // x[1:-1]
     assert_eq!(x.slice(s![..-5]).shape(), &[0, 4]);
-    assert_eq!(
-        x.slice(s![.., -3..-1]).to_vec::<f32>(),
-        [1., 2., 5., 6., 9., 10.]
-    );
+    assert_eq!(x.slice(s![.., -3..-1]).to_vec::<f32>(), [1., 2., 5., 6., 9., 10.]);
     assert_eq!(x.slice(s![..;2, 1..;2]).to_vec::<f32>(), [1., 3., 9., 11.]); // x[::2, 1::2]
     assert_eq!(x.slice(s![..;2, ..;3]).strides(), &[8, 3]);
     assert_eq!(x.slice(s![1.., 1..]).storage_offset(), 5);
@@ -192,9 +146,7 @@ fn overlapping_assignment_reads_the_source_first() {
 }
 
 #[test]
-#[should_panic(
-    expected = "The expanded size of the tensor (4) must match the existing size (3) at non-singleton dimension 1.  Target sizes: [2, 4].  Tensor sizes: [3]"
-)]
+#[should_panic(expected = "The expanded size of the tensor (4) must match the existing size (3) at non-singleton dimension 1.  Target sizes: [2, 4].  Tensor sizes: [3]")]
 fn assigning_a_tensor_that_does_not_broadcast_panics() {
     x().slice_assign(s![0..2], Tensor::ones(&[3]));
     // (a borrowed tensor works the same: `slice_assign(.., &t)`)
@@ -225,9 +177,7 @@ fn get_out_of_range_panics() {
 }
 
 #[test]
-#[should_panic(
-    expected = "expected 2 indices for a tensor of shape [3, 4] to name one element, but got 1"
-)]
+#[should_panic(expected = "expected 2 indices for a tensor of shape [3, 4] to name one element, but got 1")]
 fn get_with_too_few_indices_panics() {
     x().get([0]);
 }
@@ -262,9 +212,7 @@ fn narrow_start_out_of_range_panics() {
 }
 
 #[test]
-#[should_panic(
-    expected = "select(): index 5 out of range for tensor of size [3, 4] at dimension 0"
-)]
+#[should_panic(expected = "select(): index 5 out of range for tensor of size [3, 4] at dimension 0")]
 fn select_out_of_range_panics() {
     x().select(0, 5);
 }

@@ -1,7 +1,7 @@
 //! Joining and splitting: `cat` and `stack` (copies), `split`, `chunk` and `unbind` (views).
 
-use super::Tensor;
 use super::binary::promote_types;
+use super::Tensor;
 use std::borrow::Borrow;
 
 impl Tensor {
@@ -19,28 +19,15 @@ impl Tensor {
     /// assert_eq!(Tensor::cat(&[&a, &a], -1).shape(), &[2, 6]);
     /// ```
     pub fn cat<T: Borrow<Tensor>>(tensors: &[T], dim: isize) -> Tensor {
-        assert!(
-            !tensors.is_empty(),
-            "torch.cat(): expected a non-empty list of Tensors"
-        );
+        assert!(!tensors.is_empty(), "torch.cat(): expected a non-empty list of Tensors");
         let all: Vec<&Tensor> = tensors.iter().map(Borrow::borrow).collect();
         for (i, t) in all.iter().enumerate() {
-            assert!(
-                t.dim() > 0,
-                "zero-dimensional tensor (at position {i}) cannot be concatenated"
-            );
+            assert!(t.dim() > 0, "zero-dimensional tensor (at position {i}) cannot be concatenated");
         }
-        let dtype = all
-            .iter()
-            .skip(1)
-            .fold(all[0].dtype(), |acc, t| promote_types(acc, t.dtype()));
+        let dtype = all.iter().skip(1).fold(all[0].dtype(), |acc, t| promote_types(acc, t.dtype()));
         // PyTorch's legacy rule: 1-D tensors of size 0 are ignored.
-        let parts: Vec<(usize, &Tensor)> = all
-            .iter()
-            .copied()
-            .enumerate()
-            .filter(|(_, t)| !(t.dim() == 1 && t.numel() == 0))
-            .collect();
+        let parts: Vec<(usize, &Tensor)> =
+            all.iter().copied().enumerate().filter(|(_, t)| !(t.dim() == 1 && t.numel() == 0)).collect();
         let Some(&(_, first)) = parts.first() else {
             return Tensor::zeros_dtype(&[0], dtype);
         };
@@ -108,10 +95,7 @@ impl Tensor {
     /// assert_eq!(sizes, [2, 2, 1]);
     /// ```
     pub fn split(&self, split_size: usize, dim: isize) -> Vec<Tensor> {
-        assert!(
-            self.dim() > 0,
-            "split expects at least a 1-dimensional tensor"
-        );
+        assert!(self.dim() > 0, "split expects at least a 1-dimensional tensor");
         let d = self.wrap_dim(dim);
         let size = self.dim_size(d);
         assert!(
@@ -130,10 +114,7 @@ impl Tensor {
     /// PyTorch's `split(split_sizes, dim)` with a list: views of the given sizes along `dim`,
     /// which must sum to the dimension's size.
     pub fn split_with_sizes(&self, split_sizes: &[usize], dim: isize) -> Vec<Tensor> {
-        assert!(
-            self.dim() > 0,
-            "split expects at least a 1-dimensional tensor"
-        );
+        assert!(self.dim() > 0, "split expects at least a 1-dimensional tensor");
         let d = self.wrap_dim(dim);
         let size = self.dim_size(d);
         assert!(
@@ -159,14 +140,8 @@ impl Tensor {
     /// assert_eq!(Tensor::arange(6.0).chunk(4, 0).len(), 3); // sizes 2, 2, 2, as in PyTorch
     /// ```
     pub fn chunk(&self, chunks: usize, dim: isize) -> Vec<Tensor> {
-        assert!(
-            self.dim() > 0,
-            "chunk expects at least a 1-dimensional tensor"
-        );
-        assert!(
-            chunks > 0,
-            "chunk expects `chunks` to be greater than 0, got: {chunks}"
-        );
+        assert!(self.dim() > 0, "chunk expects at least a 1-dimensional tensor");
+        assert!(chunks > 0, "chunk expects `chunks` to be greater than 0, got: {chunks}");
         let d = self.wrap_dim(dim);
         let size = self.dim_size(d);
         if size == 0 {
@@ -184,14 +159,9 @@ impl Tensor {
     /// assert_eq!(rows[0].shape(), &[4]);
     /// ```
     pub fn unbind(&self, dim: isize) -> Vec<Tensor> {
-        assert!(
-            self.dim() > 0,
-            "Dimension specified as {dim} but tensor has no dimensions"
-        );
+        assert!(self.dim() > 0, "Dimension specified as {dim} but tensor has no dimensions");
         let d = self.wrap_dim(dim);
-        (0..self.dim_size(d))
-            .map(|i| self.select(d as isize, i as isize))
-            .collect()
+        (0..self.dim_size(d)).map(|i| self.select(d as isize, i as isize)).collect()
     }
 
     fn dim_size(&self, d: usize) -> usize {

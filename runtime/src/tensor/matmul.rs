@@ -62,16 +62,8 @@ impl Tensor {
 
     /// The product of two matrices (`torch.mm`): `[m, k] @ [k, n] → [m, n]`.
     pub fn mm(&self, mat2: &Tensor) -> Tensor {
-        assert!(
-            self.dim() == 2,
-            "mm: self must be a matrix, got {}-D tensor",
-            self.dim()
-        );
-        assert!(
-            mat2.dim() == 2,
-            "mm: mat2 must be a matrix, got {}-D tensor",
-            mat2.dim()
-        );
+        assert!(self.dim() == 2, "mm: self must be a matrix, got {}-D tensor", self.dim());
+        assert!(mat2.dim() == 2, "mm: mat2 must be a matrix, got {}-D tensor", mat2.dim());
         batched(self, mat2, "mm")
     }
 
@@ -157,10 +149,7 @@ fn batched(a: &Tensor, b: &Tensor, op: &str) -> Tensor {
     let (ra, rb) = (a.dim(), b.dim());
     let (m, k) = (a.shape[ra - 2], a.shape[ra - 1]);
     let (k2, n) = (b.shape[rb - 2], b.shape[rb - 1]);
-    assert!(
-        k == k2,
-        "{op}: mat1 and mat2 shapes cannot be multiplied ({m}x{k} and {k2}x{n})"
-    );
+    assert!(k == k2, "{op}: mat1 and mat2 shapes cannot be multiplied ({m}x{k} and {k2}x{n})");
     assert!(
         a.dtype() == b.dtype(),
         "expected m1 and m2 to have the same dtype, but got: {} != {}",
@@ -169,26 +158,12 @@ fn batched(a: &Tensor, b: &Tensor, op: &str) -> Tensor {
     );
     let batch = broadcast_dims(&a.shape[..ra - 2], &b.shape[..rb - 2]);
     match a.dtype() {
-        DType::F32 => run::<f32>(
-            a,
-            b,
-            &batch,
-            [m, k, n],
-            |m, k, n, a, rsa, csa, b, rsb, csb, c| {
-                gemm::sgemm(
-                    m, k, n, 1.0, a, rsa, csa, b, rsb, csb, 0.0, c, n as isize, 1,
-                )
-            },
-        ),
-        DType::I64 => run::<i64>(
-            a,
-            b,
-            &batch,
-            [m, k, n],
-            |m, k, n, a, rsa, csa, b, rsb, csb, c| {
-                gemm::gemm_naive(m, k, n, 1, a, rsa, csa, b, rsb, csb, 0, c, n as isize, 1)
-            },
-        ),
+        DType::F32 => run::<f32>(a, b, &batch, [m, k, n], |m, k, n, a, rsa, csa, b, rsb, csb, c| {
+            gemm::sgemm(m, k, n, 1.0, a, rsa, csa, b, rsb, csb, 0.0, c, n as isize, 1)
+        }),
+        DType::I64 => run::<i64>(a, b, &batch, [m, k, n], |m, k, n, a, rsa, csa, b, rsb, csb, c| {
+            gemm::gemm_naive(m, k, n, 1, a, rsa, csa, b, rsb, csb, 0, c, n as isize, 1)
+        }),
         DType::Bool => panic!("\"addmm_impl_cpu_\" not implemented for 'Bool'"),
     }
 }
@@ -196,13 +171,7 @@ fn batched(a: &Tensor, b: &Tensor, op: &str) -> Tensor {
 /// One GEMM on row-major output `c` (`m×n`) from strided `a` and `b`.
 type GemmFn<T> = fn(usize, usize, usize, &[T], isize, isize, &[T], isize, isize, &mut [T]);
 
-fn run<T: Element + Default>(
-    a: &Tensor,
-    b: &Tensor,
-    batch: &[usize],
-    [m, k, n]: [usize; 3],
-    g: GemmFn<T>,
-) -> Tensor {
+fn run<T: Element + Default>(a: &Tensor, b: &Tensor, batch: &[usize], [m, k, n]: [usize; 3], g: GemmFn<T>) -> Tensor {
     let (a, b) = (non_negative(a), non_negative(b));
     let (ra, rb) = (a.dim(), b.dim());
     let (rsa, csa) = (a.strides[ra - 2], a.strides[ra - 1]);
@@ -210,17 +179,11 @@ fn run<T: Element + Default>(
     // The batch part of each operand, viewed at the broadcast batch shape.
     let a_batch = a.view_with(&a.shape[..ra - 2], &a.strides[..ra - 2], a.offset);
     let b_batch = b.view_with(&b.shape[..rb - 2], &b.strides[..rb - 2], b.offset);
-    let (sa, sb) = (
-        expanded_strides(&a_batch, batch),
-        expanded_strides(&b_batch, batch),
-    );
+    let (sa, sb) = (expanded_strides(&a_batch, batch), expanded_strides(&b_batch, batch));
     let mut out = vec![T::default(); batch.iter().product::<usize>() * m * n];
     if m * n > 0 {
         read_all(&[&a, &b], |d| {
-            let (da, db) = (
-                T::slice(d[0]).expect("dtype checked"),
-                T::slice(d[1]).expect("dtype checked"),
-            );
+            let (da, db) = (T::slice(d[0]).expect("dtype checked"), T::slice(d[1]).expect("dtype checked"));
             let mut chunks = out.chunks_mut(m * n);
             for_each_offsets(batch, [&sa, &sb], [a.offset, b.offset], |[oa, ob]| {
                 let c = chunks.next().expect("one chunk per batch entry");

@@ -48,17 +48,11 @@ fn vector_promotions_and_dot() {
     let a = Tensor::arange(6.0).reshape(&[2, 3]);
     let v = Tensor::from_slice(&[1.0f32, 2.0, 3.0], &[3]);
     let mv = a.matmul(&v);
-    assert_eq!(
-        (mv.shape(), mv.to_vec::<f32>()),
-        (&[2usize][..], vec![8.0, 26.0])
-    );
+    assert_eq!((mv.shape(), mv.to_vec::<f32>()), (&[2usize][..], vec![8.0, 26.0]));
     assert_eq!(a.mv(&v).to_vec::<f32>(), [8.0, 26.0]);
     let w = Tensor::from_slice(&[1.0f32, -1.0], &[2]);
     let vm = w.matmul(&a);
-    assert_eq!(
-        (vm.shape(), vm.to_vec::<f32>()),
-        (&[3usize][..], vec![-3.0, -3.0, -3.0])
-    );
+    assert_eq!((vm.shape(), vm.to_vec::<f32>()), (&[3usize][..], vec![-3.0, -3.0, -3.0]));
     let d = v.matmul(&v);
     assert_eq!((d.shape(), d.item()), (&[] as &[usize], 14.0));
     assert_eq!(v.dot(&v).item(), 14.0);
@@ -84,10 +78,7 @@ fn batched_with_broadcast_batch_dims() {
         }
     }
     // vector @ batch: torch.ones(3) @ torch.ones(5, 3, 4) -> [5, 4]
-    assert_eq!(
-        Tensor::ones(&[3]).matmul(&Tensor::ones(&[5, 3, 4])).shape(),
-        &[5, 4]
-    );
+    assert_eq!(Tensor::ones(&[3]).matmul(&Tensor::ones(&[5, 3, 4])).shape(), &[5, 4]);
     // batch @ vector: [5, 2, 3] @ [3] -> [5, 2]
     let bv = Tensor::ones(&[5, 2, 3]).matmul(&Tensor::ones(&[3]));
     assert_eq!((bv.shape(), bv.sum_all()), (&[5usize, 2][..], 30.0));
@@ -99,10 +90,7 @@ fn batched_with_broadcast_batch_dims() {
 fn self_product_with_its_transpose() {
     let x = Tensor::arange(6.0).reshape(&[2, 3]);
     // x @ x.t() on one storage: [[5, 14], [14, 50]]
-    assert_eq!(
-        x.matmul(&transposed(&x)).to_vec::<f32>(),
-        [5.0, 14.0, 14.0, 50.0]
-    );
+    assert_eq!(x.matmul(&transposed(&x)).to_vec::<f32>(), [5.0, 14.0, 14.0, 50.0]);
 }
 
 #[test]
@@ -117,10 +105,7 @@ fn integer_matmul() {
 fn empty_dims() {
     let c = Tensor::ones(&[2, 0]).matmul(&Tensor::ones(&[0, 3]));
     assert_eq!(c.to_vec::<f32>(), [0.0; 6]);
-    assert_eq!(
-        Tensor::ones(&[0, 4]).matmul(&Tensor::ones(&[4, 3])).shape(),
-        &[0, 3]
-    );
+    assert_eq!(Tensor::ones(&[0, 4]).matmul(&Tensor::ones(&[4, 3])).shape(), &[0, 3]);
 }
 
 #[test]
@@ -142,17 +127,13 @@ fn mixed_dtypes_panic() {
 }
 
 #[test]
-#[should_panic(
-    expected = "both arguments to matmul need to be at least 1D, but they are 0D and 1D"
-)]
+#[should_panic(expected = "both arguments to matmul need to be at least 1D, but they are 0D and 1D")]
 fn scalar_matmul_panics() {
     let _ = Tensor::scalar(1.0).matmul(&Tensor::ones(&[3]));
 }
 
 #[test]
-#[should_panic(
-    expected = "Expected size for first two dimensions of batch2 tensor to be: [2, 4] but got: [3, 4]."
-)]
+#[should_panic(expected = "Expected size for first two dimensions of batch2 tensor to be: [2, 4] but got: [3, 4].")]
 fn bmm_batch_mismatch_panics() {
     let _ = Tensor::ones(&[2, 3, 4]).bmm(&Tensor::ones(&[3, 4, 5]));
 }

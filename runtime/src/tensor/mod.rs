@@ -13,40 +13,40 @@
 //! Storage sits behind an `RwLock`, so tensors are `Send + Sync` and eager ops on different
 //! threads are safe; an op takes the lock once, never per element.
 
-mod dims;
 mod element;
-mod iter;
+mod dims;
 mod storage;
+mod iter;
 
-mod assign;
-mod binary;
-mod compare;
 mod create;
 mod create_new;
-mod device_ops;
-mod display;
-mod gather;
-mod index;
-mod join;
-mod macros;
-mod matmul;
-mod reduce;
-mod shape_ops;
-pub mod typed;
+mod binary;
 mod unary;
+mod compare;
+mod reduce;
+mod matmul;
+mod shape_ops;
+mod join;
+mod index;
+mod display;
+mod device_ops;
+mod macros;
+mod assign;
+mod gather;
+pub mod typed;
 
-pub use assign::SliceValue;
-pub(crate) use binary::elementwise;
-pub use binary::{Operand, Scalar, broadcast_shapes};
-pub use dims::{Dims, MAX_DIMS};
 pub use element::{DType, Element};
-pub use index::NewAxis;
+pub use dims::{Dims, MAX_DIMS};
+pub use binary::{Operand, Scalar, broadcast_shapes};
 pub use index::{SliceArg, s};
-pub(crate) use iter::StridedOffsets;
-pub use macros::Nested;
+pub use index::NewAxis;
 pub use shape_ops::IntoDims;
-pub(crate) use storage::{Data, Storage};
+pub use assign::SliceValue;
+pub use macros::Nested;
 pub use typed::{C, Dyn, ShapeMismatch, ShapeSpec, Typed};
+pub(crate) use iter::StridedOffsets;
+pub(crate) use binary::elementwise;
+pub(crate) use storage::{Data, Storage};
 
 use crate::device::Device;
 use std::sync::Arc;
@@ -108,18 +108,8 @@ impl Tensor {
     }
 
     /// A view with new geometry onto the same storage.
-    pub(crate) fn view_with(
-        &self,
-        shape: impl Into<Dims<usize>>,
-        strides: impl Into<Dims<isize>>,
-        offset: usize,
-    ) -> Tensor {
-        Tensor {
-            storage: Arc::clone(&self.storage),
-            shape: shape.into(),
-            strides: strides.into(),
-            offset,
-        }
+    pub(crate) fn view_with(&self, shape: impl Into<Dims<usize>>, strides: impl Into<Dims<isize>>, offset: usize) -> Tensor {
+        Tensor { storage: Arc::clone(&self.storage), shape: shape.into(), strides: strides.into(), offset }
     }
 
     /// A second handle onto the same storage and geometry (Python's `y = x`).
@@ -221,11 +211,7 @@ impl Tensor {
     ///
     /// Panics when the tensor is not contiguous or `T` is not its dtype.
     pub fn with_slice<T: Element, R>(&self, f: impl FnOnce(&[T]) -> R) -> R {
-        assert!(
-            self.is_contiguous(),
-            "with_slice: tensor of shape {:?} is not contiguous",
-            self.shape
-        );
+        assert!(self.is_contiguous(), "with_slice: tensor of shape {:?} is not contiguous", self.shape);
         let data = self.storage.read();
         let all = T::slice(&data).unwrap_or_else(|| dtype_panic::<T>("with_slice", self.dtype()));
         f(&all[self.offset..self.offset + self.numel()])
@@ -235,35 +221,22 @@ impl Tensor {
     ///
     /// Panics when the tensor is not contiguous or `T` is not its dtype.
     pub fn with_slice_mut<T: Element, R>(&self, f: impl FnOnce(&mut [T]) -> R) -> R {
-        assert!(
-            self.is_contiguous(),
-            "with_slice_mut: tensor of shape {:?} is not contiguous",
-            self.shape
-        );
+        assert!(self.is_contiguous(), "with_slice_mut: tensor of shape {:?} is not contiguous", self.shape);
         let mut data = self.storage.write();
         let dtype = data.dtype();
-        let all =
-            T::slice_mut(&mut data).unwrap_or_else(|| dtype_panic::<T>("with_slice_mut", dtype));
+        let all = T::slice_mut(&mut data).unwrap_or_else(|| dtype_panic::<T>("with_slice_mut", dtype));
         let n = self.numel();
         f(&mut all[self.offset..self.offset + n])
     }
 
     /// Returns `self` if contiguous (sharing storage), else a contiguous copy.
     pub fn contiguous(&self) -> Tensor {
-        if self.is_contiguous() {
-            self.shallow_clone()
-        } else {
-            self.deep_copy()
-        }
+        if self.is_contiguous() { self.shallow_clone() } else { self.deep_copy() }
     }
 
     fn deep_copy(&self) -> Tensor {
         let data = self.storage.read();
-        let out = data.gather(
-            self.offsets(),
-            self.is_contiguous()
-                .then_some(self.offset..self.offset + self.numel()),
-        );
+        let out = data.gather(self.offsets(), self.is_contiguous().then_some(self.offset..self.offset + self.numel()));
         drop(data);
         Tensor::from_data(out, &self.shape)
     }
@@ -277,9 +250,5 @@ impl Clone for Tensor {
 }
 
 pub(crate) fn dtype_panic<T: Element>(op: &str, actual: DType) -> ! {
-    panic!(
-        "{op}: expected a tensor of dtype {:?}, but got {:?}",
-        T::DTYPE,
-        actual
-    )
+    panic!("{op}: expected a tensor of dtype {:?}, but got {:?}", T::DTYPE, actual)
 }

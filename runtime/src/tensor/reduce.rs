@@ -29,19 +29,13 @@ pub(crate) fn lane_layout(t: &Tensor, d: usize) -> (Vec<usize>, Vec<usize>, usiz
     let len = outer_shape.remove(d);
     let stride = outer_strides.remove(d);
     let mut bases = Vec::with_capacity(outer_shape.iter().product());
-    for_each_offsets(&outer_shape, [&outer_strides], [t.offset], |[o]| {
-        bases.push(o)
-    });
+    for_each_offsets(&outer_shape, [&outer_strides], [t.offset], |[o]| bases.push(o));
     (outer_shape.to_vec(), bases, len, stride as usize)
 }
 
 /// `self` itself, or a contiguous copy when a stride is negative (lanes need `usize` strides).
 pub(crate) fn non_negative(t: &Tensor) -> Tensor {
-    if t.strides.iter().any(|&s| s < 0) {
-        t.clone()
-    } else {
-        t.shallow_clone()
-    }
+    if t.strides.iter().any(|&s| s < 0) { t.clone() } else { t.shallow_clone() }
 }
 
 /// The shape after reducing dim `d`.
@@ -93,11 +87,7 @@ fn sum_lane_f32(l: Lane<'_, f32>) -> f32 {
 /// The running extreme `(index, value)`: the first maximum (or minimum) wins, and the first NaN
 /// beats everything.
 #[allow(clippy::eq_op)]
-fn better<T: PartialOrd + Copy>(
-    cur: Option<(usize, T)>,
-    cand: (usize, T),
-    max: bool,
-) -> Option<(usize, T)> {
+fn better<T: PartialOrd + Copy>(cur: Option<(usize, T)>, cand: (usize, T), max: bool) -> Option<(usize, T)> {
     let nan = |v: T| v != v;
     match cur {
         None => Some(cand),
@@ -110,23 +100,15 @@ fn better<T: PartialOrd + Copy>(
 
 fn extreme_all<T: Element + PartialOrd>(x: &Tensor, max: bool) -> Option<(usize, T)> {
     with_all(x, |s: &[T]| {
-        parallel::fold_chunks(
-            s,
-            None,
-            |acc, i, v| better(acc, (i, v), max),
-            |a, b| match b {
-                Some(b) => better(a, b, max),
-                None => a,
-            },
-        )
+        parallel::fold_chunks(s, None, |acc, i, v| better(acc, (i, v), max), |a, b| match b {
+            Some(b) => better(a, b, max),
+            None => a,
+        })
     })
 }
 
 fn extreme_lane<T: Element + PartialOrd>(l: Lane<'_, T>, max: bool) -> (T, i64) {
-    let best = l
-        .iter()
-        .enumerate()
-        .fold(None, |acc, (i, v)| better(acc, (i, v), max));
+    let best = l.iter().enumerate().fold(None, |acc, (i, v)| better(acc, (i, v), max));
     let (i, v) = best.expect("lanes are non-empty (checked)");
     (v, i as i64)
 }
@@ -176,21 +158,15 @@ impl Tensor {
     pub fn sum_dim(&self, dim: isize, keepdim: bool) -> Tensor {
         match self.dtype() {
             DType::F32 => reduce_dim(self, "sum", dim, keepdim, sum_lane_f32),
-            DType::I64 => reduce_dim(self, "sum", dim, keepdim, |l: Lane<'_, i64>| {
-                l.iter().fold(0i64, i64::wrapping_add)
-            }),
-            DType::Bool => reduce_dim(self, "sum", dim, keepdim, |l: Lane<'_, bool>| {
-                l.iter().filter(|&b| b).count() as i64
-            }),
+            DType::I64 => reduce_dim(self, "sum", dim, keepdim, |l: Lane<'_, i64>| l.iter().fold(0i64, i64::wrapping_add)),
+            DType::Bool => reduce_dim(self, "sum", dim, keepdim, |l: Lane<'_, bool>| l.iter().filter(|&b| b).count() as i64),
         }
     }
 
     /// The arithmetic mean of all elements (`f32` only; NaN for an empty tensor).
     pub fn mean(&self) -> Tensor {
         self.require_float("mean");
-        Tensor::scalar(
-            (with_all(self, |s: &[f32]| parallel::sum_f32(s)) / self.numel() as f64) as f32,
-        )
+        Tensor::scalar((with_all(self, |s: &[f32]| parallel::sum_f32(s)) / self.numel() as f64) as f32)
     }
 
     /// The mean along `dim`.
@@ -225,9 +201,7 @@ impl Tensor {
             DType::F32 => reduce_dim(self, "prod", dim, keepdim, |l: Lane<'_, f32>| {
                 l.iter().fold(1f64, |a, v| a * v as f64) as f32
             }),
-            _ => reduce_dim(&self.long(), "prod", dim, keepdim, |l: Lane<'_, i64>| {
-                l.iter().fold(1i64, i64::wrapping_mul)
-            }),
+            _ => reduce_dim(&self.long(), "prod", dim, keepdim, |l: Lane<'_, i64>| l.iter().fold(1i64, i64::wrapping_mul)),
         }
     }
 
@@ -309,12 +283,7 @@ impl Tensor {
             self.dim() == 0 || self.shape[d] > 0,
             "{op}(): Expected reduction dim {d} to have non-zero size."
         );
-        fn split<T: Element + PartialOrd>(
-            x: &Tensor,
-            dim: isize,
-            keepdim: bool,
-            max: bool,
-        ) -> (Tensor, Tensor) {
+        fn split<T: Element + PartialOrd>(x: &Tensor, dim: isize, keepdim: bool, max: bool) -> (Tensor, Tensor) {
             let d = x.wrap_dim(dim);
             let t = non_negative(x);
             let (_, bases, len, stride) = lane_layout(&t, d);
@@ -363,14 +332,8 @@ impl Tensor {
     }
 
     fn item_of<T: Element>(&self) -> T {
-        assert!(
-            self.numel() == 1,
-            "a Tensor with {} elements cannot be converted to Scalar",
-            self.numel()
-        );
-        read_all(&[self], |d| {
-            T::slice(d[0]).expect("dtype matched by the caller")[self.offset]
-        })
+        assert!(self.numel() == 1, "a Tensor with {} elements cannot be converted to Scalar", self.numel());
+        read_all(&[self], |d| T::slice(d[0]).expect("dtype matched by the caller")[self.offset])
     }
 
     pub(crate) fn require_float(&self, op: &str) {

@@ -35,9 +35,7 @@ impl Tensor {
     /// The variance along `dim` (see [`Tensor::var`]).
     pub fn var_dim(&self, dim: isize, unbiased: bool, keepdim: bool) -> Tensor {
         self.require_float("var");
-        reduce_dim(self, "var", dim, keepdim, move |l: Lane<'_, f32>| {
-            var_of(l.iter(), l.len, unbiased as usize) as f32
-        })
+        reduce_dim(self, "var", dim, keepdim, move |l: Lane<'_, f32>| var_of(l.iter(), l.len, unbiased as usize) as f32)
     }
 
     /// The standard deviation of all elements: `√var`.
@@ -92,12 +90,7 @@ impl Tensor {
 
     /// Runs `f` on every lane along `dim`, writing a lane of the same length; the result has
     /// `self`'s shape and is contiguous.
-    fn map_lanes_f32(
-        &self,
-        op: &str,
-        dim: isize,
-        f: impl Fn(Lane<'_, f32>, &mut [f32]) + Sync + Send,
-    ) -> Tensor {
+    fn map_lanes_f32(&self, op: &str, dim: isize, f: impl Fn(Lane<'_, f32>, &mut [f32]) + Sync + Send) -> Tensor {
         assert!(
             self.dtype() == crate::tensor::DType::F32,
             "\"{op}\" not implemented for '{}'",
@@ -126,13 +119,7 @@ impl Tensor {
 
 /// The lane maximum (NaN if the lane holds one, so the lane's output is NaN as in PyTorch).
 fn lane_max(lane: Lane<'_, f32>) -> f32 {
-    lane.iter().fold(f32::NEG_INFINITY, |m, x| {
-        if x.is_nan() || m.is_nan() {
-            f32::NAN
-        } else {
-            m.max(x)
-        }
-    })
+    lane.iter().fold(f32::NEG_INFINITY, |m, x| if x.is_nan() || m.is_nan() { f32::NAN } else { m.max(x) })
 }
 
 trait SliceOf {

@@ -29,22 +29,14 @@ fn sums_over_all_and_dims() {
     let b = Tensor::from_slice(&[true, true, false, true], &[2, 2]);
     assert_eq!(b.sum_dim(0, false).to_vec::<i64>(), [1, 2]);
     assert_eq!(Tensor::zeros(&[0]).sum().item(), 0.0);
-    assert_eq!(
-        Tensor::zeros(&[2, 0]).sum_dim(1, false).to_vec::<f32>(),
-        [0.0, 0.0]
-    );
+    assert_eq!(Tensor::zeros(&[2, 0]).sum_dim(1, false).to_vec::<f32>(), [0.0, 0.0]);
     // a 0-d tensor reduces over dim 0 (or -1) to itself: torch.tensor(5.).sum(0)
     assert_eq!(Tensor::scalar(5.0).sum_dim(0, false).item(), 5.0);
-    assert_eq!(
-        Tensor::scalar(5.0).sum_dim(-1, true).shape(),
-        &[] as &[usize]
-    );
+    assert_eq!(Tensor::scalar(5.0).sum_dim(-1, true).shape(), &[] as &[usize]);
 }
 
 #[test]
-#[should_panic(
-    expected = "Dimension out of range (expected to be in range of [-2, 1], but got -3)"
-)]
+#[should_panic(expected = "Dimension out of range (expected to be in range of [-2, 1], but got -3)")]
 fn bad_dim_panics_like_torch() {
     let _ = x().sum_dim(-3, false);
 }
@@ -73,26 +65,15 @@ fn mean_prod_var_std_match_torch() {
     assert_eq!(Tensor::arange_i64(5).add(1).prod().item_i64(), 120);
     assert_eq!(Tensor::zeros(&[0]).prod().item(), 1.0);
     // x.var(0) -> [1.125, 40.5, 9.03125]; x.std(1, unbiased=False); x.var()
-    assert_eq!(
-        x.var_dim(0, true, false).to_vec::<f32>(),
-        [1.125, 40.5, 9.031_25]
-    );
-    close(
-        &x.std_dim(1, false, false).to_vec(),
-        &[2.182_633_4, 3.559_026],
-    );
+    assert_eq!(x.var_dim(0, true, false).to_vec::<f32>(), [1.125, 40.5, 9.031_25]);
+    close(&x.std_dim(1, false, false).to_vec(), &[2.182_633_4, 3.559_026]);
     close(&[x.var(true).item()], &[10.810_416]);
-    assert!(
-        Tensor::ones(&[1]).var(true).item().is_nan(),
-        "n - 1 = 0 gives NaN, as torch"
-    );
+    assert!(Tensor::ones(&[1]).var(true).item().is_nan(), "n - 1 = 0 gives NaN, as torch");
     assert!(Tensor::zeros(&[0]).mean().item().is_nan());
 }
 
 #[test]
-#[should_panic(
-    expected = "mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. Got: Long"
-)]
+#[should_panic(expected = "mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. Got: Long")]
 fn integer_mean_panics() {
     let _ = Tensor::arange_i64(3).mean();
 }
@@ -103,22 +84,13 @@ fn max_min_argmax_with_ties_nan_and_keepdim() {
     assert_eq!((x.max().item(), x.min().item()), (7.0, -2.0));
     assert_eq!((x.argmax().item_i64(), x.argmin().item_i64()), (4, 1));
     let (v, i) = x.max_dim(0, false);
-    assert_eq!(
-        (v.to_vec::<f32>(), i.to_vec::<i64>()),
-        (vec![1.5, 7.0, 3.25], vec![0, 1, 0])
-    );
+    assert_eq!((v.to_vec::<f32>(), i.to_vec::<i64>()), (vec![1.5, 7.0, 3.25], vec![0, 1, 0]));
     let (v, i) = x.min_dim(-1, true);
-    assert_eq!(
-        (v.shape(), v.to_vec::<f32>(), i.to_vec::<i64>()),
-        (&[2usize, 1][..], vec![-2.0, -1.0], vec![1, 2])
-    );
+    assert_eq!((v.shape(), v.to_vec::<f32>(), i.to_vec::<i64>()), (&[2usize, 1][..], vec![-2.0, -1.0], vec![1, 2]));
     assert_eq!(x.argmax_dim(1, false).to_vec::<i64>(), [2, 1]);
     assert_eq!(x.argmin_dim(0, true).shape(), &[1, 3]);
     // ties: the first one wins (torch.tensor([3, 1, 3]).argmax() -> 0)
-    assert_eq!(
-        Tensor::from_slice(&[3i64, 1, 3], &[3]).argmax().item_i64(),
-        0
-    );
+    assert_eq!(Tensor::from_slice(&[3i64, 1, 3], &[3]).argmax().item_i64(), 0);
     // NaN propagates and its first index wins: torch.tensor([1., nan, 2., nan]).argmax() -> 1
     let n = Tensor::from_slice(&[1.0f32, f32::NAN, 2.0, f32::NAN], &[4]);
     assert!(n.max().item().is_nan());
@@ -160,26 +132,12 @@ fn softmax_and_log_softmax_match_torch() {
     // x.softmax(1)
     close(
         &x.softmax(1).to_vec(),
-        &[
-            0.147_388_28,
-            0.004_450_740_3,
-            0.848_160_98,
-            0.000_910_746,
-            0.998_754_26,
-            0.000_335_044_72,
-        ],
+        &[0.147_388_28, 0.004_450_740_3, 0.848_160_98, 0.000_910_746, 0.998_754_26, 0.000_335_044_72],
     );
     // x.log_softmax(0): a non-last dim, so the lanes are strided
     close(
         &x.log_softmax(0).to_vec(),
-        &[
-            -0.201_413_33,
-            -9.000_123,
-            -0.014_163_45,
-            -1.701_413_4,
-            -0.000_123_374,
-            -4.264_163_5,
-        ],
+        &[-0.201_413_33, -9.000_123, -0.014_163_45, -1.701_413_4, -0.000_123_374, -4.264_163_5],
     );
     let big = Tensor::from_slice(&[1000.0f32, 0.0], &[2]);
     assert_eq!(big.softmax(0).to_vec::<f32>(), [1.0, 0.0]);

@@ -65,10 +65,7 @@ pub(crate) fn infer_size(shape: &[isize], numel: usize) -> Dims<usize> {
             assert!(infer.is_none(), "only one dimension can be inferred");
             infer = Some(i);
         } else {
-            assert!(
-                d >= 0,
-                "invalid shape dimension {d} at index {i} of shape {shape:?}"
-            );
+            assert!(d >= 0, "invalid shape dimension {d} at index {i} of shape {shape:?}");
             known *= d as usize;
         }
     }
@@ -80,27 +77,17 @@ pub(crate) fn infer_size(shape: &[isize], numel: usize) -> Dims<usize> {
                 "cannot reshape tensor of 0 elements into shape {shape:?} because the unspecified \
                  dimension size -1 can be any value and is ambiguous"
             );
-            assert!(
-                numel.is_multiple_of(known),
-                "shape '{shape:?}' is invalid for input of size {numel}"
-            );
+            assert!(numel.is_multiple_of(known), "shape '{shape:?}' is invalid for input of size {numel}");
             out[i] = numel / known;
         }
-        None => assert!(
-            known == numel,
-            "shape '{shape:?}' is invalid for input of size {numel}"
-        ),
+        None => assert!(known == numel, "shape '{shape:?}' is invalid for input of size {numel}"),
     }
     out
 }
 
 /// Strides that let `new_shape` view a tensor of `old_shape`/`old_strides` without a copy, or
 /// `None` when some new dimension would span two non-contiguous chunks (PyTorch's `computeStride`).
-pub(crate) fn view_strides(
-    old_shape: &[usize],
-    old_strides: &[isize],
-    new_shape: &[usize],
-) -> Option<Dims<isize>> {
+pub(crate) fn view_strides(old_shape: &[usize], old_strides: &[isize], new_shape: &[usize]) -> Option<Dims<isize>> {
     if old_shape.is_empty() {
         return Some(Dims::filled(1, new_shape.len()));
     }
@@ -209,10 +196,7 @@ impl Tensor {
             return self.reshape([1]);
         }
         let (start, end) = (self.wrap_dim(start_dim), self.wrap_dim(end_dim));
-        assert!(
-            start <= end,
-            "flatten() has invalid args: start_dim cannot come after end_dim"
-        );
+        assert!(start <= end, "flatten() has invalid args: start_dim cannot come after end_dim");
         if start == end {
             return self.shallow_clone();
         }
@@ -242,10 +226,7 @@ impl Tensor {
         );
         let sizes = infer_size(&req, size);
         let inner = self.strides.get(d).copied().unwrap_or(1);
-        let split: Dims<isize> = contiguous_strides(&sizes)
-            .into_iter()
-            .map(|s| s * inner)
-            .collect();
+        let split: Dims<isize> = contiguous_strides(&sizes).into_iter().map(|s| s * inner).collect();
         if self.dim() == 0 {
             return self.view_with(sizes, split, self.offset);
         }
@@ -307,11 +288,7 @@ impl Tensor {
             n - 1
         );
         let d = if dim < 0 { dim + n } else { dim } as usize;
-        let stride = if d < self.dim() {
-            self.strides[d] * self.shape[d] as isize
-        } else {
-            1
-        };
+        let stride = if d < self.dim() { self.strides[d] * self.shape[d] as isize } else { 1 };
         let (mut shape, mut strides) = (self.shape, self.strides);
         shape.insert(d, 1);
         strides.insert(d, stride);
@@ -339,16 +316,8 @@ impl Tensor {
 
     /// PyTorch's `t()`: the transpose of a 2-D tensor; 0-D and 1-D tensors are returned as they are.
     pub fn t(&self) -> Tensor {
-        assert!(
-            self.dim() <= 2,
-            "t() expects a tensor with <= 2 dimensions, but self is {}D",
-            self.dim()
-        );
-        if self.dim() == 2 {
-            self.transpose(0, 1)
-        } else {
-            self.shallow_clone()
-        }
+        assert!(self.dim() <= 2, "t() expects a tensor with <= 2 dimensions, but self is {}D", self.dim());
+        if self.dim() == 2 { self.transpose(0, 1) } else { self.shallow_clone() }
     }
 
     /// PyTorch's `permute(dims)`: reorders all dimensions (a view).
@@ -458,10 +427,7 @@ impl Tensor {
             reps.len() >= self.dim(),
             "Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor"
         );
-        assert!(
-            reps.iter().all(|&r| r >= 0),
-            "Trying to create tensor with negative dimension {reps:?}"
-        );
+        assert!(reps.iter().all(|&r| r >= 0), "Trying to create tensor with negative dimension {reps:?}");
         let lead = reps.len() - self.dim();
         // One dim at a time: a contiguous [outer, size·inner] becomes [outer, r, size·inner]
         // through a stride-0 axis, which a row-major copy tiles. Every view has 3 dims, so any
@@ -478,9 +444,7 @@ impl Tensor {
             copied = true;
             let outer: usize = shape[..i].iter().product();
             let rest: usize = shape[i..].iter().product();
-            let tiled = out
-                .view_with([outer, r as usize, rest], [rest as isize, 0, 1], out.offset)
-                .clone();
+            let tiled = out.view_with([outer, r as usize, rest], [rest as isize, 0, 1], out.offset).clone();
             shape[i] *= r as usize;
             out = tiled.view_with(shape, contiguous_strides(&shape), 0);
         }
@@ -499,10 +463,7 @@ impl Tensor {
         let mut seen = [false; super::MAX_DIMS];
         for d in dims.into_dims() {
             let d = self.wrap_dim(d);
-            assert!(
-                !seen[d],
-                "dim {d} appears multiple times in the list of dims"
-            );
+            assert!(!seen[d], "dim {d} appears multiple times in the list of dims");
             seen[d] = true;
             if self.dim() == 0 || self.shape[d] == 0 {
                 continue;

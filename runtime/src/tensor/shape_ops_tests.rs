@@ -38,10 +38,7 @@ fn view_of_a_strided_slice_uses_torch_strides() {
     assert_eq!(z.view([3, 2, 1]).strides(), &[4, 1, 1]);
     assert_eq!(z.view([3, 1, 2]).strides(), &[4, 2, 1]);
     // x[:, :, ::2].view(6, 2).stride() == (4, 2)
-    assert_eq!(
-        x234().slice(s![.., .., ..;2]).view([6, 2]).strides(),
-        &[4, 2]
-    );
+    assert_eq!(x234().slice(s![.., .., ..;2]).view([6, 2]).strides(), &[4, 2]);
 }
 
 #[test]
@@ -86,14 +83,7 @@ fn reshape_copies_only_when_it_must() {
     let viewed = x.transpose(0, 1).reshape([3, 2, 2, 2]); // splitting a dim is always a view
     assert!(viewed.shares_storage(&x));
     // torch.arange(6.).reshape(2,3).t().flatten() == [0, 3, 1, 4, 2, 5]
-    assert_eq!(
-        Tensor::arange(6.0)
-            .reshape([2, 3])
-            .t()
-            .ravel()
-            .to_vec::<f32>(),
-        [0.0, 3.0, 1.0, 4.0, 2.0, 5.0]
-    );
+    assert_eq!(Tensor::arange(6.0).reshape([2, 3]).t().ravel().to_vec::<f32>(), [0.0, 3.0, 1.0, 4.0, 2.0, 5.0]);
 }
 
 #[test]
@@ -117,15 +107,9 @@ fn flatten_and_unflatten() {
     // x.unflatten(1, (3, 1)).stride() == (12, 4, 4, 1); x.unflatten(-1, (2, -1)).stride() == (12, 4, 2, 1)
     assert_eq!(x.unflatten(1, [3, 1]).strides(), &[12, 4, 4, 1]);
     let u = x.unflatten(-1, [2, -1]);
-    assert_eq!(
-        (u.shape(), u.strides()),
-        (&[2usize, 3, 2, 2][..], &[12isize, 4, 2, 1][..])
-    );
+    assert_eq!((u.shape(), u.strides()), (&[2usize, 3, 2, 2][..], &[12isize, 4, 2, 1][..]));
     assert!(u.shares_storage(&x));
-    assert_eq!(
-        Tensor::arange(24.0).unflatten(0, [2, 3, 4]).get([1, 2, 3]),
-        23.0
-    );
+    assert_eq!(Tensor::arange(24.0).unflatten(0, [2, 3, 4]).get([1, 2, 3]), 23.0);
 }
 
 #[test]
@@ -135,9 +119,7 @@ fn flatten_with_reversed_dims_panics() {
 }
 
 #[test]
-#[should_panic(
-    expected = "unflatten: Provided sizes [2, 2] don't multiply up to the size of dim 0 (3)"
-)]
+#[should_panic(expected = "unflatten: Provided sizes [2, 2] don't multiply up to the size of dim 0 (3)")]
 fn unflatten_with_wrong_sizes_panics() {
     Tensor::zeros(&[3, 4]).unflatten(0, [2, 2]);
 }
@@ -210,57 +192,35 @@ fn transpose_out_of_range_panics() {
 fn expand_uses_stride_zero_then_contiguous_copies() {
     let x = tensor![[1.0, 2.0, 3.0]];
     let y = x.expand([4, -1]);
-    assert_eq!(
-        (y.shape(), y.strides()),
-        (&[4usize, 3][..], &[0isize, 1][..])
-    );
+    assert_eq!((y.shape(), y.strides()), (&[4usize, 3][..], &[0isize, 1][..]));
     assert!(y.shares_storage(&x));
     x.set([0, 1], 20.0);
     assert_eq!(y.get([3, 1]), 20.0);
     let c = y.contiguous();
     assert!(c.is_contiguous() && !c.shares_storage(&x));
-    assert_eq!(
-        c.to_vec::<f32>(),
-        [
-            1.0, 20.0, 3.0, 1.0, 20.0, 3.0, 1.0, 20.0, 3.0, 1.0, 20.0, 3.0
-        ]
-    );
+    assert_eq!(c.to_vec::<f32>(), [1.0, 20.0, 3.0, 1.0, 20.0, 3.0, 1.0, 20.0, 3.0, 1.0, 20.0, 3.0]);
     // torch.ones(1,3).expand(2,1,3).stride() == (0, 3, 1)
-    assert_eq!(
-        Tensor::ones(&[1, 3]).expand([2, 1, 3]).strides(),
-        &[0, 3, 1]
-    );
+    assert_eq!(Tensor::ones(&[1, 3]).expand([2, 1, 3]).strides(), &[0, 3, 1]);
     assert_eq!(Tensor::scalar(2.0).expand([2, 2]).to_vec::<f32>(), [2.0; 4]);
-    assert_eq!(
-        Tensor::ones(&[3, 1])
-            .expand_as(&Tensor::zeros(&[2, 3, 5]))
-            .shape(),
-        &[2, 3, 5]
-    );
+    assert_eq!(Tensor::ones(&[3, 1]).expand_as(&Tensor::zeros(&[2, 3, 5])).shape(), &[2, 3, 5]);
     assert_eq!(Tensor::ones(&[1, 3]).expand([0, 3]).numel(), 0);
 }
 
 #[test]
-#[should_panic(
-    expected = "The expanded size of the tensor (4) must match the existing size (3) at non-singleton \
-                           dimension 1.  Target sizes: [4, 4].  Tensor sizes: [2, 3]"
-)]
+#[should_panic(expected = "The expanded size of the tensor (4) must match the existing size (3) at non-singleton \
+                           dimension 1.  Target sizes: [4, 4].  Tensor sizes: [2, 3]")]
 fn expand_of_non_singleton_panics() {
     Tensor::ones(&[2, 3]).expand([4, 4]);
 }
 
 #[test]
-#[should_panic(
-    expected = "The expanded size of the tensor (-1) isn't allowed in a leading, non-existing dimension 0"
-)]
+#[should_panic(expected = "The expanded size of the tensor (-1) isn't allowed in a leading, non-existing dimension 0")]
 fn expand_minus_one_in_new_dim_panics() {
     Tensor::ones(&[1, 3]).expand([-1, 2, 3]);
 }
 
 #[test]
-#[should_panic(
-    expected = "the number of sizes provided (1) must be greater or equal to the number of dimensions in the tensor (2)"
-)]
+#[should_panic(expected = "the number of sizes provided (1) must be greater or equal to the number of dimensions in the tensor (2)")]
 fn expand_to_fewer_dims_panics() {
     Tensor::ones(&[1, 3]).expand([3]);
 }
@@ -276,10 +236,7 @@ fn repeat_tiles_and_copies() {
     assert_eq!(r.to_vec::<f32>(), [row0, row1, row0, row1].concat());
     assert!(!r.shares_storage(&x));
     // non-contiguous input and i64
-    assert_eq!(
-        tensor![[1, 2], [3, 4]].t().repeat([1, 2]).to_vec::<i64>(),
-        [1, 3, 1, 3, 2, 4, 2, 4]
-    );
+    assert_eq!(tensor![[1, 2], [3, 4]].t().repeat([1, 2]).to_vec::<i64>(), [1, 3, 1, 3, 2, 4, 2, 4]);
     assert_eq!(x.repeat([0, 1]).shape(), &[0, 3]);
     assert_eq!(tensor![10].repeat([3]).to_vec::<i64>(), [10, 10, 10]);
 }
@@ -293,9 +250,7 @@ fn repeat_tiles_several_dims_and_full_rank() {
     assert_eq!(r.shape(), &[2, 2, 2, 6]);
     assert_eq!(r.to_vec::<f32>(), [&a[..], &b, &a, &b].concat());
     // An 8-dim result (MAX_DIMS): torch.arange(2.).reshape(1,1,1,1,1,1,1,2).repeat(1,1,1,1,1,1,2,2)
-    let y = Tensor::arange(2.0)
-        .reshape([1, 1, 1, 1, 1, 1, 1, 2])
-        .repeat([1, 1, 1, 1, 1, 1, 2, 2]);
+    let y = Tensor::arange(2.0).reshape([1, 1, 1, 1, 1, 1, 1, 2]).repeat([1, 1, 1, 1, 1, 1, 2, 2]);
     assert_eq!(y.shape(), &[1, 1, 1, 1, 1, 1, 2, 4]);
     assert_eq!(y.to_vec::<f32>(), [0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0]);
     // All ones still copies; a view with an offset: x[:, :, 1:].repeat(1, 1, 1)
@@ -306,9 +261,7 @@ fn repeat_tiles_several_dims_and_full_rank() {
 }
 
 #[test]
-#[should_panic(
-    expected = "Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor"
-)]
+#[should_panic(expected = "Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor")]
 fn repeat_with_too_few_dims_panics() {
     Tensor::zeros(&[2, 3]).repeat([2]);
 }
@@ -318,10 +271,7 @@ fn flip_copies_in_reverse() {
     let x = x234();
     let f = x.flip([0, 2]);
     // x.flip(0, 2)[0].tolist()
-    assert_eq!(
-        f.slice(s![0]).to_vec::<f32>(),
-        [15., 14., 13., 12., 19., 18., 17., 16., 23., 22., 21., 20.]
-    );
+    assert_eq!(f.slice(s![0]).to_vec::<f32>(), [15., 14., 13., 12., 19., 18., 17., 16., 23., 22., 21., 20.]);
     assert!(f.is_contiguous() && !f.shares_storage(&x));
     assert_eq!(x.transpose(0, 2).flip([-1]).get([0, 0, 0]), 12.0);
     assert_eq!(Tensor::zeros(&[0, 2]).flip([0]).shape(), &[0, 2]);

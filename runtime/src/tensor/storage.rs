@@ -35,11 +35,7 @@ impl Data {
         offsets: impl Iterator<Item = usize>,
         range: Option<std::ops::Range<usize>>,
     ) -> Data {
-        fn pick<T: Copy>(
-            v: &[T],
-            offsets: impl Iterator<Item = usize>,
-            range: Option<std::ops::Range<usize>>,
-        ) -> Vec<T> {
+        fn pick<T: Copy>(v: &[T], offsets: impl Iterator<Item = usize>, range: Option<std::ops::Range<usize>>) -> Vec<T> {
             match range {
                 Some(r) => v[r].to_vec(),
                 None => offsets.map(|o| v[o]).collect(),
@@ -66,11 +62,7 @@ pub struct Storage {
 
 impl Storage {
     pub fn new(data: Data, device: Device) -> Storage {
-        Storage {
-            dtype: data.dtype(),
-            data: RwLock::new(data),
-            device,
-        }
+        Storage { dtype: data.dtype(), data: RwLock::new(data), device }
     }
 
     pub fn dtype(&self) -> DType {
@@ -91,11 +83,7 @@ impl Storage {
     /// would make [`Storage::dtype`] stale (checked in debug builds when the guard is taken).
     pub fn write(&self) -> RwLockWriteGuard<'_, Data> {
         let guard = self.data.write().unwrap_or_else(|e| e.into_inner());
-        debug_assert_eq!(
-            guard.dtype(),
-            self.dtype,
-            "storage dtype changed under a write guard"
-        );
+        debug_assert_eq!(guard.dtype(), self.dtype, "storage dtype changed under a write guard");
         guard
     }
 }

@@ -51,10 +51,7 @@ pub trait ShapeSpec {
 
     /// `[*, 20]` (`*` for a dynamic dim).
     fn text() -> String {
-        let d: Vec<String> = Self::dims()
-            .iter()
-            .map(|s| s.map_or("*".to_string(), |n| n.to_string()))
-            .collect();
+        let d: Vec<String> = Self::dims().iter().map(|s| s.map_or("*".to_string(), |n| n.to_string())).collect();
         format!("[{}]", d.join(", "))
     }
 }
@@ -86,11 +83,7 @@ pub struct ShapeMismatch {
 
 impl std::fmt::Display for ShapeMismatch {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "expected a tensor of shape {}, got {:?}",
-            self.expected, self.got
-        )
+        write!(f, "expected a tensor of shape {}, got {:?}", self.expected, self.got)
     }
 }
 
@@ -106,15 +99,9 @@ impl<S: ShapeSpec> Typed<S> {
     /// Wraps `t` after checking its shape against `S`; shares `t`'s storage.
     pub fn new(t: Tensor) -> Result<Self, ShapeMismatch> {
         if S::fits(t.shape()) {
-            Ok(Typed {
-                tensor: t,
-                _shape: PhantomData,
-            })
+            Ok(Typed { tensor: t, _shape: PhantomData })
         } else {
-            Err(ShapeMismatch {
-                expected: S::text(),
-                got: t.shape().to_vec(),
-            })
+            Err(ShapeMismatch { expected: S::text(), got: t.shape().to_vec() })
         }
     }
 
@@ -122,16 +109,8 @@ impl<S: ShapeSpec> Typed<S> {
     /// debug builds).
     #[doc(hidden)]
     pub fn from_proven(t: Tensor) -> Self {
-        debug_assert!(
-            S::fits(t.shape()),
-            "expected a tensor of shape {}, got {:?}",
-            S::text(),
-            t.shape()
-        );
-        Typed {
-            tensor: t,
-            _shape: PhantomData,
-        }
+        debug_assert!(S::fits(t.shape()), "expected a tensor of shape {}, got {:?}", S::text(), t.shape());
+        Typed { tensor: t, _shape: PhantomData }
     }
 
     pub fn tensor(&self) -> &Tensor {

@@ -158,9 +158,7 @@ impl Tensor {
             DType::I64 => {
                 let lo = min.map_or(i64::MIN, super::create::scalar_to_i64);
                 let hi = max.map_or(i64::MAX, super::create::scalar_to_i64);
-                map("clamp", &self.to_dtype(DType::I64), move |x: i64| {
-                    x.max(lo).min(hi)
-                })
+                map("clamp", &self.to_dtype(DType::I64), move |x: i64| x.max(lo).min(hi))
             }
             DType::Bool => panic!("\"clamp_cpu\" not implemented for 'Bool'"),
         }

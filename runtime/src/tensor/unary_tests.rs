@@ -17,24 +17,12 @@ fn close(a: &[f32], b: &[f32]) {
 #[test]
 fn transcendental_values_match_torch() {
     // torch.sigmoid(torch.tensor([-3., 0.5, 20.]))
-    close(
-        &f(&[-3.0, 0.5, 20.0]).sigmoid().to_vec(),
-        &[0.047_425_874, 0.622_459_34, 1.0],
-    );
+    close(&f(&[-3.0, 0.5, 20.0]).sigmoid().to_vec(), &[0.047_425_874, 0.622_459_34, 1.0]);
     // torch.tanh(torch.tensor([-3., 0.5]))
-    close(
-        &f(&[-3.0, 0.5]).tanh().to_vec(),
-        &[-0.995_054_8, 0.462_117_16],
-    );
+    close(&f(&[-3.0, 0.5]).tanh().to_vec(), &[-0.995_054_8, 0.462_117_16]);
     // torch.expm1(torch.tensor([1e-5, 1.])), torch.log1p(torch.tensor([1e-5, 1.]))
-    close(
-        &f(&[1e-5, 1.0]).expm1().to_vec(),
-        &[1.000_005e-5, 1.718_281_9],
-    );
-    close(
-        &f(&[1e-5, 1.0]).log1p().to_vec(),
-        &[9.999_95e-6, std::f32::consts::LN_2],
-    );
+    close(&f(&[1e-5, 1.0]).expm1().to_vec(), &[1.000_005e-5, 1.718_281_9]);
+    close(&f(&[1e-5, 1.0]).log1p().to_vec(), &[9.999_95e-6, std::f32::consts::LN_2]);
     close(&f(&[0.0, 1.0]).exp().to_vec(), &[1.0, std::f32::consts::E]);
     close(&f(&[1.0, 4.0]).log().to_vec(), &[0.0, 4f32.ln()]);
     close(&f(&[4.0, 9.0]).sqrt().to_vec(), &[2.0, 3.0]);
@@ -75,10 +63,7 @@ fn dtype_preserving_ops() {
     assert_eq!(i.square().to_vec::<i64>(), [1, 4, 0]);
     assert_eq!(i.relu().to_vec::<i64>(), [1, 0, 0]);
     // torch.tensor([True]).square() -> tensor([1]) (int64)
-    assert_eq!(
-        Tensor::from_slice(&[true], &[1]).square().dtype(),
-        DType::I64
-    );
+    assert_eq!(Tensor::from_slice(&[true], &[1]).square().dtype(), DType::I64);
     let x = f(&[f32::NAN, -0.0, 2.0, -3.0]);
     // torch.sign(torch.tensor([nan, -0., 2., -3.])) -> [0., 0., 1., -1.]
     assert_eq!(x.sign().to_vec::<f32>(), [0.0, 0.0, 1.0, -1.0]);
@@ -107,10 +92,7 @@ fn clamp_rules() {
     assert_eq!(i.clamp(0, 1).to_vec::<i64>(), [1, 0]);
     // torch.tensor([1, -2]).clamp(0.5, 1) -> float [1.0, 0.5]
     let fc = i.clamp(0.5, 1);
-    assert_eq!(
-        (fc.dtype(), fc.to_vec::<f32>()),
-        (DType::F32, vec![1.0, 0.5])
-    );
+    assert_eq!((fc.dtype(), fc.to_vec::<f32>()), (DType::F32, vec![1.0, 0.5]));
 }
 
 #[test]

@@ -68,17 +68,10 @@ impl Checkpoint {
     pub fn load(path: impl AsRef<Path>) -> Result<Checkpoint> {
         let path = path.as_ref();
         let (tensors, meta) = io::load_dict_with_metadata(path)?;
-        let bad = |msg: String| Error::Format {
-            path: path.to_path_buf(),
-            msg,
-        };
+        let bad = |msg: String| Error::Format { path: path.to_path_buf(), msg };
         let epoch = meta
             .get(EPOCH)
-            .ok_or_else(|| {
-                bad(format!(
-                    "not a fusenet checkpoint: no `{EPOCH}` in the metadata"
-                ))
-            })?
+            .ok_or_else(|| bad(format!("not a fusenet checkpoint: no `{EPOCH}` in the metadata")))?
             .parse::<usize>()
             .map_err(|e| bad(format!("`{EPOCH}` is not a number: {e}")))?;
         let mut model = StateDict::new();
@@ -95,80 +88,38 @@ impl Checkpoint {
                 optimizer.metadata.insert(key.to_string(), v.clone());
             }
         }
-        let rng = get_generator(&tensors, &meta, "rng.default")
-            .map_err(&bad)?
-            .ok_or_else(|| bad("no `rng.default` generator state".into()))?;
+        let rng = get_generator(&tensors, &meta, "rng.default").map_err(&bad)?.ok_or_else(|| bad("no `rng.default` generator state".into()))?;
         let loader_rng = get_generator(&tensors, &meta, "rng.loader").map_err(&bad)?;
-        Ok(Checkpoint {
-            epoch,
-            model,
-            optimizer,
-            rng,
-            loader_rng,
-        })
+        Ok(Checkpoint { epoch, model, optimizer, rng, loader_rng })
     }
 }
 
 fn put_generator(tensors: &mut StateDict, meta: &mut Metadata, name: &str, g: &GeneratorState) {
     let words: Vec<i64> = g.words.iter().map(|&w| w as i64).collect();
-    tensors.insert(
-        format!("{name}.words"),
-        Tensor::from_vec(words, &[g.words.len()]),
-    );
+    tensors.insert(format!("{name}.words"), Tensor::from_vec(words, &[g.words.len()]));
     meta.insert(format!("{name}.index"), g.index.to_string());
     meta.insert(format!("{name}.seed"), g.seed.to_string());
     // The cached normal sample keeps its exact bits.
-    let cached = g
-        .next_normal
-        .map_or_else(|| "none".to_string(), |v| format!("{:016x}", v.to_bits()));
+    let cached = g.next_normal.map_or_else(|| "none".to_string(), |v| format!("{:016x}", v.to_bits()));
     meta.insert(format!("{name}.next_normal"), cached);
 }
 
-fn get_generator(
-    tensors: &StateDict,
-    meta: &Metadata,
-    name: &str,
-) -> std::result::Result<Option<GeneratorState>, String> {
+fn get_generator(tensors: &StateDict, meta: &Metadata, name: &str) -> std::result::Result<Option<GeneratorState>, String> {
     let Some(words) = tensors.get(&format!("{name}.words")) else {
         return Ok(None);
     };
     if words.dtype() != crate::DType::I64 || words.dim() != 1 {
-        return Err(format!(
-            "`{name}.words` must be a 1-d int64 tensor, got {:?} {:?}",
-            words.dtype(),
-            words.shape()
-        ));
+        return Err(format!("`{name}.words` must be a 1-d int64 tensor, got {:?} {:?}", words.dtype(), words.shape()));
     }
-    let words = words
-        .to_vec::<i64>()
-        .into_iter()
-        .map(|w| {
-            u32::try_from(w).map_err(|_| format!("`{name}.words` holds {w}, not a 32-bit word"))
-        })
-        .collect::<std::result::Result<Vec<u32>, String>>()?;
-    let field = |f: &str| {
-        meta.get(&format!("{name}.{f}"))
-            .ok_or_else(|| format!("no `{name}.{f}` in the metadata"))
-    };
-    let index = field("index")?
-        .parse::<usize>()
-        .map_err(|e| format!("`{name}.index`: {e}"))?;
-    let seed = field("seed")?
-        .parse::<u64>()
-        .map_err(|e| format!("`{name}.seed`: {e}"))?;
+    let words = words.to_vec::<i64>().into_iter().map(|w| u32::try_from(w).map_err(|_| format!("`{name}.words` holds {w}, not a 32-bit word"))).collect::<std::result::Result<Vec<u32>, String>>()?;
+    let field = |f: &str| meta.get(&format!("{name}.{f}")).ok_or_else(|| format!("no `{name}.{f}` in the metadata"));
+    let index = field("index")?.parse::<usize>().map_err(|e| format!("`{name}.index`: {e}"))?;
+    let seed = field("seed")?.parse::<u64>().map_err(|e| format!("`{name}.seed`: {e}"))?;
     let next_normal = match field("next_normal")?.as_str() {
         "none" => None,
-        hex => Some(f64::from_bits(
-            u64::from_str_radix(hex, 16).map_err(|e| format!("`{name}.next_normal`: {e}"))?,
-        )),
+        hex => Some(f64::from_bits(u64::from_str_radix(hex, 16).map_err(|e| format!("`{name}.next_normal`: {e}"))?)),
     };
-    let state = GeneratorState {
-        words,
-        index,
-        seed,
-        next_normal,
-    };
-    crate::rng::Generator::from_state(&state)
-        .ok_or_else(|| format!("`{name}` is not a valid generator state"))?;
+    let state = GeneratorState { words, index, seed, next_normal };
+    crate::rng::Generator::from_state(&state).ok_or_else(|| format!("`{name}` is not a valid generator state"))?;
     Ok(Some(state))
 }

@@ -26,12 +26,7 @@ pub trait Criterion {
     }
     /// [`Criterion::loss_and_grad`] writing into the buffers of `ctx` (reused when the caller
     /// dropped the previous step's results).
-    fn loss_and_grad_with(
-        &self,
-        prediction: &Tensor,
-        target: &Tensor,
-        ctx: &mut Self::Ctx,
-    ) -> Result<(Tensor, Tensor)>;
+    fn loss_and_grad_with(&self, prediction: &Tensor, target: &Tensor, ctx: &mut Self::Ctx) -> Result<(Tensor, Tensor)>;
 }
 
 impl Criterion for CrossEntropyLoss {
@@ -39,12 +34,7 @@ impl Criterion for CrossEntropyLoss {
     fn loss(&self, prediction: &Tensor, target: &Tensor) -> Result<Tensor> {
         self.forward(prediction, target)
     }
-    fn loss_and_grad_with(
-        &self,
-        prediction: &Tensor,
-        target: &Tensor,
-        ctx: &mut LossCtx,
-    ) -> Result<(Tensor, Tensor)> {
+    fn loss_and_grad_with(&self, prediction: &Tensor, target: &Tensor, ctx: &mut LossCtx) -> Result<(Tensor, Tensor)> {
         self.forward_backward_with(prediction, target, ctx)
     }
 }

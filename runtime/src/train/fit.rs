@@ -38,11 +38,7 @@ pub struct FitOptions {
 
 impl Default for FitOptions {
     fn default() -> Self {
-        FitOptions {
-            epochs: 1,
-            progress: true,
-            print: true,
-        }
+        FitOptions { epochs: 1, progress: true, print: true }
     }
 }
 
@@ -86,11 +82,7 @@ where
 
 /// Mean loss and arg-max accuracy of `model` on `loader`, in eval mode and without saving
 /// anything for backward (PyTorch's `model.eval()` under `torch.no_grad()`).
-pub fn evaluate<M, C, D>(
-    model: &mut M,
-    criterion: &C,
-    loader: &DataLoader<D, (Tensor, Tensor)>,
-) -> Result<(f64, f64)>
+pub fn evaluate<M, C, D>(model: &mut M, criterion: &C, loader: &DataLoader<D, (Tensor, Tensor)>) -> Result<(f64, f64)>
 where
     M: Layer,
     C: Criterion,
@@ -140,25 +132,16 @@ where
     let mut ctx = M::Ctx::default();
     let mut history = Vec::with_capacity(options.epochs);
     for epoch in 1..=options.epochs {
-        let bar = options
-            .progress
-            .then(|| progress_bar(epoch, options.epochs, train.len()));
+        let bar = options.progress.then(|| progress_bar(epoch, options.epochs, train.len()));
         let start = Instant::now();
         let (mut samples, mut running) = (0usize, 0.0f64);
         // On the pool's threads, the step's parallel ops fork in place (see `pool::in_pool`).
         let losses = in_pool(|| {
             train_epoch(model, &mut ctx, optimizer, criterion, train, |n, loss| {
                 samples += n;
-                running = if running == 0.0 {
-                    loss
-                } else {
-                    0.95 * running + 0.05 * loss
-                };
+                running = if running == 0.0 { loss } else { 0.95 * running + 0.05 * loss };
                 if let Some(bar) = &bar {
-                    bar.set_message(format!(
-                        "loss {running:.4}  {:.0} samples/s",
-                        samples as f64 / start.elapsed().as_secs_f64()
-                    ));
+                    bar.set_message(format!("loss {running:.4}  {:.0} samples/s", samples as f64 / start.elapsed().as_secs_f64()));
                     bar.inc(1);
                 }
             })
@@ -176,24 +159,16 @@ where
                 100.0 * test_accuracy
             );
         }
-        history.push(EpochStats {
-            epoch,
-            train_loss,
-            test_loss,
-            test_accuracy,
-            throughput,
-            batch_losses: losses,
-        });
+        history.push(EpochStats { epoch, train_loss, test_loss, test_accuracy, throughput, batch_losses: losses });
     }
     Ok(history)
 }
 
 fn progress_bar(epoch: usize, epochs: usize, batches: usize) -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::new(batches as u64);
-    let style =
-        indicatif::ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} {msg}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-            .progress_chars("=> ");
+    let style = indicatif::ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} {msg}")
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> ");
     bar.set_style(style);
     bar.set_prefix(format!("{epoch}/{epochs}"));
     bar

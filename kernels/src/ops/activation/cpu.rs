@@ -7,23 +7,11 @@ use crate::real::Real;
 
 /// `y = act(x)`. Panics when the lengths differ.
 pub fn activation_forward<T: Real>(act: Activation, x: &[T], y: &mut [T]) {
-    assert_eq!(
-        x.len(),
-        y.len(),
-        "activation_forward: input has {} elements, output {}",
-        x.len(),
-        y.len()
-    );
+    assert_eq!(x.len(), y.len(), "activation_forward: input has {} elements, output {}", x.len(), y.len());
     for_each_block(y, |off, out| {
         let src = &x[off..off + out.len()];
         match act {
-            Activation::Relu => map(src, out, |v| {
-                if v > T::zero() || v.is_nan() {
-                    v
-                } else {
-                    T::zero()
-                }
-            }),
+            Activation::Relu => map(src, out, |v| if v > T::zero() || v.is_nan() { v } else { T::zero() }),
             Activation::LeakyRelu(s) => {
                 let s = T::from_f64(s);
                 map(src, out, |v| if v > T::zero() { v } else { v * s })
@@ -32,9 +20,7 @@ pub fn activation_forward<T: Real>(act: Activation, x: &[T], y: &mut [T]) {
             Activation::Tanh => map(src, out, T::tanh),
             Activation::Gelu => map(src, out, |v| {
                 let x = v.to_f64();
-                T::from_f64(
-                    0.5 * x * (1.0 + crate::real::erf_f64(x * std::f64::consts::FRAC_1_SQRT_2)),
-                )
+                T::from_f64(0.5 * x * (1.0 + crate::real::erf_f64(x * std::f64::consts::FRAC_1_SQRT_2)))
             }),
             Activation::GeluTanh => map(src, out, |v| {
                 let inner = T::from_f64(SQRT_2_OVER_PI) * (v + T::from_f64(KAPPA) * v * v * v);
@@ -51,12 +37,7 @@ pub fn activation_forward<T: Real>(act: Activation, x: &[T], y: &mut [T]) {
 
 /// `grad_in = grad_out · act'(…)`, from `saved` = the input or the output as
 /// [`Activation::saves`] says. Panics when the lengths differ.
-pub fn activation_backward<T: Real>(
-    act: Activation,
-    saved: &[T],
-    grad_out: &[T],
-    grad_in: &mut [T],
-) {
+pub fn activation_backward<T: Real>(act: Activation, saved: &[T], grad_out: &[T], grad_in: &mut [T]) {
     let n = grad_in.len();
     assert!(
         saved.len() == n && grad_out.len() == n,
@@ -83,28 +64,18 @@ pub fn activation_backward<T: Real>(
             }),
             Activation::GeluTanh => map2(s, g, dx, |x, g| {
                 // PyTorch's GeluBackward (tanh): d/dx of x/2·(1 + tanh(β(x + κx³))).
-                let (beta, kappa, half) = (
-                    T::from_f64(SQRT_2_OVER_PI),
-                    T::from_f64(KAPPA),
-                    T::from_f64(0.5),
-                );
+                let (beta, kappa, half) = (T::from_f64(SQRT_2_OVER_PI), T::from_f64(KAPPA), T::from_f64(0.5));
                 let x2 = x * x;
                 let t = (beta * (x + kappa * x2 * x)).tanh();
                 let left = half * x;
                 let right = T::one() + t;
                 let d_left = half * right;
-                let d_right =
-                    left * (T::one() - t * t) * beta * (T::one() + T::from_f64(3.0) * kappa * x2);
+                let d_right = left * (T::one() - t * t) * beta * (T::one() + T::from_f64(3.0) * kappa * x2);
                 g * (d_left + d_right)
             }),
             Activation::Elu(alpha) => {
                 let a = T::from_f64(alpha);
-                map2(
-                    s,
-                    g,
-                    dx,
-                    |x, g| if x > T::zero() { g } else { g * a * x.exp() },
-                )
+                map2(s, g, dx, |x, g| if x > T::zero() { g } else { g * a * x.exp() })
             }
             Activation::Silu => map2(s, g, dx, |x, g| {
                 let sg = sigmoid(x);
@@ -130,7 +101,5 @@ fn map<T: Real>(src: &[T], out: &mut [T], f: impl Fn(T) -> T) {
 
 #[inline(always)]
 fn map2<T: Real>(a: &[T], b: &[T], out: &mut [T], f: impl Fn(T, T) -> T) {
-    out.iter_mut()
-        .zip(a.iter().zip(b))
-        .for_each(|(o, (&x, &y))| *o = f(x, y));
+    out.iter_mut().zip(a.iter().zip(b)).for_each(|(o, (&x, &y))| *o = f(x, y));
 }

@@ -23,10 +23,7 @@ fn fwd(act: Activation, x: &[f64]) -> Vec<f64> {
 #[test]
 fn backward_matches_finite_differences() {
     // Values away from 0 (the kinks of relu / leaky_relu / elu), across the branches of erf.
-    let x: Vec<f64> = fill(40, 3, -4.0, 4.0)
-        .into_iter()
-        .map(|v| if v.abs() < 0.01 { v + 0.1 } else { v })
-        .collect();
+    let x: Vec<f64> = fill(40, 3, -4.0, 4.0).into_iter().map(|v| if v.abs() < 0.01 { v + 0.1 } else { v }).collect();
     let gy = fill(40, 4, -1.0, 1.0);
     for act in ALL {
         let y = fwd(act, &x);
@@ -44,56 +41,11 @@ fn forward_values_match_torch() {
     // the f64 results, correctly rounded to f32 here. (torch's vectorised float32 gelu gives
     // -0.004050225 at -3, 5e-7 away; its scalar path gives -0.0040496886.)
     let cases: [(Activation, [f64; 5]); 5] = [
-        (
-            Activation::Gelu,
-            [
-                -0.00404969409489031,
-                -0.15426876936299344,
-                0.0,
-                0.5306254318017016,
-                2.4844758366855597,
-            ],
-        ),
-        (
-            Activation::GeluTanh,
-            [
-                -0.0036373920817729943,
-                -0.15428599017485606,
-                0.0,
-                0.5305701230660317,
-                2.484915733910001,
-            ],
-        ),
-        (
-            Activation::Elu(1.0),
-            [
-                -0.9502129554748535,
-                -0.39346933364868164,
-                0.0,
-                0.699999988079071,
-                2.5,
-            ],
-        ),
-        (
-            Activation::Silu,
-            [
-                -0.14227761953270035,
-                -0.1887703343990727,
-                0.0,
-                0.467731430702181,
-                2.3103545499468914,
-            ],
-        ),
-        (
-            Activation::Sigmoid,
-            [
-                0.04742587357759476,
-                0.3775406777858734,
-                0.5,
-                0.6681877374649048,
-                0.9241418242454529,
-            ],
-        ),
+        (Activation::Gelu, [-0.00404969409489031, -0.15426876936299344, 0.0, 0.5306254318017016, 2.4844758366855597]),
+        (Activation::GeluTanh, [-0.0036373920817729943, -0.15428599017485606, 0.0, 0.5305701230660317, 2.484915733910001]),
+        (Activation::Elu(1.0), [-0.9502129554748535, -0.39346933364868164, 0.0, 0.699999988079071, 2.5]),
+        (Activation::Silu, [-0.14227761953270035, -0.1887703343990727, 0.0, 0.467731430702181, 2.3103545499468914]),
+        (Activation::Sigmoid, [0.04742587357759476, 0.3775406777858734, 0.5, 0.6681877374649048, 0.9241418242454529]),
     ];
     for (act, want) in cases {
         let mut y = [0.0f32; 5];
@@ -101,15 +53,8 @@ fn forward_values_match_torch() {
         for (g, w) in y.iter().zip(want) {
             // The tanh form cancels in 1 + tanh(…) for negative x, in f32 as in torch's float kernel
             // (which gives the same -0.0036374331 at -3).
-            let slack = if act == Activation::GeluTanh {
-                1e-7
-            } else {
-                0.0
-            };
-            assert!(
-                (*g as f64 - w).abs() <= 1.2e-7 * w.abs().max(0.01) + slack,
-                "{act:?}: {y:?} vs {want:?}"
-            );
+            let slack = if act == Activation::GeluTanh { 1e-7 } else { 0.0 };
+            assert!((*g as f64 - w).abs() <= 1.2e-7 * w.abs().max(0.01) + slack, "{act:?}: {y:?} vs {want:?}");
         }
     }
 }

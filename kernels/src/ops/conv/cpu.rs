@@ -45,11 +45,7 @@ impl Chunks {
     fn of<const D: usize>(g: &ConvGeom<D>, v: &Vol) -> Chunks {
         let per = chunk_images(g, v);
         let len = ((v.rows() + g.c_out) * per * v.out_len()).max(multi::lane_len(g, per));
-        Chunks {
-            per,
-            count: g.n.div_ceil(per),
-            len,
-        }
+        Chunks { per, count: g.n.div_ceil(per), len }
     }
 
     /// How many chunks may run at once, one per thread of rayon's pool: each needs its own
@@ -87,12 +83,7 @@ struct Dims {
 
 impl Dims {
     fn of<const D: usize>(g: &ConvGeom<D>, v: &Vol) -> Dims {
-        Dims {
-            rows: g.c_in / g.groups * v.taps(),
-            cog: g.c_out / g.groups,
-            l: v.out_len(),
-            groups: g.groups,
-        }
+        Dims { rows: g.c_in / g.groups * v.taps(), cog: g.c_out / g.groups, l: v.out_len(), groups: g.groups }
     }
 }
 
@@ -111,11 +102,7 @@ unsafe impl<T: Send> Sync for Shared<'_, T> {}
 
 impl<'a, T> Shared<'a, T> {
     fn new(s: &'a mut [T]) -> Self {
-        Shared {
-            ptr: s.as_mut_ptr(),
-            len: s.len(),
-            _borrow: std::marker::PhantomData,
-        }
+        Shared { ptr: s.as_mut_ptr(), len: s.len(), _borrow: std::marker::PhantomData }
     }
 
     /// `&mut s[start..end]`.
@@ -125,11 +112,7 @@ impl<'a, T> Shared<'a, T> {
     /// they claimed, and each chunk is claimed once.
     #[allow(clippy::mut_from_ref)]
     unsafe fn part(&self, start: usize, end: usize) -> &mut [T] {
-        assert!(
-            start <= end && end <= self.len,
-            "conv: chunk range {start}..{end} outside {}",
-            self.len
-        );
+        assert!(start <= end && end <= self.len, "conv: chunk range {start}..{end} outside {}", self.len);
         // SAFETY: in bounds (checked above) of the slice `new` borrowed for the lifetime of
         // `self`; exclusive by the caller's contract.
         unsafe { std::slice::from_raw_parts_mut(self.ptr.add(start), end - start) }
@@ -140,12 +123,7 @@ impl<'a, T> Shared<'a, T> {
 /// [`Chunks::lanes`] threads at once, each lane with its own part of `lanes` (`Chunks::len`
 /// elements; [`split`] gives the im2col path its parts). A lane claims the next chunk when it is
 /// done with one, so a busy core just runs fewer chunks.
-fn for_each_chunk<T: Send, const D: usize>(
-    g: &ConvGeom<D>,
-    c: Chunks,
-    lanes: &mut [T],
-    f: impl Fn(usize, usize, usize, &mut [T]) + Sync,
-) {
+fn for_each_chunk<T: Send, const D: usize>(g: &ConvGeom<D>, c: Chunks, lanes: &mut [T], f: impl Fn(usize, usize, usize, &mut [T]) + Sync) {
     let run = |lane: &mut [T], chunk: usize| {
         let start = chunk * c.per;
         f(chunk, start, c.per.min(g.n - start), lane);
@@ -156,26 +134,19 @@ fn for_each_chunk<T: Send, const D: usize>(
         return;
     }
     let next = std::sync::atomic::AtomicUsize::new(0);
-    lanes[..lane_count * c.len]
-        .par_chunks_mut(c.len)
-        .for_each(|lane| {
-            loop {
-                let chunk = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                if chunk >= c.count {
-                    break;
-                }
-                run(lane, chunk);
+    lanes[..lane_count * c.len].par_chunks_mut(c.len).for_each(|lane| {
+        loop {
+            let chunk = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if chunk >= c.count {
+                break;
             }
-        });
+            run(lane, chunk);
+        }
+    });
 }
 
 /// A lane's `[C_in·K, B·L]` column matrix and `[C_out, B·L]` GEMM result, for `b` images.
-fn split<'a, T, const D: usize>(
-    lane: &'a mut [T],
-    g: &ConvGeom<D>,
-    v: &Vol,
-    b: usize,
-) -> (&'a mut [T], &'a mut [T]) {
+fn split<'a, T, const D: usize>(lane: &'a mut [T], g: &ConvGeom<D>, v: &Vol, b: usize) -> (&'a mut [T], &'a mut [T]) {
     let bl = b * v.out_len();
     let (cols, rest) = lane.split_at_mut(v.rows() * bl);
     (cols, &mut rest[..g.c_out * bl])
@@ -184,10 +155,7 @@ fn split<'a, T, const D: usize>(
 /// Panics unless `scratch` holds the partial sums and at least one lane.
 fn check_scratch(op: &str, have: usize, partials: usize, c: &Chunks) {
     let least = partials + c.len;
-    assert!(
-        have >= least,
-        "{op}: scratch has {have} elements, expected at least {least} (conv_scratch_len)"
-    );
+    assert!(have >= least, "{op}: scratch has {have} elements, expected at least {least} (conv_scratch_len)");
 }
 
 /// Runs `f(i, chunk)` over the `len`-element chunks of `s`, on rayon when `s` is large.
@@ -196,26 +164,15 @@ fn rows_mut<T: Send>(s: &mut [T], len: usize, f: impl Fn(usize, &mut [T]) + Sync
         return;
     }
     if s.len() < par_threshold() {
-        s.chunks_exact_mut(len)
-            .enumerate()
-            .for_each(|(i, c)| f(i, c));
+        s.chunks_exact_mut(len).enumerate().for_each(|(i, c)| f(i, c));
     } else {
-        s.par_chunks_exact_mut(len)
-            .enumerate()
-            .for_each(|(i, c)| f(i, c));
+        s.par_chunks_exact_mut(len).enumerate().for_each(|(i, c)| f(i, c));
     }
 }
 
 /// `y = conv(x, W) + b`; see the [module docs](super). `scratch` has at least
 /// [`conv_scratch_len`] elements (its contents on entry do not matter).
-pub fn conv_forward<T: Real, const D: usize>(
-    g: &ConvGeom<D>,
-    x: &[T],
-    w: &[T],
-    b: Option<&[T]>,
-    y: &mut [T],
-    scratch: &mut [T],
-) {
+pub fn conv_forward<T: Real, const D: usize>(g: &ConvGeom<D>, x: &[T], w: &[T], b: Option<&[T]>, y: &mut [T], scratch: &mut [T]) {
     g.check("conv_forward", x.len(), w.len(), b.map(<[T]>::len), y.len());
     let v = g.vol();
     let dm = Dims::of(g, &v);
@@ -244,22 +201,7 @@ pub fn conv_forward<T: Real, const D: usize>(
             let cg = &cols[grp * dm.rows * nl..];
             let tg = &mut tmp[grp * dm.cog * nl..(grp + 1) * dm.cog * nl];
             // tmp_g[cog×BL] = W_g[cog×rows] · cols_g[rows×BL]
-            T::gemm(
-                dm.cog,
-                dm.rows,
-                nl,
-                T::one(),
-                wg,
-                dm.rows as isize,
-                1,
-                cg,
-                nl as isize,
-                1,
-                T::zero(),
-                tg,
-                nl as isize,
-                1,
-            );
+            T::gemm(dm.cog, dm.rows, nl, T::one(), wg, dm.rows as isize, 1, cg, nl as isize, 1, T::zero(), tg, nl as isize, 1);
         }
         // SAFETY: this chunk's images, claimed by this lane only.
         let y = unsafe { ys.part(start * out_img, (start + n) * out_img) };
@@ -294,30 +236,12 @@ pub fn conv_backward<T: Real, const D: usize>(
     grad_weight: Option<&mut [T]>,
     grad_bias: Option<&mut [T]>,
 ) {
-    g.check(
-        "conv_backward",
-        x.len(),
-        w.len(),
-        grad_bias.as_deref().map(<[T]>::len),
-        grad_out.len(),
-    );
+    g.check("conv_backward", x.len(), w.len(), grad_bias.as_deref().map(<[T]>::len), grad_out.len());
     if let Some(dw) = grad_weight.as_deref() {
-        assert_eq!(
-            dw.len(),
-            g.weight_len(),
-            "conv_backward: grad_weight has {} elements, expected {}",
-            dw.len(),
-            g.weight_len()
-        );
+        assert_eq!(dw.len(), g.weight_len(), "conv_backward: grad_weight has {} elements, expected {}", dw.len(), g.weight_len());
     }
     if let Some(dx) = grad_in.as_deref() {
-        assert_eq!(
-            dx.len(),
-            x.len(),
-            "conv_backward: grad_in has {} elements, expected {}",
-            dx.len(),
-            x.len()
-        );
+        assert_eq!(dx.len(), x.len(), "conv_backward: grad_in has {} elements, expected {}", dx.len(), x.len());
     }
     let v = g.vol();
     let dm = Dims::of(g, &v);
@@ -346,28 +270,13 @@ pub fn conv_backward<T: Real, const D: usize>(
         if multi {
             if let Some(dxs) = &dxs {
                 // SAFETY: this chunk's images, claimed by this lane only.
-                multi::input_grad(
-                    g,
-                    n,
-                    gy,
-                    w,
-                    unsafe { dxs.part(start * img, (start + n) * img) },
-                    lane,
-                );
+                multi::input_grad(g, n, gy, w, unsafe { dxs.part(start * img, (start + n) * img) }, lane);
             }
             // SAFETY: this chunk's partial sums, claimed by this lane only.
             let (dw, db) = unsafe {
                 (
-                    if want_dw {
-                        pdw.part(chunk * wl, (chunk + 1) * wl)
-                    } else {
-                        &mut [][..]
-                    },
-                    if want_db {
-                        pdb.part(chunk * co, (chunk + 1) * co)
-                    } else {
-                        &mut [][..]
-                    },
+                    if want_dw { pdw.part(chunk * wl, (chunk + 1) * wl) } else { &mut [][..] },
+                    if want_db { pdb.part(chunk * co, (chunk + 1) * co) } else { &mut [][..] },
                 )
             };
             dw.fill(T::zero());
@@ -379,16 +288,8 @@ pub fn conv_backward<T: Real, const D: usize>(
             // SAFETY: this chunk's partial sums, claimed by this lane only.
             let (dw, db) = unsafe {
                 (
-                    if want_dw {
-                        pdw.part(chunk * wl, (chunk + 1) * wl)
-                    } else {
-                        &mut [][..]
-                    },
-                    if want_db {
-                        pdb.part(chunk * co, (chunk + 1) * co)
-                    } else {
-                        &mut [][..]
-                    },
+                    if want_dw { pdw.part(chunk * wl, (chunk + 1) * wl) } else { &mut [][..] },
+                    if want_db { pdb.part(chunk * co, (chunk + 1) * co) } else { &mut [][..] },
                 )
             };
             dw.fill(T::zero());
@@ -409,10 +310,7 @@ pub fn conv_backward<T: Real, const D: usize>(
             let db = unsafe { pdb.part(chunk * co, (chunk + 1) * co) };
             // Image by image, in order.
             for (d, row) in db.iter_mut().zip(tmp.chunks_exact(nl)) {
-                *d = row
-                    .chunks_exact(l)
-                    .map(|p| p.iter().copied().sum::<T>())
-                    .sum::<T>();
+                *d = row.chunks_exact(l).map(|p| p.iter().copied().sum::<T>()).sum::<T>();
             }
         }
         if want_dw {
@@ -424,22 +322,7 @@ pub fn conv_backward<T: Real, const D: usize>(
                 let gyg = &tmp[grp * dm.cog * nl..];
                 let cg = &cols[grp * dm.rows * nl..];
                 let dwg = &mut dw[grp * dm.cog * dm.rows..(grp + 1) * dm.cog * dm.rows];
-                T::gemm(
-                    dm.cog,
-                    nl,
-                    dm.rows,
-                    T::one(),
-                    gyg,
-                    nl as isize,
-                    1,
-                    cg,
-                    1,
-                    nl as isize,
-                    T::zero(),
-                    dwg,
-                    dm.rows as isize,
-                    1,
-                );
+                T::gemm(dm.cog, nl, dm.rows, T::one(), gyg, nl as isize, 1, cg, 1, nl as isize, T::zero(), dwg, dm.rows as isize, 1);
             }
         }
         if let Some(dxs) = &dxs {
@@ -448,27 +331,10 @@ pub fn conv_backward<T: Real, const D: usize>(
                 let wg = &w[grp * dm.cog * dm.rows..];
                 let gyg = &tmp[grp * dm.cog * nl..];
                 let dcg = &mut cols[grp * dm.rows * nl..(grp + 1) * dm.rows * nl];
-                T::gemm(
-                    dm.rows,
-                    dm.cog,
-                    nl,
-                    T::one(),
-                    wg,
-                    1,
-                    dm.rows as isize,
-                    gyg,
-                    nl as isize,
-                    1,
-                    T::zero(),
-                    dcg,
-                    nl as isize,
-                    1,
-                );
+                T::gemm(dm.rows, dm.cog, nl, T::one(), wg, 1, dm.rows as isize, gyg, nl as isize, 1, T::zero(), dcg, nl as isize, 1);
             }
             // SAFETY: this chunk's images, claimed by this lane only.
-            col2im(&v, n, cols, unsafe {
-                dxs.part(start * img, (start + n) * img)
-            });
+            col2im(&v, n, cols, unsafe { dxs.part(start * img, (start + n) * img) });
         }
     });
     // The parameter gradients: the chunks' partial sums added in chunk order.

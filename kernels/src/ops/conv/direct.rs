@@ -40,11 +40,7 @@ const OB: usize = 8;
 
 /// Whether the direct loops apply: 2-d, one input channel, one group, stride 1, dilation 1.
 pub(super) fn applies<const D: usize>(g: &ConvGeom<D>) -> bool {
-    D == 2
-        && g.c_in == 1
-        && g.groups == 1
-        && g.stride.iter().all(|&s| s == 1)
-        && g.dilation.iter().all(|&d| d == 1)
+    D == 2 && g.c_in == 1 && g.groups == 1 && g.stride.iter().all(|&s| s == 1) && g.dilation.iter().all(|&d| d == 1)
 }
 
 /// The geometry of one image, for the loops.
@@ -64,17 +60,7 @@ pub(super) struct Geom {
 impl Geom {
     fn of<const D: usize>(g: &ConvGeom<D>) -> Geom {
         let (o, k, p, i) = (g.output(), g.kernel, g.padding, g.input);
-        Geom {
-            ih: i[0],
-            iw: i[1],
-            oh: o[0],
-            ow: o[1],
-            kh: k[0],
-            kw: k[1],
-            ph: p[0],
-            pw: p[1],
-            c_out: g.c_out,
-        }
+        Geom { ih: i[0], iw: i[1], oh: o[0], ow: o[1], kh: k[0], kw: k[1], ph: p[0], pw: p[1], c_out: g.c_out }
     }
 
     /// The 16 input values that output columns `c0..c0 + 16` of a row see through tap column
@@ -106,25 +92,11 @@ impl Geom {
 }
 
 /// `y = conv(x, W) + b` for `n` images (`x` `[n, 1, IH, IW]`, `y` `[n, C_out, OH, OW]`).
-pub(super) fn forward<T: Real, const D: usize>(
-    g: &ConvGeom<D>,
-    n: usize,
-    x: &[T],
-    w: &[T],
-    b: Option<&[T]>,
-    y: &mut [T],
-) {
+pub(super) fn forward<T: Real, const D: usize>(g: &ConvGeom<D>, n: usize, x: &[T], w: &[T], b: Option<&[T]>, y: &mut [T]) {
     let geo = Geom::of(g);
-    let (img, out_img, plane) = (
-        geo.ih * geo.iw,
-        geo.c_out * geo.oh * geo.ow,
-        geo.oh * geo.ow,
-    );
+    let (img, out_img, plane) = (geo.ih * geo.iw, geo.c_out * geo.oh * geo.ow, geo.oh * geo.ow);
     for i in 0..n {
-        let (xi, yi) = (
-            &x[i * img..(i + 1) * img],
-            &mut y[i * out_img..(i + 1) * out_img],
-        );
+        let (xi, yi) = (&x[i * img..(i + 1) * img], &mut y[i * out_img..(i + 1) * out_img]);
         for (o, ob) in blocks(geo.c_out) {
             forward_block(&geo, ob, xi, w, b, &mut yi[o * plane..], o);
         }
@@ -149,15 +121,7 @@ fn blocks(c_out: usize) -> impl Iterator<Item = (usize, usize)> {
 }
 
 /// [`forward_block_of`] for a block of `ob ≤ 8` channels, by the AVX-512 body where it runs.
-fn forward_block<T: Real>(
-    geo: &Geom,
-    ob: usize,
-    x: &[T],
-    w: &[T],
-    b: Option<&[T]>,
-    y: &mut [T],
-    o: usize,
-) {
+fn forward_block<T: Real>(geo: &Geom, ob: usize, x: &[T], w: &[T], b: Option<&[T]>, y: &mut [T], o: usize) {
     #[cfg(target_arch = "x86_64")]
     if avx512()
         && let (Some(x), Some(w), Some(y)) = (as_f32(x), as_f32(w), as_f32_mut(y))
@@ -192,14 +156,7 @@ fn forward_block<T: Real>(
 }
 
 /// Output channels `o..o + B` of one image (`y` starts at channel `o`'s plane).
-fn forward_block_of<T: Real, const B: usize>(
-    geo: &Geom,
-    x: &[T],
-    w: &[T],
-    b: Option<&[T]>,
-    y: &mut [T],
-    o: usize,
-) {
+fn forward_block_of<T: Real, const B: usize>(geo: &Geom, x: &[T], w: &[T], b: Option<&[T]>, y: &mut [T], o: usize) {
     let (taps, plane) = (geo.kh * geo.kw, geo.oh * geo.ow);
     let wb: [&[T]; B] = std::array::from_fn(|j| &w[(o + j) * taps..(o + j + 1) * taps]);
     let bias: [T; B] = std::array::from_fn(|j| b.map_or(T::zero(), |b| b[o + j]));
@@ -208,9 +165,7 @@ fn forward_block_of<T: Real, const B: usize>(
             let cw = CW.min(geo.ow - c0);
             let mut acc: [[T; CW]; B] = std::array::from_fn(|j| [bias[j]; CW]);
             for kh in 0..geo.kh {
-                let Some(xrow) = geo.in_row(x, r, kh) else {
-                    continue;
-                };
+                let Some(xrow) = geo.in_row(x, r, kh) else { continue };
                 for kw in 0..geo.kw {
                     let v = geo.run(xrow, c0, cw, kw);
                     for (acc, wj) in acc.iter_mut().zip(&wb) {
@@ -231,22 +186,12 @@ fn forward_block_of<T: Real, const B: usize>(
 
 /// `dW += Σ dY ⊛ x` and `db += Σ dY` over `n` images (`dy` `[n, C_out, OH, OW]`); either may be
 /// skipped (empty slice).
-pub(super) fn weight_grad<T: Real, const D: usize>(
-    g: &ConvGeom<D>,
-    n: usize,
-    x: &[T],
-    dy: &[T],
-    dw: &mut [T],
-    db: &mut [T],
-) {
+pub(super) fn weight_grad<T: Real, const D: usize>(g: &ConvGeom<D>, n: usize, x: &[T], dy: &[T], dw: &mut [T], db: &mut [T]) {
     let geo = Geom::of(g);
     let (img, plane, taps) = (geo.ih * geo.iw, geo.oh * geo.ow, geo.kh * geo.kw);
     let out_img = geo.c_out * plane;
     for i in 0..n {
-        let (xi, dyi) = (
-            &x[i * img..(i + 1) * img],
-            &dy[i * out_img..(i + 1) * out_img],
-        );
+        let (xi, dyi) = (&x[i * img..(i + 1) * img], &dy[i * out_img..(i + 1) * out_img]);
         if !db.is_empty() {
             for (d, p) in db.iter_mut().zip(dyi.chunks_exact(plane)) {
                 *d += lane_sum(p);
@@ -328,9 +273,7 @@ fn weight_grad_block_of<T: Real, const B: usize>(geo: &Geom, x: &[T], dy: &[T], 
         for kw in 0..geo.kw {
             let mut acc = [[T::zero(); CW]; B];
             for r in 0..geo.oh {
-                let Some(xrow) = geo.in_row(x, r, kh) else {
-                    continue;
-                };
+                let Some(xrow) = geo.in_row(x, r, kh) else { continue };
                 for c0 in (0..geo.ow).step_by(CW) {
                     let cw = CW.min(geo.ow - c0);
                     let v = geo.run(xrow, c0, cw, kw);

@@ -26,19 +26,9 @@ impl Geom {
 /// # Safety
 /// AVX-512F is available.
 #[target_feature(enable = "avx512f")]
-pub(super) unsafe fn forward_block<const B: usize>(
-    geo: &Geom,
-    x: &[f32],
-    w: &[f32],
-    b: Option<&[f32]>,
-    y: &mut [f32],
-    o: usize,
-) {
+pub(super) unsafe fn forward_block<const B: usize>(geo: &Geom, x: &[f32], w: &[f32], b: Option<&[f32]>, y: &mut [f32], o: usize) {
     let (taps, plane) = (geo.kh * geo.kw, geo.oh * geo.ow);
-    assert!(
-        x.len() >= geo.ih * geo.iw && w.len() >= (o + B) * taps && y.len() >= B * plane,
-        "direct conv: operands too short"
-    );
+    assert!(x.len() >= geo.ih * geo.iw && w.len() >= (o + B) * taps && y.len() >= B * plane, "direct conv: operands too short");
     let wb = &w[o * taps..(o + B) * taps];
     let bias: [f32; B] = std::array::from_fn(|j| b.map_or(0.0, |b| b[o + j]));
     for c0 in (0..geo.ow).step_by(V) {
@@ -54,17 +44,8 @@ pub(super) unsafe fn forward_block<const B: usize>(
             let mut acc: [[__m512; B]; 2] = [std::array::from_fn(|j| _mm512_set1_ps(bias[j])); 2];
             for kh in 0..geo.kh {
                 // Input row of output row r + h, if inside: its run and a lane mask of all or none.
-                let row = |h: usize| match (r + h + kh)
-                    .checked_sub(geo.ph)
-                    .filter(|&i| i < geo.ih && (h == 0 || two))
-                {
-                    Some(i) => (
-                        x[i * geo.iw..]
-                            .as_ptr()
-                            .wrapping_add(c0)
-                            .wrapping_sub(geo.pw),
-                        0xffff as __mmask16,
-                    ),
+                let row = |h: usize| match (r + h + kh).checked_sub(geo.ph).filter(|&i| i < geo.ih && (h == 0 || two)) {
+                    Some(i) => (x[i * geo.iw..].as_ptr().wrapping_add(c0).wrapping_sub(geo.pw), 0xffff as __mmask16),
                     None => (x.as_ptr(), 0),
                 };
                 let ((run0, ok0), (run1, ok1)) = (row(0), row(1));
@@ -73,10 +54,7 @@ pub(super) unsafe fn forward_block<const B: usize>(
                 }
                 let wt = wb[kh * geo.kw..].as_ptr();
                 for kw in 0..geo.kw {
-                    let m = masks
-                        .get(kw)
-                        .copied()
-                        .unwrap_or_else(|| geo.valid(c0, cw, kw));
+                    let m = masks.get(kw).copied().unwrap_or_else(|| geo.valid(c0, cw, kw));
                     // SAFETY: `m` selects the lanes whose input column `c0 + l + kw − pw` lies in
                     // `0..iw`, `ok0`/`ok1` the rows inside `x` (elements of those rows, inside
                     // it: asserted above); the other lanes are not read, so a run's start may lie
@@ -113,17 +91,9 @@ pub(super) unsafe fn forward_block<const B: usize>(
 /// # Safety
 /// AVX-512F is available.
 #[target_feature(enable = "avx512f")]
-pub(super) unsafe fn weight_grad_block<const B: usize>(
-    geo: &Geom,
-    x: &[f32],
-    dy: &[f32],
-    dw: &mut [f32],
-) {
+pub(super) unsafe fn weight_grad_block<const B: usize>(geo: &Geom, x: &[f32], dy: &[f32], dw: &mut [f32]) {
     let (taps, plane) = (geo.kh * geo.kw, geo.oh * geo.ow);
-    assert!(
-        x.len() >= geo.ih * geo.iw && dy.len() >= B * plane && dw.len() >= B * taps,
-        "direct conv: operands too short"
-    );
+    assert!(x.len() >= geo.ih * geo.iw && dy.len() >= B * plane && dw.len() >= B * taps, "direct conv: operands too short");
     for kh in 0..geo.kh {
         for kw in 0..geo.kw {
             let mut acc = [_mm512_setzero_ps(); B];
@@ -131,19 +101,9 @@ pub(super) unsafe fn weight_grad_block<const B: usize>(
                 let cw = V.min(geo.ow - c0);
                 let (m, mg) = (geo.valid(c0, cw, kw), lanes(cw));
                 for r in 0..geo.oh {
-                    let Some(i) = (r + kh).checked_sub(geo.ph).filter(|&i| i < geo.ih) else {
-                        continue;
-                    };
+                    let Some(i) = (r + kh).checked_sub(geo.ph).filter(|&i| i < geo.ih) else { continue };
                     // SAFETY: as in `forward_block`.
-                    let v = unsafe {
-                        _mm512_maskz_loadu_ps(
-                            m,
-                            x[i * geo.iw..]
-                                .as_ptr()
-                                .wrapping_add(c0 + kw)
-                                .wrapping_sub(geo.pw),
-                        )
-                    };
+                    let v = unsafe { _mm512_maskz_loadu_ps(m, x[i * geo.iw..].as_ptr().wrapping_add(c0 + kw).wrapping_sub(geo.pw)) };
                     let g0 = dy[r * geo.ow + c0..].as_ptr();
                     for (j, acc) in acc.iter_mut().enumerate() {
                         // SAFETY: columns `c0..c0 + cw` of row `r` of plane `j` of `dy`, inside it
@@ -168,37 +128,21 @@ pub(super) unsafe fn weight_grad_block<const B: usize>(
 /// # Safety
 /// AVX-512F is available.
 #[target_feature(enable = "avx512f")]
-pub(super) unsafe fn weight_grad_rows<const J: usize, const KW: usize>(
-    geo: &Geom,
-    x: &[f32],
-    dy: &[f32],
-    dw: &mut [f32],
-) {
+pub(super) unsafe fn weight_grad_rows<const J: usize, const KW: usize>(geo: &Geom, x: &[f32], dy: &[f32], dw: &mut [f32]) {
     let (taps, plane) = (geo.kh * geo.kw, geo.oh * geo.ow);
-    assert!(
-        geo.kw == KW && x.len() >= geo.ih * geo.iw && dy.len() >= J * plane && dw.len() >= J * taps,
-        "direct conv: operands too short"
-    );
+    assert!(geo.kw == KW && x.len() >= geo.ih * geo.iw && dy.len() >= J * plane && dw.len() >= J * taps, "direct conv: operands too short");
     for kh in 0..geo.kh {
         let mut acc = [[_mm512_setzero_ps(); KW]; J];
         for c0 in (0..geo.ow).step_by(V) {
             let cw = V.min(geo.ow - c0);
-            let (m, mg): ([__mmask16; KW], _) =
-                (std::array::from_fn(|kw| geo.valid(c0, cw, kw)), lanes(cw));
+            let (m, mg): ([__mmask16; KW], _) = (std::array::from_fn(|kw| geo.valid(c0, cw, kw)), lanes(cw));
             for r in 0..geo.oh {
-                let Some(i) = (r + kh).checked_sub(geo.ph).filter(|&i| i < geo.ih) else {
-                    continue;
-                };
-                let run = x[i * geo.iw..]
-                    .as_ptr()
-                    .wrapping_add(c0)
-                    .wrapping_sub(geo.pw);
+                let Some(i) = (r + kh).checked_sub(geo.ph).filter(|&i| i < geo.ih) else { continue };
+                let run = x[i * geo.iw..].as_ptr().wrapping_add(c0).wrapping_sub(geo.pw);
                 let g0 = dy[r * geo.ow + c0..].as_ptr();
                 // SAFETY: columns `c0..c0 + cw` of row `r` of plane `j < J` of `dy`, inside it
                 // (asserted above); lanes past `cw` are not read.
-                let g: [__m512; J] = std::array::from_fn(|j| unsafe {
-                    _mm512_maskz_loadu_ps(mg, g0.add(j * plane))
-                });
+                let g: [__m512; J] = std::array::from_fn(|j| unsafe { _mm512_maskz_loadu_ps(mg, g0.add(j * plane)) });
                 for (kw, &m) in m.iter().enumerate() {
                     // SAFETY: as in `forward_block`.
                     let v = unsafe { _mm512_maskz_loadu_ps(m, run.wrapping_add(kw)) };

@@ -65,17 +65,9 @@ impl Vol {
     /// `o·stride − padding + tap·dilation` lies inside the input; the others read padding.
     #[inline]
     fn valid(&self, axis: usize, tap: usize) -> (usize, usize) {
-        let (inp, out, s) = (
-            self.input[axis] as isize,
-            self.output[axis],
-            self.stride[axis] as isize,
-        );
+        let (inp, out, s) = (self.input[axis] as isize, self.output[axis], self.stride[axis] as isize);
         let off = (tap * self.dilation[axis]) as isize - self.padding[axis] as isize;
-        let lo = if off >= 0 {
-            0
-        } else {
-            ((-off + s - 1) / s) as usize
-        };
+        let lo = if off >= 0 { 0 } else { ((-off + s - 1) / s) as usize };
         let last = inp - 1 - off; // o·s ≤ last
         let hi = if last < 0 { 0 } else { (last / s) as usize + 1 };
         let hi = hi.min(out);
@@ -118,12 +110,7 @@ impl Vol {
                 pad(&mut f, rbase + w_hi, ow - w_hi);
                 if w_hi > w_lo {
                     let x = (id * ih + ihh) * iw + w_lo * sw + e * dw - pw;
-                    f(Seg::Read {
-                        col: rbase + w_lo,
-                        x,
-                        len: w_hi - w_lo,
-                        step: sw,
-                    });
+                    f(Seg::Read { col: rbase + w_lo, x, len: w_hi - w_lo, step: sw });
                 }
             }
         }
@@ -133,16 +120,8 @@ impl Vol {
 /// A run of entries of one image's part of a row of `col` (see [`Vol::for_each_segment`]).
 #[derive(Clone, Copy)]
 enum Seg {
-    Read {
-        col: usize,
-        x: usize,
-        len: usize,
-        step: usize,
-    },
-    Pad {
-        col: usize,
-        len: usize,
-    },
+    Read { col: usize, x: usize, len: usize, step: usize },
+    Pad { col: usize, len: usize },
 }
 
 /// Fills `col` (`[c·K, n·L]`) from the batch `x` (`[n, c, *input]`); rows in parallel when large.
@@ -161,22 +140,9 @@ pub(crate) fn im2col<T: Real>(v: &Vol, n: usize, x: &[T], col: &mut [T]) {
         for (i, part) in row.chunks_exact_mut(l).enumerate() {
             let xc = &x[i * img + ci * plane..i * img + (ci + 1) * plane];
             v.for_each_segment(r, |seg| match seg {
-                Seg::Read {
-                    col: c,
-                    x: s,
-                    len,
-                    step: 1,
-                } => part[c..c + len].copy_from_slice(&xc[s..s + len]),
-                Seg::Read {
-                    col: c,
-                    x: s,
-                    len,
-                    step,
-                } => {
-                    part[c..c + len]
-                        .iter_mut()
-                        .enumerate()
-                        .for_each(|(j, o)| *o = xc[s + j * step]);
+                Seg::Read { col: c, x: s, len, step: 1 } => part[c..c + len].copy_from_slice(&xc[s..s + len]),
+                Seg::Read { col: c, x: s, len, step } => {
+                    part[c..c + len].iter_mut().enumerate().for_each(|(j, o)| *o = xc[s + j * step]);
                 }
                 Seg::Pad { col: c, len } => part[c..c + len].fill(T::zero()),
             });
@@ -184,13 +150,9 @@ pub(crate) fn im2col<T: Real>(v: &Vol, n: usize, x: &[T], col: &mut [T]) {
     };
     let row_len = n * l;
     if col.len() < par_threshold() {
-        col.chunks_exact_mut(row_len)
-            .enumerate()
-            .for_each(|(r, row)| fill(r, row));
+        col.chunks_exact_mut(row_len).enumerate().for_each(|(r, row)| fill(r, row));
     } else {
-        col.par_chunks_exact_mut(row_len)
-            .enumerate()
-            .for_each(|(r, row)| fill(r, row));
+        col.par_chunks_exact_mut(row_len).enumerate().for_each(|(r, row)| fill(r, row));
     }
 }
 
@@ -214,40 +176,20 @@ pub(crate) fn col2im<T: Real>(v: &Vol, n: usize, col: &[T], x: &mut [T]) {
             let ci = r / v.taps();
             let xc = &mut xi[ci * plane..(ci + 1) * plane];
             v.for_each_segment(r, |seg| match seg {
-                Seg::Read {
-                    col: c,
-                    x: d,
-                    len,
-                    step: 1,
-                } => {
-                    xc[d..d + len]
-                        .iter_mut()
-                        .zip(&part[c..c + len])
-                        .for_each(|(o, &g)| *o += g);
+                Seg::Read { col: c, x: d, len, step: 1 } => {
+                    xc[d..d + len].iter_mut().zip(&part[c..c + len]).for_each(|(o, &g)| *o += g);
                 }
-                Seg::Read {
-                    col: c,
-                    x: d,
-                    len,
-                    step,
-                } => {
-                    part[c..c + len]
-                        .iter()
-                        .enumerate()
-                        .for_each(|(j, &g)| xc[d + j * step] += g);
+                Seg::Read { col: c, x: d, len, step } => {
+                    part[c..c + len].iter().enumerate().for_each(|(j, &g)| xc[d + j * step] += g);
                 }
                 Seg::Pad { .. } => {}
             });
         }
     };
     if col.len() < par_threshold() {
-        x.chunks_exact_mut(img)
-            .enumerate()
-            .for_each(|(i, xi)| one(i, xi));
+        x.chunks_exact_mut(img).enumerate().for_each(|(i, xi)| one(i, xi));
     } else {
-        x.par_chunks_exact_mut(img)
-            .enumerate()
-            .for_each(|(i, xi)| one(i, xi));
+        x.par_chunks_exact_mut(img).enumerate().for_each(|(i, xi)| one(i, xi));
     }
 }
 
@@ -287,9 +229,7 @@ fn add_run<T: Real>(dst: &mut [T], src: &[T]) {
 fn im2col_simple<T: Real>(v: &Vol, n: usize, x: &[T], col: &mut [T]) {
     let row_len = n * v.out_len();
     if col.len() >= par_threshold() {
-        col.par_chunks_exact_mut(row_len)
-            .enumerate()
-            .for_each(|(r, row)| fill_row(v, n, x, r, row));
+        col.par_chunks_exact_mut(row_len).enumerate().for_each(|(r, row)| fill_row(v, n, x, r, row));
         return;
     }
     #[cfg(target_arch = "x86_64")]
@@ -341,9 +281,7 @@ fn fill_row<T: Real>(v: &Vol, n: usize, x: &[T], r: usize, row: &mut [T]) {
 fn col2im_simple<T: Real>(v: &Vol, n: usize, col: &[T], x: &mut [T]) {
     let img = v.c * v.in_len();
     if col.len() >= par_threshold() {
-        x.par_chunks_exact_mut(img)
-            .enumerate()
-            .for_each(|(i, xi)| add_image(v, n, col, i, xi));
+        x.par_chunks_exact_mut(img).enumerate().for_each(|(i, xi)| add_image(v, n, col, i, xi));
         return;
     }
     #[cfg(target_arch = "x86_64")]

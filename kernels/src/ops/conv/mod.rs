@@ -92,16 +92,8 @@ pub type Conv3dGeom = ConvGeom<3>;
 /// assert_eq!(conv_output_len(7, 3, 2, 1, 1), Some(4));
 /// assert_eq!(conv_output_len(4, 5, 1, 0, 1), None);
 /// ```
-pub fn conv_output_len(
-    input: usize,
-    kernel: usize,
-    stride: usize,
-    padding: usize,
-    dilation: usize,
-) -> Option<usize> {
-    let span = dilation
-        .checked_mul(kernel.checked_sub(1)?)?
-        .checked_add(1)?;
+pub fn conv_output_len(input: usize, kernel: usize, stride: usize, padding: usize, dilation: usize) -> Option<usize> {
+    let span = dilation.checked_mul(kernel.checked_sub(1)?)?.checked_add(1)?;
     let padded = input.checked_add(2 * padding)?;
     if stride == 0 || span > padded {
         return None;
@@ -143,80 +135,32 @@ impl<const D: usize> ConvGeom<D> {
 
     /// Panics unless the geometry is valid and the slices have the lengths it implies.
     pub(crate) fn check(&self, op: &str, x: usize, w: usize, b: Option<usize>, y: usize) {
+        assert!((1..=3).contains(&D), "{op}: only 1, 2 or 3 spatial dims are supported, got {D}");
         assert!(
-            (1..=3).contains(&D),
-            "{op}: only 1, 2 or 3 spatial dims are supported, got {D}"
-        );
-        assert!(
-            self.groups >= 1
-                && self.c_in.is_multiple_of(self.groups)
-                && self.c_out.is_multiple_of(self.groups),
+            self.groups >= 1 && self.c_in.is_multiple_of(self.groups) && self.c_out.is_multiple_of(self.groups),
             "{op}: groups={} must divide in_channels={} and out_channels={}",
             self.groups,
             self.c_in,
             self.c_out
         );
-        assert!(
-            self.stride.iter().all(|&s| s > 0),
-            "{op}: stride should be greater than zero, got {:?}",
-            self.stride
-        );
-        assert!(
-            self.dilation.iter().all(|&d| d > 0),
-            "{op}: dilation should be greater than zero, got {:?}",
-            self.dilation
-        );
-        assert!(
-            self.kernel.iter().all(|&k| k > 0),
-            "{op}: kernel size should be greater than zero, got {:?}",
-            self.kernel
-        );
+        assert!(self.stride.iter().all(|&s| s > 0), "{op}: stride should be greater than zero, got {:?}", self.stride);
+        assert!(self.dilation.iter().all(|&d| d > 0), "{op}: dilation should be greater than zero, got {:?}", self.dilation);
+        assert!(self.kernel.iter().all(|&k| k > 0), "{op}: kernel size should be greater than zero, got {:?}", self.kernel);
         let shape = |c: usize, s: &[usize]| format!("[{}, {c}, {}]", self.n, join_comma(s));
-        assert_eq!(
-            x,
-            self.input_len(),
-            "{op}: input has {x} elements, expected {} = {}",
-            shape(self.c_in, &self.input),
-            self.input_len()
-        );
+        assert_eq!(x, self.input_len(), "{op}: input has {x} elements, expected {} = {}", shape(self.c_in, &self.input), self.input_len());
         // The message is built only on failure: a passing check allocates nothing.
-        let wshape = || {
-            format!(
-                "[{}, {}, {}]",
-                self.c_out,
-                self.c_in / self.groups,
-                join_comma(&self.kernel)
-            )
-        };
-        assert_eq!(
-            w,
-            self.weight_len(),
-            "{op}: weight has {w} elements, expected {} = {}",
-            wshape(),
-            self.weight_len()
-        );
+        let wshape = || format!("[{}, {}, {}]", self.c_out, self.c_in / self.groups, join_comma(&self.kernel));
+        assert_eq!(w, self.weight_len(), "{op}: weight has {w} elements, expected {} = {}", wshape(), self.weight_len());
         if let Some(b) = b {
-            assert_eq!(
-                b, self.c_out,
-                "{op}: bias has {b} elements, expected [{}]",
-                self.c_out
-            );
+            assert_eq!(b, self.c_out, "{op}: bias has {b} elements, expected [{}]", self.c_out);
         }
         let out = self.output();
-        assert_eq!(
-            y,
-            self.output_len(),
-            "{op}: output has {y} elements, expected {} = {}",
-            shape(self.c_out, &out),
-            self.output_len()
-        );
+        assert_eq!(y, self.output_len(), "{op}: output has {y} elements, expected {} = {}", shape(self.c_out, &out), self.output_len());
     }
 
     /// The geometry of one image, in 3-d with leading unit axes.
     pub(crate) fn vol(&self) -> im2col::Vol {
-        let pad3 = |a: [usize; D], fill: usize| -> [usize; 3] {
-            std::array::from_fn(|i| if i + D < 3 { fill } else { a[i + D - 3] })
-        };
+        let pad3 = |a: [usize; D], fill: usize| -> [usize; 3] { std::array::from_fn(|i| if i + D < 3 { fill } else { a[i + D - 3] }) };
         im2col::Vol {
             c: self.c_in,
             input: pad3(self.input, 1),
@@ -230,17 +174,11 @@ impl<const D: usize> ConvGeom<D> {
 }
 
 fn join_x(v: &[usize]) -> String {
-    v.iter()
-        .map(usize::to_string)
-        .collect::<Vec<_>>()
-        .join(" x ")
+    v.iter().map(usize::to_string).collect::<Vec<_>>().join(" x ")
 }
 
 fn join_comma(v: &[usize]) -> String {
-    v.iter()
-        .map(usize::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
+    v.iter().map(usize::to_string).collect::<Vec<_>>().join(", ")
 }
 
 #[cfg(test)]

@@ -61,12 +61,7 @@ pub(super) fn fast<T: Real>() -> bool {
 /// 1, padding below the kernel, kernel at most 16 wide and the size limits above, `C_in·K ≥ 16`
 /// (smaller products are one GEMM anyway).
 pub(super) fn fits<const D: usize>(g: &ConvGeom<D>) -> bool {
-    if D != 2
-        || g.c_in < 2
-        || g.groups != 1
-        || g.stride.iter().any(|&s| s != 1)
-        || g.dilation.iter().any(|&d| d != 1)
-    {
+    if D != 2 || g.c_in < 2 || g.groups != 1 || g.stride.iter().any(|&s| s != 1) || g.dilation.iter().any(|&d| d != 1) {
         return false;
     }
     let (o, k, p) = (g.output(), g.kernel, g.padding);
@@ -132,13 +127,7 @@ pub(super) fn lane_len<const D: usize>(g: &ConvGeom<D>, per: usize) -> usize {
 
 /// `wp[((c·kh + a)·kw + b)·blk + j] = w[at(j, c, a, b)]`: a block's weights in the order the
 /// loops read them, the `blk` weights of one tap side by side.
-fn pack<T: Real>(
-    wp: &mut [T],
-    blk: usize,
-    cr: &Corr,
-    w: &[T],
-    at: impl Fn(usize, usize, usize, usize) -> usize,
-) {
+fn pack<T: Real>(wp: &mut [T], blk: usize, cr: &Corr, w: &[T], at: impl Fn(usize, usize, usize, usize) -> usize) {
     let mut it = wp[..cr.c * cr.kh * cr.kw * blk].iter_mut();
     for c in 0..cr.c {
         for a in 0..cr.kh {
@@ -153,43 +142,16 @@ fn pack<T: Real>(
 
 /// `y = conv(x, W) + b` for `n` images (`x` `[n, C_in, IH, IW]`, `y` `[n, C_out, OH, OW]`);
 /// `scratch` of at least [`lane_len`].
-pub(super) fn forward<T: Real, const D: usize>(
-    g: &ConvGeom<D>,
-    n: usize,
-    x: &[T],
-    w: &[T],
-    b: Option<&[T]>,
-    y: &mut [T],
-    scratch: &mut [T],
-) {
+pub(super) fn forward<T: Real, const D: usize>(g: &ConvGeom<D>, n: usize, x: &[T], w: &[T], b: Option<&[T]>, y: &mut [T], scratch: &mut [T]) {
     let ([ih, iw], [oh, ow], [kh, kw], [ph, pw]) = dims(g);
-    let cr = Corr {
-        c: g.c_in,
-        ih,
-        iw,
-        oh,
-        ow,
-        kh,
-        kw,
-        ph,
-        pw,
-    };
+    let cr = Corr { c: g.c_in, ih, iw, oh, ow, kh, kw, ph, pw };
     let (taps, img, plane) = (kh * kw, g.c_in * ih * iw, oh * ow);
     for (o, ob) in blocks(g.c_out, V) {
         let wp = &mut scratch[..g.c_in * taps * ob];
-        pack(wp, ob, &cr, w, |j, c, a, bb| {
-            ((o + j) * g.c_in + c) * taps + a * kw + bb
-        });
+        pack(wp, ob, &cr, w, |j, c, a, bb| ((o + j) * g.c_in + c) * taps + a * kw + bb);
         for im in 0..n {
             let yo = &mut y[(im * g.c_out + o) * plane..(im * g.c_out + o + ob) * plane];
-            corr_block(
-                &cr,
-                ob,
-                wp,
-                &x[im * img..(im + 1) * img],
-                b.map(|b| &b[o..o + ob]),
-                yo,
-            );
+            corr_block(&cr, ob, wp, &x[im * img..(im + 1) * img], b.map(|b| &b[o..o + ob]), yo);
         }
     }
 }
@@ -199,31 +161,13 @@ pub(super) fn forward<T: Real, const D: usize>(
 /// `T[i, b, r, c] = Σ_{o, a} W[o, i, a, b] · dY[o, r − a + ph, c]` (a correlation of `dY` with
 /// column `b` of the kernel flipped upside down, as wide as `dY`: no lane spent on `dx`'s
 /// border), then `dx[i, r, j] += T[i, b, r, j − b + pw]`. `scratch` of at least [`lane_len`].
-pub(super) fn input_grad<T: Real, const D: usize>(
-    g: &ConvGeom<D>,
-    n: usize,
-    dy: &[T],
-    w: &[T],
-    dx: &mut [T],
-    scratch: &mut [T],
-) {
+pub(super) fn input_grad<T: Real, const D: usize>(g: &ConvGeom<D>, n: usize, dy: &[T], w: &[T], dx: &mut [T], scratch: &mut [T]) {
     let ([ih, iw], [oh, ow], [kh, kw], [ph, pw]) = dims(g);
-    let cr = Corr {
-        c: g.c_out,
-        ih: oh,
-        iw: ow,
-        oh: ih,
-        ow,
-        kh,
-        kw: 1,
-        ph: kh - 1 - ph,
-        pw: 0,
-    };
+    let cr = Corr { c: g.c_out, ih: oh, iw: ow, oh: ih, ow, kh, kw: 1, ph: kh - 1 - ph, pw: 0 };
     let (taps, img, out_img, tplane) = (kh * kw, g.c_in * ih * iw, g.c_out * oh * ow, ih * ow);
     // For f32 on AVX-512F with rows of at most 16, the shifted sums are taken in registers.
     #[cfg(target_arch = "x86_64")]
-    let shift = (iw <= V && ow <= V && fast::<T>())
-        .then(|| super::multi_avx512::Shift::new(kw, pw, ow, iw));
+    let shift = (iw <= V && ow <= V && fast::<T>()).then(|| super::multi_avx512::Shift::new(kw, pw, ow, iw));
     #[cfg(not(target_arch = "x86_64"))]
     let shift: Option<()> = None;
     if shift.is_none() {
@@ -233,27 +177,14 @@ pub(super) fn input_grad<T: Real, const D: usize>(
         let blk = ib * kw;
         let (wp, t) = scratch.split_at_mut(g.c_out * kh * blk);
         let t = &mut t[..blk * tplane];
-        pack(wp, blk, &cr, w, |j, o, a, _| {
-            (o * g.c_in + i0 + j / kw) * taps + (kh - 1 - a) * kw + j % kw
-        });
+        pack(wp, blk, &cr, w, |j, o, a, _| (o * g.c_in + i0 + j / kw) * taps + (kh - 1 - a) * kw + j % kw);
         for im in 0..n {
             let dyi = &dy[im * out_img..(im + 1) * out_img];
             #[cfg(target_arch = "x86_64")]
             if let Some(table) = &shift {
                 let dxs = &mut dx[(im * g.c_in + i0) * ih * iw..(im * g.c_in + i0 + ib) * ih * iw];
-                let (wp, x, dx) = (
-                    as_f32(wp).expect("f32"),
-                    as_f32(dyi).expect("f32"),
-                    as_f32_mut(dxs).expect("f32"),
-                );
-                corr_block_f32(
-                    &cr,
-                    blk,
-                    wp,
-                    x,
-                    None,
-                    super::multi_avx512::Out::Shifted { dx, table },
-                );
+                let (wp, x, dx) = (as_f32(wp).expect("f32"), as_f32(dyi).expect("f32"), as_f32_mut(dxs).expect("f32"));
+                corr_block_f32(&cr, blk, wp, x, None, super::multi_avx512::Out::Shifted { dx, table });
                 continue;
             }
             corr_block(&cr, blk, wp, dyi, None, t);
@@ -266,14 +197,8 @@ pub(super) fn input_grad<T: Real, const D: usize>(
                     continue;
                 }
                 let c0 = j0 + pw - b;
-                for (d, s) in dxi[i * ih * iw..(i + 1) * ih * iw]
-                    .chunks_exact_mut(iw)
-                    .zip(tj.chunks_exact(ow))
-                {
-                    d[j0..j1]
-                        .iter_mut()
-                        .zip(&s[c0..])
-                        .for_each(|(d, &s)| *d += s);
+                for (d, s) in dxi[i * ih * iw..(i + 1) * ih * iw].chunks_exact_mut(iw).zip(tj.chunks_exact(ow)) {
+                    d[j0..j1].iter_mut().zip(&s[c0..]).for_each(|(d, &s)| *d += s);
                 }
             }
         }
@@ -300,12 +225,8 @@ fn corr_block<T: Real>(cr: &Corr, blk: usize, wp: &[T], x: &[T], b: Option<&[T]>
                     for a in 0..cr.kh {
                         let Some(i) = cr.in_row(r, a) else { continue };
                         for bb in 0..cr.kw {
-                            let Some(col) = (c + bb).checked_sub(cr.pw).filter(|&col| col < cr.iw)
-                            else {
-                                continue;
-                            };
-                            acc += wp[((ci * cr.kh + a) * cr.kw + bb) * blk + j]
-                                * x[(ci * cr.ih + i) * cr.iw + col];
+                            let Some(col) = (c + bb).checked_sub(cr.pw).filter(|&col| col < cr.iw) else { continue };
+                            acc += wp[((ci * cr.kh + a) * cr.kw + bb) * blk + j] * x[(ci * cr.ih + i) * cr.iw + col];
                         }
                     }
                 }
@@ -318,14 +239,7 @@ fn corr_block<T: Real>(cr: &Corr, blk: usize, wp: &[T], x: &[T], b: Option<&[T]>
 /// The AVX-512 body of [`corr_block`] for a block of `blk ≤ 16` channels (two vectors at a time
 /// for up to 8 channels). The caller has checked that AVX-512F is available.
 #[cfg(target_arch = "x86_64")]
-fn corr_block_f32(
-    cr: &Corr,
-    blk: usize,
-    wp: &[f32],
-    x: &[f32],
-    b: Option<&[f32]>,
-    out: super::multi_avx512::Out<'_>,
-) {
+fn corr_block_f32(cr: &Corr, blk: usize, wp: &[f32], x: &[f32], b: Option<&[f32]>, out: super::multi_avx512::Out<'_>) {
     use super::multi_avx512::corr_block as f;
     macro_rules! by_size {
         ($($n:literal => $r:literal),*) => {
@@ -342,15 +256,7 @@ fn corr_block_f32(
 
 /// `dW += Σ dY ⊛ x` and `db += Σ dY` over `n` images, either skipped when empty; `scratch` holds
 /// at least `n·OH·OW·16` elements (the AVX-512 body's transposed `dY`).
-pub(super) fn weight_grad<T: Real, const D: usize>(
-    g: &ConvGeom<D>,
-    n: usize,
-    x: &[T],
-    dy: &[T],
-    dw: &mut [T],
-    db: &mut [T],
-    scratch: &mut [T],
-) {
+pub(super) fn weight_grad<T: Real, const D: usize>(g: &ConvGeom<D>, n: usize, x: &[T], dy: &[T], dw: &mut [T], db: &mut [T], scratch: &mut [T]) {
     let ([ih, iw], [oh, ow], [kh, kw], [ph, pw]) = dims(g);
     let (plane, out_img, taps) = (oh * ow, g.c_out * oh * ow, kh * kw);
     if !db.is_empty() {
@@ -363,21 +269,10 @@ pub(super) fn weight_grad<T: Real, const D: usize>(
     if dw.is_empty() {
         return;
     }
-    let cr = Corr {
-        c: g.c_in,
-        ih,
-        iw,
-        oh,
-        ow,
-        kh,
-        kw,
-        ph,
-        pw,
-    };
+    let cr = Corr { c: g.c_in, ih, iw, oh, ow, kh, kw, ph, pw };
     #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("avx512f")
-        && let (Some(x), Some(dy), Some(dw), Some(s)) =
-            (as_f32(x), as_f32(dy), as_f32_mut(dw), as_f32_mut(scratch))
+        && let (Some(x), Some(dy), Some(dw), Some(s)) = (as_f32(x), as_f32(dy), as_f32_mut(dw), as_f32_mut(scratch))
     {
         // SAFETY: AVX-512F is available (checked above), the only requirement.
         unsafe { super::multi_dw_avx512::weight_grad(&cr, g.c_out, n, x, dy, dw, s) };
@@ -390,10 +285,7 @@ pub(super) fn weight_grad<T: Real, const D: usize>(
                 let (a, bb) = (t / kw, t % kw);
                 let mut s = T::zero();
                 for im in 0..n {
-                    let (xc, dyo) = (
-                        &x[im * img + ci * ih * iw..],
-                        &dy[im * out_img + o * plane..],
-                    );
+                    let (xc, dyo) = (&x[im * img + ci * ih * iw..], &dy[im * out_img + o * plane..]);
                     for r in 0..oh {
                         let Some(i) = cr.in_row(r, a) else { continue };
                         for c in 0..ow {

@@ -39,28 +39,11 @@ pub(super) struct Shift {
 
 impl Shift {
     pub(super) fn new(kw: usize, pw: usize, ow: usize, iw: usize) -> Shift {
-        assert!(
-            kw <= 16 && iw <= V && ow <= V,
-            "direct conv: rows too wide to shift in a register"
-        );
+        assert!(kw <= 16 && iw <= V && ow <= V, "direct conv: rows too wide to shift in a register");
         let src = |b: usize, col: usize| (col + pw).checked_sub(b).filter(|&c| c < ow && col < iw);
-        let idx = |off: usize| {
-            std::array::from_fn(|b| {
-                std::array::from_fn(|col| src(b, col).map_or(0, |c| (c + off) as i32))
-            })
-        };
-        let m = std::array::from_fn(|b| {
-            (0..16)
-                .filter(|&col| src(b, col).is_some())
-                .fold(0, |m, col| m | 1 << col)
-        });
-        Shift {
-            kw,
-            iw,
-            lo: idx(0),
-            hi: idx(8),
-            m,
-        }
+        let idx = |off: usize| std::array::from_fn(|b| std::array::from_fn(|col| src(b, col).map_or(0, |c| (c + off) as i32)));
+        let m = std::array::from_fn(|b| (0..16).filter(|&col| src(b, col).is_some()).fold(0, |m, col| m | 1 << col));
+        Shift { kw, iw, lo: idx(0), hi: idx(8), m }
     }
 }
 
@@ -70,52 +53,26 @@ impl Shift {
 /// # Safety
 /// AVX-512F is available.
 #[target_feature(enable = "avx512f")]
-pub(super) unsafe fn corr_block<const B: usize, const R: usize>(
-    cr: &Corr,
-    wp: &[f32],
-    x: &[f32],
-    b: Option<&[f32]>,
-    mut out: Out<'_>,
-) {
+pub(super) unsafe fn corr_block<const B: usize, const R: usize>(cr: &Corr, wp: &[f32], x: &[f32], b: Option<&[f32]>, mut out: Out<'_>) {
     let plane = cr.oh * cr.ow;
     let fits = match &out {
         Out::Planes(y) => y.len() >= B * plane,
-        Out::Shifted { dx, table: t } => {
-            t.kw >= 1 && B.is_multiple_of(t.kw) && cr.ow <= V && dx.len() >= B / t.kw * cr.oh * t.iw
-        }
+        Out::Shifted { dx, table: t } => t.kw >= 1 && B.is_multiple_of(t.kw) && cr.ow <= V && dx.len() >= B / t.kw * cr.oh * t.iw,
     };
-    assert!(
-        x.len() >= cr.c * cr.ih * cr.iw && fits && cr.kw <= 16,
-        "direct conv: operands too short"
-    );
-    assert!(
-        b.is_none_or(|b| b.len() >= B),
-        "direct conv: bias too short"
-    );
-    assert!(
-        wp.len() >= cr.c * cr.kh * cr.kw * B,
-        "direct conv: packed weights too short"
-    );
+    assert!(x.len() >= cr.c * cr.ih * cr.iw && fits && cr.kw <= 16, "direct conv: operands too short");
+    assert!(b.is_none_or(|b| b.len() >= B), "direct conv: bias too short");
+    assert!(wp.len() >= cr.c * cr.kh * cr.kw * B, "direct conv: packed weights too short");
     let pair = cr.ow <= 8;
     let ncol = if pair { 1 } else { cr.ow.div_ceil(V) };
-    let units = if pair {
-        cr.oh.div_ceil(2)
-    } else {
-        cr.oh * ncol
-    };
+    let units = if pair { cr.oh.div_ceil(2) } else { cr.oh * ncol };
     let bias: [__m512; B] = std::array::from_fn(|j| _mm512_set1_ps(b.map_or(0.0, |b| b[j])));
     for k0 in (0..units).step_by(R) {
         // Vector u: output row rows[u] (and rows[u] + 1 in lanes 8.. when pair), columns c0s[u]..
-        let (mut rows, mut c0s, mut wls, mut live, mut hi_live) =
-            ([0; R], [0; R], [0; R], [false; R], [false; R]);
+        let (mut rows, mut c0s, mut wls, mut live, mut hi_live) = ([0; R], [0; R], [0; R], [false; R], [false; R]);
         let mut masks = [[0 as __mmask16; 16]; R];
         for u in 0..R.min(units - k0) {
             let k = k0 + u;
-            (rows[u], c0s[u]) = if pair {
-                (2 * k, 0)
-            } else {
-                (k / ncol, (k % ncol) * V)
-            };
+            (rows[u], c0s[u]) = if pair { (2 * k, 0) } else { (k / ncol, (k % ncol) * V) };
             wls[u] = if pair { cr.ow } else { V.min(cr.ow - c0s[u]) };
             live[u] = true;
             hi_live[u] = pair && rows[u] + 1 < cr.oh;
@@ -154,19 +111,8 @@ pub(super) unsafe fn corr_block<const B: usize, const R: usize>(
                         // before its row. Upper lanes 8 + l read column `l + kb − pw` of the next
                         // row (`m << 8`, since `c0 = 0` when `pair`).
                         let v = unsafe {
-                            let v = _mm512_maskz_loadu_ps(
-                                m & rl[u],
-                                xc.wrapping_add(lo[u] + kb).wrapping_sub(cr.pw),
-                            );
-                            if pair {
-                                _mm512_mask_loadu_ps(
-                                    v,
-                                    (m << 8) & rh[u],
-                                    xc.wrapping_add(hi[u] + kb).wrapping_sub(cr.pw + 8),
-                                )
-                            } else {
-                                v
-                            }
+                            let v = _mm512_maskz_loadu_ps(m & rl[u], xc.wrapping_add(lo[u] + kb).wrapping_sub(cr.pw));
+                            if pair { _mm512_mask_loadu_ps(v, (m << 8) & rh[u], xc.wrapping_add(hi[u] + kb).wrapping_sub(cr.pw + 8)) } else { v }
                         };
                         for (j, acc) in acc[u].iter_mut().enumerate() {
                             // SAFETY: `j < B`, inside the tap's `B` weights (sliced above).
@@ -180,9 +126,7 @@ pub(super) unsafe fn corr_block<const B: usize, const R: usize>(
             shifted(dx, table, acc, rows, live, hi_live, cr.oh);
             continue;
         }
-        let Out::Planes(y) = &mut out else {
-            unreachable!()
-        };
+        let Out::Planes(y) = &mut out else { unreachable!() };
         for u in 0..R {
             if !live[u] {
                 continue;
@@ -195,11 +139,7 @@ pub(super) unsafe fn corr_block<const B: usize, const R: usize>(
                 unsafe {
                     _mm512_mask_storeu_ps(yp.add(r * cr.ow + c0), lanes(wls[u]), *acc);
                     if hi_live[u] {
-                        _mm512_mask_storeu_ps(
-                            yp.wrapping_add((r + 1) * cr.ow).wrapping_sub(8),
-                            lanes(cr.ow) << 8,
-                            *acc,
-                        );
+                        _mm512_mask_storeu_ps(yp.wrapping_add((r + 1) * cr.ow).wrapping_sub(8), lanes(cr.ow) << 8, *acc);
                     }
                 }
             }

@@ -13,21 +13,10 @@ use std::arch::x86_64::*;
 ///
 /// # Safety
 /// AVX-512F is available.
-pub(super) unsafe fn weight_grad(
-    cr: &Corr,
-    c_out: usize,
-    n: usize,
-    x: &[f32],
-    dy: &[f32],
-    dw: &mut [f32],
-    dyt: &mut [f32],
-) {
+pub(super) unsafe fn weight_grad(cr: &Corr, c_out: usize, n: usize, x: &[f32], dy: &[f32], dw: &mut [f32], dyt: &mut [f32]) {
     let plane = cr.oh * cr.ow;
     let taps = cr.kh * cr.kw;
-    assert!(
-        dy.len() >= n * c_out * plane && dyt.len() >= n * plane * V,
-        "direct conv: dY or scratch too short"
-    );
+    assert!(dy.len() >= n * c_out * plane && dyt.len() >= n * plane * V, "direct conv: dY or scratch too short");
     // Taps in tiles of at most 25, as even as possible, each run by a body of NT ≥ its size.
     let tiles = taps.div_ceil(25);
     let per = taps.div_ceil(tiles);
@@ -55,12 +44,8 @@ pub(super) unsafe fn weight_grad(
             // SAFETY: AVX-512F is available (this function's contract), the only requirement.
             unsafe {
                 match (cr.kh, cr.kw) {
-                    (5, 5) => {
-                        weight_grad_tile::<25, 5, 5>(cr, c_out, n, x, dyt, ci, 0..25, o, ob, dw)
-                    }
-                    (3, 3) => {
-                        weight_grad_tile::<9, 3, 3>(cr, c_out, n, x, dyt, ci, 0..9, o, ob, dw)
-                    }
+                    (5, 5) => weight_grad_tile::<25, 5, 5>(cr, c_out, n, x, dyt, ci, 0..25, o, ob, dw),
+                    (3, 3) => weight_grad_tile::<9, 3, 3>(cr, c_out, n, x, dyt, ci, 0..9, o, ob, dw),
                     _ => {
                         for t0 in (0..taps).step_by(per) {
                             let tile = t0..(t0 + per).min(taps);
@@ -97,23 +82,9 @@ unsafe fn weight_grad_tile<const NT: usize, const KH: usize, const KW: usize>(
     let (plane, taps, img) = (cr.oh * cr.ow, cr.kh * cr.kw, cr.ih * cr.iw);
     // The padded input window: xp[i·wp + j] = x[i − ph, j − pw] (0 outside x).
     let (hp, wp) = (cr.oh + cr.kh - 1, cr.ow + cr.kw - 1);
-    assert!(
-        hp * wp <= PAD_MAX
-            && cr.ih + cr.ph <= hp
-            && cr.iw + cr.pw <= wp
-            && tile.len() <= NT
-            && tile.end <= taps
-    );
-    assert!(
-        KW == 0 || (KH == cr.kh && KW == cr.kw && NT == taps && tile == (0..taps)),
-        "direct conv: a whole-kernel tile"
-    );
-    assert!(
-        x.len() >= n * cr.c * img
-            && dyt.len() >= n * plane * V
-            && o + ob <= c_out
-            && dw.len() >= c_out * cr.c * taps
-    );
+    assert!(hp * wp <= PAD_MAX && cr.ih + cr.ph <= hp && cr.iw + cr.pw <= wp && tile.len() <= NT && tile.end <= taps);
+    assert!(KW == 0 || (KH == cr.kh && KW == cr.kw && NT == taps && tile == (0..taps)), "direct conv: a whole-kernel tile");
+    assert!(x.len() >= n * cr.c * img && dyt.len() >= n * plane * V && o + ob <= c_out && dw.len() >= c_out * cr.c * taps);
     // Extra slots (past the tile) read offset 0 and are dropped.
     let mut off = [0usize; NT];
     for (f, t) in off.iter_mut().zip(tile.clone()) {

@@ -29,10 +29,7 @@ use crate::real::Real;
 /// Turns the uniform draws in `mask` into the scaled keep-mask and writes `y = x ⊙ mask`.
 /// Panics unless `0 ≤ p ≤ 1` and the lengths agree.
 pub fn dropout_forward<T: Real>(p: f64, x: &[T], mask: &mut [T], y: &mut [T]) {
-    assert!(
-        (0.0..=1.0).contains(&p),
-        "dropout probability has to be between 0 and 1, but got {p}"
-    );
+    assert!((0.0..=1.0).contains(&p), "dropout probability has to be between 0 and 1, but got {p}");
     assert!(
         x.len() == mask.len() && x.len() == y.len(),
         "dropout: input has {} elements, mask {}, output {}",
@@ -41,15 +38,8 @@ pub fn dropout_forward<T: Real>(p: f64, x: &[T], mask: &mut [T], y: &mut [T]) {
         y.len()
     );
     let keep = T::from_f64(1.0 - p);
-    let scale = if p < 1.0 {
-        T::from_f64(1.0 / (1.0 - p))
-    } else {
-        T::zero()
-    };
-    for_each_block(mask, |_, m| {
-        m.iter_mut()
-            .for_each(|u| *u = if *u < keep { scale } else { T::zero() })
-    });
+    let scale = if p < 1.0 { T::from_f64(1.0 / (1.0 - p)) } else { T::zero() };
+    for_each_block(mask, |_, m| m.iter_mut().for_each(|u| *u = if *u < keep { scale } else { T::zero() }));
     dropout_backward(mask, x, y);
 }
 
@@ -63,9 +53,7 @@ pub fn dropout_backward<T: Real>(mask: &[T], grad_out: &[T], grad_in: &mut [T]) 
         grad_in.len()
     );
     for_each_block(grad_in, |off, d| {
-        d.iter_mut()
-            .enumerate()
-            .for_each(|(j, v)| *v = grad_out[off + j] * mask[off + j]);
+        d.iter_mut().enumerate().for_each(|(j, v)| *v = grad_out[off + j] * mask[off + j]);
     });
 }
 
@@ -105,9 +93,7 @@ mod tests {
     #[test]
     fn keeps_about_one_minus_p_and_preserves_the_mean() {
         let n = 1 << 19;
-        let u: Vec<f32> = (0..n)
-            .map(|i| ((i as u64 * 2_654_435_761) % 1_000_003) as f32 / 1_000_003.0)
-            .collect();
+        let u: Vec<f32> = (0..n).map(|i| ((i as u64 * 2_654_435_761) % 1_000_003) as f32 / 1_000_003.0).collect();
         let x = vec![1.0f32; n];
         let (mut m, mut y) = (u, vec![0.0; n]);
         dropout_forward(0.25, &x, &mut m, &mut y);

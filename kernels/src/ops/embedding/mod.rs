@@ -31,35 +31,16 @@ pub struct EmbeddingGeom {
 
 fn validate(g: &EmbeddingGeom, indices: &[i64]) -> KernelResult {
     match indices.iter().find(|&&i| i < 0 || i as u64 >= g.num as u64) {
-        Some(&index) => Err(KernelError::IndexOutOfRange {
-            index,
-            num_embeddings: g.num,
-        }),
+        Some(&index) => Err(KernelError::IndexOutOfRange { index, num_embeddings: g.num }),
         None => Ok(()),
     }
 }
 
 /// Gathers the rows of `weight` (`[num, dim]`) selected by `indices` into `out` (`[len, dim]`).
-pub fn embedding_forward<T: Real>(
-    g: &EmbeddingGeom,
-    indices: &[i64],
-    weight: &[T],
-    out: &mut [T],
-) -> KernelResult {
+pub fn embedding_forward<T: Real>(g: &EmbeddingGeom, indices: &[i64], weight: &[T], out: &mut [T]) -> KernelResult {
     let EmbeddingGeom { num, dim } = *g;
-    assert_eq!(
-        weight.len(),
-        num * dim,
-        "embedding: weight has {} elements, expected [{num}, {dim}]",
-        weight.len()
-    );
-    assert_eq!(
-        out.len(),
-        indices.len() * dim,
-        "embedding: output has {} elements, expected [{}, {dim}]",
-        out.len(),
-        indices.len()
-    );
+    assert_eq!(weight.len(), num * dim, "embedding: weight has {} elements, expected [{num}, {dim}]", weight.len());
+    assert_eq!(out.len(), indices.len() * dim, "embedding: output has {} elements, expected [{}, {dim}]", out.len(), indices.len());
     validate(g, indices)?;
     for_each_row(out, dim.max(1), 1, |i, row| {
         let r = indices[i] as usize;
@@ -77,19 +58,8 @@ pub fn embedding_backward<T: Real>(
     grad_weight: &mut [T],
 ) -> KernelResult {
     let EmbeddingGeom { num, dim } = *g;
-    assert_eq!(
-        grad_weight.len(),
-        num * dim,
-        "embedding backward: grad_weight has {} elements, expected [{num}, {dim}]",
-        grad_weight.len()
-    );
-    assert_eq!(
-        grad_out.len(),
-        indices.len() * dim,
-        "embedding backward: grad_out has {} elements, expected [{}, {dim}]",
-        grad_out.len(),
-        indices.len()
-    );
+    assert_eq!(grad_weight.len(), num * dim, "embedding backward: grad_weight has {} elements, expected [{num}, {dim}]", grad_weight.len());
+    assert_eq!(grad_out.len(), indices.len() * dim, "embedding backward: grad_out has {} elements, expected [{}, {dim}]", grad_out.len(), indices.len());
     validate(g, indices)?;
     // Serial in position order: two positions may hit one row, and the order of the additions
     // is kept fixed (deterministic).
@@ -99,10 +69,7 @@ pub fn embedding_backward<T: Real>(
             continue;
         }
         let src = &grad_out[i * dim..(i + 1) * dim];
-        grad_weight[r * dim..(r + 1) * dim]
-            .iter_mut()
-            .zip(src)
-            .for_each(|(d, &v)| *d += v);
+        grad_weight[r * dim..(r + 1) * dim].iter_mut().zip(src).for_each(|(d, &v)| *d += v);
     }
     Ok(())
 }
@@ -139,17 +106,8 @@ mod tests {
         let mut out = [7.0f32; 2];
         for bad in [2i64, -1] {
             let err = embedding_forward(&g, &[0, bad], &[1.0, 2.0], &mut out).unwrap_err();
-            assert_eq!(
-                err,
-                KernelError::IndexOutOfRange {
-                    index: bad,
-                    num_embeddings: 2
-                }
-            );
-            assert!(
-                err.to_string()
-                    .contains(&format!("index {bad} is not in [0, 2)"))
-            );
+            assert_eq!(err, KernelError::IndexOutOfRange { index: bad, num_embeddings: 2 });
+            assert!(err.to_string().contains(&format!("index {bad} is not in [0, 2)")));
         }
         assert_eq!(out, [7.0; 2], "nothing written on error");
         assert!(embedding_backward(&g, &[5], None, &[1.0f32], &mut [0.0; 2]).is_err());

@@ -6,42 +6,17 @@ use crate::ops::rows::for_each_row;
 use crate::real::Real;
 
 /// `y = act(x Wᵀ + b)`; see the [module docs](super).
-pub fn linear_forward<T: Real>(
-    g: &LinearGeom,
-    act: LinearAct,
-    x: &[T],
-    w: &[T],
-    b: Option<&[T]>,
-    y: &mut [T],
-) {
+pub fn linear_forward<T: Real>(g: &LinearGeom, act: LinearAct, x: &[T], w: &[T], b: Option<&[T]>, y: &mut [T]) {
     g.check(x.len(), w.len(), b.map(<[T]>::len), y.len());
     let LinearGeom { m, k, n } = *g;
     // y[m×n] = x[m×k] · Wᵀ, Wᵀ read as a k×n matrix with strides (1, k).
-    T::gemm(
-        m,
-        k,
-        n,
-        T::one(),
-        x,
-        k as isize,
-        1,
-        w,
-        1,
-        k as isize,
-        T::zero(),
-        y,
-        n as isize,
-        1,
-    );
+    T::gemm(m, k, n, T::one(), x, k as isize, 1, w, 1, k as isize, T::zero(), y, n as isize, 1);
     if b.is_none() && act == LinearAct::None {
         return;
     }
     for_each_row(y, n.max(1), 1, |_, row| match (b, act) {
         (Some(b), LinearAct::None) => row.iter_mut().zip(b).for_each(|(v, &bi)| *v += bi),
-        (Some(b), LinearAct::Relu) => row
-            .iter_mut()
-            .zip(b)
-            .for_each(|(v, &bi)| *v = relu(*v + bi)),
+        (Some(b), LinearAct::Relu) => row.iter_mut().zip(b).for_each(|(v, &bi)| *v = relu(*v + bi)),
         (None, _) => row.iter_mut().for_each(|v| *v = relu(*v)),
     });
 }
@@ -49,11 +24,7 @@ pub fn linear_forward<T: Real>(
 #[inline(always)]
 fn relu<T: Real>(v: T) -> T {
     // NaN propagates, as torch's relu.
-    if v > T::zero() || v.is_nan() {
-        v
-    } else {
-        T::zero()
-    }
+    if v > T::zero() || v.is_nan() { v } else { T::zero() }
 }
 
 /// The scratch length [`linear_backward`] needs: `m·n` for a fused ReLU (the masked gradient), 0
@@ -82,29 +53,14 @@ pub fn linear_backward<T: Real>(
     grad_weight: Option<&mut [T]>,
     grad_bias: Option<&mut [T]>,
 ) {
-    g.check(
-        x.len(),
-        w.len(),
-        grad_bias.as_deref().map(<[T]>::len),
-        grad_out.len(),
-    );
+    g.check(x.len(), w.len(), grad_bias.as_deref().map(<[T]>::len), grad_out.len());
     let LinearGeom { m, k, n } = *g;
     let need = linear_scratch_len(g, act);
-    assert!(
-        scratch.len() >= need,
-        "linear_backward: scratch has {} elements, expected at least {need}",
-        scratch.len()
-    );
+    assert!(scratch.len() >= need, "linear_backward: scratch has {} elements, expected at least {need}", scratch.len());
     let gy: &[T] = match act {
         LinearAct::None => grad_out,
         LinearAct::Relu => {
-            assert_eq!(
-                y.len(),
-                m * n,
-                "linear_backward: y has {} elements, expected [{m}, {n}] = {}",
-                y.len(),
-                m * n
-            );
+            assert_eq!(y.len(), m * n, "linear_backward: y has {} elements, expected [{m}, {n}] = {}", y.len(), m * n);
             let s = &mut scratch[..need];
             for_each_row(s, n.max(1), 1, |i, row| {
                 let (yr, gr) = (&y[i * n..(i + 1) * n], &grad_out[i * n..(i + 1) * n]);
@@ -116,54 +72,14 @@ pub fn linear_backward<T: Real>(
         }
     };
     if let Some(dx) = grad_in {
-        assert_eq!(
-            dx.len(),
-            m * k,
-            "linear_backward: grad_in has {} elements, expected [{m}, {k}]",
-            dx.len()
-        );
+        assert_eq!(dx.len(), m * k, "linear_backward: grad_in has {} elements, expected [{m}, {k}]", dx.len());
         // dX[m×k] = G[m×n] · W[n×k].
-        T::gemm(
-            m,
-            n,
-            k,
-            T::one(),
-            gy,
-            n as isize,
-            1,
-            w,
-            k as isize,
-            1,
-            T::zero(),
-            dx,
-            k as isize,
-            1,
-        );
+        T::gemm(m, n, k, T::one(), gy, n as isize, 1, w, k as isize, 1, T::zero(), dx, k as isize, 1);
     }
     if let Some(dw) = grad_weight {
-        assert_eq!(
-            dw.len(),
-            n * k,
-            "linear_backward: grad_weight has {} elements, expected [{n}, {k}]",
-            dw.len()
-        );
+        assert_eq!(dw.len(), n * k, "linear_backward: grad_weight has {} elements, expected [{n}, {k}]", dw.len());
         // dW[n×k] += Gᵀ[n×m] · X[m×k], Gᵀ read with strides (1, n).
-        T::gemm(
-            n,
-            m,
-            k,
-            T::one(),
-            gy,
-            1,
-            n as isize,
-            x,
-            k as isize,
-            1,
-            T::one(),
-            dw,
-            k as isize,
-            1,
-        );
+        T::gemm(n, m, k, T::one(), gy, 1, n as isize, x, k as isize, 1, T::one(), dw, k as isize, 1);
     }
     if let Some(db) = grad_bias {
         column_sums_add(gy, m, n, db);

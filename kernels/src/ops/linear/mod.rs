@@ -23,8 +23,8 @@
 
 mod cpu;
 
-pub(crate) use cpu::column_sums_add as cpu_column_sums_add;
 pub use cpu::{linear_backward, linear_forward, linear_scratch_len};
+pub(crate) use cpu::column_sums_add as cpu_column_sums_add;
 
 /// The sizes of a linear layer: `x` `[m, k]`, `W` `[n, k]`, `y` `[m, n]`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,27 +50,12 @@ pub enum LinearAct {
 impl LinearGeom {
     pub(crate) fn check(&self, x: usize, w: usize, b: Option<usize>, y: usize) {
         let LinearGeom { m, k, n } = *self;
-        assert_eq!(
-            x,
-            m * k,
-            "linear: x has {x} elements, expected [{m}, {k}] = {}",
-            m * k
-        );
-        assert_eq!(
-            w,
-            n * k,
-            "linear: weight has {w} elements, expected [{n}, {k}] = {}",
-            n * k
-        );
+        assert_eq!(x, m * k, "linear: x has {x} elements, expected [{m}, {k}] = {}", m * k);
+        assert_eq!(w, n * k, "linear: weight has {w} elements, expected [{n}, {k}] = {}", n * k);
         if let Some(b) = b {
             assert_eq!(b, n, "linear: bias has {b} elements, expected [{n}]");
         }
-        assert_eq!(
-            y,
-            m * n,
-            "linear: output has {y} elements, expected [{m}, {n}] = {}",
-            m * n
-        );
+        assert_eq!(y, m * n, "linear: output has {y} elements, expected [{m}, {n}] = {}", m * n);
     }
 }
 

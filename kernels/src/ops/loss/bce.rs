@@ -24,12 +24,7 @@ use crate::real::Real;
 
 fn check_weight(what: &str, w: Option<&[impl Copy]>, n: usize) {
     if let Some(w) = w {
-        assert_eq!(
-            w.len(),
-            n,
-            "{what}: weight has {} elements, expected one per input element ({n})",
-            w.len()
-        );
+        assert_eq!(w.len(), n, "{what}: weight has {} elements, expected one per input element ({n})", w.len());
     }
 }
 
@@ -39,20 +34,12 @@ fn weight_at<T: Real>(w: Option<&[T]>, i: usize) -> T {
 }
 
 /// `BCELoss` forward. Fails when an input is outside `[0, 1]` (nothing is written then).
-pub fn bce_forward<T: Real>(
-    red: Reduction,
-    input: &[T],
-    target: &[T],
-    weight: Option<&[T]>,
-    out: &mut [T],
-) -> KernelResult {
+pub fn bce_forward<T: Real>(red: Reduction, input: &[T], target: &[T], weight: Option<&[T]>, out: &mut [T]) -> KernelResult {
     let n = input.len();
     check_same("binary_cross_entropy", n, target.len());
     check_weight("binary_cross_entropy", weight, n);
     if let Some(&bad) = input.iter().find(|&&x| !(x >= T::zero() && x <= T::one())) {
-        return Err(KernelError::ProbabilityOutOfRange {
-            value: bad.to_f64(),
-        });
+        return Err(KernelError::ProbabilityOutOfRange { value: bad.to_f64() });
     }
     let floor = T::from_f64(-100.0);
     write_reduced(red, n, out, |i| {
@@ -64,23 +51,11 @@ pub fn bce_forward<T: Real>(
 }
 
 /// `BCELoss` backward into `grad_input`.
-pub fn bce_backward<T: Real>(
-    red: Reduction,
-    input: &[T],
-    target: &[T],
-    weight: Option<&[T]>,
-    grad_out: &[T],
-    grad_input: &mut [T],
-) {
+pub fn bce_backward<T: Real>(red: Reduction, input: &[T], target: &[T], weight: Option<&[T]>, grad_out: &[T], grad_input: &mut [T]) {
     let n = input.len();
     check_same("binary_cross_entropy", n, target.len());
     check_weight("binary_cross_entropy", weight, n);
-    assert_eq!(
-        grad_input.len(),
-        n,
-        "binary_cross_entropy backward: grad_input has {} elements, expected {n}",
-        grad_input.len()
-    );
+    assert_eq!(grad_input.len(), n, "binary_cross_entropy backward: grad_input has {} elements, expected {n}", grad_input.len());
     let s = Scale::new(red, grad_out, n, n as f64);
     let eps = T::from_f64(1e-12);
     for_each_block(grad_input, |off, b| {
@@ -141,12 +116,7 @@ pub fn bce_with_logits_backward<T: Real>(
     check_same("binary_cross_entropy_with_logits", n, target.len());
     check_weight("binary_cross_entropy_with_logits", weight, n);
     check_pos_weight(n, pos_weight);
-    assert_eq!(
-        grad_input.len(),
-        n,
-        "binary_cross_entropy_with_logits backward: grad_input has {} elements, expected {n}",
-        grad_input.len()
-    );
+    assert_eq!(grad_input.len(), n, "binary_cross_entropy_with_logits backward: grad_input has {} elements, expected {n}", grad_input.len());
     let s = Scale::new(red, grad_out, n, n as f64);
     for_each_block(grad_input, |off, b| {
         for (j, v) in b.iter_mut().enumerate() {

@@ -55,84 +55,41 @@ pub struct ClassLoss {
 
 impl Default for ClassLoss {
     fn default() -> Self {
-        ClassLoss {
-            reduction: Reduction::Mean,
-            ignore_index: -100,
-            label_smoothing: 0.0,
-        }
+        ClassLoss { reduction: Reduction::Mean, ignore_index: -100, label_smoothing: 0.0 }
     }
 }
 
 impl ClassGeom {
     fn check<T>(&self, what: &str, input: usize, target: usize, weight: Option<&[T]>) {
         let ClassGeom { n, c, d } = *self;
-        assert_eq!(
-            input,
-            n * c * d,
-            "{what}: input has {input} elements, expected [{n}, {c}, {d}] = {}",
-            n * c * d
-        );
-        assert_eq!(
-            target,
-            n * d,
-            "{what}: target has {target} elements, expected [{n}, {d}] = {}",
-            n * d
-        );
+        assert_eq!(input, n * c * d, "{what}: input has {input} elements, expected [{n}, {c}, {d}] = {}", n * c * d);
+        assert_eq!(target, n * d, "{what}: target has {target} elements, expected [{n}, {d}] = {}", n * d);
         if let Some(w) = weight {
-            assert_eq!(
-                w.len(),
-                c,
-                "{what}: weight has {} elements, expected one per class ({c})",
-                w.len()
-            );
+            assert_eq!(w.len(), c, "{what}: weight has {} elements, expected one per class ({c})", w.len());
         }
     }
 }
 
 /// Checks every target and returns the `Mean` denominator: `Σ w_t` (or the count) over the
 /// non-ignored positions.
-fn validate<T: Real>(
-    g: &ClassGeom,
-    ignore: i64,
-    target: &[i64],
-    weight: Option<&[T]>,
-) -> KernelResult<f64> {
+fn validate<T: Real>(g: &ClassGeom, ignore: i64, target: &[i64], weight: Option<&[T]>) -> KernelResult<f64> {
     let mut denom = 0.0;
     for &t in target {
         if t == ignore {
             continue;
         }
         if t < 0 || t as u64 >= g.c as u64 {
-            return Err(KernelError::TargetOutOfRange {
-                target: t,
-                classes: g.c,
-            });
+            return Err(KernelError::TargetOutOfRange { target: t, classes: g.c });
         }
         denom += weight.map_or(1.0, |w| w[t as usize].to_f64());
     }
     Ok(denom)
 }
 
-fn reduce_into<T: Real>(
-    red: Reduction,
-    m: usize,
-    denom: f64,
-    out: &mut [T],
-    f: impl Fn(usize) -> f64,
-) {
-    assert_eq!(
-        out.len(),
-        red.out_len(m),
-        "loss: output has {} elements, expected {} for reduction='{}'",
-        out.len(),
-        red.out_len(m),
-        red.as_str()
-    );
+fn reduce_into<T: Real>(red: Reduction, m: usize, denom: f64, out: &mut [T], f: impl Fn(usize) -> f64) {
+    assert_eq!(out.len(), red.out_len(m), "loss: output has {} elements, expected {} for reduction='{}'", out.len(), red.out_len(m), red.as_str());
     match red {
-        Reduction::None => out
-            .iter_mut()
-            .enumerate()
-            .for_each(|(i, o)| *o = T::from_f64(f(i))),
+        Reduction::None => out.iter_mut().enumerate().for_each(|(i, o)| *o = T::from_f64(f(i))),
         Reduction::Sum => out[0] = T::from_f64((0..m).map(&f).sum()),
         Reduction::Mean => out[0] = T::from_f64((0..m).map(&f).sum::<f64>() / denom),
     }
@@ -148,11 +105,7 @@ pub fn nll_forward<T: Real>(
     out: &mut [T],
 ) -> KernelResult {
     g.check("nll_loss", input.len(), target.len(), weight);
-    assert!(
-        opts.label_smoothing == 0.0,
-        "nll_loss has no label_smoothing (got {})",
-        opts.label_smoothing
-    );
+    assert!(opts.label_smoothing == 0.0, "nll_loss has no label_smoothing (got {})", opts.label_smoothing);
     let denom = validate(g, opts.ignore_index, target, weight)?;
     let ClassGeom { c, d, .. } = *g;
     reduce_into(opts.reduction, target.len(), denom, out, |p| {
@@ -161,8 +114,7 @@ pub fn nll_forward<T: Real>(
             return 0.0;
         }
         let (ni, k) = (p / d, p % d);
-        -weight.map_or(1.0, |w| w[t as usize].to_f64())
-            * input[(ni * c + t as usize) * d + k].to_f64()
+        -weight.map_or(1.0, |w| w[t as usize].to_f64()) * input[(ni * c + t as usize) * d + k].to_f64()
     });
     Ok(())
 }
@@ -185,8 +137,7 @@ pub fn nll_backward<T: Real>(
         for k in 0..d {
             let t = target[ni * d + k];
             if t != opts.ignore_index {
-                block[t as usize * d + k] =
-                    -weight.map_or(T::one(), |w| w[t as usize]) * s.at(ni * d + k);
+                block[t as usize * d + k] = -weight.map_or(T::one(), |w| w[t as usize]) * s.at(ni * d + k);
             }
         }
     });
@@ -207,21 +158,10 @@ pub fn cross_entropy_forward<T: Real>(
 ) -> KernelResult {
     g.check("cross_entropy", logits.len(), target.len(), weight);
     let eps = opts.label_smoothing;
-    assert!(
-        (0.0..=1.0).contains(&eps),
-        "cross_entropy: label_smoothing must be between 0.0 and 1.0, got {eps}"
-    );
+    assert!((0.0..=1.0).contains(&eps), "cross_entropy: label_smoothing must be between 0.0 and 1.0, got {eps}");
     let denom = validate(g, opts.ignore_index, target, weight)?;
     let ClassGeom { n, c, d } = *g;
-    log_softmax_forward(
-        &SoftmaxGeom {
-            outer: n,
-            dim: c,
-            inner: d,
-        },
-        logits,
-        log_probs,
-    );
+    log_softmax_forward(&SoftmaxGeom { outer: n, dim: c, inner: d }, logits, log_probs);
     let lp: &[T] = log_probs;
     let w = |cls: usize| weight.map_or(1.0, |w| w[cls].to_f64());
     reduce_into(opts.reduction, target.len(), denom, out, |p| {
@@ -252,19 +192,8 @@ pub fn cross_entropy_backward<T: Real>(
     grad_out: &[T],
     grad_logits: &mut [T],
 ) -> KernelResult {
-    g.check(
-        "cross_entropy backward",
-        log_probs.len(),
-        target.len(),
-        weight,
-    );
-    assert_eq!(
-        grad_logits.len(),
-        log_probs.len(),
-        "cross_entropy backward: grad_logits has {} elements, expected {}",
-        grad_logits.len(),
-        log_probs.len()
-    );
+    g.check("cross_entropy backward", log_probs.len(), target.len(), weight);
+    assert_eq!(grad_logits.len(), log_probs.len(), "cross_entropy backward: grad_logits has {} elements, expected {}", grad_logits.len(), log_probs.len());
     let denom = validate(g, opts.ignore_index, target, weight)?;
     let s = Scale::new(opts.reduction, grad_out, target.len(), denom);
     let ClassGeom { c, d, .. } = *g;

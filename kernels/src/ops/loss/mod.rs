@@ -61,31 +61,13 @@ impl Reduction {
 }
 
 /// Writes the reduction of `n` per-element losses `f(i)` into `out` (`Mean` divides by `n`).
-pub(crate) fn write_reduced<T: Real>(
-    red: Reduction,
-    n: usize,
-    out: &mut [T],
-    f: impl Fn(usize) -> T + Sync + Send,
-) {
-    assert_eq!(
-        out.len(),
-        red.out_len(n),
-        "loss: output has {} elements, expected {} for reduction='{}'",
-        out.len(),
-        red.out_len(n),
-        red.as_str()
-    );
+pub(crate) fn write_reduced<T: Real>(red: Reduction, n: usize, out: &mut [T], f: impl Fn(usize) -> T + Sync + Send) {
+    assert_eq!(out.len(), red.out_len(n), "loss: output has {} elements, expected {} for reduction='{}'", out.len(), red.out_len(n), red.as_str());
     match red {
-        Reduction::None => for_each_block(out, |off, o| {
-            o.iter_mut().enumerate().for_each(|(j, v)| *v = f(off + j))
-        }),
+        Reduction::None => for_each_block(out, |off, o| o.iter_mut().enumerate().for_each(|(j, v)| *v = f(off + j))),
         Reduction::Sum | Reduction::Mean => {
             let sum: f64 = (0..n).map(|i| f(i).to_f64()).sum();
-            out[0] = T::from_f64(if red == Reduction::Mean {
-                sum / n as f64
-            } else {
-                sum
-            });
+            out[0] = T::from_f64(if red == Reduction::Mean { sum / n as f64 } else { sum });
         }
     }
 }
@@ -114,28 +96,17 @@ impl<'a, T: Real> Scale<'a, T> {
             Reduction::Sum => grad_out[0],
             Reduction::None => T::zero(),
         };
-        Scale {
-            red,
-            grad_out,
-            mean,
-        }
+        Scale { red, grad_out, mean }
     }
 
     #[inline(always)]
     pub(crate) fn at(&self, i: usize) -> T {
-        if self.red == Reduction::None {
-            self.grad_out[i]
-        } else {
-            self.mean
-        }
+        if self.red == Reduction::None { self.grad_out[i] } else { self.mean }
     }
 }
 
 pub(crate) fn check_same(what: &str, a: usize, b: usize) {
-    assert_eq!(
-        a, b,
-        "{what}: input has {a} elements but target has {b} (they must have the same shape)"
-    );
+    assert_eq!(a, b, "{what}: input has {a} elements but target has {b} (they must have the same shape)");
 }
 
 #[cfg(test)]

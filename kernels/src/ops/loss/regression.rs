@@ -33,16 +33,7 @@ pub fn mse_backward<T: Real>(
     grad_target: Option<&mut [T]>,
 ) {
     let two = T::from_f64(2.0);
-    backward(
-        red,
-        input,
-        target,
-        grad_out,
-        grad_input,
-        grad_target,
-        move |d| two * d,
-        "mse_loss",
-    );
+    backward(red, input, target, grad_out, grad_input, grad_target, move |d| two * d, "mse_loss");
 }
 
 /// `L1Loss`: `out = reduce(|x − t|)`.
@@ -69,16 +60,7 @@ pub fn l1_backward<T: Real>(
             d // 0 stays 0, NaN stays NaN (torch's sgn)
         }
     };
-    backward(
-        red,
-        input,
-        target,
-        grad_out,
-        grad_input,
-        grad_target,
-        sgn,
-        "l1_loss",
-    );
+    backward(red, input, target, grad_out, grad_input, grad_target, sgn, "l1_loss");
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -96,29 +78,11 @@ fn backward<T: Real>(
     check_same(name, n, target.len());
     let s = Scale::new(red, grad_out, n, n as f64);
     if let Some(dx) = grad_input {
-        assert_eq!(
-            dx.len(),
-            n,
-            "{name} backward: grad_input has {} elements, expected {n}",
-            dx.len()
-        );
-        for_each_block(dx, |off, b| {
-            b.iter_mut()
-                .enumerate()
-                .for_each(|(j, v)| *v = s.at(off + j) * df(input[off + j] - target[off + j]))
-        });
+        assert_eq!(dx.len(), n, "{name} backward: grad_input has {} elements, expected {n}", dx.len());
+        for_each_block(dx, |off, b| b.iter_mut().enumerate().for_each(|(j, v)| *v = s.at(off + j) * df(input[off + j] - target[off + j])));
     }
     if let Some(dt) = grad_target {
-        assert_eq!(
-            dt.len(),
-            n,
-            "{name} backward: grad_target has {} elements, expected {n}",
-            dt.len()
-        );
-        for_each_block(dt, |off, b| {
-            b.iter_mut()
-                .enumerate()
-                .for_each(|(j, v)| *v = -(s.at(off + j) * df(input[off + j] - target[off + j])))
-        });
+        assert_eq!(dt.len(), n, "{name} backward: grad_target has {} elements, expected {n}", dt.len());
+        for_each_block(dt, |off, b| b.iter_mut().enumerate().for_each(|(j, v)| *v = -(s.at(off + j) * df(input[off + j] - target[off + j]))));
     }
 }

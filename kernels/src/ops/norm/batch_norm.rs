@@ -43,26 +43,12 @@ impl BatchNormGeom {
     }
 
     fn check(&self, what: &str, len: usize) {
-        assert_eq!(
-            len,
-            self.numel(),
-            "batch_norm: {what} has {len} elements, expected [{}, {}, {}] = {}",
-            self.n,
-            self.c,
-            self.l,
-            self.numel()
-        );
+        assert_eq!(len, self.numel(), "batch_norm: {what} has {len} elements, expected [{}, {}, {}] = {}", self.n, self.c, self.l, self.numel());
     }
 
     fn check_c<T>(&self, what: &str, s: Option<&[T]>) {
         if let Some(s) = s {
-            assert_eq!(
-                s.len(),
-                self.c,
-                "batch_norm: {what} has {} elements, expected one per channel ({})",
-                s.len(),
-                self.c
-            );
+            assert_eq!(s.len(), self.c, "batch_norm: {what} has {} elements, expected one per channel ({})", s.len(), self.c);
         }
     }
 
@@ -74,42 +60,25 @@ impl BatchNormGeom {
 }
 
 /// Per-channel work in parallel when the tensor is large.
-fn per_channel<T: Real>(
-    g: &BatchNormGeom,
-    outs: (&mut [T], &mut [T]),
-    f: impl Fn(usize) -> (T, T) + Sync + Send,
-) {
+fn per_channel<T: Real>(g: &BatchNormGeom, outs: (&mut [T], &mut [T]), f: impl Fn(usize) -> (T, T) + Sync + Send) {
     let (a, b) = outs;
     let body = |(ch, (a, b)): (usize, (&mut T, &mut T))| (*a, *b) = f(ch);
     if g.numel() < crate::cpu::parallel::par_threshold() {
         a.iter_mut().zip(b.iter_mut()).enumerate().for_each(body);
     } else {
-        a.par_iter_mut()
-            .zip(b.par_iter_mut())
-            .enumerate()
-            .for_each(body);
+        a.par_iter_mut().zip(b.par_iter_mut()).enumerate().for_each(body);
     }
 }
 
 /// `y = γ·(x − mean)·invstd + β` with per-channel `mean`, `invstd`.
-fn normalize<T: Real>(
-    g: &BatchNormGeom,
-    x: &[T],
-    mean: &[T],
-    invstd: &[T],
-    weight: Option<&[T]>,
-    bias: Option<&[T]>,
-    y: &mut [T],
-) {
+fn normalize<T: Real>(g: &BatchNormGeom, x: &[T], mean: &[T], invstd: &[T], weight: Option<&[T]>, bias: Option<&[T]>, y: &mut [T]) {
     let (c, l) = (g.c, g.l);
     for_each_row(y, l.max(1), 1, |row, out| {
         let ch = row % c;
         let scale = invstd[ch] * weight.map_or(T::one(), |w| w[ch]);
         let shift = bias.map_or(T::zero(), |b| b[ch]) - mean[ch] * scale;
         let src = &x[row * l..(row + 1) * l];
-        out.iter_mut()
-            .zip(src)
-            .for_each(|(o, &v)| *o = v * scale + shift);
+        out.iter_mut().zip(src).for_each(|(o, &v)| *o = v * scale + shift);
     });
 }
 
@@ -136,22 +105,12 @@ pub fn batch_norm_forward_train<T: Real>(
     g.check_c("save_mean", Some(save_mean));
     g.check_c("save_invstd", Some(save_invstd));
     let m = g.n * g.l;
-    assert!(
-        m > 1 || g.c == 0,
-        "Expected more than 1 value per channel when training, got input of size [{}, {}, {}]",
-        g.n,
-        g.c,
-        g.l
-    );
+    assert!(m > 1 || g.c == 0, "Expected more than 1 value per channel when training, got input of size [{}, {}, {}]", g.n, g.c, g.l);
     // Two passes in f64: the mean, then the centred sum of squares.
     // `save_invstd` holds the centred sums of squares until the end.
     per_channel(g, (&mut *save_mean, &mut *save_invstd), |ch| {
         let mean = g.runs(x, ch).flatten().map(|v| v.to_f64()).sum::<f64>() / m as f64;
-        let ss: f64 = g
-            .runs(x, ch)
-            .flatten()
-            .map(|v| (v.to_f64() - mean).powi(2))
-            .sum();
+        let ss: f64 = g.runs(x, ch).flatten().map(|v| (v.to_f64() - mean).powi(2)).sum();
         (T::from_f64(mean), T::from_f64(ss))
     });
     if let Some((rm, rv)) = running {
@@ -195,9 +154,7 @@ pub fn batch_norm_forward_eval<T: Real>(
         let scale = invstd * weight.map_or(T::one(), |w| w[ch]);
         let shift = bias.map_or(T::zero(), |b| b[ch]) - running_mean[ch] * scale;
         let src = &x[row * l..(row + 1) * l];
-        out.iter_mut()
-            .zip(src)
-            .for_each(|(o, &v)| *o = v * scale + shift);
+        out.iter_mut().zip(src).for_each(|(o, &v)| *o = v * scale + shift);
     });
 }
 
@@ -207,11 +164,7 @@ pub enum BatchNormStats<'a, T> {
     /// Training mode: the forward's `save_mean`, `save_invstd`; gradients flow through them.
     Batch { mean: &'a [T], invstd: &'a [T] },
     /// Evaluation mode: the running statistics (constants).
-    Running {
-        mean: &'a [T],
-        var: &'a [T],
-        eps: f64,
-    },
+    Running { mean: &'a [T], var: &'a [T], eps: f64 },
 }
 
 /// The scratch length of [`batch_norm_backward`]: `2·c` (the per-channel sums).
@@ -248,24 +201,15 @@ pub fn batch_norm_backward<T: Real>(
     };
     let (c, l) = (g.c, g.l);
     let m = (g.n * l) as f64;
-    assert!(
-        scratch.len() >= 2 * c,
-        "batch_norm_backward: scratch has {} elements, expected at least {}",
-        scratch.len(),
-        2 * c
-    );
+    assert!(scratch.len() >= 2 * c, "batch_norm_backward: scratch has {} elements, expected at least {}", scratch.len(), 2 * c);
     // Per channel: Σdy and Σdy·x̂ (accumulated in f64), needed by every gradient.
     let (sum_dy, sum_dy_xhat) = scratch[..2 * c].split_at_mut(c);
     per_channel(g, (&mut *sum_dy, &mut *sum_dy_xhat), |ch| {
         let (mu, r) = (mean[ch].to_f64(), invstd(ch));
-        let (s, sx) = g
-            .runs(grad_out, ch)
-            .flatten()
-            .zip(g.runs(x, ch).flatten())
-            .fold((0.0, 0.0), |(s, sx), (&dy, &v)| {
-                let dy = dy.to_f64();
-                (s + dy, sx + dy * (v.to_f64() - mu) * r)
-            });
+        let (s, sx) = g.runs(grad_out, ch).flatten().zip(g.runs(x, ch).flatten()).fold((0.0, 0.0), |(s, sx), (&dy, &v)| {
+            let dy = dy.to_f64();
+            (s + dy, sx + dy * (v.to_f64() - mu) * r)
+        });
         (T::from_f64(s), T::from_f64(sx))
     });
     let (sum_dy, sum_dy_xhat): (&[T], &[T]) = (sum_dy, sum_dy_xhat);
@@ -283,10 +227,7 @@ pub fn batch_norm_backward<T: Real>(
             let ch = row % c;
             let (mu, r) = (mean[ch].to_f64(), invstd(ch));
             let gr = r * weight.map_or(1.0, |w| w[ch].to_f64());
-            let (gy, xs) = (
-                &grad_out[row * l..(row + 1) * l],
-                &x[row * l..(row + 1) * l],
-            );
+            let (gy, xs) = (&grad_out[row * l..(row + 1) * l], &x[row * l..(row + 1) * l]);
             if train {
                 let (s, sx) = (sum_dy[ch].to_f64(), sum_dy_xhat[ch].to_f64());
                 for ((o, &dy), &v) in out.iter_mut().zip(gy).zip(xs) {
@@ -294,9 +235,7 @@ pub fn batch_norm_backward<T: Real>(
                     *o = T::from_f64(gr / m * (m * dy.to_f64() - s - xhat * sx));
                 }
             } else {
-                out.iter_mut()
-                    .zip(gy)
-                    .for_each(|(o, &dy)| *o = T::from_f64(gr * dy.to_f64()));
+                out.iter_mut().zip(gy).for_each(|(o, &dy)| *o = T::from_f64(gr * dy.to_f64()));
             }
         });
     }

@@ -29,29 +29,15 @@ pub struct LayerNormGeom {
 impl LayerNormGeom {
     fn check(&self, what: &str, len: usize) {
         let n = self.rows * self.cols;
-        assert_eq!(
-            len, n,
-            "layer_norm: {what} has {len} elements, expected [{}, {}] = {n}",
-            self.rows, self.cols
-        );
+        assert_eq!(len, n, "layer_norm: {what} has {len} elements, expected [{}, {}] = {n}", self.rows, self.cols);
     }
     fn check_cols<T>(&self, what: &str, s: Option<&[T]>) {
         if let Some(s) = s {
-            assert_eq!(
-                s.len(),
-                self.cols,
-                "layer_norm: {what} has {} elements, expected normalized size {}",
-                s.len(),
-                self.cols
-            );
+            assert_eq!(s.len(), self.cols, "layer_norm: {what} has {} elements, expected normalized size {}", s.len(), self.cols);
         }
     }
     fn check_rows(&self, what: &str, len: usize) {
-        assert_eq!(
-            len, self.rows,
-            "layer_norm: {what} has {len} elements, expected one per row ({})",
-            self.rows
-        );
+        assert_eq!(len, self.rows, "layer_norm: {what} has {len} elements, expected one per row ({})", self.rows);
     }
 }
 
@@ -123,9 +109,7 @@ pub fn layer_norm_backward<T: Real>(
         for r in 0..rows {
             let (mu, rs) = (mean[r], rstd[r]);
             let (gy, xs) = (&grad_out[r * n..(r + 1) * n], &x[r * n..(r + 1) * n]);
-            dw.iter_mut()
-                .zip(gy.iter().zip(xs))
-                .for_each(|(d, (&dy, &v))| *d += dy * (v - mu) * rs);
+            dw.iter_mut().zip(gy.iter().zip(xs)).for_each(|(d, (&dy, &v))| *d += dy * (v - mu) * rs);
         }
     }
     if let Some(db) = grad_bias {

@@ -27,34 +27,16 @@ use crate::real::Real;
 use crate::real::{as_f32, as_f32_mut};
 
 /// `y` and `indices` (each `[N, C, *output]`) from `x` (`[N, C, *input]`).
-pub fn max_pool_forward<T: Real, const D: usize>(
-    g: &PoolGeom<D>,
-    x: &[T],
-    y: &mut [T],
-    indices: &mut [i64],
-) {
+pub fn max_pool_forward<T: Real, const D: usize>(g: &PoolGeom<D>, x: &[T], y: &mut [T], indices: &mut [i64]) {
     g.check("max_pool_forward", x.len(), y.len());
-    assert_eq!(
-        indices.len(),
-        y.len(),
-        "max_pool_forward: indices has {} elements, expected {}",
-        indices.len(),
-        y.len()
-    );
+    assert_eq!(indices.len(), y.len(), "max_pool_forward: indices has {} elements, expected {}", indices.len(), y.len());
     let a = g.in3();
     let (ip, op) = (a.in_plane(), a.out_plane());
     let [od, oh, ow] = a.output;
     let [_, ih, iw] = a.input;
     let [dd, dh, dw] = a.dilation;
     let cost = g.kernel.iter().product();
-    if a.kernel == [1, 2, 2]
-        && a.stride == [1, 2, 2]
-        && a.padding == [0; 3]
-        && a.dilation == [1; 3]
-        && 2 * oh <= ih
-        && 2 * ow <= iw
-        && od == a.input[0]
-    {
+    if a.kernel == [1, 2, 2] && a.stride == [1, 2, 2] && a.padding == [0; 3] && a.dilation == [1; 3] && 2 * oh <= ih && 2 * ow <= iw && od == a.input[0] {
         for_each_plane2(y, indices, op, cost, |p, yp, ixp| {
             let xp = &x[p * ip..(p + 1) * ip];
             #[cfg(target_arch = "x86_64")]
@@ -80,11 +62,7 @@ pub fn max_pool_forward<T: Real, const D: usize>(
                 for zw in 0..ow {
                     let (w_lo, w_hi, w0) = a.taps(2, zw);
                     let pos = |kd: usize, kh: usize, kw: usize| {
-                        let (pd, ph, pw) = (
-                            d0 + (kd * dd) as isize,
-                            h0 + (kh * dh) as isize,
-                            w0 + (kw * dw) as isize,
-                        );
+                        let (pd, ph, pw) = (d0 + (kd * dd) as isize, h0 + (kh * dh) as isize, w0 + (kw * dw) as isize);
                         ((pd as usize) * ih + ph as usize) * iw + pw as usize
                     };
                     let mut best = T::NEG_INFINITY;
@@ -113,13 +91,7 @@ pub fn max_pool_forward<T: Real, const D: usize>(
 /// The 2×2, stride-2 windows of one plane (`[d, ih, iw]`, the windows inside it, `[d, oh, ow]`
 /// outputs), with the general loop's scan order, tie and NaN rules.
 #[inline]
-fn max_2x2<T: Real>(
-    xp: &[T],
-    [d, ih, iw]: [usize; 3],
-    [oh, ow]: [usize; 2],
-    yp: &mut [T],
-    ixp: &mut [i64],
-) {
+fn max_2x2<T: Real>(xp: &[T], [d, ih, iw]: [usize; 3], [oh, ow]: [usize; 2], yp: &mut [T], ixp: &mut [i64]) {
     const W: usize = 4;
     for zd in 0..d {
         for zh in 0..oh {
@@ -169,31 +141,14 @@ fn max_2x2<T: Real>(
 
 /// Writes `grad_in` (`[N, C, *input]`): each `grad_out` element added at its saved argmax.
 /// Panics when an index lies outside its input plane.
-pub fn max_pool_backward<T: Real, const D: usize>(
-    g: &PoolGeom<D>,
-    indices: &[i64],
-    grad_out: &[T],
-    grad_in: &mut [T],
-) {
+pub fn max_pool_backward<T: Real, const D: usize>(g: &PoolGeom<D>, indices: &[i64], grad_out: &[T], grad_in: &mut [T]) {
     g.check("max_pool_backward", grad_in.len(), grad_out.len());
-    assert_eq!(
-        indices.len(),
-        grad_out.len(),
-        "max_pool_backward: indices has {} elements, expected {}",
-        indices.len(),
-        grad_out.len()
-    );
+    assert_eq!(indices.len(), grad_out.len(), "max_pool_backward: indices has {} elements, expected {}", indices.len(), grad_out.len());
     let (ip, op) = (g.in_plane(), g.out_plane());
     for_each_plane(grad_in, ip, op.div_ceil(ip.max(1)).max(1), |p, dxp| {
         dxp.fill(T::zero());
-        for (&i, &gv) in indices[p * op..(p + 1) * op]
-            .iter()
-            .zip(&grad_out[p * op..(p + 1) * op])
-        {
-            assert!(
-                (0..ip as i64).contains(&i),
-                "max_pool_backward: index {i} is outside the input plane of {ip} elements"
-            );
+        for (&i, &gv) in indices[p * op..(p + 1) * op].iter().zip(&grad_out[p * op..(p + 1) * op]) {
+            assert!((0..ip as i64).contains(&i), "max_pool_backward: index {i} is outside the input plane of {ip} elements");
             dxp[i as usize] += gv;
         }
     });

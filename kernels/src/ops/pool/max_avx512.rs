@@ -12,30 +12,12 @@ use std::arch::x86_64::*;
 /// # Safety
 /// AVX-512F is available.
 #[target_feature(enable = "avx512f")]
-pub(super) unsafe fn max_2x2(
-    xp: &[f32],
-    [d, ih, iw]: [usize; 3],
-    [oh, ow]: [usize; 2],
-    yp: &mut [f32],
-    ixp: &mut [i64],
-) {
-    assert!(
-        xp.len() >= d * ih * iw
-            && yp.len() >= d * oh * ow
-            && ixp.len() >= d * oh * ow
-            && 2 * oh <= ih
-            && 2 * ow <= iw,
-        "max_2x2: plane too short"
-    );
-    assert!(
-        d * ih * iw <= i32::MAX as usize,
-        "max_2x2: plane too large for i32 lanes"
-    );
+pub(super) unsafe fn max_2x2(xp: &[f32], [d, ih, iw]: [usize; 3], [oh, ow]: [usize; 2], yp: &mut [f32], ixp: &mut [i64]) {
+    assert!(xp.len() >= d * ih * iw && yp.len() >= d * oh * ow && ixp.len() >= d * oh * ow && 2 * oh <= ih && 2 * ow <= iw, "max_2x2: plane too short");
+    assert!(d * ih * iw <= i32::MAX as usize, "max_2x2: plane too large for i32 lanes");
     let even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     let odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
-    let two_k = _mm512_slli_epi32::<1>(_mm512_setr_epi32(
-        0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
-    ));
+    let two_k = _mm512_slli_epi32::<1>(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
     for zd in 0..d {
         for zh in 0..oh {
             let top = (zd * ih + 2 * zh) * iw;
@@ -44,23 +26,14 @@ pub(super) unsafe fn max_2x2(
                 let n = 16.min(ow - z0);
                 // Inputs 2·z0 .. 2·z0 + 2n of each row: lanes 0..16 and 16..32.
                 let (m0, m1) = (lanes(2 * n), lanes((2 * n).saturating_sub(16)));
-                let (p0, p1) = (
-                    xp.as_ptr().wrapping_add(top + 2 * z0),
-                    xp.as_ptr().wrapping_add(top + iw + 2 * z0),
-                );
+                let (p0, p1) = (xp.as_ptr().wrapping_add(top + 2 * z0), xp.as_ptr().wrapping_add(top + iw + 2 * z0));
                 // SAFETY: the masks select inputs `2·z0 .. 2·(z0 + n) ≤ 2·ow ≤ iw` of rows
                 // `2·zh` and `2·zh + 1` of plane `zd`, inside `xp` (asserted); the other lanes are
                 // not read. The stores write outputs `at + z0 .. at + z0 + n`, inside `yp` and
                 // `ixp` (asserted), masked to those lanes.
                 unsafe {
-                    let (a0, a1) = (
-                        _mm512_maskz_loadu_ps(m0, p0),
-                        _mm512_maskz_loadu_ps(m1, p0.wrapping_add(16)),
-                    );
-                    let (b0, b1) = (
-                        _mm512_maskz_loadu_ps(m0, p1),
-                        _mm512_maskz_loadu_ps(m1, p1.wrapping_add(16)),
-                    );
+                    let (a0, a1) = (_mm512_maskz_loadu_ps(m0, p0), _mm512_maskz_loadu_ps(m1, p0.wrapping_add(16)));
+                    let (b0, b1) = (_mm512_maskz_loadu_ps(m0, p1), _mm512_maskz_loadu_ps(m1, p1.wrapping_add(16)));
                     let taps = [
                         _mm512_permutex2var_ps(a0, odd, a1),
                         _mm512_permutex2var_ps(b0, even, b1),
@@ -69,24 +42,16 @@ pub(super) unsafe fn max_2x2(
                     let mut best = _mm512_permutex2var_ps(a0, even, a1);
                     let mut tap = _mm512_setzero_si512();
                     for (t, v) in taps.into_iter().enumerate() {
-                        let take = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(v, best)
-                            | _mm512_cmp_ps_mask::<_CMP_UNORD_Q>(v, v);
+                        let take = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(v, best) | _mm512_cmp_ps_mask::<_CMP_UNORD_Q>(v, v);
                         best = _mm512_mask_mov_ps(best, take, v);
                         // Tap t + 1: column offset (t + 1) & 1, row offset (t + 1) >> 1.
                         let t = (t + 1) as i32;
-                        tap = _mm512_mask_mov_epi32(
-                            tap,
-                            take,
-                            _mm512_set1_epi32((t & 1) + (t >> 1) * iw as i32),
-                        );
+                        tap = _mm512_mask_mov_epi32(tap, take, _mm512_set1_epi32((t & 1) + (t >> 1) * iw as i32));
                     }
                     let m = lanes(n);
                     _mm512_mask_storeu_ps(yp.as_mut_ptr().add(at + z0), m, best);
                     // top + 2·(z0 + k) + tap offset.
-                    let idx = _mm512_add_epi32(
-                        _mm512_add_epi32(_mm512_set1_epi32((top + 2 * z0) as i32), two_k),
-                        tap,
-                    );
+                    let idx = _mm512_add_epi32(_mm512_add_epi32(_mm512_set1_epi32((top + 2 * z0) as i32), two_k), tap);
                     let lo = _mm512_cvtepi32_epi64(_mm512_castsi512_si256(idx));
                     let hi = _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64::<1>(idx));
                     let dst = ixp.as_mut_ptr().add(at + z0);

@@ -57,16 +57,8 @@ pub struct PoolGeom<const D: usize> {
 /// // F.max_pool1d(torch.zeros(1, 1, 5), 2, stride=3, padding=1, ceil_mode=True): a 3rd window would start in the padding
 /// assert_eq!(pool_output_len(5, 2, 3, 1, 1, true), Some(2));
 /// ```
-pub fn pool_output_len(
-    input: usize,
-    kernel: usize,
-    stride: usize,
-    padding: usize,
-    dilation: usize,
-    ceil_mode: bool,
-) -> Option<usize> {
-    let num = (input + 2 * padding) as isize - (dilation * (kernel.max(1) - 1)) as isize - 1
-        + if ceil_mode { stride as isize - 1 } else { 0 };
+pub fn pool_output_len(input: usize, kernel: usize, stride: usize, padding: usize, dilation: usize, ceil_mode: bool) -> Option<usize> {
+    let num = (input + 2 * padding) as isize - (dilation * (kernel.max(1) - 1)) as isize - 1 + if ceil_mode { stride as isize - 1 } else { 0 };
     let mut out = num.div_euclid(stride.max(1) as isize) + 1;
     if ceil_mode && (out - 1) * stride as isize >= (input + padding) as isize {
         out -= 1;
@@ -78,29 +70,13 @@ impl<const D: usize> PoolGeom<D> {
     /// `kernel` windows with PyTorch's defaults: `stride = kernel`, no padding, dilation 1,
     /// `ceil_mode = false`.
     pub fn new(n: usize, c: usize, input: [usize; D], kernel: [usize; D]) -> Self {
-        PoolGeom {
-            n,
-            c,
-            input,
-            kernel,
-            stride: kernel,
-            padding: [0; D],
-            dilation: [1; D],
-            ceil_mode: false,
-        }
+        PoolGeom { n, c, input, kernel, stride: kernel, padding: [0; D], dilation: [1; D], ceil_mode: false }
     }
 
     /// The spatial output size; panics, in PyTorch's words, when it is below 1.
     pub fn output(&self) -> [usize; D] {
         let out: [Option<usize>; D] = std::array::from_fn(|i| {
-            pool_output_len(
-                self.input[i],
-                self.kernel[i],
-                self.stride[i],
-                self.padding[i],
-                self.dilation[i],
-                self.ceil_mode,
-            )
+            pool_output_len(self.input[i], self.kernel[i], self.stride[i], self.padding[i], self.dilation[i], self.ceil_mode)
         });
         if out.iter().any(Option::is_none) {
             let show = |v: Vec<String>| v.join("x");
@@ -109,11 +85,7 @@ impl<const D: usize> PoolGeom<D> {
                 self.c,
                 show(self.input.iter().map(usize::to_string).collect()),
                 self.c,
-                show(
-                    out.iter()
-                        .map(|o| o.map_or("0".into(), |v| v.to_string()))
-                        .collect()
-                )
+                show(out.iter().map(|o| o.map_or("0".into(), |v| v.to_string())).collect())
             );
         }
         out.map(|o| o.unwrap_or(0))
@@ -136,61 +108,25 @@ impl<const D: usize> PoolGeom<D> {
 
     /// Panics unless the geometry is valid (PyTorch's checks) and `x`, `y` have its lengths.
     pub(crate) fn check(&self, op: &str, x: usize, y: usize) {
-        assert!(
-            (1..=3).contains(&D),
-            "{op}: only 1, 2 or 3 spatial dims are supported, got {D}"
-        );
+        assert!((1..=3).contains(&D), "{op}: only 1, 2 or 3 spatial dims are supported, got {D}");
         for i in 0..D {
-            let (k, s, p, d) = (
-                self.kernel[i],
-                self.stride[i],
-                self.padding[i],
-                self.dilation[i],
-            );
-            assert!(
-                k > 0,
-                "{op}: kernel_size must be greater than zero, but got {:?}",
-                self.kernel
-            );
-            assert!(
-                s > 0,
-                "{op}: stride must be greater than zero, but got {:?}",
-                self.stride
-            );
-            assert!(
-                d > 0,
-                "{op}: dilation must be greater than zero, but got {:?}",
-                self.dilation
-            );
+            let (k, s, p, d) = (self.kernel[i], self.stride[i], self.padding[i], self.dilation[i]);
+            assert!(k > 0, "{op}: kernel_size must be greater than zero, but got {:?}", self.kernel);
+            assert!(s > 0, "{op}: stride must be greater than zero, but got {:?}", self.stride);
+            assert!(d > 0, "{op}: dilation must be greater than zero, but got {:?}", self.dilation);
             assert!(
                 p <= ((k - 1) * d).div_ceil(2), // half of the effective kernel (k − 1)·d + 1, rounded down
                 "{op}: pad should be at most half of effective kernel size, but got pad={p}, kernel_size={k} and dilation={d}"
             );
         }
-        let (xi, yo) = (
-            self.planes() * self.in_plane(),
-            self.planes() * self.out_plane(),
-        );
-        assert_eq!(
-            x, xi,
-            "{op}: input has {x} elements, expected [{}, {}, {:?}] = {xi}",
-            self.n, self.c, self.input
-        );
-        assert_eq!(
-            y,
-            yo,
-            "{op}: output has {y} elements, expected [{}, {}, {:?}] = {yo}",
-            self.n,
-            self.c,
-            self.output()
-        );
+        let (xi, yo) = (self.planes() * self.in_plane(), self.planes() * self.out_plane());
+        assert_eq!(x, xi, "{op}: input has {x} elements, expected [{}, {}, {:?}] = {xi}", self.n, self.c, self.input);
+        assert_eq!(y, yo, "{op}: output has {y} elements, expected [{}, {}, {:?}] = {yo}", self.n, self.c, self.output());
     }
 
     /// The geometry in 3-d, with leading unit axes.
     pub(crate) fn in3(&self) -> Axes3 {
-        let pad3 = |a: [usize; D], fill: usize| -> [usize; 3] {
-            std::array::from_fn(|i| if i + D < 3 { fill } else { a[i + D - 3] })
-        };
+        let pad3 = |a: [usize; D], fill: usize| -> [usize; 3] { std::array::from_fn(|i| if i + D < 3 { fill } else { a[i + D - 3] }) };
         Axes3 {
             input: pad3(self.input, 1),
             output: pad3(self.output(), 1),
@@ -220,17 +156,9 @@ impl Axes3 {
     pub fn taps(&self, axis: usize, o: usize) -> (usize, usize, isize) {
         let start = (o * self.stride[axis]) as isize - self.padding[axis] as isize;
         let d = self.dilation[axis] as isize;
-        let lo = if start >= 0 {
-            0
-        } else {
-            ((-start + d - 1) / d) as usize
-        };
+        let lo = if start >= 0 { 0 } else { ((-start + d - 1) / d) as usize };
         let last = self.input[axis] as isize - 1 - start;
-        let hi = if last < 0 {
-            0
-        } else {
-            ((last / d) as usize + 1).min(self.kernel[axis])
-        };
+        let hi = if last < 0 { 0 } else { ((last / d) as usize + 1).min(self.kernel[axis]) };
         (lo.min(hi), hi, start)
     }
 
@@ -258,25 +186,14 @@ pub(crate) fn for_each_plane2<A: Send, B: Send>(
         return;
     }
     if out.len().saturating_mul(cost.max(1)) < par_threshold() {
-        out.chunks_mut(plane)
-            .zip(aux.chunks_mut(plane))
-            .enumerate()
-            .for_each(|(i, (o, a))| f(i, o, a));
+        out.chunks_mut(plane).zip(aux.chunks_mut(plane)).enumerate().for_each(|(i, (o, a))| f(i, o, a));
     } else {
-        out.par_chunks_mut(plane)
-            .zip(aux.par_chunks_mut(plane))
-            .enumerate()
-            .for_each(|(i, (o, a))| f(i, o, a));
+        out.par_chunks_mut(plane).zip(aux.par_chunks_mut(plane)).enumerate().for_each(|(i, (o, a))| f(i, o, a));
     }
 }
 
 /// Runs `f(plane, out_plane)` over the planes of `out`, in parallel for large work.
-pub(crate) fn for_each_plane<A: Send>(
-    out: &mut [A],
-    plane: usize,
-    cost: usize,
-    f: impl Fn(usize, &mut [A]) + Sync + Send,
-) {
+pub(crate) fn for_each_plane<A: Send>(out: &mut [A], plane: usize, cost: usize, f: impl Fn(usize, &mut [A]) + Sync + Send) {
     for_each_row(out, plane, cost, f);
 }
 

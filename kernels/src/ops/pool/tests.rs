@@ -14,30 +14,12 @@ fn torch_x() -> Vec<f32> {
     x
 }
 
-fn geom2(
-    kernel: usize,
-    stride: usize,
-    padding: usize,
-    dilation: usize,
-    ceil_mode: bool,
-) -> PoolGeom<2> {
-    PoolGeom {
-        n: 1,
-        c: 1,
-        input: [4, 5],
-        kernel: [kernel; 2],
-        stride: [stride; 2],
-        padding: [padding; 2],
-        dilation: [dilation; 2],
-        ceil_mode,
-    }
+fn geom2(kernel: usize, stride: usize, padding: usize, dilation: usize, ceil_mode: bool) -> PoolGeom<2> {
+    PoolGeom { n: 1, c: 1, input: [4, 5], kernel: [kernel; 2], stride: [stride; 2], padding: [padding; 2], dilation: [dilation; 2], ceil_mode }
 }
 
 fn max_pool(g: &PoolGeom<2>, x: &[f32]) -> (Vec<f32>, Vec<i64>) {
-    let (mut y, mut i) = (
-        vec![f32::NAN; g.planes() * g.out_plane()],
-        vec![-1; g.planes() * g.out_plane()],
-    );
+    let (mut y, mut i) = (vec![f32::NAN; g.planes() * g.out_plane()], vec![-1; g.planes() * g.out_plane()]);
     max_pool_forward(g, x, &mut y, &mut i);
     (y, i)
 }
@@ -46,26 +28,12 @@ fn max_pool(g: &PoolGeom<2>, x: &[f32]) -> (Vec<f32>, Vec<i64>) {
 fn max_pool_matches_torch_with_ceil_mode_padding_and_dilation() {
     // F.max_pool2d(x, 3, stride=2, padding=1, ceil_mode=True, return_indices=True)
     let (y, i) = max_pool(&geom2(3, 2, 1, 1, true), &torch_x());
-    assert_eq!(
-        y,
-        [100.0, 100.0, 10.0, 100.0, 100.0, 19.0, 17.0, 19.0, 19.0]
-    );
+    assert_eq!(y, [100.0, 100.0, 10.0, 100.0, 100.0, 19.0, 17.0, 19.0, 19.0]);
     assert_eq!(i, [6, 6, 9, 6, 6, 18, 16, 18, 18]);
     // F.max_pool2d(x, 2, stride=1, padding=1, dilation=2, return_indices=True)
     let (y, i) = max_pool(&geom2(2, 1, 1, 2, false), &torch_x());
-    assert_eq!(
-        y,
-        [
-            100.0, 8.0, 100.0, 10.0, 9.0, 12.0, 13.0, 14.0, 15.0, 14.0, 100.0, 18.0, 100.0, 18.0,
-            19.0, 12.0, 13.0, 14.0, 15.0, 14.0
-        ]
-    );
-    assert_eq!(
-        i,
-        [
-            6, 7, 6, 9, 8, 11, 12, 13, 14, 13, 6, 17, 6, 17, 18, 11, 12, 13, 14, 13
-        ]
-    );
+    assert_eq!(y, [100.0, 8.0, 100.0, 10.0, 9.0, 12.0, 13.0, 14.0, 15.0, 14.0, 100.0, 18.0, 100.0, 18.0, 19.0, 12.0, 13.0, 14.0, 15.0, 14.0]);
+    assert_eq!(i, [6, 7, 6, 9, 8, 11, 12, 13, 14, 13, 6, 17, 6, 17, 18, 11, 12, 13, 14, 13]);
 }
 
 #[test]
@@ -73,25 +41,11 @@ fn max_pool_nan_and_all_minus_infinity_as_torch() {
     // F.max_pool1d(torch.tensor([[[1., nan, 3., 3., nan, 2.]]]), 3, return_indices=True)
     let g = PoolGeom::<1>::new(1, 1, [6], [3]);
     let (mut y, mut i) = ([0f32; 2], [0i64; 2]);
-    max_pool_forward(
-        &g,
-        &[1.0, f32::NAN, 3.0, 3.0, f32::NAN, 2.0],
-        &mut y,
-        &mut i,
-    );
+    max_pool_forward(&g, &[1.0, f32::NAN, 3.0, 3.0, f32::NAN, 2.0], &mut y, &mut i);
     assert!(y[0].is_nan() && y[1].is_nan());
     assert_eq!(i, [1, 4]);
     // F.max_pool2d(torch.full((1, 1, 2, 2), -inf), 2, padding=1, stride=1, return_indices=True)
-    let g = PoolGeom {
-        n: 1,
-        c: 1,
-        input: [2, 2],
-        kernel: [2, 2],
-        stride: [1, 1],
-        padding: [1, 1],
-        dilation: [1, 1],
-        ceil_mode: false,
-    };
+    let g = PoolGeom { n: 1, c: 1, input: [2, 2], kernel: [2, 2], stride: [1, 1], padding: [1, 1], dilation: [1, 1], ceil_mode: false };
     let (mut y, mut i) = ([0f32; 9], [0i64; 9]);
     max_pool_forward(&g, &[f32::NEG_INFINITY; 4], &mut y, &mut i);
     assert_eq!(y, [f32::NEG_INFINITY; 9]);
@@ -106,60 +60,15 @@ fn avg_pool_matches_torch() {
         avg_pool_forward(g, o, &x, &mut y);
         y
     };
-    let close = |a: &[f32], b: &[f32]| {
-        a.iter()
-            .zip(b)
-            .for_each(|(a, b)| assert!((a - b).abs() < 1e-5, "{a} vs {b}"))
-    };
+    let close = |a: &[f32], b: &[f32]| a.iter().zip(b).for_each(|(a, b)| assert!((a - b).abs() < 1e-5, "{a} vs {b}"));
     // F.avg_pool2d(x, 3, stride=2, padding=1, ceil_mode=True[, count_include_pad=False])
     let g = geom2(3, 2, 1, 1, true);
-    close(
-        &run(&g, AvgPoolOptions::default()),
-        &[
-            12.11111068725586,
-            14.0,
-            3.1111111640930176,
-            18.0,
-            23.33333396911621,
-            6.666666507720947,
-            5.5,
-            9.0,
-            2.0,
-        ],
-    );
-    close(
-        &run(
-            &g,
-            AvgPoolOptions {
-                count_include_pad: false,
-                divisor_override: None,
-            },
-        ),
-        &[
-            27.25,
-            21.0,
-            7.0,
-            27.0,
-            23.33333396911621,
-            10.0,
-            16.5,
-            18.0,
-            6.0,
-        ],
-    );
+    close(&run(&g, AvgPoolOptions::default()), &[12.11111068725586, 14.0, 3.1111111640930176, 18.0, 23.33333396911621, 6.666666507720947, 5.5, 9.0, 2.0]);
+    close(&run(&g, AvgPoolOptions { count_include_pad: false, divisor_override: None }), &[27.25, 21.0, 7.0, 27.0, 23.33333396911621, 10.0, 16.5, 18.0, 6.0]);
     // F.avg_pool2d(x, 2, stride=2, ceil_mode=True)
-    close(
-        &run(&geom2(2, 2, 0, 1, true), AvgPoolOptions::default()),
-        &[27.25, 6.0, 7.5, 14.0, 16.0, 4.0],
-    );
+    close(&run(&geom2(2, 2, 0, 1, true), AvgPoolOptions::default()), &[27.25, 6.0, 7.5, 14.0, 16.0, 4.0]);
     // F.avg_pool2d(x, 2, divisor_override=3)[0, 0, 0, 0] == (1 + 2 + 6 + 100) / 3
-    let y = run(
-        &geom2(2, 2, 0, 1, false),
-        AvgPoolOptions {
-            count_include_pad: true,
-            divisor_override: Some(3),
-        },
-    );
+    let y = run(&geom2(2, 2, 0, 1, false), AvgPoolOptions { count_include_pad: true, divisor_override: Some(3) });
     assert!((y[0] - 109.0 / 3.0).abs() < 1e-5);
     // F.adaptive_avg_pool2d(x, (3, 2))
     let mut y = [0f32; 6];
@@ -168,34 +77,15 @@ fn avg_pool_matches_torch() {
 }
 
 fn max_f64(g: &PoolGeom<2>, x: &[f64]) -> Vec<f64> {
-    let (mut y, mut i) = (
-        vec![0.0; g.planes() * g.out_plane()],
-        vec![0; g.planes() * g.out_plane()],
-    );
+    let (mut y, mut i) = (vec![0.0; g.planes() * g.out_plane()], vec![0; g.planes() * g.out_plane()]);
     max_pool_forward(g, x, &mut y, &mut i);
     y
 }
 
 fn geoms() -> Vec<PoolGeom<2>> {
     let mut v = Vec::new();
-    for (k, s, p, d, c) in [
-        (2, 2, 0, 1, false),
-        (3, 2, 1, 1, true),
-        (3, 1, 1, 1, false),
-        (2, 1, 1, 2, false),
-        (2, 3, 1, 1, true),
-        (1, 1, 0, 1, false),
-    ] {
-        v.push(PoolGeom {
-            n: 2,
-            c: 2,
-            input: [5, 4],
-            kernel: [k, k],
-            stride: [s, s],
-            padding: [p, p],
-            dilation: [d, d],
-            ceil_mode: c,
-        });
+    for (k, s, p, d, c) in [(2, 2, 0, 1, false), (3, 2, 1, 1, true), (3, 1, 1, 1, false), (2, 1, 1, 2, false), (2, 3, 1, 1, true), (1, 1, 0, 1, false)] {
+        v.push(PoolGeom { n: 2, c: 2, input: [5, 4], kernel: [k, k], stride: [s, s], padding: [p, p], dilation: [d, d], ceil_mode: c });
     }
     v
 }
@@ -216,17 +106,7 @@ fn max_pool_backward_matches_finite_differences() {
 #[test]
 fn avg_pool_backward_matches_finite_differences() {
     for g in geoms().into_iter().filter(|g| g.dilation == [1, 1]) {
-        for o in [
-            AvgPoolOptions::default(),
-            AvgPoolOptions {
-                count_include_pad: false,
-                divisor_override: None,
-            },
-            AvgPoolOptions {
-                count_include_pad: true,
-                divisor_override: Some(5),
-            },
-        ] {
+        for o in [AvgPoolOptions::default(), AvgPoolOptions { count_include_pad: false, divisor_override: None }, AvgPoolOptions { count_include_pad: true, divisor_override: Some(5) }] {
             let x = fill(g.planes() * g.in_plane(), 3, -1.0, 1.0);
             let gy = fill(g.planes() * g.out_plane(), 4, -1.0, 1.0);
             let mut dx = vec![f64::NAN; x.len()];
@@ -243,26 +123,8 @@ fn avg_pool_backward_matches_finite_differences() {
 
 #[test]
 fn pools_in_1d_and_3d_and_adaptive_backward_match_finite_differences() {
-    let g1 = PoolGeom {
-        n: 2,
-        c: 3,
-        input: [7],
-        kernel: [3],
-        stride: [2],
-        padding: [1],
-        dilation: [1],
-        ceil_mode: true,
-    };
-    let g3 = PoolGeom {
-        n: 1,
-        c: 2,
-        input: [3, 4, 3],
-        kernel: [2, 2, 2],
-        stride: [1, 2, 1],
-        padding: [1, 0, 0],
-        dilation: [1, 1, 1],
-        ceil_mode: false,
-    };
+    let g1 = PoolGeom { n: 2, c: 3, input: [7], kernel: [3], stride: [2], padding: [1], dilation: [1], ceil_mode: true };
+    let g3 = PoolGeom { n: 1, c: 2, input: [3, 4, 3], kernel: [2, 2, 2], stride: [1, 2, 1], padding: [1, 0, 0], dilation: [1, 1, 1], ceil_mode: false };
     fn both<const D: usize>(g: &PoolGeom<D>) {
         let x = fill(g.planes() * g.in_plane(), 5, -1.0, 1.0);
         let gy = fill(g.planes() * g.out_plane(), 6, -1.0, 1.0);
@@ -299,25 +161,10 @@ fn pools_in_1d_and_3d_and_adaptive_backward_match_finite_differences() {
 #[test]
 fn large_inputs_run_in_parallel_with_the_same_results() {
     // 64 planes of 64×64: above PAR_THRESHOLD; each plane equals its own serial run.
-    let g = PoolGeom {
-        n: 16,
-        c: 4,
-        input: [64, 64],
-        kernel: [2, 2],
-        stride: [2, 2],
-        padding: [0, 0],
-        dilation: [1, 1],
-        ceil_mode: false,
-    };
-    let x: Vec<f32> = fill(g.planes() * g.in_plane(), 9, -1.0, 1.0)
-        .iter()
-        .map(|&v| v as f32)
-        .collect();
+    let g = PoolGeom { n: 16, c: 4, input: [64, 64], kernel: [2, 2], stride: [2, 2], padding: [0, 0], dilation: [1, 1], ceil_mode: false };
+    let x: Vec<f32> = fill(g.planes() * g.in_plane(), 9, -1.0, 1.0).iter().map(|&v| v as f32).collect();
     let (y, _) = {
-        let (mut y, mut i) = (
-            vec![0f32; g.planes() * g.out_plane()],
-            vec![0; g.planes() * g.out_plane()],
-        );
+        let (mut y, mut i) = (vec![0f32; g.planes() * g.out_plane()], vec![0; g.planes() * g.out_plane()]);
         max_pool_forward(&g, &x, &mut y, &mut i);
         (y, i)
     };
@@ -330,28 +177,15 @@ fn large_inputs_run_in_parallel_with_the_same_results() {
 }
 
 #[test]
-#[should_panic(
-    expected = "pad should be at most half of effective kernel size, but got pad=2, kernel_size=2 and dilation=1"
-)]
+#[should_panic(expected = "pad should be at most half of effective kernel size, but got pad=2, kernel_size=2 and dilation=1")]
 fn too_much_padding_panics_as_torch() {
     max_pool(&geom2(2, 2, 2, 1, false), &torch_x());
 }
 
 #[test]
-#[should_panic(
-    expected = "Given input size: (1x4x5). Calculated output size: (1x0x1). Output size is too small"
-)]
+#[should_panic(expected = "Given input size: (1x4x5). Calculated output size: (1x0x1). Output size is too small")]
 fn window_larger_than_input_panics_as_torch() {
-    let g = PoolGeom {
-        n: 1,
-        c: 1,
-        input: [4, 5],
-        kernel: [5, 5],
-        stride: [5, 5],
-        padding: [0, 0],
-        dilation: [1, 1],
-        ceil_mode: false,
-    };
+    let g = PoolGeom { n: 1, c: 1, input: [4, 5], kernel: [5, 5], stride: [5, 5], padding: [0, 0], dilation: [1, 1], ceil_mode: false };
     let _ = g.output();
 }
 
@@ -368,10 +202,7 @@ fn max_pool_2x2_stride_2_matches_torch_on_ties_nan_and_minus_infinity() {
     assert_eq!((y[0], y[2], y[3]), (1.0, -inf, 4.0));
     assert!(y[1].is_nan());
     // F.max_pool2d(torch.tensor([[1., nan], [nan, 0.]]).view(1, 1, 2, 2), 2, return_indices=True): the last NaN wins
-    let (y, idx) = max_pool(
-        &PoolGeom::<2>::new(1, 1, [2, 2], [2, 2]),
-        &[1.0, nan, nan, 0.0],
-    );
+    let (y, idx) = max_pool(&PoolGeom::<2>::new(1, 1, [2, 2], [2, 2]), &[1.0, nan, nan, 0.0]);
     assert!(y[0].is_nan() && idx == [2]);
 }
 
@@ -383,10 +214,7 @@ fn max_pool_2x2_fast_path_equals_the_general_loop() {
     // 48, 66 and 2 the AVX-512 path's 16-window blocks and tails (f32), and f64 always runs the
     // portable path.
     for (w, seed) in [(8, 21), (23, 22), (48, 23), (66, 24), (2, 25)] {
-        let mut x: Vec<f32> = fill(3 * 2 * 6 * w, seed, -1.0, 1.0)
-            .iter()
-            .map(|&v| (v * 4.0).round() as f32)
-            .collect(); // many ties
+        let mut x: Vec<f32> = fill(3 * 2 * 6 * w, seed, -1.0, 1.0).iter().map(|&v| (v * 4.0).round() as f32).collect(); // many ties
         for (i, v) in x.iter_mut().enumerate() {
             match i % 37 {
                 5 | 6 => *v = f32::NAN,
@@ -396,24 +224,11 @@ fn max_pool_2x2_fast_path_equals_the_general_loop() {
         }
         let fast = PoolGeom::<2>::new(3, 2, [6, w], [2, 2]);
         let (yf, i_f) = max_pool(&fast, &x);
-        let general = PoolGeom {
-            n: 3,
-            c: 2,
-            input: [1, 6, w],
-            kernel: [1, 2, 2],
-            stride: [1, 2, 2],
-            padding: [0; 3],
-            dilation: [2, 1, 1],
-            ceil_mode: false,
-        };
+        let general = PoolGeom { n: 3, c: 2, input: [1, 6, w], kernel: [1, 2, 2], stride: [1, 2, 2], padding: [0; 3], dilation: [2, 1, 1], ceil_mode: false };
         let (mut yg, mut ig) = (vec![0f32; yf.len()], vec![0; yf.len()]);
         max_pool_forward(&general, &x, &mut yg, &mut ig);
         assert_eq!(i_f, ig);
-        assert!(
-            yf.iter()
-                .zip(&yg)
-                .all(|(a, b)| a == b || (a.is_nan() && b.is_nan()))
-        );
+        assert!(yf.iter().zip(&yg).all(|(a, b)| a == b || (a.is_nan() && b.is_nan())));
         let x64: Vec<f64> = x.iter().map(|&v| v as f64).collect();
         let (mut y64, mut i64_) = (vec![0f64; yf.len()], vec![0; yf.len()]);
         max_pool_forward(&fast, &x64, &mut y64, &mut i64_);

@@ -12,9 +12,7 @@
 //! `dX = dA·W_ih`, `dW_ih += dAᵀ·X`, `dW_hh += Σ_t dA_tᵀ·h_{t−1}`, `db_ih += Σ dA`, `db_hh += Σ dA`
 //! (the hidden-side `dA` for GRU).
 
-use super::{
-    RnnGeom, RnnMode, RnnWeightGrads, RnnWeights, gemm_nn, gemm_tn, rnn_saved_len, rnn_scratch_len,
-};
+use super::{RnnGeom, RnnMode, RnnWeightGrads, RnnWeights, gemm_nn, gemm_tn, rnn_saved_len, rnn_scratch_len};
 use crate::real::Real;
 
 fn col_sums_add<T: Real>(rows: &[T], width: usize, out: &mut [T]) {
@@ -49,50 +47,20 @@ pub fn rnn_backward<T: Real>(
     g.check(OP, x.len(), w, y.len());
     let (t_len, b, h, gh, i_len) = (g.seq, g.batch, g.hidden, g.gate_rows(), g.input);
     let (bh, rows) = (b * h, g.seq * g.batch);
-    assert!(
-        t_len > 0,
-        "{OP}: the sequence is empty (expected at least one time step)"
-    );
-    for (name, s) in [
-        ("h0", h0),
-        ("c0", c0),
-        ("grad_hn", grad_hn),
-        ("grad_cn", grad_cn),
-    ] {
+    assert!(t_len > 0, "{OP}: the sequence is empty (expected at least one time step)");
+    for (name, s) in [("h0", h0), ("c0", c0), ("grad_hn", grad_hn), ("grad_cn", grad_cn)] {
         s.inspect(|s| g.check_state(OP, name, s.len()));
     }
     if let Some(gy) = grad_y {
-        assert_eq!(
-            gy.len(),
-            y.len(),
-            "{OP}: grad_y has {} elements, expected [{t_len}, {b}, {h}]",
-            gy.len()
-        );
+        assert_eq!(gy.len(), y.len(), "{OP}: grad_y has {} elements, expected [{t_len}, {b}, {h}]", gy.len());
     }
-    assert!(
-        saved.len() >= rnn_saved_len(g),
-        "{OP}: saved has {} elements, expected {}",
-        saved.len(),
-        rnn_saved_len(g)
-    );
-    assert!(
-        scratch.len() >= rnn_scratch_len(g),
-        "{OP}: scratch has {} elements, expected {}",
-        scratch.len(),
-        rnn_scratch_len(g)
-    );
+    assert!(saved.len() >= rnn_saved_len(g), "{OP}: saved has {} elements, expected {}", saved.len(), rnn_saved_len(g));
+    assert!(scratch.len() >= rnn_scratch_len(g), "{OP}: scratch has {} elements, expected {}", scratch.len(), rnn_scratch_len(g));
     let lstm = g.mode == RnnMode::Lstm;
-    assert!(
-        lstm || (c0.is_none() && grad_cn.is_none() && grad_c0.is_none()),
-        "{OP}: cell states are only for LSTM"
-    );
+    assert!(lstm || (c0.is_none() && grad_cn.is_none() && grad_c0.is_none()), "{OP}: cell states are only for LSTM");
 
     let (d_a, rest) = scratch.split_at_mut(rows * gh);
-    let (d_ah, rest) = if g.mode == RnnMode::Gru {
-        rest.split_at_mut(rows * gh)
-    } else {
-        rest.split_at_mut(0)
-    };
+    let (d_ah, rest) = if g.mode == RnnMode::Gru { rest.split_at_mut(rows * gh) } else { rest.split_at_mut(0) };
     let (dh, rest) = rest.split_at_mut(bh);
     let (dc, rest) = rest.split_at_mut(bh);
     let tmp = &mut rest[..bh];
@@ -104,44 +72,22 @@ pub fn rnn_backward<T: Real>(
         Some(s) => dc.copy_from_slice(s),
         None => dc.fill(T::zero()),
     }
-    let (gates, extra) = saved[..rnn_saved_len(g)].split_at(if lstm || g.mode == RnnMode::Gru {
-        rows * gh
-    } else {
-        0
-    });
+    let (gates, extra) = saved[..rnn_saved_len(g)].split_at(if lstm || g.mode == RnnMode::Gru { rows * gh } else { 0 });
 
     for s in (0..t_len).rev() {
         let t = g.time(s);
-        let h_prev: Option<&[T]> = if s == 0 {
-            h0
-        } else {
-            Some(&y[g.time(s - 1) * bh..][..bh])
-        };
+        let h_prev: Option<&[T]> = if s == 0 { h0 } else { Some(&y[g.time(s - 1) * bh..][..bh]) };
         if let Some(gy) = grad_y {
-            dh.iter_mut()
-                .zip(&gy[t * bh..(t + 1) * bh])
-                .for_each(|(d, &v)| *d += v);
+            dh.iter_mut().zip(&gy[t * bh..(t + 1) * bh]).for_each(|(d, &v)| *d += v);
         }
         let da = &mut d_a[t * b * gh..(t + 1) * b * gh];
         let yt = &y[t * bh..(t + 1) * bh];
         match g.mode {
-            RnnMode::Tanh => da
-                .iter_mut()
-                .zip(dh.iter())
-                .zip(yt)
-                .for_each(|((d, &gv), &hv)| *d = gv * (T::one() - hv * hv)),
-            RnnMode::Relu => da
-                .iter_mut()
-                .zip(dh.iter())
-                .zip(yt)
-                .for_each(|((d, &gv), &hv)| *d = if hv > T::zero() { gv } else { T::zero() }),
+            RnnMode::Tanh => da.iter_mut().zip(dh.iter()).zip(yt).for_each(|((d, &gv), &hv)| *d = gv * (T::one() - hv * hv)),
+            RnnMode::Relu => da.iter_mut().zip(dh.iter()).zip(yt).for_each(|((d, &gv), &hv)| *d = if hv > T::zero() { gv } else { T::zero() }),
             RnnMode::Lstm => {
                 let (gt, cells) = (&gates[t * b * gh..(t + 1) * b * gh], extra);
-                let c_prev: Option<&[T]> = if s == 0 {
-                    c0
-                } else {
-                    Some(&cells[g.time(s - 1) * bh..][..bh])
-                };
+                let c_prev: Option<&[T]> = if s == 0 { c0 } else { Some(&cells[g.time(s - 1) * bh..][..bh]) };
                 for bi in 0..b {
                     let row = &gt[bi * gh..(bi + 1) * gh];
                     let drow = &mut da[bi * gh..(bi + 1) * gh];
@@ -160,10 +106,7 @@ pub fn rnn_backward<T: Real>(
                 }
             }
             RnnMode::Gru => {
-                let (gt, hn) = (
-                    &gates[t * b * gh..(t + 1) * b * gh],
-                    &extra[t * bh..(t + 1) * bh],
-                );
+                let (gt, hn) = (&gates[t * b * gh..(t + 1) * b * gh], &extra[t * bh..(t + 1) * bh]);
                 let dah = &mut d_ah[t * b * gh..(t + 1) * b * gh];
                 for bi in 0..b {
                     let row = &gt[bi * gh..(bi + 1) * gh];
@@ -184,26 +127,10 @@ pub fn rnn_backward<T: Real>(
         }
         if s > 0 || grad_h0.is_some() {
             if g.mode == RnnMode::Gru {
-                gemm_nn(
-                    b,
-                    gh,
-                    h,
-                    &d_ah[t * b * gh..(t + 1) * b * gh],
-                    w.w_hh,
-                    T::one(),
-                    tmp,
-                );
+                gemm_nn(b, gh, h, &d_ah[t * b * gh..(t + 1) * b * gh], w.w_hh, T::one(), tmp);
                 dh.copy_from_slice(tmp);
             } else {
-                gemm_nn(
-                    b,
-                    gh,
-                    h,
-                    &d_a[t * b * gh..(t + 1) * b * gh],
-                    w.w_hh,
-                    T::zero(),
-                    dh,
-                );
+                gemm_nn(b, gh, h, &d_a[t * b * gh..(t + 1) * b * gh], w.w_hh, T::zero(), dh);
             }
         }
     }
@@ -219,48 +146,23 @@ pub fn rnn_backward<T: Real>(
     let d_ax: &[T] = d_a;
     let d_ah: &[T] = if g.mode == RnnMode::Gru { d_ah } else { d_a };
     if let Some(dx) = grad_x {
-        assert_eq!(
-            dx.len(),
-            x.len(),
-            "{OP}: grad_x has {} elements, expected [{t_len}, {b}, {i_len}]",
-            dx.len()
-        );
+        assert_eq!(dx.len(), x.len(), "{OP}: grad_x has {} elements, expected [{t_len}, {b}, {i_len}]", dx.len());
         gemm_nn(rows, gh, i_len, d_ax, w.w_ih, T::zero(), dx);
     }
     if let Some(dw) = grads.w_ih {
-        assert_eq!(
-            dw.len(),
-            w.w_ih.len(),
-            "{OP}: grad weight_ih has {} elements, expected [{gh}, {i_len}]",
-            dw.len()
-        );
+        assert_eq!(dw.len(), w.w_ih.len(), "{OP}: grad weight_ih has {} elements, expected [{gh}, {i_len}]", dw.len());
         gemm_tn(gh, rows, i_len, d_ax, x, T::one(), dw);
     }
     if let Some(db) = grads.b_ih {
-        assert_eq!(
-            db.len(),
-            gh,
-            "{OP}: grad bias_ih has {} elements, expected [{gh}]",
-            db.len()
-        );
+        assert_eq!(db.len(), gh, "{OP}: grad bias_ih has {} elements, expected [{gh}]", db.len());
         col_sums_add(d_ax, gh, db);
     }
     if let Some(db) = grads.b_hh {
-        assert_eq!(
-            db.len(),
-            gh,
-            "{OP}: grad bias_hh has {} elements, expected [{gh}]",
-            db.len()
-        );
+        assert_eq!(db.len(), gh, "{OP}: grad bias_hh has {} elements, expected [{gh}]", db.len());
         col_sums_add(d_ah, gh, db);
     }
     if let Some(dw) = grads.w_hh {
-        assert_eq!(
-            dw.len(),
-            w.w_hh.len(),
-            "{OP}: grad weight_hh has {} elements, expected [{gh}, {h}]",
-            dw.len()
-        );
+        assert_eq!(dw.len(), w.w_hh.len(), "{OP}: grad weight_hh has {} elements, expected [{gh}, {h}]", dw.len());
         // Steps after the first read h_{t−1} from y: one GEMM over T−1 steps.
         let (inner, steps) = (rows - b, b * gh);
         let (da_later, y_prev, da_first) = if g.reverse {

@@ -16,8 +16,7 @@ pub(super) fn split_rows<T>(a: &mut [T], prev: usize, cur: usize, w: usize) -> (
 
 fn add_bias<T: Real>(rows: &mut [T], b: Option<&[T]>) {
     if let Some(b) = b {
-        rows.chunks_exact_mut(b.len())
-            .for_each(|r| r.iter_mut().zip(b).for_each(|(v, &bv)| *v += bv));
+        rows.chunks_exact_mut(b.len()).for_each(|r| r.iter_mut().zip(b).for_each(|(v, &bv)| *v += bv));
     }
 }
 
@@ -43,30 +42,11 @@ pub fn rnn_forward<T: Real>(
     h0.inspect(|s| g.check_state("rnn_forward", "h0", s.len()));
     c0.inspect(|s| g.check_state("rnn_forward", "c0", s.len()));
     g.check_state("rnn_forward", "h_n", h_n.len());
-    assert!(
-        saved.len() >= rnn_saved_len(g),
-        "rnn_forward: saved has {} elements, expected {}",
-        saved.len(),
-        rnn_saved_len(g)
-    );
-    assert!(
-        scratch.len() >= rnn_scratch_len(g),
-        "rnn_forward: scratch has {} elements, expected {}",
-        scratch.len(),
-        rnn_scratch_len(g)
-    );
-    assert!(
-        c0.is_none() || g.mode == RnnMode::Lstm,
-        "rnn_forward: c0 is only for LSTM"
-    );
-    assert!(
-        c_n.is_none() || g.mode == RnnMode::Lstm,
-        "rnn_forward: c_n is only for LSTM"
-    );
-    assert!(
-        t_len > 0,
-        "rnn_forward: the sequence is empty (expected at least one time step)"
-    );
+    assert!(saved.len() >= rnn_saved_len(g), "rnn_forward: saved has {} elements, expected {}", saved.len(), rnn_saved_len(g));
+    assert!(scratch.len() >= rnn_scratch_len(g), "rnn_forward: scratch has {} elements, expected {}", scratch.len(), rnn_scratch_len(g));
+    assert!(c0.is_none() || g.mode == RnnMode::Lstm, "rnn_forward: c0 is only for LSTM");
+    assert!(c_n.is_none() || g.mode == RnnMode::Lstm, "rnn_forward: c_n is only for LSTM");
+    assert!(t_len > 0, "rnn_forward: the sequence is empty (expected at least one time step)");
     let rows = t_len * b;
     match g.mode {
         RnnMode::Tanh | RnnMode::Relu => {
@@ -85,17 +65,7 @@ pub fn rnn_forward<T: Real>(
                 add_bias(cur, w.b_ih);
                 add_bias(cur, w.b_hh);
                 let relu = g.mode == RnnMode::Relu;
-                cur.iter_mut().for_each(|v| {
-                    *v = if relu {
-                        if *v > T::zero() || v.is_nan() {
-                            *v
-                        } else {
-                            T::zero()
-                        }
-                    } else {
-                        v.tanh()
-                    }
-                });
+                cur.iter_mut().for_each(|v| *v = if relu { if *v > T::zero() || v.is_nan() { *v } else { T::zero() } } else { v.tanh() });
             }
         }
         RnnMode::Lstm => {
@@ -104,11 +74,7 @@ pub fn rnn_forward<T: Real>(
             for s in 0..t_len {
                 let t = g.time(s);
                 let gt = &mut gates[t * b * gh..(t + 1) * b * gh];
-                let h_prev: Option<&[T]> = if s == 0 {
-                    h0
-                } else {
-                    Some(&y[g.time(s - 1) * bh..][..bh])
-                };
+                let h_prev: Option<&[T]> = if s == 0 { h0 } else { Some(&y[g.time(s - 1) * bh..][..bh]) };
                 if let Some(p) = h_prev {
                     gemm_nt(b, h, gh, p, w.w_hh, T::one(), gt);
                 }
@@ -124,12 +90,7 @@ pub fn rnn_forward<T: Real>(
                 for bi in 0..b {
                     let row = &mut gt[bi * gh..(bi + 1) * gh];
                     for j in 0..h {
-                        let (i, f, gg, o) = (
-                            sigmoid(row[j]),
-                            sigmoid(row[h + j]),
-                            row[2 * h + j].tanh(),
-                            sigmoid(row[3 * h + j]),
-                        );
+                        let (i, f, gg, o) = (sigmoid(row[j]), sigmoid(row[h + j]), row[2 * h + j].tanh(), sigmoid(row[3 * h + j]));
                         row[j] = i;
                         row[h + j] = f;
                         row[2 * h + j] = gg;
@@ -168,10 +129,7 @@ pub fn rnn_forward<T: Real>(
                 let gt = &mut gates[t * b * gh..(t + 1) * b * gh];
                 let hnt = &mut hn[t * bh..(t + 1) * bh];
                 for bi in 0..b {
-                    let (row, hrow) = (
-                        &mut gt[bi * gh..(bi + 1) * gh],
-                        &gh_buf[bi * gh..(bi + 1) * gh],
-                    );
+                    let (row, hrow) = (&mut gt[bi * gh..(bi + 1) * gh], &gh_buf[bi * gh..(bi + 1) * gh]);
                     for j in 0..h {
                         let r = sigmoid(row[j] + hrow[j]);
                         let z = sigmoid(row[h + j] + hrow[h + j]);

@@ -90,57 +90,21 @@ impl RnnGeom {
     }
 
     pub(crate) fn check(&self, op: &str, x: usize, w: &RnnWeights<'_, impl Sized>, y: usize) {
-        let (t, b, i, h, gh) = (
-            self.seq,
-            self.batch,
-            self.input,
-            self.hidden,
-            self.gate_rows(),
-        );
-        assert_eq!(
-            x,
-            t * b * i,
-            "{op}: input has {x} elements, expected [{t}, {b}, {i}] = {}",
-            t * b * i
-        );
-        assert_eq!(
-            y,
-            t * b * h,
-            "{op}: output has {y} elements, expected [{t}, {b}, {h}] = {}",
-            t * b * h
-        );
-        assert_eq!(
-            w.w_ih.len(),
-            gh * i,
-            "{op}: weight_ih has {} elements, expected [{gh}, {i}]",
-            w.w_ih.len()
-        );
-        assert_eq!(
-            w.w_hh.len(),
-            gh * h,
-            "{op}: weight_hh has {} elements, expected [{gh}, {h}]",
-            w.w_hh.len()
-        );
+        let (t, b, i, h, gh) = (self.seq, self.batch, self.input, self.hidden, self.gate_rows());
+        assert_eq!(x, t * b * i, "{op}: input has {x} elements, expected [{t}, {b}, {i}] = {}", t * b * i);
+        assert_eq!(y, t * b * h, "{op}: output has {y} elements, expected [{t}, {b}, {h}] = {}", t * b * h);
+        assert_eq!(w.w_ih.len(), gh * i, "{op}: weight_ih has {} elements, expected [{gh}, {i}]", w.w_ih.len());
+        assert_eq!(w.w_hh.len(), gh * h, "{op}: weight_hh has {} elements, expected [{gh}, {h}]", w.w_hh.len());
         for (name, b) in [("bias_ih", w.b_ih), ("bias_hh", w.b_hh)] {
             if let Some(b) = b {
-                assert_eq!(
-                    b.len(),
-                    gh,
-                    "{op}: {name} has {} elements, expected [{gh}]",
-                    b.len()
-                );
+                assert_eq!(b.len(), gh, "{op}: {name} has {} elements, expected [{gh}]", b.len());
             }
         }
     }
 
     pub(crate) fn check_state(&self, op: &str, name: &str, len: usize) {
         let (b, h) = (self.batch, self.hidden);
-        assert_eq!(
-            len,
-            b * h,
-            "{op}: {name} has {len} elements, expected [{b}, {h}] = {}",
-            b * h
-        );
+        assert_eq!(len, b * h, "{op}: {name} has {len} elements, expected [{b}, {h}] = {}", b * h);
     }
 }
 
@@ -186,89 +150,20 @@ pub fn rnn_scratch_len(g: &RnnGeom) -> usize {
 /// `C[m×n] (β) += A[m×k] · Bᵀ` for a row-major `B` `[n×k]`.
 #[inline]
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn gemm_nt<T: crate::real::Real>(
-    m: usize,
-    k: usize,
-    n: usize,
-    a: &[T],
-    b: &[T],
-    beta: T,
-    c: &mut [T],
-) {
-    T::gemm(
-        m,
-        k,
-        n,
-        T::one(),
-        a,
-        k as isize,
-        1,
-        b,
-        1,
-        k as isize,
-        beta,
-        c,
-        n as isize,
-        1,
-    );
+pub(crate) fn gemm_nt<T: crate::real::Real>(m: usize, k: usize, n: usize, a: &[T], b: &[T], beta: T, c: &mut [T]) {
+    T::gemm(m, k, n, T::one(), a, k as isize, 1, b, 1, k as isize, beta, c, n as isize, 1);
 }
 
 /// `C[m×n] (β) += A[m×k] · B[k×n]`.
 #[inline]
-pub(crate) fn gemm_nn<T: crate::real::Real>(
-    m: usize,
-    k: usize,
-    n: usize,
-    a: &[T],
-    b: &[T],
-    beta: T,
-    c: &mut [T],
-) {
-    T::gemm(
-        m,
-        k,
-        n,
-        T::one(),
-        a,
-        k as isize,
-        1,
-        b,
-        n as isize,
-        1,
-        beta,
-        c,
-        n as isize,
-        1,
-    );
+pub(crate) fn gemm_nn<T: crate::real::Real>(m: usize, k: usize, n: usize, a: &[T], b: &[T], beta: T, c: &mut [T]) {
+    T::gemm(m, k, n, T::one(), a, k as isize, 1, b, n as isize, 1, beta, c, n as isize, 1);
 }
 
 /// `C[m×n] (β) += Aᵀ · B` for a row-major `A` `[k×m]` and `B` `[k×n]`.
 #[inline]
-pub(crate) fn gemm_tn<T: crate::real::Real>(
-    m: usize,
-    k: usize,
-    n: usize,
-    a: &[T],
-    b: &[T],
-    beta: T,
-    c: &mut [T],
-) {
-    T::gemm(
-        m,
-        k,
-        n,
-        T::one(),
-        a,
-        1,
-        m as isize,
-        b,
-        n as isize,
-        1,
-        beta,
-        c,
-        n as isize,
-        1,
-    );
+pub(crate) fn gemm_tn<T: crate::real::Real>(m: usize, k: usize, n: usize, a: &[T], b: &[T], beta: T, c: &mut [T]) {
+    T::gemm(m, k, n, T::one(), a, 1, m as isize, b, n as isize, 1, beta, c, n as isize, 1);
 }
 
 #[inline]

@@ -24,9 +24,7 @@ fn forward<T: Real>(g: &SoftmaxGeom, x: &[T], y: &mut [T], log: bool) {
         let xb = &x[o * block..(o + 1) * block];
         for i in 0..inner {
             let at = |d: usize| d * inner + i;
-            let m = (0..dim).map(|d| xb[at(d)]).fold(T::NEG_INFINITY, |a, b| {
-                if b > a || b.is_nan() { b } else { a }
-            });
+            let m = (0..dim).map(|d| xb[at(d)]).fold(T::NEG_INFINITY, |a, b| if b > a || b.is_nan() { b } else { a });
             // A line of −∞ (or +∞) has no finite maximum: subtracting it would give NaN where torch
             // gives NaN too for +∞, and e^(−∞ − (−∞)) = NaN for −∞, as torch.
             let mut sum = T::zero();
@@ -63,10 +61,7 @@ fn backward<T: Real>(g: &SoftmaxGeom, y: &[T], grad_out: &[T], grad_in: &mut [T]
     let (dim, inner) = (g.dim, g.inner);
     let block = dim * inner;
     for_each_row(grad_in, block.max(1), 3, |o, db| {
-        let (yb, gb) = (
-            &y[o * block..(o + 1) * block],
-            &grad_out[o * block..(o + 1) * block],
-        );
+        let (yb, gb) = (&y[o * block..(o + 1) * block], &grad_out[o * block..(o + 1) * block]);
         for i in 0..inner {
             let at = |d: usize| d * inner + i;
             if log {

@@ -38,22 +38,11 @@ impl SoftmaxGeom {
     /// assert_eq!(SoftmaxGeom::of(&[2, 3, 4], 1), SoftmaxGeom { outer: 2, dim: 3, inner: 4 });
     /// ```
     pub fn of(shape: &[usize], dim: usize) -> SoftmaxGeom {
-        assert!(
-            dim < shape.len().max(1),
-            "softmax: dim {dim} out of range for shape {shape:?}"
-        );
+        assert!(dim < shape.len().max(1), "softmax: dim {dim} out of range for shape {shape:?}");
         if shape.is_empty() {
-            return SoftmaxGeom {
-                outer: 1,
-                dim: 1,
-                inner: 1,
-            };
+            return SoftmaxGeom { outer: 1, dim: 1, inner: 1 };
         }
-        SoftmaxGeom {
-            outer: shape[..dim].iter().product(),
-            dim: shape[dim],
-            inner: shape[dim + 1..].iter().product(),
-        }
+        SoftmaxGeom { outer: shape[..dim].iter().product(), dim: shape[dim], inner: shape[dim + 1..].iter().product() }
     }
 
     /// `outer · dim · inner`.
@@ -62,13 +51,7 @@ impl SoftmaxGeom {
     }
 
     pub(crate) fn check(&self, what: &str, len: usize) {
-        assert_eq!(
-            len,
-            self.numel(),
-            "softmax: {what} has {len} elements, expected {:?} = {}",
-            self,
-            self.numel()
-        );
+        assert_eq!(len, self.numel(), "softmax: {what} has {len} elements, expected {:?} = {}", self, self.numel());
     }
 }
 

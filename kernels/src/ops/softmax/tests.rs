@@ -3,11 +3,7 @@ use crate::ops::gradcheck::{check, dot, fill};
 
 fn fwd(g: &SoftmaxGeom, x: &[f64], log: bool) -> Vec<f64> {
     let mut y = vec![f64::NAN; x.len()];
-    if log {
-        log_softmax_forward(g, x, &mut y)
-    } else {
-        softmax_forward(g, x, &mut y)
-    }
+    if log { log_softmax_forward(g, x, &mut y) } else { softmax_forward(g, x, &mut y) }
     y
 }
 
@@ -21,14 +17,8 @@ fn backward_matches_finite_differences_over_every_axis() {
             for log in [false, true] {
                 let y = fwd(&g, &x, log);
                 let mut dx = vec![f64::NAN; x.len()];
-                if log {
-                    log_softmax_backward(&g, &y, &gy, &mut dx)
-                } else {
-                    softmax_backward(&g, &y, &gy, &mut dx)
-                }
-                check(&format!("{shape:?} dim {dim} log {log}"), &x, &dx, |x| {
-                    dot(&gy, &fwd(&g, x, log))
-                });
+                if log { log_softmax_backward(&g, &y, &gy, &mut dx) } else { softmax_backward(&g, &y, &gy, &mut dx) }
+                check(&format!("{shape:?} dim {dim} log {log}"), &x, &dx, |x| dot(&gy, &fwd(&g, x, log)));
             }
         }
     }
@@ -41,14 +31,7 @@ fn values_match_torch_along_a_middle_dim() {
     let g = SoftmaxGeom::of(&[2, 3, 2], 1);
     let mut y = vec![0.0f32; 12];
     softmax_forward(&g, &x, &mut y);
-    let want = [
-        0.015_876_24,
-        0.015_876_24,
-        0.117_310_43,
-        0.117_310_43,
-        0.866_813_4,
-        0.866_813_4,
-    ];
+    let want = [0.015_876_24, 0.015_876_24, 0.117_310_43, 0.117_310_43, 0.866_813_4, 0.866_813_4];
     for (a, b) in y[..6].iter().zip(want) {
         assert!((a - b).abs() < 1e-7, "{y:?}");
     }
@@ -57,11 +40,7 @@ fn values_match_torch_along_a_middle_dim() {
 
 #[test]
 fn large_logits_do_not_overflow_and_neg_infinity_gives_zero() {
-    let g = SoftmaxGeom {
-        outer: 1,
-        dim: 3,
-        inner: 1,
-    };
+    let g = SoftmaxGeom { outer: 1, dim: 3, inner: 1 };
     let mut y = [0.0f32; 3];
     softmax_forward(&g, &[1e30, 1e30, f32::NEG_INFINITY], &mut y);
     assert_eq!(y, [0.5, 0.5, 0.0]);
@@ -71,14 +50,8 @@ fn large_logits_do_not_overflow_and_neg_infinity_gives_zero() {
 
 #[test]
 fn large_inputs_run_the_parallel_path_with_rows_summing_to_one() {
-    let g = SoftmaxGeom {
-        outer: 512,
-        dim: 300,
-        inner: 2,
-    };
-    let x: Vec<f32> = (0..g.numel())
-        .map(|i| ((i * 37) % 101) as f32 / 10.0)
-        .collect();
+    let g = SoftmaxGeom { outer: 512, dim: 300, inner: 2 };
+    let x: Vec<f32> = (0..g.numel()).map(|i| ((i * 37) % 101) as f32 / 10.0).collect();
     let mut y = vec![0.0f32; g.numel()];
     softmax_forward(&g, &x, &mut y);
     for (o, i) in [(0, 0), (255, 1), (511, 1)] {

@@ -33,46 +33,19 @@ pub fn op(a: Activation) -> Option<Unary> {
 
 /// The activation layers called through `Layer` (shape kept): `GELU`, `LeakyReLU`, `ELU`,
 /// `SiLU`, and `Softmax`/`LogSoftmax` whose `new(dim)` must name a dim of the input.
-pub fn kept(
-    name: &str,
-    init: Option<&syn::Expr>,
-    field: &str,
-    ty_span: proc_macro2::Span,
-) -> Option<Result<super::LayerKind, (proc_macro2::Span, String)>> {
+pub fn kept(name: &str, init: Option<&syn::Expr>, field: &str, ty_span: proc_macro2::Span) -> Option<Result<super::LayerKind, (proc_macro2::Span, String)>> {
     match name {
         "GELU" | "LeakyReLU" | "ELU" | "SiLU" => Some(Ok(super::LayerKind::Kept { dim: None })),
         "Softmax" | "LogSoftmax" => Some(match init {
-            None => Err((
-                ty_span,
-                format!(
-                    "`{name}` needs its dim: write `{}{name} = {name}::new(1)`",
-                    super::ctor::decl(field)
-                ),
-            )),
+            None => Err((ty_span, format!("`{name}` needs its dim: write `{}{name} = {name}::new(1)`", super::ctor::decl(field)))),
             Some(e) => {
                 let ch = super::ctor::chain(e);
-                match ch.as_ref().map(|c| {
-                    (
-                        c.base.name.as_str(),
-                        c.base.args.as_slice(),
-                        c.methods.len(),
-                    )
-                }) {
+                match ch.as_ref().map(|c| (c.base.name.as_str(), c.base.args.as_slice(), c.methods.len())) {
                     Some(("new", [d], 0)) => match super::ctor::isize_lit(d) {
                         Some(d) => Ok(super::LayerKind::Kept { dim: Some(d) }),
-                        None => Err(super::ctor::not_understood(
-                            e,
-                            None,
-                            field,
-                            &format!("`{name}::new(dim)` with an integer literal"),
-                        )),
+                        None => Err(super::ctor::not_understood(e, None, field, &format!("`{name}::new(dim)` with an integer literal"))),
                     },
-                    _ => Err(super::ctor::not_understood(
-                        e,
-                        None,
-                        field,
-                        &format!("`{name}::new(dim)` with an integer literal"),
-                    )),
+                    _ => Err(super::ctor::not_understood(e, None, field, &format!("`{name}::new(dim)` with an integer literal"))),
                 }
             }
         }),

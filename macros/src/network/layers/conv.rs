@@ -26,14 +26,7 @@ pub struct Conv {
 
 const UNDERSTOOD: &str = "`ConvNd::new()` followed by `.stride(s)`, `.padding(p)`, `.dilation(d)`, and `ConvNd::with_options(ConvOptions::default().stride(s).padding(p).dilation(d).groups(g).bias(b))`";
 
-pub fn classify(
-    dims: &mut Dims,
-    seg: &syn::PathSegment,
-    d: usize,
-    init: Option<&syn::Expr>,
-    field: &Ident,
-    generics: &[Ident],
-) -> Result<LayerKind, (Span, String)> {
+pub fn classify(dims: &mut Dims, seg: &syn::PathSegment, d: usize, init: Option<&syn::Expr>, field: &Ident, generics: &[Ident]) -> Result<LayerKind, (Span, String)> {
     let name = seg.ident.to_string();
     let usage = format!("`{name}<C_IN, C_OUT, K>` (the kernel may be given per axis)");
     let syn::PathArguments::AngleBracketed(args) = &seg.arguments else {
@@ -41,54 +34,26 @@ pub fn classify(
     };
     let list: Vec<&syn::GenericArgument> = args.args.iter().collect();
     if list.len() < 3 || list.len() > 2 + d {
-        return Err((
-            args.span(),
-            format!(
-                "`{name}` takes 3 to {} sizes, {usage}, but {} are given",
-                2 + d,
-                list.len()
-            ),
-        ));
+        return Err((args.span(), format!("`{name}` takes 3 to {} sizes, {usage}, but {} are given", 2 + d, list.len())));
     }
     let c_in = linear::dim_of(dims, list[0], field, generics, "input channels", &name)?;
     let c_out = match linear::dim_of(dims, list[1], field, generics, "output channels", &name)? {
-        Dim::Var(_) => {
-            return Err((
-                list[1].span(),
-                format!("the output channels of a `{name}` cannot be inferred; write them"),
-            ));
-        }
+        Dim::Var(_) => return Err((list[1].span(), format!("the output channels of a `{name}` cannot be inferred; write them"))),
         c => c,
     };
     let mut kernel = Vec::new();
     for a in &list[2..] {
-        kernel.push(
-            match linear::dim_of(dims, a, field, generics, "kernel size", &name)? {
-                Dim::Lit(k) => Some(k),
-                Dim::Var(_) => {
-                    return Err((
-                        a.span(),
-                        format!("the kernel size of a `{name}` cannot be inferred; write it"),
-                    ));
-                }
-                _ => None,
-            },
-        );
+        kernel.push(match linear::dim_of(dims, a, field, generics, "kernel size", &name)? {
+            Dim::Lit(k) => Some(k),
+            Dim::Var(_) => return Err((a.span(), format!("the kernel size of a `{name}` cannot be inferred; write it"))),
+            _ => None,
+        });
     }
     while kernel.len() < d {
         let last = kernel[kernel.len() - 1];
         kernel.push(last);
     }
-    let mut conv = Conv {
-        d,
-        c_in,
-        c_out,
-        kernel,
-        stride: vec![1; d],
-        padding: vec![0; d],
-        dilation: vec![1; d],
-        groups: 1,
-    };
+    let mut conv = Conv { d, c_in, c_out, kernel, stride: vec![1; d], padding: vec![0; d], dilation: vec![1; d], groups: 1 };
     if let Some(e) = init {
         read_options(&mut conv, e, &field.to_string())?;
     }
@@ -97,19 +62,11 @@ pub fn classify(
 
 fn read_options(conv: &mut Conv, e: &syn::Expr, field: &str) -> Result<(), (Span, String)> {
     let bad = |at: Option<Span>| ctor::not_understood(e, at, field, UNDERSTOOD);
-    let Some(Chain { base, methods }) = ctor::chain(e) else {
-        return Err(bad(None));
-    };
+    let Some(Chain { base, methods }) = ctor::chain(e) else { return Err(bad(None)) };
     match (base.name.as_str(), base.args.as_slice()) {
         ("new" | "default", []) => {}
         ("with_options", [o]) => {
-            let Some(Chain {
-                base: ob,
-                methods: om,
-            }) = ctor::chain(o)
-            else {
-                return Err(bad(Some(o.span())));
-            };
+            let Some(Chain { base: ob, methods: om }) = ctor::chain(o) else { return Err(bad(Some(o.span()))) };
             if !matches!((ob.name.as_str(), ob.args.len()), ("default" | "new", 0)) {
                 return Err(bad(Some(ob.span)));
             }
@@ -123,9 +80,7 @@ fn read_options(conv: &mut Conv, e: &syn::Expr, field: &str) -> Result<(), (Span
 /// Reads the builder calls; `Err(span)` at the first one not understood.
 fn apply_methods(conv: &mut Conv, methods: &[ctor::Call], options: bool) -> Result<(), Span> {
     for m in methods {
-        let [a] = m.args.as_slice() else {
-            return Err(m.span);
-        };
+        let [a] = m.args.as_slice() else { return Err(m.span) };
         let ok = match m.name.as_str() {
             "stride" => ctor::sizes(a, conv.d).map(|v| conv.stride = v),
             "padding" => ctor::sizes(a, conv.d).map(|v| conv.padding = v),
@@ -149,11 +104,7 @@ pub fn out_len(len: usize, k: usize, s: usize, p: usize, dil: usize, ceil: bool)
     if padded < span || s == 0 {
         return None;
     }
-    let mut n = if ceil {
-        (padded - span).div_ceil(s) + 1
-    } else {
-        (padded - span) / s + 1
-    };
+    let mut n = if ceil { (padded - span).div_ceil(s) + 1 } else { (padded - span) / s + 1 };
     if ceil && (n - 1) * s >= len + p {
         n -= 1;
     }
@@ -181,12 +132,7 @@ pub fn channel_index(x: &Shape, d: usize) -> Option<usize> {
 }
 
 /// Output sizes of the spatial axes (the last `d` dims of `x`), `Unknown` where not static.
-pub fn spatial(
-    dims: &Dims,
-    x: &Shape,
-    d: usize,
-    rule: impl Fn(usize, usize) -> Result<usize, String>,
-) -> Result<Vec<Dim>, String> {
+pub fn spatial(dims: &Dims, x: &Shape, d: usize, rule: impl Fn(usize, usize) -> Result<usize, String>) -> Result<Vec<Dim>, String> {
     let start = x.dims.len() - d;
     (0..d)
         .map(|i| match dims.resolve(&x.dims[start + i]) {
@@ -201,10 +147,7 @@ pub fn apply(dims: &mut Dims, c: &Conv, x: &Shape) -> Result<Shape, Mismatch> {
     let Some(ci) = channel_index(x, c.d) else {
         if x.rank().is_none() && x.dims.is_empty() {
             dims.unify(&c.c_in, &Dim::Unknown);
-            return Ok(Shape {
-                rest: Some(dims.fresh_rest()),
-                dims: Vec::new(),
-            });
+            return Ok(Shape { rest: Some(dims.fresh_rest()), dims: Vec::new() });
         }
         return Err(takes(dims));
     };
@@ -227,17 +170,7 @@ pub fn apply(dims: &mut Dims, c: &Conv, x: &Shape) -> Result<Shape, Mismatch> {
         }),
     })
     .map_err(Mismatch::Other)?;
-    let sp = sp
-        .into_iter()
-        .enumerate()
-        .map(|(i, s)| {
-            if c.kernel[i].is_none() {
-                Dim::Unknown
-            } else {
-                s
-            }
-        })
-        .collect::<Vec<_>>();
+    let sp = sp.into_iter().enumerate().map(|(i, s)| if c.kernel[i].is_none() { Dim::Unknown } else { s }).collect::<Vec<_>>();
     let mut out = x.clone();
     out.dims.truncate(ci);
     out.dims.push(c.c_out.clone());
@@ -247,8 +180,5 @@ pub fn apply(dims: &mut Dims, c: &Conv, x: &Shape) -> Result<Shape, Mismatch> {
 
 /// `5×5`, `3`.
 pub fn axes_text(v: &[usize]) -> String {
-    v.iter()
-        .map(|n| n.to_string())
-        .collect::<Vec<_>>()
-        .join("×")
+    v.iter().map(|n| n.to_string()).collect::<Vec<_>>().join("×")
 }

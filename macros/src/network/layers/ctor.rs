@@ -33,27 +33,14 @@ pub fn chain(e: &syn::Expr) -> Option<Chain<'_>> {
     loop {
         match cur {
             syn::Expr::MethodCall(m) => {
-                methods.push(Call {
-                    name: m.method.to_string(),
-                    args: m.args.iter().collect(),
-                    span: m.method.span(),
-                });
+                methods.push(Call { name: m.method.to_string(), args: m.args.iter().collect(), span: m.method.span() });
                 cur = strip(&m.receiver);
             }
             syn::Expr::Call(c) => {
-                let syn::Expr::Path(p) = strip(&c.func) else {
-                    return None;
-                };
+                let syn::Expr::Path(p) = strip(&c.func) else { return None };
                 let seg = p.path.segments.last()?;
                 methods.reverse();
-                return Some(Chain {
-                    base: Call {
-                        name: seg.ident.to_string(),
-                        args: c.args.iter().collect(),
-                        span: seg.ident.span(),
-                    },
-                    methods,
-                });
+                return Some(Chain { base: Call { name: seg.ident.to_string(), args: c.args.iter().collect(), span: seg.ident.span() }, methods });
             }
             _ => return None,
         }
@@ -62,20 +49,14 @@ pub fn chain(e: &syn::Expr) -> Option<Chain<'_>> {
 
 pub fn usize_lit(e: &syn::Expr) -> Option<usize> {
     match strip(e) {
-        syn::Expr::Lit(syn::ExprLit {
-            lit: syn::Lit::Int(i),
-            ..
-        }) => i.base10_parse().ok(),
+        syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) => i.base10_parse().ok(),
         _ => None,
     }
 }
 
 pub fn isize_lit(e: &syn::Expr) -> Option<isize> {
     match strip(e) {
-        syn::Expr::Lit(syn::ExprLit {
-            lit: syn::Lit::Int(i),
-            ..
-        }) => i.base10_parse().ok(),
+        syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) => i.base10_parse().ok(),
         syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Neg(_)) => isize_lit(&u.expr).map(|v| -v),
         _ => None,
     }
@@ -83,10 +64,7 @@ pub fn isize_lit(e: &syn::Expr) -> Option<isize> {
 
 pub fn bool_lit(e: &syn::Expr) -> Option<bool> {
     match strip(e) {
-        syn::Expr::Lit(syn::ExprLit {
-            lit: syn::Lit::Bool(b),
-            ..
-        }) => Some(b.value),
+        syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Bool(b), .. }) => Some(b.value),
         _ => None,
     }
 }
@@ -119,11 +97,7 @@ pub fn who(field: &str) -> String {
 
 /// The start of a suggested declaration: `c1: ` for a field, nothing in the Sequential form.
 pub fn decl(field: &str) -> String {
-    if field.starts_with("__layer") {
-        String::new()
-    } else {
-        format!("{field}: ")
-    }
+    if field.starts_with("__layer") { String::new() } else { format!("{field}: ") }
 }
 
 /// The error for a constructor whose shape-relevant part is not a literal, at `at` (the

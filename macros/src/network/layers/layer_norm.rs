@@ -1,7 +1,7 @@
 //! `LayerNorm` (`LayerNorm::new(&[..])`): the shape is kept; the last dims must equal the
 //! normalized shape when the constructor gives it as literals.
 
-use super::{Mismatch, ctor};
+use super::{ctor, Mismatch};
 use crate::network::shape::{Dim, Dims, Shape};
 
 /// The normalized shape, when the constructor is `LayerNorm::new(&[literals])`.
@@ -15,21 +15,9 @@ pub fn normalized(init: Option<&syn::Expr>) -> Option<Vec<usize>> {
 
 pub fn apply(dims: &mut Dims, norm: &Option<Vec<usize>>, x: &Shape) -> Result<Shape, Mismatch> {
     let Some(n) = norm else { return Ok(x.clone()) };
-    let text = || {
-        format!(
-            "[*, {}]",
-            n.iter()
-                .map(|d| d.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    };
+    let text = || format!("[*, {}]", n.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", "));
     if x.dims.len() < n.len() {
-        return if x.rank().is_none() && x.dims.is_empty() {
-            Ok(x.clone())
-        } else {
-            Err(Mismatch::Takes(text()))
-        };
+        return if x.rank().is_none() && x.dims.is_empty() { Ok(x.clone()) } else { Err(Mismatch::Takes(text())) };
     }
     let tail = &x.dims[x.dims.len() - n.len()..];
     for (d, &want) in tail.iter().zip(n) {

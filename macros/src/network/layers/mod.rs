@@ -76,13 +76,7 @@ fn last_segment(ty: &syn::Type) -> Option<&syn::PathSegment> {
 }
 
 /// Classifies a field's type. `generics` are the network's const parameters (usable as dims).
-pub fn classify(
-    dims: &mut Dims,
-    ty: &syn::Type,
-    init: Option<&syn::Expr>,
-    field: &Ident,
-    generics: &[Ident],
-) -> Result<LayerType, (Span, String)> {
+pub fn classify(dims: &mut Dims, ty: &syn::Type, init: Option<&syn::Expr>, field: &Ident, generics: &[Ident]) -> Result<LayerType, (Span, String)> {
     let f = field.to_string();
     let kind = match last_segment(ty) {
         Some(seg) => {
@@ -100,17 +94,9 @@ pub fn classify(
                 "GRU" => rnn::classify(dims, seg, 3, init, field, generics)?,
                 "LSTM" => rnn::classify(dims, seg, 4, init, field, generics)?,
                 _ if !plain => LayerKind::Opaque,
-                "MaxPool1d" | "MaxPool2d" | "MaxPool3d" | "AvgPool1d" | "AvgPool2d"
-                | "AvgPool3d" => {
+                "MaxPool1d" | "MaxPool2d" | "MaxPool3d" | "AvgPool1d" | "AvgPool2d" | "AvgPool3d" => {
                     let d = name.as_bytes()[name.len() - 2] - b'0';
-                    pool::classify(
-                        &name,
-                        d as usize,
-                        name.starts_with("Max"),
-                        init,
-                        &f,
-                        ty.span(),
-                    )?
+                    pool::classify(&name, d as usize, name.starts_with("Max"), init, &f, ty.span())?
                 }
                 "AdaptiveAvgPool1d" | "AdaptiveAvgPool2d" | "AdaptiveAvgPool3d" => {
                     let d = name.as_bytes()[name.len() - 2] - b'0';
@@ -120,13 +106,7 @@ pub fn classify(
                 "Unflatten" => unflatten::classify(init, &f, ty.span())?,
                 "LayerNorm" => {
                     if init.is_none() {
-                        return Err((
-                            ty.span(),
-                            format!(
-                                "`LayerNorm` needs its normalized shape: write `{}LayerNorm = LayerNorm::new(&[64])`",
-                                ctor::decl(&f)
-                            ),
-                        ));
+                        return Err((ty.span(), format!("`LayerNorm` needs its normalized shape: write `{}LayerNorm = LayerNorm::new(&[64])`", ctor::decl(&f))));
                     }
                     LayerKind::LayerNorm(layer_norm::normalized(init))
                 }
@@ -142,29 +122,18 @@ pub fn classify(
         }
         None => LayerKind::Opaque,
     };
-    Ok(LayerType {
-        ty: ty.clone(),
-        kind,
-        init: init.cloned(),
-    })
+    Ok(LayerType { ty: ty.clone(), kind, init: init.cloned() })
 }
 
 /// The shape a layer returns for input `x`, or why `x` does not fit.
 pub fn apply(dims: &mut Dims, layer: &LayerType, x: &Shape) -> Result<Shape, Mismatch> {
-    let any = |dims: &mut Dims| Shape {
-        rest: Some(dims.fresh_rest()),
-        dims: Vec::new(),
-    };
+    let any = |dims: &mut Dims| Shape { rest: Some(dims.fresh_rest()), dims: Vec::new() };
     match &layer.kind {
-        LayerKind::Linear { input, output } => {
-            linear::apply(dims, input, output, x).map_err(Mismatch::Takes)
-        }
+        LayerKind::Linear { input, output } => linear::apply(dims, input, output, x).map_err(Mismatch::Takes),
         LayerKind::Activation(_) | LayerKind::Kept { dim: None } => Ok(x.clone()),
         LayerKind::Kept { dim: Some(d) } => match super::ops::reduce::check_dim(dims, x, *d) {
             Ok(_) => Ok(x.clone()),
-            Err(_) => Err(Mismatch::Other(format!(
-                "its dim {d} is not a dim of its input"
-            ))),
+            Err(_) => Err(Mismatch::Other(format!("its dim {d} is not a dim of its input"))),
         },
         LayerKind::Flatten { start, end } => flatten::shape(dims, x, *start, *end),
         LayerKind::Conv(c) => conv::apply(dims, c, x),
@@ -212,11 +181,7 @@ pub fn resolved_type(dims: &Dims, layer: &LayerType) -> syn::Type {
 /// How the layer reads in messages: `Linear<256, 10>`, `Conv2d<6, 16, 5>`.
 pub fn text(dims: &Dims, layer: &LayerType) -> String {
     match &layer.kind {
-        LayerKind::Linear { input, output } => format!(
-            "Linear<{}, {}>",
-            dims.dim_text(input),
-            dims.dim_text(output)
-        ),
+        LayerKind::Linear { input, output } => format!("Linear<{}, {}>", dims.dim_text(input), dims.dim_text(output)),
         _ => super::text::tokens(&resolved_type(dims, layer)),
     }
 }
@@ -230,10 +195,7 @@ pub fn build(dims: &Dims, l: &LayerType) -> TokenStream {
         let es = e.span();
         return quote_spanned!(es=> { let __layer: #t = #e; __layer });
     }
-    let default = matches!(
-        l.kind,
-        LayerKind::Activation(_) | LayerKind::Flatten { .. } | LayerKind::Kept { .. }
-    );
+    let default = matches!(l.kind, LayerKind::Activation(_) | LayerKind::Flatten { .. } | LayerKind::Kept { .. });
     if default {
         quote_spanned!(span=> <#t as ::core::default::Default>::default())
     } else {

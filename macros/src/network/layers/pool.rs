@@ -22,54 +22,23 @@ pub struct Pool {
     pub max: bool,
 }
 
-pub fn classify(
-    name: &str,
-    d: usize,
-    max: bool,
-    init: Option<&syn::Expr>,
-    field: &str,
-    ty_span: Span,
-) -> Result<LayerKind, (Span, String)> {
+pub fn classify(name: &str, d: usize, max: bool, init: Option<&syn::Expr>, field: &str, ty_span: Span) -> Result<LayerKind, (Span, String)> {
     let Some(e) = init else {
-        return Err((
-            ty_span,
-            format!(
-                "`{name}` needs its kernel size: write `{}{name} = {name}::new(2)`",
-                ctor::decl(field)
-            ),
-        ));
+        return Err((ty_span, format!("`{name}` needs its kernel size: write `{}{name} = {name}::new(2)`", ctor::decl(field))));
     };
     let understood = if max {
-        format!(
-            "`{name}::new(k)` followed by `.stride(s)`, `.padding(p)`, `.dilation(d)`, `.ceil_mode(b)`"
-        )
+        format!("`{name}::new(k)` followed by `.stride(s)`, `.padding(p)`, `.dilation(d)`, `.ceil_mode(b)`")
     } else {
-        format!(
-            "`{name}::new(k)` followed by `.stride(s)`, `.padding(p)`, `.ceil_mode(b)`, `.count_include_pad(b)`, `.divisor_override(n)`"
-        )
+        format!("`{name}::new(k)` followed by `.stride(s)`, `.padding(p)`, `.ceil_mode(b)`, `.count_include_pad(b)`, `.divisor_override(n)`")
     };
     let bad_at = |at: Option<Span>| ctor::not_understood(e, at, field, &understood);
-    let Some(Chain { base, methods }) = ctor::chain(e) else {
-        return Err(bad_at(None));
-    };
-    let ([k], "new") = (base.args.as_slice(), base.name.as_str()) else {
-        return Err(bad_at(Some(base.span)));
-    };
+    let Some(Chain { base, methods }) = ctor::chain(e) else { return Err(bad_at(None)) };
+    let ([k], "new") = (base.args.as_slice(), base.name.as_str()) else { return Err(bad_at(Some(base.span))) };
     let kernel = ctor::sizes(k, d).ok_or_else(|| bad_at(Some(k.span())))?;
-    let mut p = Pool {
-        d,
-        stride: kernel.clone(),
-        kernel,
-        padding: vec![0; d],
-        dilation: vec![1; d],
-        ceil: false,
-        max,
-    };
+    let mut p = Pool { d, stride: kernel.clone(), kernel, padding: vec![0; d], dilation: vec![1; d], ceil: false, max };
     for m in &methods {
         let bad = || bad_at(Some(ctor::arg_span(m)));
-        let [a] = m.args.as_slice() else {
-            return Err(bad_at(Some(m.span)));
-        };
+        let [a] = m.args.as_slice() else { return Err(bad_at(Some(m.span))) };
         match m.name.as_str() {
             "stride" => p.stride = ctor::sizes(a, d).ok_or_else(bad)?,
             "padding" => p.padding = ctor::sizes(a, d).ok_or_else(bad)?,
@@ -82,10 +51,7 @@ pub fn classify(
     if let Some(i) = (0..d).find(|&i| 2 * p.padding[i] > p.kernel[i]) {
         return Err((
             m_span(&methods, "padding").unwrap_or(base.span),
-            format!(
-                "pad should be at most half of effective kernel size, but got pad={}, kernel_size={} (PyTorch's rule)",
-                p.padding[i], p.kernel[i]
-            ),
+            format!("pad should be at most half of effective kernel size, but got pad={}, kernel_size={} (PyTorch's rule)", p.padding[i], p.kernel[i]),
         ));
     }
     Ok(LayerKind::Pool(p))
@@ -98,10 +64,7 @@ fn m_span(methods: &[ctor::Call], name: &str) -> Option<Span> {
 pub fn apply(dims: &mut Dims, p: &Pool, x: &Shape) -> Result<Shape, Mismatch> {
     let Some(ci) = channel_index(x, p.d) else {
         if x.rank().is_none() && x.dims.is_empty() {
-            return Ok(Shape {
-                rest: Some(dims.fresh_rest()),
-                dims: Vec::new(),
-            });
+            return Ok(Shape { rest: Some(dims.fresh_rest()), dims: Vec::new() });
         }
         let axes = ["L", "H, W", "D, H, W"][p.d - 1];
         return Err(Mismatch::Takes(format!("[N, C, {axes}] or [C, {axes}]")));

@@ -28,11 +28,7 @@ impl Rnn {
     pub fn keys(&self) -> Vec<String> {
         let mut out = Vec::new();
         for l in 0..self.num_layers {
-            for sfx in if self.bidirectional {
-                &["", "_reverse"][..]
-            } else {
-                &[""][..]
-            } {
+            for sfx in if self.bidirectional { &["", "_reverse"][..] } else { &[""][..] } {
                 out.push(format!("weight_ih_l{l}{sfx}"));
                 out.push(format!("weight_hh_l{l}{sfx}"));
                 if self.bias {
@@ -46,67 +42,33 @@ impl Rnn {
 
     /// The parameter count, when the sizes are literals.
     pub fn num_parameters(&self) -> Option<usize> {
-        let (Dim::Lit(i), Dim::Lit(h)) = (&self.input, &self.hidden) else {
-            return None;
-        };
+        let (Dim::Lit(i), Dim::Lit(h)) = (&self.input, &self.hidden) else { return None };
         let (g, dirs) = (self.gates, if self.bidirectional { 2 } else { 1 });
         let per = |inp: usize| g * h * inp + g * h * h + if self.bias { 2 * g * h } else { 0 };
-        Some(
-            (0..self.num_layers)
-                .map(|l| dirs * per(if l == 0 { *i } else { dirs * h }))
-                .sum(),
-        )
+        Some((0..self.num_layers).map(|l| dirs * per(if l == 0 { *i } else { dirs * h })).sum())
     }
 }
 
-pub fn classify(
-    dims: &mut Dims,
-    seg: &syn::PathSegment,
-    gates: usize,
-    init: Option<&syn::Expr>,
-    field: &Ident,
-    generics: &[Ident],
-) -> Result<LayerKind, (Span, String)> {
+pub fn classify(dims: &mut Dims, seg: &syn::PathSegment, gates: usize, init: Option<&syn::Expr>, field: &Ident, generics: &[Ident]) -> Result<LayerKind, (Span, String)> {
     let name = seg.ident.to_string();
     let syn::PathArguments::AngleBracketed(args) = &seg.arguments else {
-        return Err((
-            seg.span(),
-            format!("`{name}` needs its sizes: `{name}<INPUT, HIDDEN>`"),
-        ));
+        return Err((seg.span(), format!("`{name}` needs its sizes: `{name}<INPUT, HIDDEN>`")));
     };
     let [i, h] = args.args.iter().collect::<Vec<_>>()[..] else {
-        return Err((
-            args.span(),
-            format!("`{name}` takes two sizes, `{name}<INPUT, HIDDEN>`"),
-        ));
+        return Err((args.span(), format!("`{name}` takes two sizes, `{name}<INPUT, HIDDEN>`")));
     };
     let input = linear::dim_of(dims, i, field, generics, "input size", &name)?;
     let hidden = linear::dim_of(dims, h, field, generics, "hidden size", &name)?;
     if matches!(hidden, Dim::Var(_)) {
-        return Err((
-            h.span(),
-            format!("the hidden size of `{name}` cannot be inferred; write it"),
-        ));
+        return Err((h.span(), format!("the hidden size of `{name}` cannot be inferred; write it")));
     }
-    let mut rnn = Rnn {
-        gates,
-        input,
-        hidden,
-        num_layers: 1,
-        bias: true,
-        bidirectional: false,
-    };
+    let mut rnn = Rnn { gates, input, hidden, num_layers: 1, bias: true, bidirectional: false };
     let f = field.to_string();
     if let Some(e) = init {
         read_options(&mut rnn, e, &f)?;
     }
     if rnn.bidirectional && !matches!(rnn.hidden, Dim::Lit(_)) {
-        return Err((
-            h.span(),
-            format!(
-                "a bidirectional `{name}` needs a literal hidden size (its output has 2·H features)"
-            ),
-        ));
+        return Err((h.span(), format!("a bidirectional `{name}` needs a literal hidden size (its output has 2·H features)")));
     }
     Ok(LayerKind::Rnn(rnn))
 }
@@ -123,16 +85,9 @@ fn read_options(rnn: &mut Rnn, e: &syn::Expr, field: &str) -> Result<(), (Span, 
             }
             for m in &opts.methods {
                 let arg = m.args.first().copied();
-                let flag = || {
-                    arg.and_then(ctor::bool_lit)
-                        .ok_or_else(|| bad(Some(ctor::arg_span(m))))
-                };
+                let flag = || arg.and_then(ctor::bool_lit).ok_or_else(|| bad(Some(ctor::arg_span(m))));
                 match m.name.as_str() {
-                    "num_layers" => {
-                        rnn.num_layers = arg
-                            .and_then(ctor::usize_lit)
-                            .ok_or_else(|| bad(Some(ctor::arg_span(m))))?
-                    }
+                    "num_layers" => rnn.num_layers = arg.and_then(ctor::usize_lit).ok_or_else(|| bad(Some(ctor::arg_span(m))))?,
                     "bias" => rnn.bias = flag()?,
                     "bidirectional" => rnn.bidirectional = flag()?,
                     // Shape-neutral options: read only to check they are options at all.

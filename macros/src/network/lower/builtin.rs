@@ -10,14 +10,7 @@ use syn::spanned::Spanned;
 
 impl Lowerer<'_> {
     /// `Err(())` when `func` is not a built-in (the caller reports it).
-    pub(super) fn builtin(
-        &mut self,
-        func: &syn::Ident,
-        args: &[&syn::Expr],
-        e: &syn::Expr,
-        env: &Env,
-        block: &mut Block,
-    ) -> Result<Option<Operand>, ()> {
+    pub(super) fn builtin(&mut self, func: &syn::Ident, args: &[&syn::Expr], e: &syn::Expr, env: &Env, block: &mut Block) -> Result<Option<Operand>, ()> {
         let name = func.to_string();
         if let Some(r) = self.shape_builtin(&name, args, e, env, block) {
             return Ok(r);
@@ -45,14 +38,7 @@ impl Lowerer<'_> {
         };
         if args.len() < min || args.len() > max {
             let n = args.len();
-            self.cx.error_spanned_by(
-                e,
-                format!(
-                    "`{name}` takes {}, got {n} argument{}: `{name}{usage}`",
-                    plural_args(min, max),
-                    if n == 1 { "" } else { "s" }
-                ),
-            );
+            self.cx.error_spanned_by(e, format!("`{name}` takes {}, got {n} argument{}: `{name}{usage}`", plural_args(min, max), if n == 1 { "" } else { "s" }));
             return Ok(None);
         }
         let text = text::tokens(e);
@@ -63,11 +49,7 @@ impl Lowerer<'_> {
         let xs = self.values[x].shape.clone();
         let (op, shape) = match name.as_str() {
             "leaky_relu" => {
-                let Some(slope) = (if args.len() == 2 {
-                    self.number(args[1], "slope")
-                } else {
-                    Some(0.01)
-                }) else {
+                let Some(slope) = (if args.len() == 2 { self.number(args[1], "slope") } else { Some(0.01) }) else {
                     return Ok(None);
                 };
                 (Op::Unary(ops::Unary::LeakyRelu(slope as f32), x), xs)
@@ -86,13 +68,7 @@ impl Lowerer<'_> {
                 match ops::matmul::shape(&mut self.dims, &xs, &ys) {
                     Ok(s) => (Op::MatMul(x, y), s),
                     Err(msg) => {
-                        self.cx.error_spanned_by(
-                            e,
-                            format!(
-                                "cannot multiply `{}` by `{}`: {msg}",
-                                self.values[x].text, self.values[y].text
-                            ),
-                        );
+                        self.cx.error_spanned_by(e, format!("cannot multiply `{}` by `{}`: {msg}", self.values[x].text, self.values[y].text));
                         return Ok(None);
                     }
                 }
@@ -109,17 +85,13 @@ impl Lowerer<'_> {
                     Some(k) => match bool_lit(k) {
                         Some(b) => b,
                         None => {
-                            self.cx
-                                .error_spanned_by(k, "expected `true` or `false` (keepdim)");
+                            self.cx.error_spanned_by(k, "expected `true` or `false` (keepdim)");
                             return Ok(None);
                         }
                     },
                     None => false,
                 };
-                let r = Reduce {
-                    mean: name == "mean",
-                    dim: dim.map(|d| (d, keep)),
-                };
+                let r = Reduce { mean: name == "mean", dim: dim.map(|d| (d, keep)) };
                 match ops::reduce::shape(&mut self.dims, &r, &xs) {
                     Ok(s) => (Op::Reduce(r, x), s),
                     Err(msg) => {
@@ -136,26 +108,12 @@ impl Lowerer<'_> {
                     self.cx.error_spanned_by(args[1], msg);
                     return Ok(None);
                 }
-                (
-                    Op::Softmax {
-                        log: name == "log_softmax",
-                        arg: x,
-                        dim,
-                    },
-                    xs,
-                )
+                (Op::Softmax { log: name == "log_softmax", arg: x, dim }, xs)
             }
             "transpose" | "t" => {
                 let (d0, d1) = if name == "t" {
                     if xs.rank() != Some(2) {
-                        self.cx.error_spanned_by(
-                            e,
-                            format!(
-                                "`t` transposes a matrix, but `{}` is {}",
-                                self.values[x].text,
-                                self.dims.text(&xs)
-                            ),
-                        );
+                        self.cx.error_spanned_by(e, format!("`t` transposes a matrix, but `{}` is {}", self.values[x].text, self.dims.text(&xs)));
                         return Ok(None);
                     }
                     (0, 1)
@@ -165,10 +123,7 @@ impl Lowerer<'_> {
                         _ => return Ok(None),
                     }
                 };
-                let (i0, i1) = match (
-                    ops::reduce::check_dim(&self.dims, &xs, d0),
-                    ops::reduce::check_dim(&self.dims, &xs, d1),
-                ) {
+                let (i0, i1) = match (ops::reduce::check_dim(&self.dims, &xs, d0), ops::reduce::check_dim(&self.dims, &xs, d1)) {
                     (Ok(a), Ok(b)) => (a, b),
                     (Err(msg), _) | (_, Err(msg)) => {
                         self.cx.error_spanned_by(e, msg);
@@ -178,12 +133,7 @@ impl Lowerer<'_> {
                 let mut s = xs.clone();
                 match (i0, i1) {
                     (Some(a), Some(b)) => s.dims.swap(a, b),
-                    _ => {
-                        s = Shape {
-                            rest: Some(self.dims.fresh_rest()),
-                            dims: Vec::new(),
-                        }
-                    }
+                    _ => s = Shape { rest: Some(self.dims.fresh_rest()), dims: Vec::new() },
                 }
                 (Op::Transpose(x, d0, d1), s)
             }
@@ -199,8 +149,7 @@ impl Lowerer<'_> {
         match literal(e) {
             Some(n) => Some(n),
             None => {
-                self.cx
-                    .error_spanned_by(e, format!("expected a number literal ({what})"));
+                self.cx.error_spanned_by(e, format!("expected a number literal ({what})"));
                 None
             }
         }
@@ -210,10 +159,7 @@ impl Lowerer<'_> {
         match literal_int(e) {
             Some(n) => Some(n),
             None => {
-                self.cx.error_spanned_by(
-                    e,
-                    "expected an integer literal (a dim, negative counts from the end)",
-                );
+                self.cx.error_spanned_by(e, "expected an integer literal (a dim, negative counts from the end)");
                 None
             }
         }
@@ -221,18 +167,8 @@ impl Lowerer<'_> {
 }
 
 fn plural_args(min: usize, max: usize) -> String {
-    let s = |n: usize| {
-        if n == 1 {
-            "1 argument".to_string()
-        } else {
-            format!("{n} arguments")
-        }
-    };
-    if min == max {
-        s(min)
-    } else {
-        format!("{min} to {max} arguments")
-    }
+    let s = |n: usize| if n == 1 { "1 argument".to_string() } else { format!("{n} arguments") };
+    if min == max { s(min) } else { format!("{min} to {max} arguments") }
 }
 
 fn literal(e: &syn::Expr) -> Option<f64> {
@@ -249,23 +185,15 @@ fn literal(e: &syn::Expr) -> Option<f64> {
 
 pub(super) fn literal_int(e: &syn::Expr) -> Option<isize> {
     match strip_parens(e) {
-        syn::Expr::Lit(syn::ExprLit {
-            lit: syn::Lit::Int(i),
-            ..
-        }) => i.base10_parse().ok(),
-        syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Neg(_)) => {
-            literal_int(&u.expr).map(|v| -v)
-        }
+        syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) => i.base10_parse().ok(),
+        syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Neg(_)) => literal_int(&u.expr).map(|v| -v),
         _ => None,
     }
 }
 
 pub(super) fn bool_lit(e: &syn::Expr) -> Option<bool> {
     match strip_parens(e) {
-        syn::Expr::Lit(syn::ExprLit {
-            lit: syn::Lit::Bool(b),
-            ..
-        }) => Some(b.value),
+        syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Bool(b), .. }) => Some(b.value),
         _ => None,
     }
 }

@@ -27,12 +27,7 @@ impl Lowerer<'_> {
     }
 
     /// Enters a loop: every carried name gets a param value (its value at the top of an iteration).
-    fn enter_loop(
-        &mut self,
-        names: &[String],
-        env: &Env,
-        span: Span,
-    ) -> (Env, Vec<(String, ValueId, ValueId, bool)>) {
+    fn enter_loop(&mut self, names: &[String], env: &Env, span: Span) -> (Env, Vec<(String, ValueId, ValueId, bool)>) {
         let mut inner = env.clone();
         let mut carried = Vec::new();
         for n in names {
@@ -40,18 +35,8 @@ impl Lowerer<'_> {
                 if !mutable {
                     self.cx.syn_error(syn::Error::new(span, format!("cannot assign twice to immutable variable `{n}` in this loop; declare it with `let mut {n}`")));
                 }
-                let param = self.fresh(
-                    self.values[id].shape.clone(),
-                    self.values[id].span,
-                    n.clone(),
-                );
-                inner.insert(
-                    n.clone(),
-                    Binding::Value {
-                        id: param,
-                        mutable: true,
-                    },
-                );
+                let param = self.fresh(self.values[id].shape.clone(), self.values[id].span, n.clone());
+                inner.insert(n.clone(), Binding::Value { id: param, mutable: true });
                 carried.push((n.clone(), id, param, mutable));
             }
         }
@@ -59,23 +44,14 @@ impl Lowerer<'_> {
     }
 
     /// Leaves a loop: checks that each carried value keeps its shape and binds the results.
-    fn leave_loop(
-        &mut self,
-        carried: Vec<(String, ValueId, ValueId, bool)>,
-        inner: &Env,
-        env: &mut Env,
-        span: Span,
-    ) -> Vec<Carried> {
+    fn leave_loop(&mut self, carried: Vec<(String, ValueId, ValueId, bool)>, inner: &Env, env: &mut Env, span: Span) -> Vec<Carried> {
         let mut out = Vec::new();
         for (name, outer, param, mutable) in carried {
             let next = match inner.get(&name) {
                 Some(Binding::Value { id, .. }) => *id,
                 _ => param,
             };
-            let (ps, ns) = (
-                self.values[param].shape.clone(),
-                self.values[next].shape.clone(),
-            );
+            let (ps, ns) = (self.values[param].shape.clone(), self.values[next].shape.clone());
             if !self.dims.unify_shapes(&ps, &ns) {
                 self.cx.syn_error(syn::Error::new(
                     self.values[next].span,
@@ -87,27 +63,15 @@ impl Lowerer<'_> {
                 ));
             }
             let result = self.fresh(ps, span, name.clone());
-            env.insert(
-                name,
-                Binding::Value {
-                    id: result,
-                    mutable,
-                },
-            );
-            out.push(Carried {
-                outer,
-                param,
-                next,
-                result,
-            });
+            env.insert(name, Binding::Value { id: result, mutable });
+            out.push(Carried { outer, param, next, result });
         }
         out
     }
 
     pub(super) fn while_loop(&mut self, w: &syn::ExprWhile, env: &mut Env, block: &mut Block) {
         if let Some(l) = &w.label {
-            self.cx
-                .error_spanned_by(l, "loop labels are not supported in a network's forward");
+            self.cx.error_spanned_by(l, "loop labels are not supported in a network's forward");
         }
         let names = self.carried_names(&w.body, env);
         let (mut inner, carried) = self.enter_loop(&names, env, w.while_token.span);
@@ -120,24 +84,11 @@ impl Lowerer<'_> {
         let carried = self.leave_loop(carried, &inner, env, w.while_token.span);
         let id = self.loops;
         self.loops += 1;
-        block.stmts.push(Stmt::While(While {
-            id,
-            carried,
-            cond,
-            cond_value,
-            cmp,
-            literal,
-            body,
-        }));
+        block.stmts.push(Stmt::While(While { id, carried, cond, cond_value, cmp, literal, body }));
     }
 
     /// `value <op> number` or `number <op> value`, with `value` 0-d.
-    fn condition(
-        &mut self,
-        e: &syn::Expr,
-        env: &Env,
-        block: &mut Block,
-    ) -> Option<(ValueId, Cmp, f64)> {
+    fn condition(&mut self, e: &syn::Expr, env: &Env, block: &mut Block) -> Option<(ValueId, Cmp, f64)> {
         const USAGE: &str = "the condition of a `while` compares a 0-d tensor with a number, as in `while x.abs().sum() > 1.0`";
         let e = strip_parens(e);
         let syn::Expr::Binary(b) = e else {
@@ -169,11 +120,7 @@ impl Lowerer<'_> {
         if self.values[v].shape.rank() != Some(0) {
             self.cx.error_spanned_by(
                 ve,
-                format!(
-                    "{USAGE}; `{}` is {}, reduce it first (`.sum()`, `.mean()`)",
-                    self.values[v].text,
-                    self.shape_text(v)
-                ),
+                format!("{USAGE}; `{}` is {}, reduce it first (`.sum()`, `.mean()`)", self.values[v].text, self.shape_text(v)),
             );
             return None;
         }
@@ -182,14 +129,11 @@ impl Lowerer<'_> {
 
     pub(super) fn for_loop(&mut self, f: &syn::ExprForLoop, env: &mut Env, block: &mut Block) {
         let syn::Pat::Ident(pat) = &*f.pat else {
-            self.cx
-                .error_spanned_by(&f.pat, "expected a name for the element: `for b in blocks`");
+            self.cx.error_spanned_by(&f.pat, "expected a name for the element: `for b in blocks`");
             return;
         };
         let field = path_ident(&f.expr).and_then(|i| self.field(&i.to_string()));
-        let Some(field) =
-            field.filter(|&i| matches!(self.fields[i].kind, FieldKind::Layers { .. }))
-        else {
+        let Some(field) = field.filter(|&i| matches!(self.fields[i].kind, FieldKind::Layers { .. })) else {
             self.cx.error_spanned_by(&f.expr, "a `for` loop iterates over an array or `Vec` field of layers (`blocks: [Block; 4]`): `for b in blocks { x = b(x); }`");
             return;
         };
@@ -201,13 +145,9 @@ impl Lowerer<'_> {
         let mut body = Block::default();
         self.block(&f.body.stmts, &mut inner, &mut body, false);
         let carried = self.leave_loop(carried, &inner, env, f.for_token.span);
-        block.stmts.push(Stmt::For(For {
-            id,
-            field,
-            carried,
-            body,
-        }));
+        block.stmts.push(Stmt::For(For { id, field, carried, body }));
     }
+
 }
 
 fn flip(c: Cmp) -> Cmp {

@@ -11,24 +11,11 @@ use crate::network::text;
 use syn::spanned::Spanned;
 
 impl Lowerer<'_> {
-    pub(super) fn loss(
-        &mut self,
-        kind: LossKind,
-        args: &[&syn::Expr],
-        e: &syn::Expr,
-        env: &Env,
-        block: &mut Block,
-    ) -> Option<Operand> {
+    pub(super) fn loss(&mut self, kind: LossKind, args: &[&syn::Expr], e: &syn::Expr, env: &Env, block: &mut Block) -> Option<Operand> {
         let name = kind.name();
         let usage = "(input, target) or (input, target, reduction = \"sum\")";
         if args.len() < 2 || args.len() > 3 {
-            self.cx.error_spanned_by(
-                e,
-                format!(
-                    "`{name}` takes 2 or 3 arguments, got {}: `{name}{usage}`",
-                    args.len()
-                ),
-            );
+            self.cx.error_spanned_by(e, format!("`{name}` takes 2 or 3 arguments, got {}: `{name}{usage}`", args.len()));
             return None;
         }
         let red = match args.get(2) {
@@ -36,11 +23,7 @@ impl Lowerer<'_> {
             None => Red::Mean,
         };
         let x = self.tensor_arg(args[0], env, block, name);
-        let t = if kind.class() {
-            self.index_arg(args[1], env, name)
-        } else {
-            self.float_target(args[1], env, block, name)
-        };
+        let t = if kind.class() { self.index_arg(args[1], env, name) } else { self.float_target(args[1], env, block, name) };
         let (x, t) = (x?, t?);
         let (xs, ts) = (self.values[x].shape.clone(), self.values[t].shape.clone());
         let shape = match loss::shape(&mut self.dims, kind, red, &xs, &ts) {
@@ -50,41 +33,18 @@ impl Lowerer<'_> {
                 return None;
             }
         };
-        let aux = (kind == LossKind::CrossEntropy).then(|| {
-            self.fresh(
-                xs,
-                e.span(),
-                format!("log_softmax({})", self.values[x].text),
-            )
-        });
-        let op = Op::Loss {
-            kind,
-            red,
-            a: x,
-            b: t,
-            aux,
-        };
-        Some(Operand::Val(self.push(
-            block,
-            op,
-            shape,
-            e.span(),
-            text::tokens(e),
-        )))
+        let aux = (kind == LossKind::CrossEntropy).then(|| self.fresh(xs, e.span(), format!("log_softmax({})", self.values[x].text)));
+        let op = Op::Loss { kind, red, a: x, b: t, aux };
+        Some(Operand::Val(self.push(block, op, shape, e.span(), text::tokens(e))))
     }
 
     fn reduction(&mut self, r: &syn::Expr) -> Option<Red> {
         let lit = match strip_parens(r) {
-            syn::Expr::Assign(a) if path_ident(&a.left).is_some_and(|i| i == "reduction") => {
-                strip_parens(&a.right)
-            }
+            syn::Expr::Assign(a) if path_ident(&a.left).is_some_and(|i| i == "reduction") => strip_parens(&a.right),
             other => other,
         };
         match lit {
-            syn::Expr::Lit(syn::ExprLit {
-                lit: syn::Lit::Str(s),
-                ..
-            }) => match Red::by_name(&s.value()) {
+            syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => match Red::by_name(&s.value()) {
                 Some(red) => Some(red),
                 None => {
                     self.cx.error_spanned_by(s, format!("{:?} is not a valid value for reduction; expected \"mean\", \"sum\" or \"none\"", s.value()));
@@ -92,10 +52,7 @@ impl Lowerer<'_> {
                 }
             },
             _ => {
-                self.cx.error_spanned_by(
-                    r,
-                    "expected `reduction = \"mean\"`, `\"sum\"` or `\"none\"`",
-                );
+                self.cx.error_spanned_by(r, "expected `reduction = \"mean\"`, `\"sum\"` or `\"none\"`");
                 None
             }
         }
@@ -118,13 +75,7 @@ impl Lowerer<'_> {
     }
 
     /// A float target; class indices here are a mistake worth naming.
-    fn float_target(
-        &mut self,
-        a: &syn::Expr,
-        env: &Env,
-        block: &mut Block,
-        func: &str,
-    ) -> Option<usize> {
+    fn float_target(&mut self, a: &syn::Expr, env: &Env, block: &mut Block, func: &str) -> Option<usize> {
         if let Some(id) = path_ident(a)
             && let Some(Binding::Index { .. }) = env.get(&id.to_string())
         {

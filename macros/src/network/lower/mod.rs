@@ -21,21 +21,13 @@ use syn::spanned::Spanned;
 
 #[derive(Clone)]
 enum Binding {
-    Value {
-        id: ValueId,
-        mutable: bool,
-    },
+    Value { id: ValueId, mutable: bool },
     /// A local whose definition had an error (already reported): uses are silently dropped.
     Poisoned,
     /// The element of a `for` loop over an array field of layers.
-    Elem {
-        loop_id: usize,
-        field: usize,
-    },
+    Elem { loop_id: usize, field: usize },
     /// An `as i64` input: class indices, only the target of a class loss.
-    Index {
-        id: ValueId,
-    },
+    Index { id: ValueId },
 }
 
 type Env = HashMap<String, Binding>;
@@ -70,55 +62,21 @@ pub struct Lowerer<'a> {
 
 impl<'a> Lowerer<'a> {
     pub fn new(cx: &'a Ctxt, dims: Dims, fields: &'a [NetField]) -> Self {
-        Lowerer {
-            cx,
-            dims,
-            fields,
-            values: Vec::new(),
-            sites: 0,
-            loops: 0,
-            opaque_out: HashMap::new(),
-            checks: Vec::new(),
-        }
+        Lowerer { cx, dims, fields, values: Vec::new(), sites: 0, loops: 0, opaque_out: HashMap::new(), checks: Vec::new() }
     }
 
     /// Lowers `fn forward(arg: in_shape) -> out_shape { body }`.
-    pub fn lower(
-        mut self,
-        arg: &syn::Ident,
-        in_shape: Shape,
-        targets: &[(syn::Ident, Shape, bool)],
-        out_shape: &Shape,
-        out_span: Span,
-        body: &syn::Block,
-    ) -> (Graph, Dims) {
+    pub fn lower(mut self, arg: &syn::Ident, in_shape: Shape, targets: &[(syn::Ident, Shape, bool)], out_shape: &Shape, out_span: Span, body: &syn::Block) -> (Graph, Dims) {
         let mut block = Block::default();
         let input = self.push(&mut block, Op::Input, in_shape, arg.span(), arg.to_string());
         let mut env = Env::new();
-        env.insert(
-            arg.to_string(),
-            Binding::Value {
-                id: input,
-                mutable: true,
-            },
-        );
+        env.insert(arg.to_string(), Binding::Value { id: input, mutable: true });
         for (k, (name, shape, int)) in targets.iter().enumerate() {
             if env.contains_key(&name.to_string()) {
-                self.cx
-                    .error_spanned_by(name, format!("the input `{name}` is declared twice"));
+                self.cx.error_spanned_by(name, format!("the input `{name}` is declared twice"));
             }
-            let id = self.push(
-                &mut block,
-                Op::Arg(k + 1),
-                shape.clone(),
-                name.span(),
-                name.to_string(),
-            );
-            let b = if *int {
-                Binding::Index { id }
-            } else {
-                Binding::Value { id, mutable: false }
-            };
+            let id = self.push(&mut block, Op::Arg(k + 1), shape.clone(), name.span(), name.to_string());
+            let b = if *int { Binding::Index { id } } else { Binding::Value { id, mutable: false } };
             env.insert(name.to_string(), b);
         }
         let result = self.block(&body.stmts, &mut env, &mut block, true);
@@ -140,18 +98,11 @@ impl<'a> Lowerer<'a> {
                 v
             }
             Some((Operand::Num(_), e)) => {
-                self.cx.error_spanned_by(
-                    e,
-                    "the forward returns a number; it must return a tensor computed from the input",
-                );
+                self.cx.error_spanned_by(e, "the forward returns a number; it must return a tensor computed from the input");
                 input
             }
             None => {
-                if body
-                    .stmts
-                    .last()
-                    .is_none_or(|s| !matches!(s, syn::Stmt::Expr(_, None)))
-                {
+                if body.stmts.last().is_none_or(|s| !matches!(s, syn::Stmt::Expr(_, None))) {
                     self.cx.syn_error(syn::Error::new(
                         out_span,
                         "the forward's body must end with the expression it returns (no `;` after it)",
@@ -160,40 +111,21 @@ impl<'a> Lowerer<'a> {
                 input
             }
         };
-        let graph = Graph {
-            values: self.values,
-            body: block,
-            input,
-            output,
-            loops: self.loops,
-            checks: self.checks,
-        };
+        let graph = Graph { values: self.values, body: block, input, output, loops: self.loops, checks: self.checks };
         (graph, self.dims)
     }
 
     /// The forward of `Sequential(..)`: each layer applied to the previous one's output.
     pub fn chain(mut self, in_shape: Shape) -> (Graph, Dims) {
         let mut block = Block::default();
-        let input = self.push(
-            &mut block,
-            Op::Input,
-            in_shape,
-            Span::call_site(),
-            "x".to_string(),
-        );
+        let input = self.push(&mut block, Op::Input, in_shape, Span::call_site(), "x".to_string());
         let mut cur = input;
         let fields = self.fields;
         for (i, f) in fields.iter().enumerate() {
             let span = f.span;
             let e: syn::Expr = syn::parse_quote_spanned!(span=> __seq);
             let mut env = Env::new();
-            env.insert(
-                "__seq".to_string(),
-                Binding::Value {
-                    id: cur,
-                    mutable: false,
-                },
-            );
+            env.insert("__seq".to_string(), Binding::Value { id: cur, mutable: false });
             match self.layer_call(Callee::Field(i), i, &f.name, &[&e], &e, &env, &mut block) {
                 Some(Operand::Val(v)) => {
                     if v != cur {
@@ -204,25 +136,11 @@ impl<'a> Lowerer<'a> {
                 _ => break,
             }
         }
-        let graph = Graph {
-            values: self.values,
-            body: block,
-            input,
-            output: cur,
-            loops: self.loops,
-            checks: self.checks,
-        };
+        let graph = Graph { values: self.values, body: block, input, output: cur, loops: self.loops, checks: self.checks };
         (graph, self.dims)
     }
 
-    fn push(
-        &mut self,
-        block: &mut Block,
-        op: Op,
-        shape: Shape,
-        span: Span,
-        text: String,
-    ) -> ValueId {
+    fn push(&mut self, block: &mut Block, op: Op, shape: Shape, span: Span, text: String) -> ValueId {
         let out = self.values.len();
         self.values.push(Value { shape, text, span });
         block.stmts.push(Stmt::Node(Node { out, op, span }));
@@ -239,13 +157,7 @@ impl<'a> Lowerer<'a> {
     }
 
     /// Lowers statements; with `tail`, returns the final expression's operand and the expression.
-    fn block<'s>(
-        &mut self,
-        stmts: &'s [syn::Stmt],
-        env: &mut Env,
-        block: &mut Block,
-        tail: bool,
-    ) -> Option<(Operand, &'s syn::Expr)> {
+    fn block<'s>(&mut self, stmts: &'s [syn::Stmt], env: &mut Env, block: &mut Block, tail: bool) -> Option<(Operand, &'s syn::Expr)> {
         let mut result = None;
         for (i, stmt) in stmts.iter().enumerate() {
             let last = i + 1 == stmts.len();
@@ -278,26 +190,18 @@ impl<'a> Lowerer<'a> {
 
     fn local(&mut self, local: &syn::Local, env: &mut Env, block: &mut Block) {
         let (ident, mutable) = match &local.pat {
-            syn::Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => {
-                (&p.ident, p.mutability.is_some())
-            }
+            syn::Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => (&p.ident, p.mutability.is_some()),
             other => {
                 self.cx.error_spanned_by(other, "expected a name: `let x = ..` or `let mut x = ..` (patterns are not supported)");
                 return;
             }
         };
         let Some(init) = &local.init else {
-            self.cx.error_spanned_by(
-                local,
-                format!("`let {ident}` needs a value: `let {ident} = ..`"),
-            );
+            self.cx.error_spanned_by(local, format!("`let {ident}` needs a value: `let {ident} = ..`"));
             return;
         };
         if let Some((else_token, _)) = &init.diverge {
-            self.cx.error_spanned_by(
-                else_token,
-                "`let .. else` is not supported in a network's forward",
-            );
+            self.cx.error_spanned_by(else_token, "`let .. else` is not supported in a network's forward");
         }
         match self.expr(&init.expr, env, block) {
             Some(Operand::Val(id)) => {
@@ -313,15 +217,7 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    fn assign(
-        &mut self,
-        left: &syn::Expr,
-        right: &syn::Expr,
-        op: Option<Bin>,
-        at: TokenStream,
-        env: &mut Env,
-        block: &mut Block,
-    ) {
+    fn assign(&mut self, left: &syn::Expr, right: &syn::Expr, op: Option<Bin>, at: TokenStream, env: &mut Env, block: &mut Block) {
         let Some(name) = path_ident(left) else {
             self.cx.error_spanned_by(left, "only a local name can be assigned (`x = ..`); fields and parameters cannot be written in a forward");
             return;
@@ -334,9 +230,7 @@ impl<'a> Lowerer<'a> {
             let msg = if self.field(&name.to_string()).is_some() {
                 format!("`{name}` is a field of the network; a forward cannot assign to it")
             } else {
-                format!(
-                    "cannot find `{name}` to assign to; declare it first with `let mut {name} = ..`"
-                )
+                format!("cannot find `{name}` to assign to; declare it first with `let mut {name} = ..`")
             };
             self.cx.error_spanned_by(name, msg);
             return;
@@ -348,26 +242,14 @@ impl<'a> Lowerer<'a> {
             None => self.expr(right, env, block),
             Some(op) => {
                 let r = self.expr(right, env, block);
-                r.and_then(|r| {
-                    self.binary(
-                        op,
-                        Operand::Val(old),
-                        r,
-                        at.clone(),
-                        format!("{name} {} {}", op.symbol(), text::tokens(right)),
-                        block,
-                    )
-                })
+                r.and_then(|r| self.binary(op, Operand::Val(old), r, at.clone(), format!("{name} {} {}", op.symbol(), text::tokens(right)), block))
             }
         };
         match value {
             Some(Operand::Val(id)) => {
                 env.insert(name.to_string(), Binding::Value { id, mutable });
             }
-            Some(Operand::Num(_)) => self.cx.error_spanned_by(
-                right,
-                format!("`{name}` is a tensor; assigning a number to it is not supported"),
-            ),
+            Some(Operand::Num(_)) => self.cx.error_spanned_by(right, format!("`{name}` is a tensor; assigning a number to it is not supported")),
             None => {
                 env.insert(name.to_string(), Binding::Poisoned);
             }
@@ -384,54 +266,32 @@ impl<'a> Lowerer<'a> {
                 syn::Lit::Float(f) => f.base10_parse::<f64>().ok().map(Operand::Num),
                 syn::Lit::Int(i) => i.base10_parse::<f64>().ok().map(Operand::Num),
                 _ => {
-                    self.cx.error_spanned_by(
-                        e,
-                        "only number literals can appear in a network's forward",
-                    );
+                    self.cx.error_spanned_by(e, "only number literals can appear in a network's forward");
                     None
                 }
             },
             syn::Expr::Paren(p) => self.expr(&p.expr, env, block),
             syn::Expr::Group(g) => self.expr(&g.expr, env, block),
             syn::Expr::Path(_) => self.name(e, env, block),
-            syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Neg(_)) => {
-                match self.expr(&u.expr, env, block)? {
-                    Operand::Num(n) => Some(Operand::Num(-n)),
-                    Operand::Val(v) => {
-                        let shape = self.values[v].shape.clone();
-                        Some(Operand::Val(self.push(
-                            block,
-                            Op::Unary(ops::Unary::Neg, v),
-                            shape,
-                            e.span(),
-                            text::tokens(e),
-                        )))
-                    }
+            syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Neg(_)) => match self.expr(&u.expr, env, block)? {
+                Operand::Num(n) => Some(Operand::Num(-n)),
+                Operand::Val(v) => {
+                    let shape = self.values[v].shape.clone();
+                    Some(Operand::Val(self.push(block, Op::Unary(ops::Unary::Neg, v), shape, e.span(), text::tokens(e))))
                 }
-            }
+            },
             syn::Expr::Binary(b) => {
                 let op = match b.op {
                     syn::BinOp::Add(_) => Bin::Add,
                     syn::BinOp::Sub(_) => Bin::Sub,
                     syn::BinOp::Mul(_) => Bin::Mul,
                     syn::BinOp::Div(_) => Bin::Div,
-                    syn::BinOp::Lt(_)
-                    | syn::BinOp::Le(_)
-                    | syn::BinOp::Gt(_)
-                    | syn::BinOp::Ge(_)
-                    | syn::BinOp::Eq(_)
-                    | syn::BinOp::Ne(_) => {
-                        self.cx.error_spanned_by(
-                            e,
-                            "a comparison can only be the condition of a `while` loop",
-                        );
+                    syn::BinOp::Lt(_) | syn::BinOp::Le(_) | syn::BinOp::Gt(_) | syn::BinOp::Ge(_) | syn::BinOp::Eq(_) | syn::BinOp::Ne(_) => {
+                        self.cx.error_spanned_by(e, "a comparison can only be the condition of a `while` loop");
                         return None;
                     }
                     _ => {
-                        self.cx.error_spanned_by(
-                            b.op,
-                            "unsupported operator in network! forward; supported: `+ - * /`",
-                        );
+                        self.cx.error_spanned_by(b.op, "unsupported operator in network! forward; supported: `+ - * /`");
                         return None;
                     }
                 };
@@ -449,10 +309,7 @@ impl<'a> Lowerer<'a> {
             }
             syn::Expr::MethodCall(m) => {
                 if let Some(t) = &m.turbofish {
-                    self.cx.error_spanned_by(
-                        t,
-                        "turbofish arguments are not supported in a network's forward",
-                    );
+                    self.cx.error_spanned_by(t, "turbofish arguments are not supported in a network's forward");
                 }
                 let mut args: Vec<&syn::Expr> = vec![&m.receiver];
                 args.extend(m.args.iter());
@@ -465,13 +322,7 @@ impl<'a> Lowerer<'a> {
                 }
             }
             _ => {
-                self.cx.error_spanned_by(
-                    e,
-                    format!(
-                        "unsupported expression in network! forward: `{}`; {SUPPORTED}",
-                        text::tokens(e)
-                    ),
-                );
+                self.cx.error_spanned_by(e, format!("unsupported expression in network! forward: `{}`; {SUPPORTED}", text::tokens(e)));
                 None
             }
         }
@@ -486,8 +337,7 @@ impl<'a> Lowerer<'a> {
         match env.get(&name) {
             Some(Binding::Value { id, .. }) => return Some(Operand::Val(*id)),
             Some(Binding::Elem { .. }) => {
-                self.cx
-                    .error_spanned_by(e, format!("`{name}` is a layer; call it: `{name}(x)`"));
+                self.cx.error_spanned_by(e, format!("`{name}` is a layer; call it: `{name}(x)`"));
                 return None;
             }
             Some(Binding::Poisoned) => return None,
@@ -500,55 +350,23 @@ impl<'a> Lowerer<'a> {
         let Some(f) = self.field(&name) else {
             let mut known: Vec<String> = env.keys().map(|k| format!("`{k}`")).collect();
             known.sort();
-            known.extend(
-                self.fields
-                    .iter()
-                    .filter(|f| !f.is_layer())
-                    .map(|f| format!("`{}`", f.name)),
-            );
-            self.cx.error_spanned_by(
-                e,
-                format!(
-                    "cannot find `{name}` in this network's forward; the names in scope are {}",
-                    known.join(", ")
-                ),
-            );
+            known.extend(self.fields.iter().filter(|f| !f.is_layer()).map(|f| format!("`{}`", f.name)));
+            self.cx.error_spanned_by(e, format!("cannot find `{name}` in this network's forward; the names in scope are {}", known.join(", ")));
             return None;
         };
         let op_shape = match &self.fields[f].kind {
             FieldKind::Param { shape, .. } => (Op::Param(f), shape.clone()),
-            FieldKind::Buffer { shape, .. } | FieldKind::Constant { shape, .. } => {
-                (Op::Tensor(f), shape.clone())
-            }
+            FieldKind::Buffer { shape, .. } | FieldKind::Constant { shape, .. } => (Op::Tensor(f), shape.clone()),
             FieldKind::Layer(_) | FieldKind::Layers { .. } => {
-                self.cx
-                    .error_spanned_by(e, format!("`{name}` is a layer; call it: `{name}(x)`"));
+                self.cx.error_spanned_by(e, format!("`{name}` is a layer; call it: `{name}(x)`"));
                 return None;
             }
         };
-        Some(Operand::Val(self.push(
-            block,
-            op_shape.0,
-            op_shape.1,
-            e.span(),
-            name,
-        )))
+        Some(Operand::Val(self.push(block, op_shape.0, op_shape.1, e.span(), name)))
     }
 
-    fn binary(
-        &mut self,
-        op: Bin,
-        l: Operand,
-        r: Operand,
-        at: TokenStream,
-        text: String,
-        block: &mut Block,
-    ) -> Option<Operand> {
-        let span = at
-            .clone()
-            .into_iter()
-            .next()
-            .map_or(Span::call_site(), |t| t.span());
+    fn binary(&mut self, op: Bin, l: Operand, r: Operand, at: TokenStream, text: String, block: &mut Block) -> Option<Operand> {
+        let span = at.clone().into_iter().next().map_or(Span::call_site(), |t| t.span());
         Some(match (l, r) {
             (Operand::Num(a), Operand::Num(b)) => Operand::Num(op.fold(a, b)),
             (Operand::Val(a), Operand::Num(c)) => {
@@ -582,22 +400,12 @@ impl<'a> Lowerer<'a> {
         })
     }
 
-    fn call(
-        &mut self,
-        func: &syn::Ident,
-        args: &[&syn::Expr],
-        e: &syn::Expr,
-        env: &Env,
-        block: &mut Block,
-    ) -> Option<Operand> {
+    fn call(&mut self, func: &syn::Ident, args: &[&syn::Expr], e: &syn::Expr, env: &Env, block: &mut Block) -> Option<Operand> {
         let name = func.to_string();
         let callee = match env.get(&name) {
             Some(Binding::Elem { loop_id, field }) => Some((Callee::LoopElem(*loop_id), *field)),
             Some(Binding::Value { .. } | Binding::Index { .. }) => {
-                self.cx.error_spanned_by(
-                    func,
-                    format!("`{name}` is a tensor, not a layer or a function"),
-                );
+                self.cx.error_spanned_by(func, format!("`{name}` is a tensor, not a layer or a function"));
                 return None;
             }
             Some(Binding::Poisoned) => return None,
@@ -621,17 +429,8 @@ impl<'a> Lowerer<'a> {
             None => match self.builtin(func, args, e, env, block) {
                 Ok(v) => v,
                 Err(()) => {
-                    let layers: Vec<String> = self
-                        .fields
-                        .iter()
-                        .filter(|f| f.is_layer())
-                        .map(|f| format!("`{}`", f.name))
-                        .collect();
-                    let layers = if layers.is_empty() {
-                        String::new()
-                    } else {
-                        format!("the layers of this network are {}; ", layers.join(", "))
-                    };
+                    let layers: Vec<String> = self.fields.iter().filter(|f| f.is_layer()).map(|f| format!("`{}`", f.name)).collect();
+                    let layers = if layers.is_empty() { String::new() } else { format!("the layers of this network are {}; ", layers.join(", ")) };
                     self.cx.error_spanned_by(func, format!("unknown function `{name}` in network! forward; {layers}the built-ins are {BUILTINS}"));
                     None
                 }
@@ -639,25 +438,17 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    fn tensor_arg(
-        &mut self,
-        a: &syn::Expr,
-        env: &Env,
-        block: &mut Block,
-        func: &str,
-    ) -> Option<ValueId> {
+    fn tensor_arg(&mut self, a: &syn::Expr, env: &Env, block: &mut Block, func: &str) -> Option<ValueId> {
         match self.expr(a, env, block)? {
             Operand::Val(v) => Some(v),
             Operand::Num(n) => {
-                self.cx.error_spanned_by(
-                    a,
-                    format!("`{func}` expects a tensor here, found the number {n}"),
-                );
+                self.cx.error_spanned_by(a, format!("`{func}` expects a tensor here, found the number {n}"));
                 None
             }
         }
     }
 }
+
 
 fn compound(op: &syn::BinOp) -> Option<Bin> {
     match op {
@@ -683,3 +474,7 @@ fn path_ident(e: &syn::Expr) -> Option<&syn::Ident> {
         _ => None,
     }
 }
+
+
+
+

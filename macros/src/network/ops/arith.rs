@@ -46,18 +46,10 @@ pub fn elem(b: Bin, x: &TokenStream, y: &TokenStream) -> TokenStream {
 
 /// A fused pass `f(g, operands…)` into a fresh buffer, summed down to `target`'s shape where the
 /// op broadcast it.
-fn pass(
-    bw: &mut dyn BwGen,
-    target: ValueId,
-    out: ValueId,
-    inputs: Vec<TokenStream>,
-    body: TokenStream,
-) -> TokenStream {
+fn pass(bw: &mut dyn BwGen, target: ValueId, out: ValueId, inputs: Vec<TokenStream>, body: TokenStream) -> TokenStream {
     let p = bw.p().clone();
     let names = ["__g_", "__x_", "__y_"];
-    let params: Vec<_> = (0..inputs.len())
-        .map(|k| format_ident!("{}", names[k]))
-        .collect();
+    let params: Vec<_> = (0..inputs.len()).map(|k| format_ident!("{}", names[k])).collect();
     let slot = bw.slot();
     let e = super::map_call(&p, slot, &inputs, &params, body);
     reduce_to(bw, target, out, e)
@@ -69,13 +61,7 @@ fn pass_through(bw: &mut dyn BwGen, target: ValueId, out: ValueId) -> TokenStrea
     reduce_to(bw, target, out, quote!(__g.shallow_clone()))
 }
 
-pub fn backward_binary(
-    b: Bin,
-    x: ValueId,
-    y: ValueId,
-    out: ValueId,
-    bw: &mut dyn BwGen,
-) -> TokenStream {
+pub fn backward_binary(b: Bin, x: ValueId, y: ValueId, out: ValueId, bw: &mut dyn BwGen) -> TokenStream {
     let mut code = TokenStream::new();
     if bw.need(x).is_some() {
         let fresh = !matches!(b, Bin::Add | Bin::Sub);
@@ -92,11 +78,7 @@ pub fn backward_binary(
                 pass(bw, x, out, vec![quote!(&__g), ys], quote!((__g_ / __x_)))
             }
         };
-        code.extend(if fresh {
-            bw.acc_fresh(x, gx)
-        } else {
-            bw.acc(x, gx)
-        });
+        code.extend(if fresh { bw.acc_fresh(x, gx) } else { bw.acc(x, gx) });
     }
     if bw.need(y).is_some() {
         let fresh = b != Bin::Add;
@@ -110,20 +92,10 @@ pub fn backward_binary(
             // ∂(x/y)/∂y = −x/y²
             Bin::Div => {
                 let (xs, ys) = (bw.saved(x), bw.saved(y));
-                pass(
-                    bw,
-                    y,
-                    out,
-                    vec![quote!(&__g), xs, ys],
-                    quote!((-((__g_ * __x_) / (__y_ * __y_)))),
-                )
+                pass(bw, y, out, vec![quote!(&__g), xs, ys], quote!((-((__g_ * __x_) / (__y_ * __y_)))))
             }
         };
-        code.extend(if fresh {
-            bw.acc_fresh(y, gy)
-        } else {
-            bw.acc(y, gy)
-        });
+        code.extend(if fresh { bw.acc_fresh(y, gy) } else { bw.acc(y, gy) });
     }
     code
 }
@@ -138,30 +110,14 @@ pub fn backward_rhs(b: Bin, x: ValueId, c: f64, bw: &mut dyn BwGen) -> TokenStre
         Bin::Add | Bin::Sub => quote!(__g.shallow_clone()),
         Bin::Mul => {
             let slot = bw.slot();
-            super::map_call(
-                &p,
-                slot,
-                &[quote!(&__g)],
-                &[format_ident!("__g_")],
-                quote!((__g_ * #c)),
-            )
+            super::map_call(&p, slot, &[quote!(&__g)], &[format_ident!("__g_")], quote!((__g_ * #c)))
         }
         Bin::Div => {
             let slot = bw.slot();
-            super::map_call(
-                &p,
-                slot,
-                &[quote!(&__g)],
-                &[format_ident!("__g_")],
-                quote!((__g_ / #c)),
-            )
+            super::map_call(&p, slot, &[quote!(&__g)], &[format_ident!("__g_")], quote!((__g_ / #c)))
         }
     };
-    if matches!(b, Bin::Mul | Bin::Div) {
-        bw.acc_fresh(x, gx)
-    } else {
-        bw.acc(x, gx)
-    }
+    if matches!(b, Bin::Mul | Bin::Div) { bw.acc_fresh(x, gx) } else { bw.acc(x, gx) }
 }
 
 pub fn backward_lhs(b: Bin, c: f64, y: ValueId, bw: &mut dyn BwGen) -> TokenStream {
@@ -185,18 +141,8 @@ pub fn backward_lhs(b: Bin, c: f64, y: ValueId, bw: &mut dyn BwGen) -> TokenStre
         Bin::Div => {
             let ys = bw.saved(y);
             let slot = bw.slot();
-            super::map_call(
-                &p,
-                slot,
-                &[quote!(&__g), ys],
-                &[g, format_ident!("__y_")],
-                quote!((-((__g_ * #c) / (__y_ * __y_)))),
-            )
+            super::map_call(&p, slot, &[quote!(&__g), ys], &[g, format_ident!("__y_")], quote!((-((__g_ * #c) / (__y_ * __y_)))))
         }
     };
-    if b == Bin::Add {
-        bw.acc(y, gy)
-    } else {
-        bw.acc_fresh(y, gy)
-    }
+    if b == Bin::Add { bw.acc(y, gy) } else { bw.acc_fresh(y, gy) }
 }

@@ -8,13 +8,7 @@ use quote::quote;
 
 /// `y = act(x Wᵀ + b)` into `slot`: the bias is the GEMM's starting value and `act` (a per-element
 /// closure over `__a0`, identity when `None`) runs over the output while it is in cache.
-pub fn forward_linear(
-    p: &TokenStream,
-    c: &TokenStream,
-    x: &Ident,
-    slot: TokenStream,
-    act: Option<TokenStream>,
-) -> TokenStream {
+pub fn forward_linear(p: &TokenStream, c: &TokenStream, x: &Ident, slot: TokenStream, act: Option<TokenStream>) -> TokenStream {
     let act = act.unwrap_or(quote!(__a0));
     quote! {{
         let __l = #c;
@@ -32,19 +26,12 @@ pub fn backward_linear(c: Callee, x: ValueId, out: ValueId, bw: &mut dyn BwGen) 
     let input_grad = if bw.need(x).is_some() {
         let s = bw.saved_shape(x);
         let slot = bw.slot();
-        bw.acc_fresh(
-            x,
-            quote!(#p::ops::linear_input_grad(#slot, &__g, __l.weight.value_ref(), #s)),
-        )
+        bw.acc_fresh(x, quote!(#p::ops::linear_input_grad(#slot, &__g, __l.weight.value_ref(), #s)))
     } else {
         TokenStream::new()
     };
     // The bias gradient was accumulated by the activation's backward pass when it could be.
-    let bias = if bw.bias_fused(out) {
-        quote!(::core::option::Option::None)
-    } else {
-        quote!(__l.bias.as_ref())
-    };
+    let bias = if bw.bias_fused(out) { quote!(::core::option::Option::None) } else { quote!(__l.bias.as_ref()) };
     // The input gradient reads the weight before a fused update may overwrite it.
     let upd = bw.fused_update(c);
     quote! {

@@ -85,28 +85,13 @@ impl Red {
 
 /// The shape rule: class losses take `[B, C, d…]` against `[B, d…]`, the others two equal shapes;
 /// the result is `[]`, or the target's (class) / input's shape for `"none"`.
-pub fn shape(
-    dims: &mut Dims,
-    kind: LossKind,
-    red: Red,
-    x: &Shape,
-    t: &Shape,
-) -> Result<Shape, String> {
+pub fn shape(dims: &mut Dims, kind: LossKind, red: Red, x: &Shape, t: &Shape) -> Result<Shape, String> {
     let unreduced = if kind.class() {
         if x.rest.is_some() || t.rest.is_some() {
-            return Err(format!(
-                "`{}` needs inputs of known rank (input [B, C, d…], target [B, d…]), got {} and {}",
-                kind.name(),
-                dims.text(x),
-                dims.text(t)
-            ));
+            return Err(format!("`{}` needs inputs of known rank (input [B, C, d…], target [B, d…]), got {} and {}", kind.name(), dims.text(x), dims.text(t)));
         }
         if x.dims.len() < 2 {
-            return Err(format!(
-                "`{}` expects an input [B, C] or [B, C, d…] of scores per class, got {}",
-                kind.name(),
-                dims.text(x)
-            ));
+            return Err(format!("`{}` expects an input [B, C] or [B, C, d…] of scores per class, got {}", kind.name(), dims.text(x)));
         }
         let mut want = x.clone();
         want.dims.remove(1);
@@ -122,12 +107,7 @@ pub fn shape(
         want
     } else {
         if !dims.unify_shapes(x, t) {
-            return Err(format!(
-                "`{}`: the target {} must have the same shape as the input {}",
-                kind.name(),
-                dims.text(t),
-                dims.text(x)
-            ));
+            return Err(format!("`{}`: the target {} must have the same shape as the input {}", kind.name(), dims.text(t), dims.text(x)));
         }
         x.clone()
     };
@@ -140,14 +120,7 @@ pub fn shape(
 /// The forward: an expression of type `Tensor`, or `(Tensor, Tensor)` (loss, log-probabilities)
 /// for `cross_entropy` when `aux` is asked; fallible losses end in `?`. Results go to buffers
 /// from `g.slot()` (the log-probabilities of `cross_entropy` to a second one).
-pub fn forward(
-    kind: LossKind,
-    red: Red,
-    a: &Ident,
-    b: &Ident,
-    g: &mut dyn Gen,
-    aux: bool,
-) -> TokenStream {
+pub fn forward(kind: LossKind, red: Red, a: &Ident, b: &Ident, g: &mut dyn Gen, aux: bool) -> TokenStream {
     let p = g.p().clone();
     let r = red.tokens(&p);
     let f = format_ident!("{}", kind.name());
@@ -189,14 +162,7 @@ fn grad_slot(bw: &mut dyn BwGen, need: &Option<TokenStream>) -> TokenStream {
 }
 
 /// The backward, with `__g` the gradient of the loss.
-pub fn backward(
-    kind: LossKind,
-    red: Red,
-    a: ValueId,
-    b: ValueId,
-    aux: Option<ValueId>,
-    bw: &mut dyn BwGen,
-) -> TokenStream {
+pub fn backward(kind: LossKind, red: Red, a: ValueId, b: ValueId, aux: Option<ValueId>, bw: &mut dyn BwGen) -> TokenStream {
     let p = bw.p().clone();
     let r = red.tokens(&p);
     let (na, nb) = (bw.need(a), if kind.class() { None } else { bw.need(b) });
@@ -230,11 +196,7 @@ pub fn backward(
             let (xa, xb) = (bw.saved(a), bw.saved(b));
             let (sa, sb) = (grad_slot(bw, &na), grad_slot(bw, &nb));
             let acc_a = bw.acc_fresh(a, quote!(__ga));
-            let acc_b = if nb.is_some() {
-                bw.acc_fresh(b, quote!(__gb))
-            } else {
-                TokenStream::new()
-            };
+            let acc_b = if nb.is_some() { bw.acc_fresh(b, quote!(__gb)) } else { TokenStream::new() };
             quote! {
                 #go
                 let (__ga, __gb) = #p::ops::#f(#xa, #xb, #r, &__go, #sa, #sb);

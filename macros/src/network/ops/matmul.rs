@@ -9,11 +9,7 @@ use quote::quote;
 /// The shape rule; `Err` explains the mismatch.
 pub fn shape(dims: &mut Dims, a: &Shape, b: &Shape) -> Result<Shape, String> {
     let (Some(2), Some(2)) = (a.rank(), b.rank()) else {
-        return Err(format!(
-            "`matmul` multiplies two matrices, [m, k] by [k, n], but they are {} and {}",
-            dims.text(a),
-            dims.text(b)
-        ));
+        return Err(format!("`matmul` multiplies two matrices, [m, k] by [k, n], but they are {} and {}", dims.text(a), dims.text(b)));
     };
     if !dims.unify(&a.dims[1], &b.dims[0]) {
         return Err(format!(

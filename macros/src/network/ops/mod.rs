@@ -30,13 +30,7 @@ pub enum Op {
     /// The forward's `k`-th argument after the first (`k >= 1`): a target, never differentiated.
     Arg(usize),
     /// A loss of `a` against the target `b`; `aux` holds `cross_entropy`'s log-probabilities.
-    Loss {
-        kind: loss::LossKind,
-        red: loss::Red,
-        a: ValueId,
-        b: ValueId,
-        aux: Option<ValueId>,
-    },
+    Loss { kind: loss::LossKind, red: loss::Red, a: ValueId, b: ValueId, aux: Option<ValueId> },
     /// The value of a `Param` field.
     Param(usize),
     /// The value of a constant or buffer field (never differentiated).
@@ -50,33 +44,18 @@ pub enum Op {
     MatMul(ValueId, ValueId),
     Reduce(Reduce, ValueId),
     /// `softmax(x, dim)` (`log = false`) or `log_softmax(x, dim)`.
-    Softmax {
-        log: bool,
-        arg: ValueId,
-        dim: isize,
-    },
+    Softmax { log: bool, arg: ValueId, dim: isize },
     Transpose(ValueId, isize, isize),
     /// `max(x)` (`dim = None`) or `max(x, dim, keepdim)` (the values).
-    Max {
-        dim: Option<(isize, bool)>,
-        arg: ValueId,
-    },
+    Max { dim: Option<(isize, bool)>, arg: ValueId },
     /// `reshape(x, [..])` / `view(x, [..])`.
-    Reshape {
-        arg: ValueId,
-        spec: Vec<shape_ops::Target>,
-        view: bool,
-    },
+    Reshape { arg: ValueId, spec: Vec<shape_ops::Target>, view: bool },
     Permute(ValueId, Vec<isize>),
     Unsqueeze(ValueId, isize),
     /// `squeeze(x)` (every size-1 dim) or `squeeze(x, dim)`.
     Squeeze(ValueId, Option<isize>),
     /// `cat([a, b, ..], dim)` (`stack = false`) or `stack([a, b, ..], dim)`.
-    Join {
-        parts: Vec<ValueId>,
-        dim: isize,
-        stack: bool,
-    },
+    Join { parts: Vec<ValueId>, dim: isize, stack: bool },
     /// The built-in `Linear` (`x Wᵀ + b`), inlined.
     Linear(Callee, ValueId),
     /// The built-in `Flatten` (dims `start..=end` into one).
@@ -84,12 +63,7 @@ pub enum Op {
     /// Any other layer, through `Layer::{forward, forward_train, backward}`; `site` names its
     /// context; `params`: whether it may hold parameters (else it needs a backward only when its
     /// input does).
-    Layer {
-        site: usize,
-        callee: Callee,
-        arg: ValueId,
-        params: bool,
-    },
+    Layer { site: usize, callee: Callee, arg: ValueId, params: bool },
 }
 
 /// What the code generators need from their surroundings.
@@ -134,13 +108,7 @@ pub fn elem(op: &Op, args: &[TokenStream], p: &TokenStream) -> Option<TokenStrea
 }
 
 /// `ops::map(slot, [inputs], |[params]| body)`: one fused elementwise pass into `slot`.
-pub fn map_call(
-    p: &TokenStream,
-    slot: TokenStream,
-    inputs: &[TokenStream],
-    params: &[Ident],
-    body: TokenStream,
-) -> TokenStream {
+pub fn map_call(p: &TokenStream, slot: TokenStream, inputs: &[TokenStream], params: &[Ident], body: TokenStream) -> TokenStream {
     let n = inputs.len();
     quote!(#p::ops::map(#slot, [#(#inputs),*], |[#(#params),*]: [f32; #n]| #body))
 }
@@ -155,18 +123,13 @@ pub fn forward(op: &Op, g: &mut dyn Gen, site_ctx: Option<TokenStream>) -> Token
     let p = g.p().clone();
     let p = &p;
     if let Some(operands) = elem_operands(op) {
-        let params: Vec<Ident> = (0..operands.len())
-            .map(|k| format_ident!("__a{}", k))
-            .collect();
+        let params: Vec<Ident> = (0..operands.len()).map(|k| format_ident!("__a{}", k)).collect();
         let args: Vec<TokenStream> = params.iter().map(|x| quote!(#x)).collect();
         let body = elem(op, &args, p).unwrap_or_default();
-        let inputs: Vec<TokenStream> = operands
-            .iter()
-            .map(|&x| {
-                let x = v(x);
-                quote!(&#x)
-            })
-            .collect();
+        let inputs: Vec<TokenStream> = operands.iter().map(|&x| {
+            let x = v(x);
+            quote!(&#x)
+        }).collect();
         let slot = g.slot();
         return map_call(p, slot, &inputs, &params, body);
     }
@@ -176,24 +139,16 @@ pub fn forward(op: &Op, g: &mut dyn Gen, site_ctx: Option<TokenStream>) -> Token
             let x = format_ident!("__x{}", k);
             quote!(#p::Tensor::shallow_clone(#x))
         }
-        Op::Loss {
-            kind, red, a, b, ..
-        } => loss::forward(*kind, *red, &v(*a), &v(*b), g, false),
+        Op::Loss { kind, red, a, b, .. } => loss::forward(*kind, *red, &v(*a), &v(*b), g, false),
         Op::Param(f) => {
             let m = g.field(*f);
             quote!(#m.value())
         }
         Op::Tensor(f) => {
             let m = g.field(*f);
-            if g.is_buffer(*f) {
-                quote!(#m.value())
-            } else {
-                quote!(#m.shallow_clone())
-            }
+            if g.is_buffer(*f) { quote!(#m.value()) } else { quote!(#m.shallow_clone()) }
         }
-        Op::Unary(..) | Op::Binary(..) | Op::ScalarRhs(..) | Op::ScalarLhs(..) => {
-            TokenStream::new()
-        }
+        Op::Unary(..) | Op::Binary(..) | Op::ScalarRhs(..) | Op::ScalarLhs(..) => TokenStream::new(),
         Op::MatMul(a, b) => {
             let (a, b, slot) = (v(*a), v(*b), g.slot());
             quote!(#p::ops::into::matmul(#slot, &#a, &#b))
@@ -303,12 +258,7 @@ pub trait BwGen: Gen {
 }
 
 /// `expr` (shaped like `out`) summed down to the shape of `target` where broadcasting grew it.
-pub fn reduce_to(
-    bw: &mut dyn BwGen,
-    target: ValueId,
-    out: ValueId,
-    expr: TokenStream,
-) -> TokenStream {
+pub fn reduce_to(bw: &mut dyn BwGen, target: ValueId, out: ValueId, expr: TokenStream) -> TokenStream {
     if bw.same_shape(target, out) {
         expr
     } else {
@@ -323,13 +273,7 @@ pub fn reduce_to(
 pub fn backward(op: &Op, out: ValueId, bw: &mut dyn BwGen) -> TokenStream {
     match op {
         Op::Input | Op::Arg(_) | Op::Tensor(_) => TokenStream::new(),
-        Op::Loss {
-            kind,
-            red,
-            a,
-            b,
-            aux,
-        } => loss::backward(*kind, *red, *a, *b, *aux, bw),
+        Op::Loss { kind, red, a, b, aux } => loss::backward(*kind, *red, *a, *b, *aux, bw),
         Op::Param(f) => {
             let m = bw.field(*f);
             quote!(if #m.requires_grad() { #m.accumulate_grad(&__g); })
@@ -346,15 +290,11 @@ pub fn backward(op: &Op, out: ValueId, bw: &mut dyn BwGen) -> TokenStream {
             bw.acc(*a, quote!(#p::ops::transpose_backward(&__g, #d0, #d1)))
         }
         Op::Max { dim, arg } => reduce::backward_max(*dim, *arg, out, bw),
-        Op::Reshape { arg, .. } | Op::Unsqueeze(arg, _) | Op::Squeeze(arg, _) => {
-            shape_ops::backward_reshape(*arg, bw)
-        }
+        Op::Reshape { arg, .. } | Op::Unsqueeze(arg, _) | Op::Squeeze(arg, _) => shape_ops::backward_reshape(*arg, bw),
         Op::Permute(a, dims) => shape_ops::backward_permute(*a, dims, bw),
         Op::Join { parts, dim, stack } => shape_ops::backward_join(parts, *dim, *stack, bw),
         Op::Linear(c, a) => layer::backward_linear(*c, *a, out, bw),
         Op::Flatten(a, ..) => shape_ops::backward_reshape(*a, bw),
-        Op::Layer {
-            site, callee, arg, ..
-        } => layer::backward_layer(*site, *callee, *arg, bw),
+        Op::Layer { site, callee, arg, .. } => layer::backward_layer(*site, *callee, *arg, bw),
     }
 }

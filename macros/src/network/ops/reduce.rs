@@ -22,18 +22,12 @@ pub fn check_dim(dims: &Dims, s: &Shape, dim: isize) -> Result<Option<usize>, St
         Some(r) => {
             let r = r as isize;
             if dim < -r || dim >= r || r == 0 {
-                Err(format!(
-                    "Dimension out of range (expected to be in range of [{}, {}], but got {dim}) for an operand of shape {}",
-                    -r,
-                    r - 1,
-                    dims.text(s)
-                ))
+                Err(format!("Dimension out of range (expected to be in range of [{}, {}], but got {dim}) for an operand of shape {}", -r, r - 1, dims.text(s)))
             } else {
                 Ok(Some(dim.rem_euclid(r) as usize))
             }
         }
-        None => Ok((dim < 0 && (-dim) as usize <= s.dims.len())
-            .then(|| (s.dims.len() as isize + dim) as usize)),
+        None => Ok((dim < 0 && (-dim) as usize <= s.dims.len()).then(|| (s.dims.len() as isize + dim) as usize)),
     }
 }
 
@@ -51,10 +45,7 @@ pub fn shape(dims: &mut Dims, r: &Reduce, s: &Shape) -> Result<Shape, String> {
             }
             Ok(out)
         }
-        None => Ok(Shape {
-            rest: Some(dims.fresh_rest()),
-            dims: Vec::new(),
-        }),
+        None => Ok(Shape { rest: Some(dims.fresh_rest()), dims: Vec::new() }),
     }
 }
 
@@ -83,22 +74,14 @@ pub fn backward(r: &Reduce, a: ValueId, bw: &mut dyn BwGen) -> TokenStream {
     let count = match (r.mean, r.dim) {
         (false, _) => None,
         (true, None) => Some(quote!(#s.iter().product::<usize>() as f32)),
-        (true, Some((d, _))) => {
-            Some(quote!(#s[(#d).rem_euclid(#s.len() as isize) as usize] as f32))
-        }
+        (true, Some((d, _))) => Some(quote!(#s[(#d).rem_euclid(#s.len() as isize) as usize] as f32)),
     };
     // The mean's division runs over the reduced gradient (few elements), before the broadcast.
     let g = match count {
         None => g,
         Some(n) => {
             let slot = bw.slot();
-            let m = super::map_call(
-                &p,
-                slot,
-                &[quote!(&#g)],
-                &[quote::format_ident!("__g_")],
-                quote!((__g_ / __n)),
-            );
+            let m = super::map_call(&p, slot, &[quote!(&#g)], &[quote::format_ident!("__g_")], quote!((__g_ / __n)));
             quote!({ let __n = #n; #m })
         }
     };
@@ -106,33 +89,19 @@ pub fn backward(r: &Reduce, a: ValueId, bw: &mut dyn BwGen) -> TokenStream {
 }
 
 /// softmax: `∂L/∂x = y ⊙ (g − Σ_d g ⊙ y)`; log_softmax: `∂L/∂x = g − eʸ ⊙ Σ_d g`.
-pub fn backward_softmax(
-    log: bool,
-    x: ValueId,
-    dim: isize,
-    y: ValueId,
-    bw: &mut dyn BwGen,
-) -> TokenStream {
+pub fn backward_softmax(log: bool, x: ValueId, dim: isize, y: ValueId, bw: &mut dyn BwGen) -> TokenStream {
     if bw.need(x).is_none() {
         return TokenStream::new();
     }
     let p = bw.p().clone();
     let ys = bw.saved(y);
     let slot = bw.slot();
-    bw.acc_fresh(
-        x,
-        quote!(#p::ops::into::softmax_backward(#slot, #ys, &__g, #dim, #log)),
-    )
+    bw.acc_fresh(x, quote!(#p::ops::into::softmax_backward(#slot, #ys, &__g, #dim, #log)))
 }
 
 /// Into `slot`: `ops::max_into(slot, &a)` (every element, 0-d) or `ops::max_dim_into(slot, &a,
 /// dim, keepdim)` (the values; the backward finds the indices again).
-pub fn forward_max(
-    dim: Option<(isize, bool)>,
-    a: &Ident,
-    p: &TokenStream,
-    slot: TokenStream,
-) -> TokenStream {
+pub fn forward_max(dim: Option<(isize, bool)>, a: &Ident, p: &TokenStream, slot: TokenStream) -> TokenStream {
     match dim {
         None => quote!(#p::ops::max_into(#slot, &#a)),
         Some((d, k)) => quote!(#p::ops::max_dim_into(#slot, &#a, #d, #k)),
@@ -143,12 +112,7 @@ pub fn forward_max(
 /// `evenly_distribute_backward`); over a dim: it goes to the index the forward picked (the first
 /// maximum of each lane, found again in the saved input by `max_dim_backward_into`). Into a
 /// buffer from `bw.slot()`.
-pub fn backward_max(
-    dim: Option<(isize, bool)>,
-    x: ValueId,
-    y: ValueId,
-    bw: &mut dyn BwGen,
-) -> TokenStream {
+pub fn backward_max(dim: Option<(isize, bool)>, x: ValueId, y: ValueId, bw: &mut dyn BwGen) -> TokenStream {
     if bw.need(x).is_none() {
         return TokenStream::new();
     }

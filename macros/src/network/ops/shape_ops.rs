@@ -27,11 +27,7 @@ pub fn forward_reshape(a: &Ident, spec: &[Target], view: bool) -> TokenStream {
         Target::Param(id) => quote!((#id as isize)),
         Target::Infer => quote!(-1isize),
     });
-    if view {
-        quote!(#a.view([#(#ds),*]))
-    } else {
-        quote!(#a.reshape([#(#ds),*]))
-    }
+    if view { quote!(#a.view([#(#ds),*])) } else { quote!(#a.reshape([#(#ds),*])) }
 }
 
 /// `reshape`, `view`, `unsqueeze`, `squeeze`, `flatten`: the gradient is `g` reshaped back.
@@ -62,29 +58,14 @@ pub fn forward_squeeze(a: &Ident, dim: Option<isize>) -> TokenStream {
 }
 
 /// Into `slot`: `ops::cat_into(slot, &[&a, &b, ..], dim)` or `ops::stack_into(..)`.
-pub fn forward_join(
-    p: &TokenStream,
-    parts: &[ValueId],
-    dim: isize,
-    stack: bool,
-    slot: TokenStream,
-) -> TokenStream {
+pub fn forward_join(p: &TokenStream, parts: &[ValueId], dim: isize, stack: bool, slot: TokenStream) -> TokenStream {
     let vs = parts.iter().map(|&x| v(x));
-    if stack {
-        quote!(#p::ops::stack_into(#slot, &[#(&#vs),*], #dim))
-    } else {
-        quote!(#p::ops::cat_into(#slot, &[#(&#vs),*], #dim))
-    }
+    if stack { quote!(#p::ops::stack_into(#slot, &[#(&#vs),*], #dim)) } else { quote!(#p::ops::cat_into(#slot, &[#(&#vs),*], #dim)) }
 }
 
 /// `cat`: each part's gradient is `g.narrow(dim, start, len)` with the parts' saved sizes along
 /// `dim`; `stack`: `g.select(dim, i)`. Views of `g`, no list of them.
-pub fn backward_join(
-    parts: &[ValueId],
-    dim: isize,
-    stack: bool,
-    bw: &mut dyn BwGen,
-) -> TokenStream {
+pub fn backward_join(parts: &[ValueId], dim: isize, stack: bool, bw: &mut dyn BwGen) -> TokenStream {
     if parts.iter().all(|&x| bw.need(x).is_none()) {
         return TokenStream::new();
     }
@@ -97,10 +78,7 @@ pub fn backward_join(
         return code;
     }
     // Only the parts up to the last one that needs a gradient matter for the offsets.
-    let last = parts
-        .iter()
-        .rposition(|&x| bw.need(x).is_some())
-        .unwrap_or(0);
+    let last = parts.iter().rposition(|&x| bw.need(x).is_some()).unwrap_or(0);
     code.extend(quote!(let mut __start: usize = 0;));
     for (i, &x) in parts[..=last].iter().enumerate() {
         let s = bw.saved_shape(x);

@@ -58,19 +58,11 @@ pub fn elem(u: &Unary, a: &TokenStream, p: &TokenStream) -> TokenStream {
 
 /// Whether the derivative reads the output `y` (else the input `x`).
 fn reads_output(u: &Unary) -> bool {
-    matches!(
-        u,
-        Unary::Relu | Unary::Sigmoid | Unary::Tanh | Unary::Exp | Unary::Sqrt
-    )
+    matches!(u, Unary::Relu | Unary::Sigmoid | Unary::Tanh | Unary::Exp | Unary::Sqrt)
 }
 
 /// The per-element gradient `∂L/∂x` from `g` and `s` (the saved `y` or `x`, see [`reads_output`]).
-pub fn grad_elem(
-    u: &Unary,
-    s: &TokenStream,
-    g: &TokenStream,
-    p: &TokenStream,
-) -> Option<TokenStream> {
+pub fn grad_elem(u: &Unary, s: &TokenStream, g: &TokenStream, p: &TokenStream) -> Option<TokenStream> {
     let e = quote!(#p::ops::elem);
     Some(match u {
         // relu'(x) = [y > 0]
@@ -110,9 +102,7 @@ pub fn backward(u: &Unary, x: ValueId, y: ValueId, bw: &mut dyn BwGen) -> TokenS
             let slot = bw.slot();
             match bw.fuse_bias(x) {
                 // The derivative mask and the bias gradient of the Linear below in one pass.
-                Some((bias, upd)) => {
-                    quote!(#p::ops::into::map_bias_grad(#slot, [&__g, #s], |[#gi, #si]: [f32; 2]| #body, #bias, #upd))
-                }
+                Some((bias, upd)) => quote!(#p::ops::into::map_bias_grad(#slot, [&__g, #s], |[#gi, #si]: [f32; 2]| #body, #bias, #upd)),
                 None => super::map_call(&p, slot, &[quote!(&__g), s], &[gi, si], body),
             }
         }

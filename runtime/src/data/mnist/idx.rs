@@ -33,10 +33,7 @@ const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 const UBYTE: u32 = 0x08;
 
 fn data_error(path: &Path, problem: DataProblem) -> Error {
-    Error::Data {
-        path: path.to_path_buf(),
-        problem,
-    }
+    Error::Data { path: path.to_path_buf(), problem }
 }
 
 /// The bytes of `path`, gunzipped if they start with gzip's magic bytes.
@@ -65,24 +62,15 @@ pub fn parse_ubyte(path: &Path, bytes: &[u8], ndim: usize) -> Result<IdxArray> {
     let err = |problem| data_error(path, problem);
     let expected_magic = (UBYTE << 8) | ndim as u32;
     if bytes.len() < 4 {
-        return Err(err(DataProblem::Truncated {
-            expected: 4 + 4 * ndim,
-            found: bytes.len(),
-        }));
+        return Err(err(DataProblem::Truncated { expected: 4 + 4 * ndim, found: bytes.len() }));
     }
     let magic = u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
     if magic != expected_magic {
-        return Err(err(DataProblem::BadMagic {
-            found: magic,
-            expected: expected_magic,
-        }));
+        return Err(err(DataProblem::BadMagic { found: magic, expected: expected_magic }));
     }
     let header = 4 + 4 * ndim;
     if bytes.len() < header {
-        return Err(err(DataProblem::Truncated {
-            expected: header,
-            found: bytes.len(),
-        }));
+        return Err(err(DataProblem::Truncated { expected: header, found: bytes.len() }));
     }
     let dims: Vec<u64> = bytes[4..header]
         .chunks_exact(4)
@@ -93,28 +81,14 @@ pub fn parse_ubyte(path: &Path, bytes: &[u8], ndim: usize) -> Result<IdxArray> {
         .try_fold(1u64, |acc, &d| acc.checked_mul(d))
         .and_then(|numel| numel.checked_add(header as u64))
         .and_then(|t| usize::try_from(t).ok())
-        .ok_or_else(|| {
-            err(DataProblem::BadDims {
-                found: dims.clone(),
-                expected: "sizes whose product fits in memory".into(),
-            })
-        })?;
+        .ok_or_else(|| err(DataProblem::BadDims { found: dims.clone(), expected: "sizes whose product fits in memory".into() }))?;
     if bytes.len() < total {
-        return Err(err(DataProblem::Truncated {
-            expected: total,
-            found: bytes.len(),
-        }));
+        return Err(err(DataProblem::Truncated { expected: total, found: bytes.len() }));
     }
     if bytes.len() > total {
-        return Err(err(DataProblem::TrailingBytes {
-            expected: total,
-            found: bytes.len(),
-        }));
+        return Err(err(DataProblem::TrailingBytes { expected: total, found: bytes.len() }));
     }
-    Ok(IdxArray {
-        dims: dims.iter().map(|&d| d as usize).collect(),
-        data: bytes[header..].to_vec(),
-    })
+    Ok(IdxArray { dims: dims.iter().map(|&d| d as usize).collect(), data: bytes[header..].to_vec() })
 }
 
 /// Reads an IDX file of unsigned bytes with `ndim` dimensions, gzipped or not.
@@ -126,22 +100,13 @@ pub fn read_ubyte(path: impl AsRef<Path>, ndim: usize) -> Result<IdxArray> {
 /// The bytes of an IDX file of unsigned bytes. Panics when `data` does not fill `dims` or a
 /// dimension does not fit in a `u32` (a programmer's mistake).
 pub fn encode_ubyte(dims: &[usize], data: &[u8]) -> Vec<u8> {
-    assert!(
-        dims.len() <= 255,
-        "IDX files have at most 255 dimensions, got {}",
-        dims.len()
-    );
+    assert!(dims.len() <= 255, "IDX files have at most 255 dimensions, got {}", dims.len());
     let numel: usize = dims.iter().product();
-    assert!(
-        data.len() == numel,
-        "encode_ubyte: {} bytes cannot have shape {dims:?}",
-        data.len()
-    );
+    assert!(data.len() == numel, "encode_ubyte: {} bytes cannot have shape {dims:?}", data.len());
     let mut out = Vec::with_capacity(4 + 4 * dims.len() + data.len());
     out.extend_from_slice(&[0, 0, UBYTE as u8, dims.len() as u8]);
     for &d in dims {
-        let d = u32::try_from(d)
-            .unwrap_or_else(|_| panic!("IDX dimension {d} does not fit in 32 bits"));
+        let d = u32::try_from(d).unwrap_or_else(|_| panic!("IDX dimension {d} does not fit in 32 bits"));
         out.extend_from_slice(&d.to_be_bytes());
     }
     out.extend_from_slice(data);
@@ -162,12 +127,8 @@ pub fn write_ubyte(path: impl AsRef<Path>, dims: &[usize], data: &[u8], gzip: bo
     let path = path.as_ref();
     let bytes = encode_ubyte(dims, data);
     let bytes = if gzip {
-        let mut enc = flate2::GzBuilder::new()
-            .mtime(0)
-            .write(Vec::new(), flate2::Compression::best());
-        enc.write_all(&bytes)
-            .and_then(|_| enc.finish())
-            .map_err(|e| Error::io(path, e))?
+        let mut enc = flate2::GzBuilder::new().mtime(0).write(Vec::new(), flate2::Compression::best());
+        enc.write_all(&bytes).and_then(|_| enc.finish()).map_err(|e| Error::io(path, e))?
     } else {
         bytes
     };
@@ -190,13 +151,7 @@ mod tests {
         let data: Vec<u8> = (0..24).collect();
         let bytes = encode_ubyte(&[2, 3, 4], &data);
         assert_eq!(&bytes[..8], &[0, 0, 8, 3, 0, 0, 0, 2]);
-        assert_eq!(
-            parse(&bytes, 3),
-            Ok(IdxArray {
-                dims: vec![2, 3, 4],
-                data
-            })
-        );
+        assert_eq!(parse(&bytes, 3), Ok(IdxArray { dims: vec![2, 3, 4], data }));
     }
 
     #[test]
@@ -204,45 +159,20 @@ mod tests {
         let bytes = encode_ubyte(&[3, 2], &[1, 2, 3, 4, 5, 6]);
         for cut in 0..bytes.len() {
             let expected = if cut < 12 { 12 } else { 18 };
-            assert_eq!(
-                parse(&bytes[..cut], 2),
-                Err(DataProblem::Truncated {
-                    expected,
-                    found: cut
-                }),
-                "cut at {cut}"
-            );
+            assert_eq!(parse(&bytes[..cut], 2), Err(DataProblem::Truncated { expected, found: cut }), "cut at {cut}");
         }
         let mut long = bytes.clone();
         long.push(0);
-        assert_eq!(
-            parse(&long, 2),
-            Err(DataProblem::TrailingBytes {
-                expected: 18,
-                found: 19
-            })
-        );
+        assert_eq!(parse(&long, 2), Err(DataProblem::TrailingBytes { expected: 18, found: 19 }));
     }
 
     #[test]
     fn wrong_magic_and_huge_dims() {
         let bytes = encode_ubyte(&[3], &[1, 2, 3]);
-        assert_eq!(
-            parse(&bytes, 3),
-            Err(DataProblem::BadMagic {
-                found: 0x801,
-                expected: 0x803
-            })
-        );
+        assert_eq!(parse(&bytes, 3), Err(DataProblem::BadMagic { found: 0x801, expected: 0x803 }));
         let mut float = bytes.clone();
         float[2] = 0x0d;
-        assert_eq!(
-            parse(&float, 1),
-            Err(DataProblem::BadMagic {
-                found: 0xd01,
-                expected: 0x801
-            })
-        );
+        assert_eq!(parse(&float, 1), Err(DataProblem::BadMagic { found: 0xd01, expected: 0x801 }));
         // 2^32-1 cubed overflows u64: a clear error, no allocation.
         let mut huge = vec![0, 0, 8, 3];
         huge.extend_from_slice(&[0xff; 12]);
@@ -250,13 +180,7 @@ mod tests {
         // Large but representable: truncated, again without allocating.
         let mut big = vec![0, 0, 8, 1];
         big.extend_from_slice(&[0xff; 4]);
-        assert_eq!(
-            parse(&big, 1),
-            Err(DataProblem::Truncated {
-                expected: 8 + 0xffff_ffff,
-                found: 8
-            })
-        );
+        assert_eq!(parse(&big, 1), Err(DataProblem::Truncated { expected: 8 + 0xffff_ffff, found: 8 }));
     }
 
     #[test]

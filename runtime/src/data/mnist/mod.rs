@@ -59,10 +59,7 @@ impl Mnist {
     }
 
     /// Loads an images file and a labels file given by path.
-    pub fn from_files(
-        images_path: impl AsRef<Path>,
-        labels_path: impl AsRef<Path>,
-    ) -> Result<Mnist> {
+    pub fn from_files(images_path: impl AsRef<Path>, labels_path: impl AsRef<Path>) -> Result<Mnist> {
         let (images_path, labels_path) = (images_path.as_ref(), labels_path.as_ref());
         let images = idx::read_ubyte(images_path, 3)?;
         if images.dims[1..] != [ROWS, COLS] {
@@ -76,26 +73,16 @@ impl Mnist {
         }
         let labels = idx::read_ubyte(labels_path, 1)?;
         let (n, m) = (images.dims[0], labels.dims[0]);
-        let label_error = |problem| Error::Data {
-            path: labels_path.to_path_buf(),
-            problem,
-        };
+        let label_error = |problem| Error::Data { path: labels_path.to_path_buf(), problem };
         if n != m {
-            return Err(label_error(DataProblem::CountMismatch {
-                images: n,
-                labels: m,
-                images_path: images_path.to_path_buf(),
-            }));
+            return Err(label_error(DataProblem::CountMismatch { images: n, labels: m, images_path: images_path.to_path_buf() }));
         }
         if let Some((index, &value)) = labels.data.iter().enumerate().find(|&(_, &v)| v > 9) {
             return Err(label_error(DataProblem::BadLabel { index, value }));
         }
         let pixels: Vec<f32> = images.data.iter().map(|&b| f32::from(b) / 255.0).collect();
         let labels: Vec<i64> = labels.data.iter().map(|&b| i64::from(b)).collect();
-        Ok(Mnist {
-            images: Tensor::from_vec(pixels, &[n, 1, ROWS, COLS]),
-            labels: Tensor::from_vec(labels, &[n]),
-        })
+        Ok(Mnist { images: Tensor::from_vec(pixels, &[n, 1, ROWS, COLS]), labels: Tensor::from_vec(labels, &[n]) })
     }
 
     /// Applies torchvision's `Normalize((0.1307,), (0.3081,))`: `x = (x - 0.1307) / 0.3081`, in
@@ -132,8 +119,7 @@ impl Mnist {
     /// How many images of each digit: `counts[d]` for `d` in `0..10`.
     pub fn label_counts(&self) -> [usize; 10] {
         let mut counts = [0; 10];
-        self.labels
-            .with_slice(|ls: &[i64]| ls.iter().for_each(|&l| counts[l as usize] += 1));
+        self.labels.with_slice(|ls: &[i64]| ls.iter().for_each(|&l| counts[l as usize] += 1));
         counts
     }
 }
@@ -145,10 +131,7 @@ impl Dataset for Mnist {
     }
     fn get(&self, index: usize) -> (Tensor, Tensor) {
         check_index(index, self.len());
-        (
-            self.images.select(0, index as isize),
-            self.labels.select(0, index as isize),
-        )
+        (self.images.select(0, index as isize), self.labels.select(0, index as isize))
     }
 }
 
@@ -164,11 +147,7 @@ impl Dataset for Mnist {
 /// ```
 pub fn ascii_art(image: &Tensor) -> String {
     const RAMP: &[u8] = b" .:-=+*#%@";
-    assert!(
-        image.numel() == ROWS * COLS,
-        "ascii_art: expected 784 pixels, got shape {:?}",
-        image.shape()
-    );
+    assert!(image.numel() == ROWS * COLS, "ascii_art: expected 784 pixels, got shape {:?}", image.shape());
     let pixels = image.contiguous().to_vec::<f32>();
     let mut out = String::with_capacity(ROWS * (COLS + 1));
     for row in pixels.chunks(COLS) {
@@ -189,15 +168,10 @@ fn find(dir: &Path, prefix: &str, kind: &str, ndim: usize) -> Result<PathBuf> {
         format!("{prefix}-{kind}-idx{ndim}-ubyte.gz"),
         format!("{prefix}-{kind}.idx{ndim}-ubyte"),
     ];
-    let tried: Vec<PathBuf> = [dir.to_path_buf(), dir.join("MNIST").join("raw")]
-        .iter()
-        .flat_map(|d| names.iter().map(move |n| d.join(n)))
-        .collect();
+    let tried: Vec<PathBuf> =
+        [dir.to_path_buf(), dir.join("MNIST").join("raw")].iter().flat_map(|d| names.iter().map(move |n| d.join(n))).collect();
     match tried.iter().find(|p| p.is_file()) {
         Some(p) => Ok(p.clone()),
-        None => Err(Error::Data {
-            path: dir.to_path_buf(),
-            problem: DataProblem::MissingFile { tried },
-        }),
+        None => Err(Error::Data { path: dir.to_path_buf(), problem: DataProblem::MissingFile { tried } }),
     }
 }

@@ -5,10 +5,7 @@ use crate::param::Param;
 /// Runs `f` with the gradient buffer of `param` as a slice the kernel accumulates into (`+=`):
 /// the existing gradient, or a zeroed buffer before the first backward. `f` gets `None` when
 /// there is no parameter or it does not require a gradient.
-pub(crate) fn with_grad_slice<R>(
-    param: Option<&Param>,
-    f: impl FnOnce(Option<&mut [f32]>) -> R,
-) -> R {
+pub(crate) fn with_grad_slice<R>(param: Option<&Param>, f: impl FnOnce(Option<&mut [f32]>) -> R) -> R {
     match param.filter(|p| p.requires_grad()) {
         None => f(None),
         Some(p) => {
@@ -18,9 +15,7 @@ pub(crate) fn with_grad_slice<R>(
                 if !has_grad {
                     buf.zero_();
                 }
-                let f = f
-                    .take()
-                    .expect("accumulate_grad_with calls its closure once");
+                let f = f.take().expect("accumulate_grad_with calls its closure once");
                 out = Some(buf.with_slice_mut::<f32, _>(|s| f(Some(s))));
             });
             out.expect("accumulate_grad_with calls its closure")

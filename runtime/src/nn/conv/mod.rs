@@ -13,10 +13,10 @@ pub(crate) use size::py_tuple;
 use crate::init;
 use crate::module::{Module, Visitor, VisitorMut};
 use crate::param::Param;
-use crate::tensor::Dims;
 use crate::tensor::Tensor;
-use fusenet_kernels::ops::conv::{ConvGeom, conv_backward, conv_forward, conv_scratch_len};
 use grad::{value_f32, with_grad_slice};
+use crate::tensor::Dims;
+use fusenet_kernels::ops::conv::{ConvGeom, conv_backward, conv_forward, conv_scratch_len};
 
 /// The keyword arguments of a convolution (PyTorch's defaults: `stride=1, padding=0,
 /// dilation=1, groups=1, bias=True`), set with builder methods.
@@ -38,13 +38,7 @@ pub struct ConvOptions<const D: usize> {
 
 impl<const D: usize> Default for ConvOptions<D> {
     fn default() -> Self {
-        ConvOptions {
-            stride: [1; D],
-            padding: [0; D],
-            dilation: [1; D],
-            groups: 1,
-            bias: true,
-        }
+        ConvOptions { stride: [1; D], padding: [0; D], dilation: [1; D], groups: 1, bias: true }
     }
 }
 
@@ -107,11 +101,7 @@ impl<const D: usize> ConvSpec<D> {
             D + 2,
             self.name.to_lowercase()
         );
-        let (n, rest) = if batched {
-            (shape[0], &shape[1..])
-        } else {
-            (1, shape)
-        };
+        let (n, rest) = if batched { (shape[0], &shape[1..]) } else { (1, shape) };
         assert!(
             rest[0] == self.c_in,
             "Given groups={}, weight of size {:?}, expected input{shape:?} to have {} channels, but got {} channels instead",
@@ -153,13 +143,7 @@ impl<const D: usize> ConvSpec<D> {
     }
 
     /// The training forward: `y` is written into `ctx.out`, and `x` is saved (a handle).
-    pub(crate) fn forward_train(
-        &self,
-        x: &Tensor,
-        weight: &Param,
-        bias: Option<&Param>,
-        ctx: &mut ConvCtx,
-    ) -> Tensor {
+    pub(crate) fn forward_train(&self, x: &Tensor, weight: &Param, bias: Option<&Param>, ctx: &mut ConvCtx) -> Tensor {
         super::kernel_call::expect_f32(self.name, "input", x);
         let (g, batched) = self.geom(x.shape());
         let x = x.contiguous();
@@ -171,9 +155,7 @@ impl<const D: usize> ConvSpec<D> {
         y.with_slice_mut::<f32, _>(|ys| {
             x.with_slice::<f32, _>(|xs| {
                 w.with_slice::<f32, _>(|ws| match &b {
-                    Some(b) => {
-                        b.with_slice::<f32, _>(|bs| conv_forward(&g, xs, ws, Some(bs), ys, scratch))
-                    }
+                    Some(b) => b.with_slice::<f32, _>(|bs| conv_forward(&g, xs, ws, Some(bs), ys, scratch)),
                     None => conv_forward(&g, xs, ws, None, ys, scratch),
                 })
             })
@@ -184,14 +166,7 @@ impl<const D: usize> ConvSpec<D> {
 
     /// The backward of the last `forward_train` on `ctx`: accumulates the parameter gradients,
     /// returns `∂L/∂x` (written into `ctx.grad_in`) when asked.
-    pub(crate) fn backward(
-        &self,
-        ctx: &mut ConvCtx,
-        weight: &Param,
-        bias: Option<&Param>,
-        grad_out: &Tensor,
-        need_input_grad: bool,
-    ) -> Option<Tensor> {
+    pub(crate) fn backward(&self, ctx: &mut ConvCtx, weight: &Param, bias: Option<&Param>, grad_out: &Tensor, need_input_grad: bool) -> Option<Tensor> {
         let x = ctx.take(self.name);
         let (g, batched) = self.geom(x.shape());
         let want = Self::out_shape(&g, batched);
@@ -210,9 +185,7 @@ impl<const D: usize> ConvSpec<D> {
         let scratch = &mut ctx.scratch;
         let mut run = |dx: Option<&mut [f32]>, dw: Option<&mut [f32]>, db: Option<&mut [f32]>| {
             w.with_slice::<f32, _>(|ws| {
-                gy.with_slice::<f32, _>(|gs| {
-                    x.with_slice::<f32, _>(|xs| conv_backward(&g, xs, ws, gs, scratch, dx, dw, db))
-                })
+                gy.with_slice::<f32, _>(|gs| x.with_slice::<f32, _>(|xs| conv_backward(&g, xs, ws, gs, scratch, dx, dw, db)))
             })
         };
         with_grad_slice(Some(weight), |dw| {
@@ -226,17 +199,8 @@ impl<const D: usize> ConvSpec<D> {
 }
 
 /// PyTorch's `ConvNd.extra_repr`: defaults other than the stride are left out.
-fn extra_repr<const D: usize>(
-    c_in: usize,
-    c_out: usize,
-    kernel: [usize; D],
-    o: &ConvOptions<D>,
-) -> String {
-    let mut s = format!(
-        "{c_in}, {c_out}, kernel_size={}, stride={}",
-        py_tuple(&kernel),
-        py_tuple(&o.stride)
-    );
+fn extra_repr<const D: usize>(c_in: usize, c_out: usize, kernel: [usize; D], o: &ConvOptions<D>) -> String {
+    let mut s = format!("{c_in}, {c_out}, kernel_size={}, stride={}", py_tuple(&kernel), py_tuple(&o.stride));
     if o.padding != [0; D] {
         s += &format!(", padding={}", py_tuple(&o.padding));
     }

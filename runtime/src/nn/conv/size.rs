@@ -53,13 +53,7 @@ impl<const D: usize> std::fmt::Display for SizeArg<D> {
 pub(crate) fn py_tuple(t: &[usize]) -> String {
     match t {
         [one] => format!("({one},)"),
-        _ => format!(
-            "({})",
-            t.iter()
-                .map(usize::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+        _ => format!("({})", t.iter().map(usize::to_string).collect::<Vec<_>>().join(", ")),
     }
 }
 

@@ -12,19 +12,8 @@ fn seeded_init_equals_torch() {
     manual_seed(0);
     let c = Conv2d::<1, 6, 5>::new();
     let w = c.weight.value().to_vec::<f32>();
-    let b = c
-        .bias
-        .as_ref()
-        .map(|b| b.value().to_vec::<f32>())
-        .unwrap_or_default();
-    assert_eq!(
-        w[..3],
-        [
-            -0.0014973640209063888f32,
-            0.10728871822357178,
-            -0.16460902988910675
-        ]
-    );
+    let b = c.bias.as_ref().map(|b| b.value().to_vec::<f32>()).unwrap_or_default();
+    assert_eq!(w[..3], [-0.0014973640209063888f32, 0.10728871822357178, -0.16460902988910675]);
     assert_eq!(b[4..], [0.10812821239233017f32, -0.1928863823413849]);
 }
 
@@ -35,55 +24,26 @@ fn seeded_init_uses_fan_in_over_groups() {
     manual_seed(0);
     let c = Conv2d::<4, 8, 3>::with_options(ConvOptions::default().groups(2));
     let w = c.weight.value().to_vec::<f32>();
-    assert_eq!(
-        w[w.len() - 2..],
-        [0.22377891838550568f32, -0.017046377062797546]
-    );
-    assert_eq!(
-        c.bias
-            .as_ref()
-            .map(|b| b.value().to_vec::<f32>()[..2].to_vec()),
-        Some(vec![-0.21173641085624695f32, -0.1117410734295845])
-    );
+    assert_eq!(w[w.len() - 2..], [0.22377891838550568f32, -0.017046377062797546]);
+    assert_eq!(c.bias.as_ref().map(|b| b.value().to_vec::<f32>()[..2].to_vec()), Some(vec![-0.21173641085624695f32, -0.1117410734295845]));
     manual_seed(0);
     let c = Conv1d::<3, 2, 4>::new();
-    assert_eq!(
-        c.weight.value().to_vec::<f32>()[..2],
-        [-0.0021612588316202164f32, 0.15485791862010956]
-    );
-    assert_eq!(
-        c.bias.as_ref().map(|b| b.value().to_vec::<f32>()),
-        Some(vec![-0.046529628336429596f32, 0.030545899644494057])
-    );
+    assert_eq!(c.weight.value().to_vec::<f32>()[..2], [-0.0021612588316202164f32, 0.15485791862010956]);
+    assert_eq!(c.bias.as_ref().map(|b| b.value().to_vec::<f32>()), Some(vec![-0.046529628336429596f32, 0.030545899644494057]));
 }
 
 #[test]
 fn reprs_match_torch() {
     // repr(nn.Conv2d(1, 6, (3, 5), stride=2, padding=1, dilation=2, bias=False))
-    let c = Conv2d::<1, 6, 3, 5>::with_options(
-        ConvOptions::default()
-            .stride(2)
-            .padding(1)
-            .dilation(2)
-            .bias(false),
-    );
-    assert_eq!(
-        c.to_string(),
-        "Conv2d(1, 6, kernel_size=(3, 5), stride=(2, 2), padding=(1, 1), dilation=(2, 2), bias=False)"
-    );
+    let c = Conv2d::<1, 6, 3, 5>::with_options(ConvOptions::default().stride(2).padding(1).dilation(2).bias(false));
+    assert_eq!(c.to_string(), "Conv2d(1, 6, kernel_size=(3, 5), stride=(2, 2), padding=(1, 1), dilation=(2, 2), bias=False)");
     assert_eq!(c.weight.shape(), &[6, 1, 3, 5]);
     // repr(nn.Conv1d(4, 8, 3, groups=2))
     let c = Conv1d::<4, 8, 3>::with_options(ConvOptions::default().groups(2));
-    assert_eq!(
-        c.to_string(),
-        "Conv1d(4, 8, kernel_size=(3,), stride=(1,), groups=2)"
-    );
+    assert_eq!(c.to_string(), "Conv1d(4, 8, kernel_size=(3,), stride=(1,), groups=2)");
     assert_eq!(c.state_dict_keys(), ["weight", "bias"]);
     let c = Conv2d::<1, 1, 3>::new().stride([1, 2]);
-    assert_eq!(
-        c.to_string(),
-        "Conv2d(1, 1, kernel_size=(3, 3), stride=(1, 2))"
-    );
+    assert_eq!(c.to_string(), "Conv2d(1, 1, kernel_size=(3, 3), stride=(1, 2))");
 }
 
 #[test]
@@ -103,32 +63,19 @@ fn frozen_weight_gets_no_gradient() {
     let x = sample(&[1, 1, 3, 3], 4);
     let mut ctx = ConvCtx::default();
     c.forward_train(&x, &mut ctx);
-    assert!(
-        c.backward(&mut ctx, &Tensor::ones(&[1, 2, 2, 2]), false)
-            .is_none()
-    );
+    assert!(c.backward(&mut ctx, &Tensor::ones(&[1, 2, 2, 2]), false).is_none());
     assert!(c.weight.grad().is_none());
-    assert_eq!(
-        c.bias
-            .as_ref()
-            .and_then(|b| b.grad())
-            .map(|g| g.to_vec::<f32>()),
-        Some(vec![4.0, 4.0])
-    );
+    assert_eq!(c.bias.as_ref().and_then(|b| b.grad()).map(|g| g.to_vec::<f32>()), Some(vec![4.0, 4.0]));
 }
 
 #[test]
-#[should_panic(
-    expected = "Given groups=1, weight of size [2, 2, 3, 3], expected input[1, 1, 4, 4] to have 2 channels, but got 1 channels instead"
-)]
+#[should_panic(expected = "Given groups=1, weight of size [2, 2, 3, 3], expected input[1, 1, 4, 4] to have 2 channels, but got 1 channels instead")]
 fn wrong_channel_count_panics_as_torch() {
     Conv2d::<2, 2, 3>::new().forward(&Tensor::zeros(&[1, 1, 4, 4]));
 }
 
 #[test]
-#[should_panic(
-    expected = "Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of size: [2, 3]"
-)]
+#[should_panic(expected = "Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of size: [2, 3]")]
 fn wrong_rank_panics_as_torch() {
     Conv2d::<2, 2, 3>::new().forward(&Tensor::zeros(&[2, 3]));
 }

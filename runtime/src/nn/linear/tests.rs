@@ -8,27 +8,9 @@ fn seeded_init_equals_torch() {
     manual_seed(0);
     let l = Linear::<4, 8>::new();
     let w = l.weight.value().to_vec::<f32>();
-    let b = l
-        .bias
-        .as_ref()
-        .map(|b| b.value().to_vec::<f32>())
-        .unwrap_or_default();
-    assert_eq!(
-        w[..3],
-        [
-            -0.003743410110473633f32,
-            0.26822179555892944,
-            -0.4115225672721863
-        ]
-    );
-    assert_eq!(
-        b[..3],
-        [
-            -0.32408982515335083f32,
-            -0.23016643524169922,
-            -0.3493202328681946
-        ]
-    );
+    let b = l.bias.as_ref().map(|b| b.value().to_vec::<f32>()).unwrap_or_default();
+    assert_eq!(w[..3], [-0.003743410110473633f32, 0.26822179555892944, -0.4115225672721863]);
+    assert_eq!(b[..3], [-0.32408982515335083f32, -0.23016643524169922, -0.3493202328681946]);
 }
 
 // torch.manual_seed(0); l = nn.Linear(20, 256); l.weight.flatten()[-2:], l.bias[-2:]
@@ -37,34 +19,18 @@ fn seeded_init_equals_torch_large() {
     manual_seed(0);
     let l = Linear::<20, 256>::new();
     let w = l.weight.value().to_vec::<f32>();
-    let b = l
-        .bias
-        .as_ref()
-        .map(|b| b.value().to_vec::<f32>())
-        .unwrap_or_default();
-    assert_eq!(
-        w[w.len() - 2..],
-        [0.11379417777061462f32, 0.02338099665939808]
-    );
-    assert_eq!(
-        b[b.len() - 2..],
-        [0.19319655001163483f32, 0.11747867614030838]
-    );
+    let b = l.bias.as_ref().map(|b| b.value().to_vec::<f32>()).unwrap_or_default();
+    assert_eq!(w[w.len() - 2..], [0.11379417777061462f32, 0.02338099665939808]);
+    assert_eq!(b[b.len() - 2..], [0.19319655001163483f32, 0.11747867614030838]);
 }
 
 #[test]
 fn repr_keys_and_features() {
     let l = Linear::<3, 2>::no_bias();
-    assert_eq!(
-        l.to_string(),
-        "Linear(in_features=3, out_features=2, bias=False)"
-    );
+    assert_eq!(l.to_string(), "Linear(in_features=3, out_features=2, bias=False)");
     assert_eq!(l.state_dict_keys(), ["weight"]);
     assert_eq!((l.in_features(), l.out_features()), (3, 2));
-    assert!(
-        l.as_linear()
-            .is_some_and(|a| a.bias().is_none() && a.in_features() == 3)
-    );
+    assert!(l.as_linear().is_some_and(|a| a.bias().is_none() && a.in_features() == 3));
 }
 
 #[test]

@@ -24,17 +24,11 @@ pub struct BCELoss {
 impl BCELoss {
     /// `nn.BCELoss()`.
     pub fn new() -> Self {
-        BCELoss {
-            weight: None,
-            reduction: Reduction::Mean,
-        }
+        BCELoss { weight: None, reduction: Reduction::Mean }
     }
     /// `nn.BCELoss(weight, reduction)`.
     pub fn with_options(weight: Option<Tensor>, reduction: Reduction) -> Self {
-        BCELoss {
-            weight: weight.map(Buffer::new),
-            reduction,
-        }
+        BCELoss { weight: weight.map(Buffer::new), reduction }
     }
     /// The eager forward.
     pub fn forward(&self, input: &Tensor, target: &Tensor) -> Result<Tensor> {
@@ -44,34 +38,21 @@ impl BCELoss {
         let w = self.weight.as_ref().map(|w| expand_to(w, input.shape()));
         let red = self.reduction;
         let mut res = Ok(());
-        let out = map_f32(
-            "BCELoss",
-            input,
-            &out_shape(red, input.shape()),
-            |xs, out| {
-                res = t.with_slice::<f32, _>(|ts| bce_forward(red, xs, ts, w.as_deref(), out));
-            },
-        );
+        let out = map_f32("BCELoss", input, &out_shape(red, input.shape()), |xs, out| {
+            res = t.with_slice::<f32, _>(|ts| bce_forward(red, xs, ts, w.as_deref(), out));
+        });
         res?;
         Ok(out)
     }
     fn share_impl(&self) -> Self {
-        BCELoss {
-            weight: self.weight.as_ref().map(Buffer::share),
-            reduction: self.reduction,
-        }
+        BCELoss { weight: self.weight.as_ref().map(Buffer::share), reduction: self.reduction }
     }
 }
 
 loss_module!(
-    BCELoss,
-    "BCELoss",
-    |s, v| if let Some(w) = &s.weight {
-        v.buffer("weight", w)
-    },
-    |s, v| if let Some(w) = &mut s.weight {
-        v.buffer("weight", w)
-    }
+    BCELoss, "BCELoss",
+    |s, v| if let Some(w) = &s.weight { v.buffer("weight", w) },
+    |s, v| if let Some(w) = &mut s.weight { v.buffer("weight", w) }
 );
 
 /// `w·[(1 − t)·x − (1 + (p − 1)·t)·ln σ(x)]` on logits `x`, stable for any `x`: PyTorch's
@@ -87,23 +68,11 @@ pub struct BCEWithLogitsLoss {
 impl BCEWithLogitsLoss {
     /// `nn.BCEWithLogitsLoss()`.
     pub fn new() -> Self {
-        BCEWithLogitsLoss {
-            weight: None,
-            pos_weight: None,
-            reduction: Reduction::Mean,
-        }
+        BCEWithLogitsLoss { weight: None, pos_weight: None, reduction: Reduction::Mean }
     }
     /// `nn.BCEWithLogitsLoss(weight, reduction=..., pos_weight=...)`.
-    pub fn with_options(
-        weight: Option<Tensor>,
-        pos_weight: Option<Tensor>,
-        reduction: Reduction,
-    ) -> Self {
-        BCEWithLogitsLoss {
-            weight: weight.map(Buffer::new),
-            pos_weight: pos_weight.map(Buffer::new),
-            reduction,
-        }
+    pub fn with_options(weight: Option<Tensor>, pos_weight: Option<Tensor>, reduction: Reduction) -> Self {
+        BCEWithLogitsLoss { weight: weight.map(Buffer::new), pos_weight: pos_weight.map(Buffer::new), reduction }
     }
     /// The eager forward.
     pub fn forward(&self, input: &Tensor, target: &Tensor) -> Tensor {
@@ -114,16 +83,9 @@ impl BCEWithLogitsLoss {
         let last = input.shape().last().copied().unwrap_or(1);
         let pw = self.pos_weight.as_ref().map(|p| expand_to(p, &[last]));
         let red = self.reduction;
-        map_f32(
-            "BCEWithLogitsLoss",
-            input,
-            &out_shape(red, input.shape()),
-            |xs, out| {
-                t.with_slice::<f32, _>(|ts| {
-                    bce_with_logits_forward(red, xs, ts, w.as_deref(), pw.as_deref(), out)
-                })
-            },
-        )
+        map_f32("BCEWithLogitsLoss", input, &out_shape(red, input.shape()), |xs, out| {
+            t.with_slice::<f32, _>(|ts| bce_with_logits_forward(red, xs, ts, w.as_deref(), pw.as_deref(), out))
+        })
     }
     fn share_impl(&self) -> Self {
         BCEWithLogitsLoss {
@@ -135,22 +97,13 @@ impl BCEWithLogitsLoss {
 }
 
 loss_module!(
-    BCEWithLogitsLoss,
-    "BCEWithLogitsLoss",
+    BCEWithLogitsLoss, "BCEWithLogitsLoss",
     |s, v| {
-        if let Some(w) = &s.weight {
-            v.buffer("weight", w)
-        }
-        if let Some(p) = &s.pos_weight {
-            v.buffer("pos_weight", p)
-        }
+        if let Some(w) = &s.weight { v.buffer("weight", w) }
+        if let Some(p) = &s.pos_weight { v.buffer("pos_weight", p) }
     },
     |s, v| {
-        if let Some(w) = &mut s.weight {
-            v.buffer("weight", w)
-        }
-        if let Some(p) = &mut s.pos_weight {
-            v.buffer("pos_weight", p)
-        }
+        if let Some(w) = &mut s.weight { v.buffer("weight", w) }
+        if let Some(p) = &mut s.pos_weight { v.buffer("pos_weight", p) }
     }
 );

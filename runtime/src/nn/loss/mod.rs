@@ -27,8 +27,8 @@ mod ctx;
 mod regression;
 
 pub use bce::{BCELoss, BCEWithLogitsLoss};
-pub use class::{CrossEntropyLoss, NLLLoss};
 pub use ctx::LossCtx;
+pub use class::{CrossEntropyLoss, NLLLoss};
 pub use fusenet_kernels::ops::loss::Reduction;
 pub use regression::{L1Loss, MSELoss};
 
@@ -86,3 +86,6 @@ macro_rules! loss_module {
     };
 }
 pub(crate) use loss_module;
+
+
+

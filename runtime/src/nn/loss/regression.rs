@@ -1,10 +1,10 @@
 //! `MSELoss` and `L1Loss`.
 
-use super::LossCtx;
 use super::{Reduction, loss_module, out_shape, same_shape};
 use crate::nn::kernel_call::{expect_f32, map_f32};
-use crate::nn::saved_layer::{contiguous_in, with_two_slices};
 use crate::tensor::Tensor;
+use super::LossCtx;
+use crate::nn::saved_layer::{contiguous_in, with_two_slices};
 use fusenet_kernels::ops::loss::regression::{l1_backward, l1_forward, mse_backward, mse_forward};
 
 macro_rules! regression_loss {
@@ -85,10 +85,7 @@ mod tests {
     // → loss 14/3, x.grad = 2x/3; F.l1_loss(x, zeros, reduction='sum') → 6, grad sign(x)
     #[test]
     fn forward_backward_gives_the_loss_and_its_input_gradient() {
-        let (x, t) = (
-            Tensor::from_vec(vec![1.0f32, 2.0, -3.0], &[3]),
-            Tensor::zeros(&[3]),
-        );
+        let (x, t) = (Tensor::from_vec(vec![1.0f32, 2.0, -3.0], &[3]), Tensor::zeros(&[3]));
         let mut ctx = LossCtx::default();
         let (loss, grad) = MSELoss::new().forward_backward_with(&x, &t, &mut ctx);
         assert!((loss.item() - 14.0 / 3.0).abs() < 1e-6);
@@ -97,9 +94,6 @@ mod tests {
         assert_eq!(loss.item(), 6.0);
         assert_eq!(grad.to_vec::<f32>(), [1.0, 1.0, -1.0]);
         let (loss, grad) = MSELoss::with_reduction(Reduction::None).forward_backward(&x.t(), &t);
-        assert_eq!(
-            (loss.to_vec::<f32>(), grad.to_vec::<f32>()),
-            (vec![1.0, 4.0, 9.0], vec![2.0, 4.0, -6.0])
-        );
+        assert_eq!((loss.to_vec::<f32>(), grad.to_vec::<f32>()), (vec![1.0, 4.0, 9.0], vec![2.0, 4.0, -6.0]));
     }
 }

@@ -53,15 +53,8 @@ impl<const D: usize> std::fmt::Display for OutputSize<D> {
         match self {
             OutputSize::Int(v) => write!(f, "{v}"),
             OutputSize::Tuple(t) => {
-                let items: Vec<String> = t
-                    .iter()
-                    .map(|o| o.map_or("None".to_string(), |v| v.to_string()))
-                    .collect();
-                if D == 1 {
-                    write!(f, "({},)", items[0])
-                } else {
-                    write!(f, "({})", items.join(", "))
-                }
+                let items: Vec<String> = t.iter().map(|o| o.map_or("None".to_string(), |v| v.to_string())).collect();
+                if D == 1 { write!(f, "({},)", items[0]) } else { write!(f, "({})", items.join(", ")) }
             }
         }
     }

@@ -26,10 +26,7 @@ pub struct PoolCtx {
 
 impl std::fmt::Debug for PoolCtx {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PoolCtx")
-            .field("shape", &self.shape)
-            .field("indices", &self.indices.len())
-            .finish()
+        f.debug_struct("PoolCtx").field("shape", &self.shape).field("indices", &self.indices.len()).finish()
     }
 }
 
@@ -56,11 +53,7 @@ fn split_shape<const D: usize>(layer: &str, shape: &[usize]) -> (usize, usize, [
         D + 1,
         D + 2
     );
-    let (n, c) = if shape.len() == D + 2 {
-        (shape[0], shape[1])
-    } else {
-        (1, shape[0])
-    };
+    let (n, c) = if shape.len() == D + 2 { (shape[0], shape[1]) } else { (1, shape[0]) };
     (n, c, std::array::from_fn(|i| shape[shape.len() - D + i]))
 }
 
@@ -93,16 +86,7 @@ fn geom<const D: usize>(
     ceil_mode: bool,
 ) -> PoolGeom<D> {
     let (n, c, input) = split_shape::<D>(layer, shape);
-    PoolGeom {
-        n,
-        c,
-        input,
-        kernel,
-        stride,
-        padding,
-        dilation,
-        ceil_mode,
-    }
+    PoolGeom { n, c, input, kernel, stride, padding, dilation, ceil_mode }
 }
 
 /// Python's `True`/`False`.

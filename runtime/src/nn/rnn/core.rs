@@ -2,19 +2,16 @@
 //! forward over layers and directions (with inter-layer dropout) and its backward.
 
 use super::{RnnOptions, mode_name};
-use crate::graph::Slot;
 use crate::init;
 use crate::module::{Visitor, VisitorMut};
 use crate::nn::conv::grad::with_grad_slice;
-use crate::nn::kernel_call::{param_value, with_opt_slice};
 use crate::param::Param;
 use crate::rng::with_default_generator;
+use crate::graph::Slot;
+use crate::nn::kernel_call::{param_value, with_opt_slice};
 use crate::tensor::{Dims, Tensor};
 use fusenet_kernels::ops::dropout::{dropout_backward, dropout_forward};
-use fusenet_kernels::ops::rnn::{
-    RnnGeom, RnnMode, RnnWeightGrads, RnnWeights, rnn_backward, rnn_forward, rnn_saved_len,
-    rnn_scratch_len,
-};
+use fusenet_kernels::ops::rnn::{RnnGeom, RnnMode, RnnWeightGrads, RnnWeights, rnn_backward, rnn_forward, rnn_saved_len, rnn_scratch_len};
 
 /// The parameters of one layer and direction, PyTorch's `weight_ih_l{k}[_reverse]`,
 /// `weight_hh_l{k}`, `bias_ih_l{k}`, `bias_hh_l{k}`: `[G·H, in]`, `[G·H, H]`, `[G·H]`, `[G·H]`
@@ -70,9 +67,7 @@ pub struct RnnCtx {
 
 impl std::fmt::Debug for RnnCtx {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RnnCtx")
-            .field("saved", &self.saved)
-            .finish_non_exhaustive()
+        f.debug_struct("RnnCtx").field("saved", &self.saved).finish_non_exhaustive()
     }
 }
 
@@ -99,26 +94,11 @@ pub(crate) struct RnnCore {
 
 /// Runs `f` with the weights of one layer and direction as slices (each value locked once).
 fn with_weights<R>(p: &RnnLayerParams, f: impl FnOnce(&RnnWeights<'_, f32>) -> R) -> R {
-    let (wi, wh) = (
-        p.weight_ih.value().contiguous(),
-        p.weight_hh.value().contiguous(),
-    );
-    let (bi, bh) = (
-        param_value(p.bias_ih.as_ref()),
-        param_value(p.bias_hh.as_ref()),
-    );
+    let (wi, wh) = (p.weight_ih.value().contiguous(), p.weight_hh.value().contiguous());
+    let (bi, bh) = (param_value(p.bias_ih.as_ref()), param_value(p.bias_hh.as_ref()));
     wi.with_slice::<f32, _>(|w_ih| {
         wh.with_slice::<f32, _>(|w_hh| {
-            with_opt_slice(bi.as_ref(), |b_ih| {
-                with_opt_slice(bh.as_ref(), |b_hh| {
-                    f(&RnnWeights {
-                        w_ih,
-                        w_hh,
-                        b_ih,
-                        b_hh,
-                    })
-                })
-            })
+            with_opt_slice(bi.as_ref(), |b_ih| with_opt_slice(bh.as_ref(), |b_hh| f(&RnnWeights { w_ih, w_hh, b_ih, b_hh })))
         })
     })
 }
@@ -128,17 +108,7 @@ fn with_weights<R>(p: &RnnLayerParams, f: impl FnOnce(&RnnWeights<'_, f32>) -> R
 fn copy_swapped(x: &Tensor, swap: bool, dst: &mut Vec<f32>) {
     let x = x.contiguous();
     dst.resize(x.numel(), 0.0);
-    x.with_slice::<f32, _>(|xs| {
-        write_swapped(
-            xs,
-            if swap {
-                Some((x.shape()[0], x.shape()[1]))
-            } else {
-                None
-            },
-            dst,
-        )
-    })
+    x.with_slice::<f32, _>(|xs| write_swapped(xs, if swap { Some((x.shape()[0], x.shape()[1])) } else { None }, dst))
 }
 
 /// `dst = src`, or with `swap = Some((a, b))` the `[a, b, w]` rows of `src` as `[b, a, w]`.
@@ -149,8 +119,7 @@ fn write_swapped(src: &[f32], swap: Option<(usize, usize)>, dst: &mut [f32]) {
             let w = src.len().checked_div(a * b).unwrap_or(0);
             for i in 0..a {
                 for j in 0..b {
-                    dst[(j * a + i) * w..(j * a + i + 1) * w]
-                        .copy_from_slice(&src[(i * b + j) * w..(i * b + j + 1) * w]);
+                    dst[(j * a + i) * w..(j * a + i + 1) * w].copy_from_slice(&src[(i * b + j) * w..(i * b + j + 1) * w]);
                 }
             }
         }
@@ -160,11 +129,7 @@ fn write_swapped(src: &[f32], swap: Option<(usize, usize)>, dst: &mut [f32]) {
 impl RnnCore {
     pub fn new(mode: RnnMode, input: usize, hidden: usize, opts: RnnOptions) -> RnnCore {
         let name = mode_name(mode);
-        assert!(
-            opts.num_layers >= 1,
-            "{name}: num_layers must be at least 1, got {}",
-            opts.num_layers
-        );
+        assert!(opts.num_layers >= 1, "{name}: num_layers must be at least 1, got {}", opts.num_layers);
         assert!(hidden >= 1, "{name}: hidden_size must be greater than zero");
         assert!(
             (0.0..=1.0).contains(&opts.dropout),
@@ -184,14 +149,7 @@ impl RnnCore {
                 }
             })
             .collect();
-        let core = RnnCore {
-            mode,
-            input,
-            hidden,
-            opts,
-            params,
-            training: true,
-        };
+        let core = RnnCore { mode, input, hidden, opts, params, training: true };
         core.reset_parameters();
         core
     }
@@ -200,15 +158,7 @@ impl RnnCore {
     pub fn reset_parameters(&self) {
         let stdv = 1.0 / (self.hidden as f64).sqrt();
         for p in &self.params {
-            for q in [
-                Some(&p.weight_ih),
-                Some(&p.weight_hh),
-                p.bias_ih.as_ref(),
-                p.bias_hh.as_ref(),
-            ]
-            .into_iter()
-            .flatten()
-            {
+            for q in [Some(&p.weight_ih), Some(&p.weight_hh), p.bias_ih.as_ref(), p.bias_hh.as_ref()].into_iter().flatten() {
                 init::uniform_(q, -stdv, stdv);
             }
         }
@@ -262,30 +212,15 @@ impl RnnCore {
     }
 
     fn geom(&self, layer: usize, dir: usize, t: usize, b: usize) -> RnnGeom {
-        let input = if layer == 0 {
-            self.input
-        } else {
-            self.opts.directions() * self.hidden
-        };
-        RnnGeom {
-            mode: self.mode,
-            seq: t,
-            batch: b,
-            input,
-            hidden: self.hidden,
-            reverse: dir == 1,
-        }
+        let input = if layer == 0 { self.input } else { self.opts.directions() * self.hidden };
+        RnnGeom { mode: self.mode, seq: t, batch: b, input, hidden: self.hidden, reverse: dir == 1 }
     }
 
     /// `(T, B)` and the output shape of input `x`; panics in PyTorch's words.
     fn prepare(&self, x: &Tensor) -> (usize, usize, Dims<usize>) {
         let name = mode_name(self.mode);
         let s = x.shape();
-        assert!(
-            s.len() == 2 || s.len() == 3,
-            "{name}: Expected input to be 2D or 3D, got {}D instead (input of shape {s:?})",
-            s.len()
-        );
+        assert!(s.len() == 2 || s.len() == 3, "{name}: Expected input to be 2D or 3D, got {}D instead (input of shape {s:?})", s.len());
         assert!(
             s[s.len() - 1] == self.input,
             "{name}: input.size(-1) must be equal to input_size. Expected {}, got {} (input of shape {s:?})",
@@ -295,13 +230,7 @@ impl RnnCore {
         crate::nn::kernel_call::expect_f32(name, "input", x);
         let width = self.opts.directions() * self.hidden;
         let bf = self.batch_first(s.len());
-        let (t, b) = if s.len() == 2 {
-            (s[0], 1)
-        } else if bf {
-            (s[1], s[0])
-        } else {
-            (s[0], s[1])
-        };
+        let (t, b) = if s.len() == 2 { (s[0], 1) } else if bf { (s[1], s[0]) } else { (s[0], s[1]) };
         assert!(t > 0, "{name}: the input sequence is empty (shape {s:?})");
         let out_shape: Dims<usize> = match s.len() {
             2 => [t, width].into(),
@@ -314,22 +243,13 @@ impl RnnCore {
     /// The shape of a state `[L·D, B, H]` (or `[L·D, H]` unbatched).
     fn state_shape(&self, batched: bool, b: usize) -> Dims<usize> {
         let ld = self.opts.num_layers * self.opts.directions();
-        if batched {
-            [ld, b, self.hidden].into()
-        } else {
-            [ld, self.hidden].into()
-        }
+        if batched { [ld, b, self.hidden].into() } else { [ld, self.hidden].into() }
     }
 
     /// Copies a state into `dst`; panics naming both shapes when it is not [`Self::state_shape`].
     fn state(&self, what: &str, h: &Tensor, batched: bool, b: usize, dst: &mut Vec<f32>) {
         let want = self.state_shape(batched, b);
-        assert!(
-            h.shape() == want.as_slice(),
-            "{}: Expected {what} size {want:?}, got {:?}",
-            mode_name(self.mode),
-            h.shape()
-        );
+        assert!(h.shape() == want.as_slice(), "{}: Expected {what} size {want:?}, got {:?}", mode_name(self.mode), h.shape());
         copy_swapped(h, false, dst);
     }
 
@@ -339,14 +259,7 @@ impl RnnCore {
     }
 
     /// A tensor of `shape` from `slot` holding time-major `[T, B, W]` data in the caller's layout.
-    fn to_layout(
-        slot: &mut Slot,
-        v: &[f32],
-        t: usize,
-        b: usize,
-        shape: &[usize],
-        batch_first: bool,
-    ) -> Tensor {
+    fn to_layout(slot: &mut Slot, v: &[f32], t: usize, b: usize, shape: &[usize], batch_first: bool) -> Tensor {
         let out = slot.out(shape);
         out.with_slice_mut::<f32, _>(|o| write_swapped(v, batch_first.then_some((t, b)), o));
         out
@@ -354,13 +267,7 @@ impl RnnCore {
 
     /// The forward over all layers and directions: `(output, h_n, c_n)`, with what the backward
     /// needs saved in `ctx` and every result written into `ctx`'s buffers.
-    pub fn run(
-        &self,
-        x: &Tensor,
-        h0: Option<&Tensor>,
-        c0: Option<&Tensor>,
-        ctx: &mut RnnCtx,
-    ) -> (Tensor, Tensor, Option<Tensor>) {
+    pub fn run(&self, x: &Tensor, h0: Option<&Tensor>, c0: Option<&Tensor>, ctx: &mut RnnCtx) -> (Tensor, Tensor, Option<Tensor>) {
         ctx.saved = None;
         let lstm = self.mode == RnnMode::Lstm;
         let batched = x.dim() == 3;
@@ -400,18 +307,7 @@ impl RnnCore {
                         let c0k = has_c0.then(|| &ctx.c0[k * bh..(k + 1) * bh]);
                         let cnk = cn.as_deref_mut().map(|c| &mut c[k * bh..(k + 1) * bh]);
                         with_weights(&self.params[k], |w| {
-                            rnn_forward(
-                                &g,
-                                layer_in,
-                                w,
-                                h0k,
-                                c0k,
-                                y,
-                                &mut hn[k * bh..(k + 1) * bh],
-                                cnk,
-                                saved,
-                                &mut ctx.scratch,
-                            )
+                            rnn_forward(&g, layer_in, w, h0k, c0k, y, &mut hn[k * bh..(k + 1) * bh], cnk, saved, &mut ctx.scratch)
                         });
                         for (dst, src) in out.chunks_exact_mut(d * h).zip(y.chunks_exact(h)) {
                             dst[dir * h..(dir + 1) * h].copy_from_slice(src);
@@ -421,9 +317,7 @@ impl RnnCore {
                     mask.clear();
                     if self.training && self.opts.dropout > 0.0 && layer + 1 < layers {
                         mask.resize(out.len(), 0.0);
-                        with_default_generator(|g| {
-                            mask.iter_mut().for_each(|u| *u = g.uniform_f32())
-                        });
+                        with_default_generator(|g| mask.iter_mut().for_each(|u| *u = g.uniform_f32()));
                         ctx.tmp.clear();
                         ctx.tmp.extend_from_slice(out);
                         dropout_forward(self.opts.dropout, &ctx.tmp, mask, out);
@@ -435,36 +329,15 @@ impl RnnCore {
                 None => run_layers(None),
             }
         });
-        let y = Self::to_layout(
-            &mut ctx.out,
-            &ctx.layer_inputs[layers],
-            t,
-            b,
-            &out_shape,
-            self.batch_first(x.dim()),
-        );
-        ctx.saved = Some(Meta {
-            out_shape,
-            x_shape: x.shape().into(),
-            t,
-            b,
-            has_h0,
-            has_c0,
-        });
+        let y = Self::to_layout(&mut ctx.out, &ctx.layer_inputs[layers], t, b, &out_shape, self.batch_first(x.dim()));
+        ctx.saved = Some(Meta { out_shape, x_shape: x.shape().into(), t, b, has_h0, has_c0 });
         (y, h_n, c_n)
     }
 
     /// Backward through time and layers from the gradients of the output and of the final
     /// states (`None` = zeros); accumulates every parameter gradient. The returned gradients are
     /// written into `ctx`'s buffers.
-    pub fn backward(
-        &self,
-        ctx: &mut RnnCtx,
-        grad_out: Option<&Tensor>,
-        grad_hn: Option<&Tensor>,
-        grad_cn: Option<&Tensor>,
-        need_input_grad: bool,
-    ) -> RnnGrads {
+    pub fn backward(&self, ctx: &mut RnnCtx, grad_out: Option<&Tensor>, grad_hn: Option<&Tensor>, grad_cn: Option<&Tensor>, need_input_grad: bool) -> RnnGrads {
         let name = mode_name(self.mode);
         let s = ctx.saved.take().unwrap_or_else(|| {
             panic!("{name}::backward: nothing saved; call forward_train first (and backward once per forward_train)")
@@ -473,12 +346,7 @@ impl RnnCore {
         let (bh, batched) = (b * h, s.x_shape.len() == 3);
         let has_dy = grad_out.is_some();
         if let Some(g) = grad_out {
-            assert!(
-                g.shape() == s.out_shape.as_slice(),
-                "{name}::backward: the output had shape {:?}, got a gradient of shape {:?}",
-                s.out_shape,
-                g.shape()
-            );
+            assert!(g.shape() == s.out_shape.as_slice(), "{name}::backward: the output had shape {:?}, got a gradient of shape {:?}", s.out_shape, g.shape());
             crate::nn::kernel_call::expect_f32(name, "gradient", g);
             copy_swapped(g, self.batch_first(g.dim()), &mut ctx.dy);
         }
@@ -511,31 +379,16 @@ impl RnnCore {
                 let p = &self.params[k];
                 if dy_valid {
                     ctx.dy_dir.clear();
-                    ctx.dy_dir.extend(
-                        ctx.dy
-                            .chunks_exact(d * h)
-                            .flat_map(|r| &r[dir * h..(dir + 1) * h]),
-                    );
+                    ctx.dy_dir.extend(ctx.dy.chunks_exact(d * h).flat_map(|r| &r[dir * h..(dir + 1) * h]));
                 }
                 let dy_dir = dy_valid.then_some(&ctx.dy_dir[..]);
                 fn part(on: bool, v: &[f32], k: usize, bh: usize) -> Option<&[f32]> {
                     on.then(|| &v[k * bh..(k + 1) * bh])
                 }
-                let (h0k, c0k) = (
-                    part(s.has_h0, &ctx.h0, k, bh),
-                    part(s.has_c0, &ctx.c0, k, bh),
-                );
-                let (ghnk, gcnk) = (
-                    part(grad_hn.is_some(), &ctx.ghn, k, bh),
-                    part(grad_cn.is_some(), &ctx.gcn, k, bh),
-                );
+                let (h0k, c0k) = (part(s.has_h0, &ctx.h0, k, bh), part(s.has_c0, &ctx.c0, k, bh));
+                let (ghnk, gcnk) = (part(grad_hn.is_some(), &ctx.ghn, k, bh), part(grad_cn.is_some(), &ctx.gcn, k, bh));
                 ctx.scratch.resize(rnn_scratch_len(&g), 0.0);
-                let (outs, gates, scratch, dx_dir) = (
-                    &ctx.outs[k],
-                    &ctx.gates[k],
-                    &mut ctx.scratch,
-                    &mut ctx.dx_dir,
-                );
+                let (outs, gates, scratch, dx_dir) = (&ctx.outs[k], &ctx.gates[k], &mut ctx.scratch, &mut ctx.dx_dir);
                 with_opt_slice_mut(dh0.as_ref(), |dh0| {
                     with_opt_slice_mut(dc0.as_ref(), |dc0| {
                         let dh0k = dh0.map(|v| &mut v[k * bh..(k + 1) * bh]);
@@ -544,18 +397,10 @@ impl RnnCore {
                             with_grad_slice(Some(&p.weight_hh), |gwh| {
                                 with_grad_slice(p.bias_ih.as_ref(), |gbi| {
                                     with_grad_slice(p.bias_hh.as_ref(), |gbh| {
-                                        let grads = RnnWeightGrads {
-                                            w_ih: gwi,
-                                            w_hh: gwh,
-                                            b_ih: gbi,
-                                            b_hh: gbh,
-                                        };
+                                        let grads = RnnWeightGrads { w_ih: gwi, w_hh: gwh, b_ih: gbi, b_hh: gbh };
                                         let dx = need_dx.then_some(&mut dx_dir[..]);
                                         with_weights(p, |w| {
-                                            rnn_backward(
-                                                &g, x_in, w, h0k, c0k, outs, gates, dy_dir, ghnk,
-                                                gcnk, scratch, dx, dh0k, dc0k, grads,
-                                            )
+                                            rnn_backward(&g, x_in, w, h0k, c0k, outs, gates, dy_dir, ghnk, gcnk, scratch, dx, dh0k, dc0k, grads)
                                         })
                                     })
                                 })
@@ -564,30 +409,15 @@ impl RnnCore {
                     })
                 });
                 if need_dx {
-                    ctx.dx_layer
-                        .iter_mut()
-                        .zip(&ctx.dx_dir)
-                        .for_each(|(a, v)| *a += v);
+                    ctx.dx_layer.iter_mut().zip(&ctx.dx_dir).for_each(|(a, v)| *a += v);
                 }
             }
             std::mem::swap(&mut ctx.dy, &mut ctx.dx_layer);
             dy_valid = need_dx;
         }
-        let input = (need_input_grad && dy_valid).then(|| {
-            Self::to_layout(
-                &mut ctx.grad,
-                &ctx.dy,
-                t,
-                b,
-                &s.x_shape,
-                self.batch_first(s.x_shape.len()),
-            )
-        });
-        RnnGrads {
-            input,
-            h0: dh0,
-            c0: dc0,
-        }
+        let input = (need_input_grad && dy_valid)
+            .then(|| Self::to_layout(&mut ctx.grad, &ctx.dy, t, b, &s.x_shape, self.batch_first(s.x_shape.len())));
+        RnnGrads { input, h0: dh0, c0: dc0 }
     }
 }
 

@@ -178,12 +178,7 @@ impl<const I: usize, const H: usize> RNN<I, H> {
     }
 
     /// [`Self::forward_with_state`] that saves into `ctx` for [`Self::backward_with_state`].
-    pub fn forward_train_with_state(
-        &self,
-        x: &Tensor,
-        h0: Option<&Tensor>,
-        ctx: &mut RnnCtx,
-    ) -> (Tensor, Tensor) {
+    pub fn forward_train_with_state(&self, x: &Tensor, h0: Option<&Tensor>, ctx: &mut RnnCtx) -> (Tensor, Tensor) {
         let (y, h, _) = self.core.run(x, h0, None, ctx);
         (y, h)
     }
@@ -197,12 +192,7 @@ impl<const I: usize, const H: usize> GRU<I, H> {
     }
 
     /// [`Self::forward_with_state`] that saves into `ctx` for [`Self::backward_with_state`].
-    pub fn forward_train_with_state(
-        &self,
-        x: &Tensor,
-        h0: Option<&Tensor>,
-        ctx: &mut RnnCtx,
-    ) -> (Tensor, Tensor) {
+    pub fn forward_train_with_state(&self, x: &Tensor, h0: Option<&Tensor>, ctx: &mut RnnCtx) -> (Tensor, Tensor) {
         let (y, h, _) = self.core.run(x, h0, None, ctx);
         (y, h)
     }
@@ -210,30 +200,14 @@ impl<const I: usize, const H: usize> GRU<I, H> {
 
 impl<const I: usize, const H: usize> LSTM<I, H> {
     /// `(output, (h_n, c_n))` from the initial state `(h0, c0)` (zeros when `None`).
-    pub fn forward_with_state(
-        &self,
-        x: &Tensor,
-        state: Option<(&Tensor, &Tensor)>,
-    ) -> (Tensor, (Tensor, Tensor)) {
-        let (y, h, c) = self.core.run(
-            x,
-            state.map(|s| s.0),
-            state.map(|s| s.1),
-            &mut RnnCtx::default(),
-        );
+    pub fn forward_with_state(&self, x: &Tensor, state: Option<(&Tensor, &Tensor)>) -> (Tensor, (Tensor, Tensor)) {
+        let (y, h, c) = self.core.run(x, state.map(|s| s.0), state.map(|s| s.1), &mut RnnCtx::default());
         (y, (h, c.expect("an LSTM has a cell state")))
     }
 
     /// [`Self::forward_with_state`] that saves into `ctx` for [`Self::backward_with_state`].
-    pub fn forward_train_with_state(
-        &self,
-        x: &Tensor,
-        state: Option<(&Tensor, &Tensor)>,
-        ctx: &mut RnnCtx,
-    ) -> (Tensor, (Tensor, Tensor)) {
-        let (y, h, c) = self
-            .core
-            .run(x, state.map(|s| s.0), state.map(|s| s.1), ctx);
+    pub fn forward_train_with_state(&self, x: &Tensor, state: Option<(&Tensor, &Tensor)>, ctx: &mut RnnCtx) -> (Tensor, (Tensor, Tensor)) {
+        let (y, h, c) = self.core.run(x, state.map(|s| s.0), state.map(|s| s.1), ctx);
         (y, (h, c.expect("an LSTM has a cell state")))
     }
 }

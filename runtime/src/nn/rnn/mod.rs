@@ -31,14 +31,7 @@ pub struct RnnOptions {
 
 impl Default for RnnOptions {
     fn default() -> Self {
-        RnnOptions {
-            num_layers: 1,
-            relu: false,
-            bias: true,
-            batch_first: false,
-            dropout: 0.0,
-            bidirectional: false,
-        }
+        RnnOptions { num_layers: 1, relu: false, bias: true, batch_first: false, dropout: 0.0, bidirectional: false }
     }
 }
 
