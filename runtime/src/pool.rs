@@ -135,17 +135,8 @@ mod tests {
 
     #[test]
     fn runs_on_a_pool_thread_and_inline_when_nested() {
-        assert_eq!(
-            rayon::current_thread_index(),
-            None,
-            "tests run outside the pool"
-        );
-        let (outer, inner) = in_pool(|| {
-            (
-                rayon::current_thread_index(),
-                in_pool(rayon::current_thread_index),
-            )
-        });
+        assert_eq!(rayon::current_thread_index(), None, "tests run outside the pool");
+        let (outer, inner) = in_pool(|| (rayon::current_thread_index(), in_pool(rayon::current_thread_index)));
         assert!(outer.is_some(), "in_pool runs its closure on a pool thread");
         assert_eq!(outer, inner, "a nested call runs on the same thread");
     }
@@ -154,13 +145,7 @@ mod tests {
     fn forks(n: usize) -> f64 {
         use rayon::prelude::*;
         let v: Vec<f64> = (0..1 << 16).map(|i| i as f64).collect();
-        (0..n)
-            .map(|_| {
-                v.par_chunks(1 << 10)
-                    .map(|c| c.iter().sum::<f64>())
-                    .sum::<f64>()
-            })
-            .sum()
+        (0..n).map(|_| v.par_chunks(1 << 10).map(|c| c.iter().sum::<f64>()).sum::<f64>()).sum()
     }
 
     #[test]
@@ -168,9 +153,7 @@ mod tests {
         // Each loop's `keep_warm` may be picked up by a worker waiting inside another loop's fork:
         // every loop must still finish (no worker spins forever above work it blocks).
         let expected = 50.0 * ((1u64 << 16) * ((1 << 16) - 1) / 2) as f64;
-        let threads: Vec<_> = (0..6)
-            .map(|_| std::thread::spawn(|| in_pool(|| forks(50))))
-            .collect();
+        let threads: Vec<_> = (0..6).map(|_| std::thread::spawn(|| in_pool(|| forks(50)))).collect();
         for t in threads {
             assert_eq!(t.join().expect("no panic"), expected);
         }
@@ -178,8 +161,7 @@ mod tests {
 
     #[test]
     fn a_panic_inside_comes_out_and_the_pool_is_free_after() {
-        let caught =
-            std::panic::catch_unwind(|| in_pool(|| -> usize { panic!("inside the loop") }));
+        let caught = std::panic::catch_unwind(|| in_pool(|| -> usize { panic!("inside the loop") }));
         assert!(caught.is_err());
         assert_eq!(in_pool(|| forks(2)), in_pool(|| forks(2)));
     }
@@ -187,18 +169,11 @@ mod tests {
     #[test]
     fn the_callers_generator_goes_and_comes_back() {
         manual_seed(3);
-        let expected = (
-            Tensor::rand(&[4]).to_vec::<f32>(),
-            Tensor::rand(&[4]).to_vec::<f32>(),
-        );
+        let expected = (Tensor::rand(&[4]).to_vec::<f32>(), Tensor::rand(&[4]).to_vec::<f32>());
         manual_seed(3);
         let first = in_pool(|| Tensor::rand(&[4]).to_vec::<f32>());
         let second = Tensor::rand(&[4]).to_vec::<f32>();
-        assert_eq!(
-            (first, second),
-            expected,
-            "draws inside and after continue one stream"
-        );
+        assert_eq!((first, second), expected, "draws inside and after continue one stream");
         // A seed set inside stays with the caller.
         in_pool(|| manual_seed(5));
         let after = Tensor::rand(&[2]).to_vec::<f32>();

@@ -31,9 +31,7 @@ pub fn relu_after_max_pool(g: &mut Graph, fields: &[NetField]) {
     let uses = use_counts(g);
     let output = g.output;
     let mut swapped: Vec<(ValueId, ValueId)> = Vec::new();
-    visit(&mut g.body, &mut |b| {
-        swap_in_block(b, fields, &uses, output, &mut swapped)
-    });
+    visit(&mut g.body, &mut |b| swap_in_block(b, fields, &uses, output, &mut swapped));
     // The ReLU's value now holds the pooled tensor: it takes the pool's shape.
     for (relu_out, pool_out) in swapped {
         g.values[relu_out].shape = g.values[pool_out].shape.clone();
@@ -62,13 +60,7 @@ fn is_max_pool(fields: &[NetField], f: usize) -> bool {
 
 /// Within one block: `r = relu(x); p = pool(r)` becomes `r = pool(x); p = relu(r)`, each node
 /// keeping its place (nothing between them reads `r`, whose only reader is the pool).
-fn swap_in_block(
-    b: &mut Block,
-    fields: &[NetField],
-    uses: &[usize],
-    output: ValueId,
-    swapped: &mut Vec<(ValueId, ValueId)>,
-) {
+fn swap_in_block(b: &mut Block, fields: &[NetField], uses: &[usize], output: ValueId, swapped: &mut Vec<(ValueId, ValueId)>) {
     let mut relu_at: HashMap<ValueId, usize> = HashMap::new();
     for i in 0..b.stmts.len() {
         let Stmt::Node(n) = &b.stmts[i] else { continue };
@@ -76,11 +68,7 @@ fn swap_in_block(
             Op::Unary(Unary::Relu, _) => {
                 relu_at.insert(n.out, i);
             }
-            Op::Layer {
-                callee: Callee::Field(f),
-                arg,
-                ..
-            } if is_max_pool(fields, f) && uses[arg] == 1 && arg != output => {
+            Op::Layer { callee: Callee::Field(f), arg, .. } if is_max_pool(fields, f) && uses[arg] == 1 && arg != output => {
                 let Some(&j) = relu_at.get(&arg) else {
                     continue;
                 };
