@@ -59,7 +59,7 @@ pub use loss::{
     mse_loss, mse_loss_backward, nll_loss, nll_loss_backward,
 };
 pub use matmul::matmul_backward;
-pub use linear::{linear_input_grad, linear_weight_grads};
+pub use linear::{linear_backward, linear_input_grad, linear_weight_grads};
 pub use param_grad::{add_at_b_to_grad, add_row_sum_to_grad, add_to_grad};
 pub use reduce::{
     max_backward, max_backward_into, max_dim_backward, max_dim_backward_into, max_dim_into, max_into, mean_backward,

@@ -18,26 +18,29 @@ pub fn forward_linear(p: &TokenStream, c: &TokenStream, x: &Ident, slot: TokenSt
 }
 
 /// With `X`, `G` the input and the gradient flattened to rows: `∂L/∂W += Gᵀ X`,
-/// `∂L/∂b += Σ_rows G` (one runtime call), `∂L/∂x = G W` (shaped as `x`).
+/// `∂L/∂b += Σ_rows G` and, when needed, `∂L/∂x = G W` (shaped as `x`): one runtime call, which
+/// runs the two products side by side when they are large.
 pub fn backward_linear(c: Callee, x: ValueId, out: ValueId, bw: &mut dyn BwGen) -> TokenStream {
     let callee = bw.callee(c);
     let xs = bw.saved(x);
     let p = bw.p().clone();
-    let input_grad = if bw.need(x).is_some() {
-        let s = bw.saved_shape(x);
-        let slot = bw.slot();
-        bw.acc_fresh(x, quote!(#p::ops::linear_input_grad(#slot, &__g, __l.weight.value_ref(), #s)))
-    } else {
-        TokenStream::new()
-    };
     // The bias gradient was accumulated by the activation's backward pass when it could be.
     let bias = if bw.bias_fused(out) { quote!(::core::option::Option::None) } else { quote!(__l.bias.as_ref()) };
-    // The input gradient reads the weight before a fused update may overwrite it.
     let upd = bw.fused_update(c);
+    let weight_only = quote!(#p::ops::linear_weight_grads(&__l.weight, #bias, &__g, #xs, #upd););
+    let grads = match bw.need(x) {
+        // `both` runs only when the input gradient is needed (at run time for `IfInput`).
+        Some(need) => {
+            let s = bw.saved_shape(x);
+            let slot = bw.slot();
+            let both = bw.acc_fresh(x, quote!(#p::ops::linear_backward(#slot, &__g, &__l.weight, #bias, #xs, #s, #upd)));
+            quote!(#both if !(#need) { #weight_only })
+        }
+        None => weight_only,
+    };
     quote! {
         let __l = #callee;
-        #input_grad
-        #p::ops::linear_weight_grads(&__l.weight, #bias, &__g, #xs, #upd);
+        #grads
     }
 }
 
