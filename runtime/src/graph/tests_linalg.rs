@@ -168,3 +168,24 @@ fn linear_weight_grads_name_the_shapes_that_do_not_fit() {
     let w = Param::new(Tensor::zeros(&[3, 4]));
     linear_weight_grads(&w, None, &Tensor::zeros(&[2, 3]), &Tensor::zeros(&[2, 5]), None);
 }
+
+#[test]
+fn linear_backward_side_by_side_equals_the_two_calls() {
+    // 64·256·512 multiply-adds per product reach PAR_MIN_MNK: the products run side by side on
+    // the pool (inside `in_pool`, so both threads take part), against the two calls in turn.
+    crate::manual_seed(4);
+    let (x, g) = (Tensor::randn(&[4, 16, 256]), Tensor::randn(&[4, 16, 512]));
+    let (w, b) = (Tensor::randn(&[512, 256]), Tensor::randn(&[512]));
+    let run = |both: bool| {
+        let (w, b) = (Param::new(w.clone()), Param::new(b.clone()));
+        let dx = if both {
+            crate::pool::in_pool(|| linear_backward(&mut Slot::default(), &g, &w, Some(&b), &x, &[4, 16, 256], None))
+        } else {
+            let dx = linear_input_grad(&mut Slot::default(), &g, w.value_ref(), &[4, 16, 256]);
+            linear_weight_grads(&w, Some(&b), &g, &x, None);
+            dx
+        };
+        [dx, w.grad().expect("a weight gradient").clone(), b.grad().expect("a bias gradient").clone()].map(|t| t.to_vec::<f32>())
+    };
+    assert!(run(true) == run(false), "the same bits");
+}
