@@ -314,22 +314,7 @@ unsafe fn blocked<const MR: usize, const NR: usize>(tile: Tile, a_in_place: bool
                         // SAFETY: likewise for the A block (mc rounded up to MR, ≤ MC, times kc).
                         unsafe { pack::<MR>(kc, mc, Mat { ptr: a.at(ic, pc), ..a }, pa) };
                     }
-                    // What gets packed next, fetched towards L2 a slice per micro-panel of B while
-                    // this block computes, instead of from memory when its packing starts.
-                    let next = if a_in_place {
-                        None
-                    } else if ic + MC < m {
-                        Some((Mat { ptr: a.at(ic + MC, pc), ..a }, MC.min(m - ic - MC), kc))
-                    } else if pc + kc < k {
-                        Some((Mat { ptr: b.at(pc + kc, jc), ..b }.t(), nc, kc_step.min(k - pc - kc)))
-                    } else {
-                        None
-                    };
-                    let parts = nc.div_ceil(NR);
                     for jr in (0..nc).step_by(NR) {
-                        if let Some((x, rows, cols)) = next {
-                            prefetch_part(x, rows, cols, jr / NR, parts);
-                        }
                         for ir in (0..mc).step_by(MR) {
                             let (i, j) = (ic + ir, jc + jr);
                             let cij = c.wrapping_offset(i as isize * rsc + j as isize * csc);
@@ -347,31 +332,6 @@ unsafe fn blocked<const MR: usize, const NR: usize>(tile: Tile, a_in_place: bool
             }
         }
     });
-}
-
-/// Prefetches towards L2 the `part`-th of `parts` slices of the cache lines of the `rows×cols`
-/// matrix `x`, when its rows or its columns are contiguous (a hint: it reads nothing and never
-/// faults).
-fn prefetch_part(x: Mat, rows: usize, cols: usize, part: usize, parts: usize) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::{_MM_HINT_T1, _mm_prefetch};
-        // `runs` runs of `len` contiguous floats, `step` floats apart.
-        let (runs, len, step) = match (x.rs, x.cs) {
-            (_, 1) => (rows, cols, x.rs),
-            (1, _) => (cols, rows, x.cs),
-            _ => return,
-        };
-        let per = len.div_ceil(16);
-        let lines = runs * per;
-        for l in lines * part / parts..lines * (part + 1) / parts {
-            let p = x.ptr.wrapping_offset((l / per) as isize * step).wrapping_add(l % per * 16);
-            // SAFETY: a prefetch has no effect but on the caches and never faults, at any address.
-            unsafe { _mm_prefetch::<_MM_HINT_T1>(p.cast()) };
-        }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = (x, rows, cols, part, parts);
 }
 
 /// Packs the `len×kc` matrix `x` (`len` rows: A's rows, or B's columns when given `Bᵀ`) into
