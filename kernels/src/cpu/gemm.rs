@@ -107,6 +107,10 @@ mod small;
 #[path = "gemm_mm.rs"]
 mod mm;
 
+#[path = "gemm_epilogue.rs"]
+mod epilogue;
+pub use epilogue::{RowEpilogue, sgemm_epilogue};
+
 #[path = "gemm_packed.rs"]
 mod packed;
 
@@ -282,7 +286,7 @@ pub fn sgemm_with(
             // and C lies in its slice (non-negative strides), that C's elements are distinct and
             // that `m, n, k > 0`; `c` is borrowed mutably; `Isa::best` is available.
             unsafe {
-                packed::gemm(packed::Isa::best(), threads, m, k, n, alpha, mat(a, rsa, csa), mat(b, rsb, csb), beta, c.as_mut_ptr(), rsc, csc);
+                packed::gemm(packed::Isa::best(), threads, m, k, n, alpha, mat(a, rsa, csa), mat(b, rsb, csb), beta, c.as_mut_ptr(), rsc, csc, None);
             }
         }
         #[cfg(feature = "gemm-crate")]

@@ -32,6 +32,7 @@
 //! the thread threshold, C is cut into panels of whole tiles (rows when `m ≥ n`, else columns),
 //! one per thread of rayon's pool, each running the serial loops with its thread's buffers.
 
+use super::RowEpilogue;
 use rayon::prelude::*;
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -141,8 +142,13 @@ unsafe impl Sync for SendPtr {}
 /// `(i, j)` of A (`m×k`), B (`k×n`) and C (`m×n`), at offset `i·rs + j·cs` with non-negative
 /// strides, lies inside the allocation behind its pointer; distinct `(i, j)` of C have distinct
 /// offsets; nobody else accesses C during the call; `m, n, k > 0`; and `isa.available()`.
+///
+/// With `epi`, each tile's rows of C are handed to it right after the tile's last store (while
+/// they are in L1), and the call returns `true`; it does so only when C's rows are contiguous and
+/// the product is not turned into `Cᵀ = Bᵀ·Aᵀ`, and otherwise returns `false` without having
+/// called `epi` (the caller then runs it over C's rows).
 #[allow(clippy::too_many_arguments)]
-pub(super) unsafe fn gemm(isa: Isa, threads: usize, m: usize, k: usize, n: usize, alpha: f32, a: Mat, b: Mat, beta: f32, c: *mut f32, rsc: isize, csc: isize) {
+pub(super) unsafe fn gemm(isa: Isa, threads: usize, m: usize, k: usize, n: usize, alpha: f32, a: Mat, b: Mat, beta: f32, c: *mut f32, rsc: isize, csc: isize, epi: Option<RowEpilogue<'_>>) -> bool {
     // Cᵀ = Bᵀ·Aᵀ when that costs less: each padded tile element costs k multiply-adds plus one
     // store per KC block, worth about 4 multiply-adds by vector (rows of C contiguous) and 48 by
     // the scalar path (any other layout).
@@ -151,8 +157,9 @@ pub(super) unsafe fn gemm(isa: Isa, threads: usize, m: usize, k: usize, n: usize
         let padded = (m.div_ceil(mr) * mr * n.div_ceil(nr) * nr) as f64;
         padded * (k + k.div_ceil(KC) * if csc == 1 { 4 } else { 48 }) as f64
     };
-    let (m, n, a, b, rsc, csc) =
-        if cost(n, m, rsc) < cost(m, n, csc) { (n, m, b.t(), a.t(), csc, rsc) } else { (m, n, a, b, rsc, csc) };
+    let swap = cost(n, m, rsc) < cost(m, n, csc);
+    let (m, n, a, b, rsc, csc) = if swap { (n, m, b.t(), a.t(), csc, rsc) } else { (m, n, a, b, rsc, csc) };
+    let epi = epi.filter(|_| !swap && csc == 1);
 
     let by_rows = m >= n;
     let (len, unit) = if by_rows { (m, mr) } else { (n, nr) };
@@ -171,10 +178,12 @@ pub(super) unsafe fn gemm(isa: Isa, threads: usize, m: usize, k: usize, n: usize
         unsafe {
             if by_rows {
                 let c = pc.get().wrapping_offset(start as isize * rsc);
-                serial(isa, size, k, n, alpha, Mat { ptr: a.at(start, 0), ..a }, b, beta, c, rsc, csc);
+                let epi = epi.map(|f| Epi { f, row: start, col: 0 });
+                serial(isa, size, k, n, alpha, Mat { ptr: a.at(start, 0), ..a }, b, beta, c, rsc, csc, epi);
             } else {
                 let c = pc.get().wrapping_offset(start as isize * csc);
-                serial(isa, m, k, size, alpha, a, Mat { ptr: b.at(0, start), ..b }, beta, c, rsc, csc);
+                let epi = epi.map(|f| Epi { f, row: 0, col: start });
+                serial(isa, m, k, size, alpha, a, Mat { ptr: b.at(0, start), ..b }, beta, c, rsc, csc, epi);
             }
         }
     };
@@ -183,6 +192,15 @@ pub(super) unsafe fn gemm(isa: Isa, threads: usize, m: usize, k: usize, n: usize
     } else {
         (0..panels).into_par_iter().for_each(run);
     }
+    epi.is_some()
+}
+
+/// An epilogue with the place of a panel's C in the whole C, so that it receives whole-C indices.
+#[derive(Clone, Copy)]
+struct Epi<'a> {
+    f: RowEpilogue<'a>,
+    row: usize,
+    col: usize,
 }
 
 thread_local! {
@@ -250,22 +268,22 @@ fn with_buffers(f: impl FnOnce(*mut f32, *mut f32)) {
 /// # Safety
 /// As [`gemm`].
 #[allow(clippy::too_many_arguments)]
-unsafe fn serial(isa: Isa, m: usize, k: usize, n: usize, alpha: f32, a: Mat, b: Mat, beta: f32, c: *mut f32, rsc: isize, csc: isize) {
+unsafe fn serial(isa: Isa, m: usize, k: usize, n: usize, alpha: f32, a: Mat, b: Mat, beta: f32, c: *mut f32, rsc: isize, csc: isize, epi: Option<Epi<'_>>) {
     // SAFETY: forwarded from the caller; each micro-kernel runs only where `isa` is available.
     unsafe {
         match isa {
             // m = 16 as 8 + 8 rows rather than 12 + 4 (measured 0.87 of matrixmultiply).
             #[cfg(target_arch = "x86_64")]
             Isa::Avx512 if m <= 64 && (1..=4).contains(&(m % 12)) => {
-                blocked::<8, 32>(avx512::tile8, a_in_place(a, n), m, k, n, alpha, a, b, beta, c, rsc, csc)
+                blocked::<8, 32>(avx512::tile8, a_in_place(a, n), m, k, n, alpha, a, b, beta, c, rsc, csc, epi)
             }
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 => blocked::<12, 32>(avx512::tile, a_in_place(a, n), m, k, n, alpha, a, b, beta, c, rsc, csc),
+            Isa::Avx512 => blocked::<12, 32>(avx512::tile, a_in_place(a, n), m, k, n, alpha, a, b, beta, c, rsc, csc, epi),
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 => blocked::<6, 16>(avx2::tile, false, m, k, n, alpha, a, b, beta, c, rsc, csc),
+            Isa::Avx2 => blocked::<6, 16>(avx2::tile, false, m, k, n, alpha, a, b, beta, c, rsc, csc, epi),
             #[cfg(not(target_arch = "x86_64"))]
             Isa::Avx512 | Isa::Avx2 => unreachable!("not available on this architecture"),
-            Isa::Portable => blocked::<PORTABLE_MR, PORTABLE_NR>(portable_tile, false, m, k, n, alpha, a, b, beta, c, rsc, csc),
+            Isa::Portable => blocked::<PORTABLE_MR, PORTABLE_NR>(portable_tile, false, m, k, n, alpha, a, b, beta, c, rsc, csc, epi),
         }
     }
 }
@@ -295,7 +313,7 @@ pub(super) type Tile = unsafe fn(usize, *const f32, isize, *const f32, f32, f32,
 /// As [`gemm`], and `tile` runs on this CPU; `a_in_place` only for a `tile` that reads A in
 /// place, and an A with `a.cs == 1`.
 #[allow(clippy::too_many_arguments)]
-unsafe fn blocked<const MR: usize, const NR: usize>(tile: Tile, a_in_place: bool, m: usize, k: usize, n: usize, alpha: f32, a: Mat, b: Mat, beta: f32, c: *mut f32, rsc: isize, csc: isize) {
+unsafe fn blocked<const MR: usize, const NR: usize>(tile: Tile, a_in_place: bool, m: usize, k: usize, n: usize, alpha: f32, a: Mat, b: Mat, beta: f32, c: *mut f32, rsc: isize, csc: isize, epi: Option<Epi<'_>>) {
     // Blocks of equal depth: k = 784 as 4 × 196 rather than 3 × 256 + 16, whose last block
     // would load and store every tile of C for 16 multiply-adds each.
     let kc_step = k.div_ceil(k.div_ceil(KC));
@@ -319,12 +337,22 @@ unsafe fn blocked<const MR: usize, const NR: usize>(tile: Tile, a_in_place: bool
                             let (i, j) = (ic + ir, jc + jr);
                             let cij = c.wrapping_offset(i as isize * rsc + j as isize * csc);
                             let (ap, ars) = if a_in_place { (a.at(i, pc), a.rs) } else { (pa.wrapping_add(ir * kc).cast_const(), 0) };
+                            let (mr, nr) = (MR.min(mc - ir), NR.min(nc - jr));
                             // SAFETY: the B micro-panel lies in the packed buffer (kc·NR floats at
                             // jr·kc); the A micro-panel too (kc·MR at ir·kc), or A's rows
                             // i..i + mr, columns pc..pc + kc lie in A (caller); the tile's `mr×nr`
                             // part of C lies in C (caller), distinct from every other tile's.
                             unsafe {
-                                tile(kc, ap, ars, pb.add(jr * kc), alpha, beta, cij, rsc, csc, MR.min(mc - ir), NR.min(nc - jr));
+                                tile(kc, ap, ars, pb.add(jr * kc), alpha, beta, cij, rsc, csc, mr, nr);
+                            }
+                            if let Some(e) = epi.filter(|_| pc + kc == k) {
+                                for r in 0..mr {
+                                    // SAFETY: `epi` comes only with `csc == 1` (see `gemm`): row
+                                    // `i + r` of the tile is `nr` contiguous floats of C, which this
+                                    // call owns (caller) and no other tile or thread touches.
+                                    let row = unsafe { std::slice::from_raw_parts_mut(cij.wrapping_offset(r as isize * rsc), nr) };
+                                    (e.f)(e.row + i + r, e.col + j, row);
+                                }
                             }
                         }
                     }

@@ -63,7 +63,7 @@ fn check(m: usize, k: usize, n: usize, alpha: f32, beta: f32, (ta, tb, tc): (boo
                 // SAFETY: `layout` sized each slice for its matrix (non-negative strides, every
                 // element inside), C's layout is injective, `got` is borrowed mutably, `isa` is
                 // available (filtered above) and the sizes are positive.
-                unsafe { packed::gemm(isa, threads, m, k, n, alpha, mat(&a, rsa, csa), mat(&b, rsb, csb), beta, got.as_mut_ptr(), rsc, csc) };
+                unsafe { packed::gemm(isa, threads, m, k, n, alpha, mat(&a, rsa, csa), mat(&b, rsb, csb), beta, got.as_mut_ptr(), rsc, csc, None) };
             } else {
                 sgemm_with(Backend::Packed { threads }, m, k, n, alpha, &a, rsa, csa, &b, rsb, csb, beta, &mut got, rsc, csc);
             }
@@ -314,6 +314,70 @@ fn packed_nan_in_c_with_beta_zero_on_edge_and_whole_tiles() {
                 for j in 0..n {
                     let got = c[i * rsc as usize + j * csc as usize];
                     assert_eq!(got, want[i * n + j], "threads {threads} strides ({rsc}, {csc}) C[{i}, {j}]");
+                }
+            }
+        }
+    }
+}
+
+/// `sgemm_epilogue`, and the packed kernel's tile epilogue on every micro-kernel (serial and split
+/// in 3 panels), against `sgemm` then the same work per element: the same bits, each element of C
+/// seen exactly once with its whole-C indices, padding between rows untouched.
+#[test]
+fn epilogue_equals_the_product_then_a_row_pass() {
+    use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+    let mut rng = Rng(0x5eed_0e91);
+    let shapes = [(1, 1, 1), (2, 20, 256), (7, 5, 3), (13, 40, 70), (128, 256, 10), (40, 300, 33), (150, 64, 97), (64, 17, 300), (0, 3, 4), (3, 0, 4)];
+    for (m, k, n) in shapes {
+        for (ta, tb, pad) in [(false, false, 0), (false, true, 3), (true, false, 1), (true, true, 0)] {
+            let ((rsa, csa, la), (rsb, csb, lb)) = (layout(m, k, ta, pad), layout(k, n, tb, pad));
+            let rsc = n + pad;
+            let lc = if m == 0 || n == 0 { 0 } else { (m - 1) * rsc + n };
+            let (a, b, bias) = (rng.vec(la), rng.vec(lb), rng.vec(n));
+            let f = |v: f32, j: usize| (v + bias[j]).max(0.0) * 1.5 - 0.25;
+            let mut want = vec![f32::NAN; lc];
+            sgemm(m, k, n, 1.0, &a, rsa, csa, &b, rsb, csb, 0.0, &mut want, rsc as isize, 1);
+            for i in 0..m {
+                for j in 0..n {
+                    want[i * rsc + j] = f(want[i * rsc + j], j);
+                }
+            }
+            let seen: Vec<AtomicUsize> = (0..m * n).map(|_| AtomicUsize::new(0)).collect();
+            let epi = |i: usize, j0: usize, row: &mut [f32]| {
+                for (j, v) in row.iter_mut().enumerate() {
+                    seen[i * n + j0 + j].fetch_add(1, Relaxed);
+                    *v = f(*v, j0 + j);
+                }
+            };
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<u32>>();
+            let case = format!("{m}x{k}x{n} ta={ta} tb={tb} pad={pad}");
+            let mut got = vec![f32::NAN; lc];
+            sgemm_epilogue(m, k, n, &a, rsa, csa, &b, rsb, csb, &mut got, rsc as isize, &epi);
+            assert_eq!(bits(&got), bits(&want), "sgemm_epilogue {case}");
+            assert!(seen.iter().all(|s| s.swap(0, Relaxed) == 1), "each element once: sgemm_epilogue {case}");
+            if m == 0 || n == 0 || k == 0 {
+                continue;
+            }
+            let mat = |x: &[f32], rs, cs| packed::Mat { ptr: x.as_ptr(), rs, cs };
+            for isa in packed::Isa::ALL.into_iter().filter(|isa| isa.available()) {
+                for threads in [1, 3] {
+                    let run = |epi: Option<RowEpilogue<'_>>, c: &mut [f32]| {
+                        // SAFETY: the operands were laid out by `layout` for these sizes and strides.
+                        unsafe { packed::gemm(isa, threads, m, k, n, 1.0, mat(&a, rsa, csa), mat(&b, rsb, csb), 0.0, c.as_mut_ptr(), rsc as isize, 1, epi) }
+                    };
+                    let mut plain = vec![f32::NAN; lc];
+                    run(None, &mut plain);
+                    let mut tiles = vec![f32::NAN; lc];
+                    if !run(Some(&epi), &mut tiles) {
+                        // Turned into Cᵀ = Bᵀ·Aᵀ: no tile epilogue, and `epi` was not called.
+                        assert!(seen.iter().all(|s| s.load(Relaxed) == 0), "{isa:?} t{threads} {case}");
+                        continue;
+                    }
+                    for i in 0..m {
+                        epi(i, 0, &mut plain[i * rsc..i * rsc + n]);
+                    }
+                    assert_eq!(bits(&tiles), bits(&plain), "{isa:?} t{threads} {case}");
+                    assert!(seen.iter().all(|s| s.swap(0, Relaxed) == 2), "each element once per run: {isa:?} t{threads} {case}");
                 }
             }
         }

@@ -16,10 +16,8 @@ use super::param_grad::{add_at_b_mat, add_row_sum_mat, at_b_into, row_sums_into}
 use crate::optim::{FusedUpdate, fused_lr};
 use crate::param::Param;
 use crate::tensor::{Dims, Tensor};
-use fusenet_kernels::cpu::gemm::{PAR_MIN_MNK, sgemm};
+use fusenet_kernels::cpu::gemm::{PAR_MIN_MNK, sgemm, sgemm_epilogue};
 use fusenet_kernels::cpu::optim::{SgdStep, sgd_step};
-use fusenet_kernels::cpu::parallel::{PAR_MIN_CHUNK, par_threshold};
-use rayon::prelude::*;
 
 /// A tensor of shape `[.., cols]` seen as a `[rows, cols]` matrix with non-negative strides:
 /// the tensor itself when its leading dims merge into one, otherwise a contiguous copy.
@@ -78,8 +76,8 @@ fn merged(t: &Tensor) -> Option<(isize, isize)> {
 }
 
 /// PyTorch's `nn.Linear`: `y = act(x · wᵀ + b)` over the last dim of `x` (`[.., in]`), with `w`
-/// of shape `[out, in]` and `b` of shape `[out]`. The bias is written into the output first and
-/// the GEMM adds onto it (β = 1); `act` then runs over each block of rows while it is in cache.
+/// of shape `[out, in]` and `b` of shape `[out]`. The bias and `act` are the GEMM's epilogue
+/// (`sgemm_epilogue`): applied to each tile of the output right after its sums are complete.
 ///
 /// ```
 /// use fusenet_runtime::{tensor, graph::{Slot, into::linear}};
@@ -107,29 +105,16 @@ pub fn linear(slot: &mut Slot, x: &Tensor, w: &Tensor, b: Option<&Tensor>, act: 
     shape[last] = o;
     let out = slot.out(&shape);
     let run = |c: &mut [f32], sx: &[f32], sw: &[f32], bias: Option<(&[f32], isize)>| {
-        // Large outputs take both cores for the two passes around the GEMM.
-        let par = c.len() >= par_threshold();
-        let beta = match bias {
-            Some((bs, step)) => {
-                let fill = |rows: &mut [f32]| {
-                    for row in rows.chunks_mut(o.max(1)) {
-                        if step == 1 {
-                            row.copy_from_slice(&bs[..o]);
-                        } else {
-                            row.iter_mut().enumerate().for_each(|(j, v)| *v = bs[j * step as usize]);
-                        }
-                    }
-                };
-                if par { c.par_chunks_mut(o.max(1) * 64).for_each(fill) } else { fill(c) }
-                1.0
-            }
-            None => 0.0,
+        // `act(v + b[j])` on each row segment once its sums are final (in the GEMM's tiles where
+        // the packed kernel runs it): no pass to fill C with the bias, none for `act`.
+        let epilogue = |_: usize, j0: usize, row: &mut [f32]| match bias {
+            Some((bs, 1)) => row.iter_mut().zip(&bs[j0..]).for_each(|(v, &bj)| *v = act(*v + bj)),
+            Some((bs, step)) => row.iter_mut().enumerate().for_each(|(j, v)| *v = act(*v + bs[(j0 + j) * step as usize])),
+            None => row.iter_mut().for_each(|v| *v = act(*v)),
         };
         let (sx, sw) = (&sx[xm.t.storage_offset()..], &sw[w.storage_offset()..]);
         // wᵀ is w with its strides swapped.
-        sgemm(xm.rows, i, o, 1.0, sx, xm.rs, xm.cs, sw, w.strides()[1], w.strides()[0], beta, c, o as isize, 1);
-        let epilogue = |part: &mut [f32]| part.iter_mut().for_each(|v| *v = act(*v));
-        if par { c.par_chunks_mut(PAR_MIN_CHUNK).for_each(epilogue) } else { epilogue(c) }
+        sgemm_epilogue(xm.rows, i, o, sx, xm.rs, xm.cs, sw, w.strides()[1], w.strides()[0], c, o as isize, &epilogue);
     };
     match b {
         Some(b) => {
