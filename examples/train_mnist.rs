@@ -1,7 +1,7 @@
 //! The main job: train a LeNet-style CNN (written with `network!`) on the bundled MNIST subset (8,000 training and 2,000 test
 //! digits under `data/mnist/`), print per-epoch loss and accuracy, save the model as safetensors
 //! and write a loss curve. Run with `cargo run --release --example train_mnist` (8 epochs of Adam,
-//! lr 1e-3, batch 64: 96.5% test accuracy in about 13 s on 2 cores).
+//! lr 1e-3, batch 64: 96.6% test accuracy in about 2 s of training on 2 cores).
 
 use fusenet::data::mnist::Mnist;
 use fusenet::data::{DataLoader, Dataset};
