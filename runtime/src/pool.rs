@@ -47,14 +47,15 @@ pub fn in_pool<R: Send>(f: impl FnOnce() -> R + Send) -> R {
             let done = &done;
             s.spawn(move |_| keep_warm(done, home));
         }
-        // Set even when `f` panics, or the scope would wait for the other workers' loops.
+        // Set even if something below panics, or the scope would wait for the other workers' loops.
         let _release = Release(&done);
         let worker = rng::replace_default(caller);
-        let result = f();
+        // A panic of `f` is carried out after both generators are back in place.
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
         (result, rng::replace_default(worker))
     });
     rng::replace_default(caller);
-    result
+    result.unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 /// Runs pool work as it appears until `done`, so that this worker is awake when the loop's next
@@ -161,9 +162,13 @@ mod tests {
     }
 
     #[test]
-    fn a_panic_inside_comes_out_and_the_pool_is_free_after() {
+    fn a_panic_inside_comes_out_and_leaves_the_pool_and_the_generator_as_they_were() {
+        manual_seed(8);
+        let expected = Tensor::rand(&[3]).to_vec::<f32>();
+        manual_seed(8);
         let caught = std::panic::catch_unwind(|| in_pool(|| -> usize { panic!("inside the loop") }));
         assert!(caught.is_err());
+        assert_eq!(Tensor::rand(&[3]).to_vec::<f32>(), expected, "the caller's generator is back");
         assert_eq!(in_pool(|| forks(2)), in_pool(|| forks(2)));
     }
 
