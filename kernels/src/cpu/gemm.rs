@@ -1,7 +1,9 @@
 //! General matrix multiplication over strided slices: `C ← α·A·B + β·C`.
 //!
-//! Every matmul of the runtime goes through [`sgemm`] (f32), [`dgemm`] (f64, for gradient checks)
-//! or [`gemm_naive`] (any numeric type, used for `i64`). Operands are described by a slice that
+//! Every matmul of the runtime goes through [`sgemm`] (f32), [`sgemm_epilogue`] (f32 followed by
+//! per-row work on C, which the packed kernel runs on each tile while it is in L1: a `Linear`'s
+//! bias and activation), [`dgemm`] (f64, for gradient checks) or [`gemm_naive`] (any numeric
+//! type, used for `i64`). Operands are described by a slice that
 //! starts at element `(0, 0)` plus a row stride and a column stride, so a transposed view is
 //! passed by swapping its strides and is never copied.
 //!
