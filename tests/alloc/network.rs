@@ -266,3 +266,24 @@ fn steps_inside_the_pool_allocate_nothing_at_all() {
     let counts = fusenet::pool::in_pool(|| [steady_for(&mut mnist, &x, 70, false), steady_for(&mut lenet, &images, 70, true)]);
     assert_eq!(counts, [Counts { others: 0, injector_blocks: 0 }; 2], "MnistMlp b128, LeNet b16");
 }
+
+/// The inference `forward` of a network of inlined ops (here `Linear` and `ReLU`) takes its
+/// buffers from a per-thread pool (`ops::ForwardSlots`): once warm, a call whose result was
+/// dropped allocates nothing.
+#[test]
+fn warm_inference_of_inlined_ops_allocates_nothing() {
+    let _lock = counting::exclusive();
+    fusenet::manual_seed(0);
+    let (mnist, x) = (MnistMlp::new(), Tensor::randn(&[128, 784]));
+    let counts = fusenet::pool::in_pool(|| {
+        for _ in 0..3 {
+            drop(Layer::forward(&mnist, &x));
+        }
+        counting::split_during(|| {
+            for _ in 0..50 {
+                drop(Layer::forward(&mnist, &x));
+            }
+        })
+    });
+    assert_eq!(counts, Counts { others: 0, injector_blocks: 0 }, "MnistMlp b128, 50 inference calls");
+}

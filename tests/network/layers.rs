@@ -145,6 +145,25 @@ fn steps_inside_the_pool_compute_the_same_bits_as_outside() {
     assert!(run(true) == run(false), "the same parameters bit for bit");
 }
 
+#[test]
+fn inference_reuses_its_buffers_but_never_overwrites_a_held_result() {
+    // The inference forward keeps its buffers in a per-thread pool between calls.
+    manual_seed(6);
+    let net = LeNet::new();
+    let x = Tensor::randn(&[2, 1, 28, 28]);
+    let ptr = |t: &Tensor| t.with_slice(|v: &[f32]| v.as_ptr() as usize);
+    let a = net.forward(&x);
+    let first = a.to_vec::<f32>();
+    let b = net.forward(&(&x * 2.0));
+    assert_eq!(a.to_vec::<f32>(), first, "a result still held is not overwritten");
+    assert_ne!(ptr(&a), ptr(&b));
+    let kept = ptr(&b);
+    drop((a, b));
+    let c = net.forward(&x);
+    assert_eq!(c.to_vec::<f32>(), first, "the same input gives the same output");
+    assert_eq!(ptr(&c), kept, "the last buffer is reused once nobody holds it");
+}
+
 network! {
     pub struct Everything = Sequential(
         Conv2d<3, 4, 3> = Conv2d::with_options(fusenet::nn::ConvOptions::default().stride(2).padding(1).groups(1)),

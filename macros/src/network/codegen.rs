@@ -92,6 +92,8 @@ pub struct Emit<'a> {
     /// Whether op results go to buffers kept in the context (training forward and backward) or
     /// to fresh tensors (inference).
     pub persist: bool,
+    /// Slots of the inference forward (`__fws{k}`, from a per-thread pool), counted as emitted.
+    pub infer_slots: usize,
     /// Whether the backward is being emitted (its buffers are pooled, see [`Pool`]).
     pub in_backward: bool,
     /// How many places read each value ([`fuse::use_counts`]).
@@ -116,7 +118,7 @@ impl<'a> Emit<'a> {
         let uses = fuse::use_counts(graph);
         let mut nodes = std::collections::HashMap::new();
         collect_nodes(&graph.body, &mut nodes);
-        Emit { p, graph, fields, dims, need, scopes, scope: 0, depth: 0, persist: true, in_backward: false, uses, nodes, bias_fused: BTreeSet::new(), called_once: called_once(graph), groups: Default::default() }
+        Emit { p, graph, fields, dims, need, scopes, scope: 0, depth: 0, persist: true, infer_slots: 0, in_backward: false, uses, nodes, bias_fused: BTreeSet::new(), called_once: called_once(graph), groups: Default::default() }
     }
 
     pub fn member(&self, f: usize) -> syn::Member {
@@ -495,9 +497,11 @@ impl Gen for Emit<'_> {
         matches!(self.fields[f].kind, FieldKind::Buffer { .. })
     }
     fn slot(&mut self) -> TokenStream {
-        let p = &self.p;
         if !self.persist {
-            return quote!(&mut #p::ops::Slot::default());
+            let k = self.infer_slots;
+            self.infer_slots += 1;
+            let s = format_ident!("__fws{}", k);
+            return quote!(&mut *#s);
         }
         let in_backward = self.in_backward;
         let scope = &mut self.scopes[self.scope];

@@ -263,6 +263,7 @@ pub fn generate(net: &Network, fields: &[NetField], mut graph: Graph, dims: &Dim
     let mut emit = Emit::new(p.clone(), graph, fields, dims, need);
     let backward = emit.backward();
     let fw = emit.forward_block(&graph.body, false);
+    let fw = infer_slots(&p, emit.infer_slots, fw);
     let fwt = emit.forward_block(&graph.body, true);
     let ctxs = codegen::ctx_structs(&emit, &net.generics);
     let out = super::ops::v(graph.output);
@@ -353,6 +354,23 @@ fn introspection(summary: TokenStream, net: &Network, fields: &[NetField], graph
             ::std::string::String::from(#dot)
         }
         #keys
+    }
+}
+
+/// The inference forward `fw` with its `n` slots taken from a per-thread pool for the call
+/// (`ops::ForwardSlots`): repeated inference reuses its buffers as a training step does.
+fn infer_slots(p: &TokenStream, n: usize, fw: TokenStream) -> TokenStream {
+    if n == 0 {
+        return fw;
+    }
+    let names = (0..n).map(|k| quote::format_ident!("__fws{}", k));
+    quote! {
+        ::std::thread_local! {
+            static __FW_POOL: ::core::cell::RefCell<::std::vec::Vec<#p::ops::Slot>> = const { ::core::cell::RefCell::new(::std::vec::Vec::new()) };
+        }
+        let mut __fw = #p::ops::ForwardSlots::take(&__FW_POOL, #n);
+        let [#(#names),*] = __fw.first::<#n>();
+        #fw
     }
 }
 

@@ -52,7 +52,7 @@ pub mod gradcheck;
 pub use binary::{add_backward, div_backward, mul_backward, sub_backward};
 pub use broadcast::{accumulate, sum_to_shape};
 pub use fused::{map, map_col_sums, map_into};
-pub use slot::{Slot, accumulate_into};
+pub use slot::{ForwardSlots, Slot, accumulate_into};
 pub use loss::{
     GradSeed, Reduction, binary_cross_entropy, binary_cross_entropy_backward, binary_cross_entropy_with_logits,
     binary_cross_entropy_with_logits_backward, cross_entropy, cross_entropy_backward, l1_loss, l1_loss_backward,

@@ -155,3 +155,57 @@ mod tests {
         accumulate_into(&mut acc, Tensor::ones(&[3]), &mut buf);
     }
 }
+
+/// The slots of one call of a generated network's inference `forward`, taken from a per-thread
+/// pool (`home`, one per network type) at the start of the call and put back when dropped, so
+/// that repeated inference reuses its buffers as a training step does (a result still held by a
+/// caller is never overwritten: [`Slot::out`] then allocates). A call nested in another of the
+/// same type finds the pool empty and starts from fresh slots.
+///
+/// ```
+/// use fusenet_runtime::graph::{ForwardSlots, Slot};
+/// use std::cell::RefCell;
+/// std::thread_local! { static POOL: RefCell<Vec<Slot>> = const { RefCell::new(Vec::new()) }; }
+/// let p = {
+///     let mut s = ForwardSlots::take(&POOL, 2);
+///     s.at(1).out(&[4]).with_slice(|v: &[f32]| v.as_ptr())
+/// };
+/// let mut s = ForwardSlots::take(&POOL, 2);
+/// assert_eq!(s.at(1).out(&[4]).with_slice(|v: &[f32]| v.as_ptr()), p, "the buffer came back");
+/// ```
+pub struct ForwardSlots {
+    slots: Vec<Slot>,
+    home: &'static std::thread::LocalKey<std::cell::RefCell<Vec<Slot>>>,
+}
+
+impl ForwardSlots {
+    /// `n` slots from `home` (fresh ones where it holds fewer).
+    pub fn take(home: &'static std::thread::LocalKey<std::cell::RefCell<Vec<Slot>>>, n: usize) -> ForwardSlots {
+        let mut slots = home.try_with(|c| c.try_borrow_mut().map(|mut v| std::mem::take(&mut *v)).unwrap_or_default()).unwrap_or_default();
+        slots.resize_with(n.max(slots.len()), Slot::default);
+        ForwardSlots { slots, home }
+    }
+
+    /// Slot `k` (below the `n` given to [`ForwardSlots::take`]).
+    pub fn at(&mut self, k: usize) -> &mut Slot {
+        &mut self.slots[k]
+    }
+
+    /// The first `N` slots (`N` at most the `n` given to [`ForwardSlots::take`]) as an array,
+    /// which generated code destructures into one `&mut Slot` per op.
+    pub fn first<const N: usize>(&mut self) -> &mut [Slot; N] {
+        (&mut self.slots[..N]).try_into().expect("N slots were taken")
+    }
+}
+
+impl Drop for ForwardSlots {
+    fn drop(&mut self) {
+        let slots = std::mem::take(&mut self.slots);
+        // During thread teardown the pool may be gone: the slots are then simply dropped.
+        let _ = self.home.try_with(|c| {
+            if let Ok(mut v) = c.try_borrow_mut() {
+                *v = slots;
+            }
+        });
+    }
+}
