@@ -18,6 +18,31 @@
 //! LLVM vectorises for the baseline target. FMA rounds `a·b + c` once, so results may differ from
 //! the portable loops (and from matrixmultiply) in the last bits, as any summation order does.
 
+/// Covers rows `0..$m` with blocks of `$top` rows, then at most one block each of 4, 2 and 1
+/// rows: `$f::<R>(args.., i)` for a block of `R` rows from row `i`. (A macro rather than a
+/// function so that each call stays inside its caller's `target_feature` code.)
+#[cfg(target_arch = "x86_64")]
+macro_rules! row_blocks {
+    ($m:expr, $top:literal, $f:ident($($arg:expr),*)) => {{
+        let mut i = 0;
+        while i + $top <= $m {
+            $f::<$top>($($arg,)* i);
+            i += $top;
+        }
+        if i + 4 <= $m {
+            $f::<4>($($arg,)* i);
+            i += 4;
+        }
+        if i + 2 <= $m {
+            $f::<2>($($arg,)* i);
+            i += 2;
+        }
+        if i < $m {
+            $f::<1>($($arg,)* i);
+        }
+    }};
+}
+
 #[cfg(target_arch = "x86_64")]
 #[path = "gemm_small_avx2.rs"]
 mod avx2;

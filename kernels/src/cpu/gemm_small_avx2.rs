@@ -64,22 +64,7 @@ fn epilogue(p: &Gemm, c: &mut [f32], at: usize, len: usize, mask: __m256i, acc: 
 /// 2, 1 and columns in blocks of 16, then one (masked) block of up to 16 for the rest.
 #[target_feature(enable = "avx2,fma")]
 pub(super) fn axpy(p: &Gemm, c: &mut [f32]) {
-    let mut i = 0;
-    while i + 6 <= p.m {
-        axpy_rows::<6>(p, c, i);
-        i += 6;
-    }
-    if i + 4 <= p.m {
-        axpy_rows::<4>(p, c, i);
-        i += 4;
-    }
-    if i + 2 <= p.m {
-        axpy_rows::<2>(p, c, i);
-        i += 2;
-    }
-    if i < p.m {
-        axpy_rows::<1>(p, c, i);
-    }
+    row_blocks!(p.m, 6, axpy_rows(p, c));
 }
 
 #[target_feature(enable = "avx2,fma")]

@@ -27,22 +27,7 @@ const V: usize = 16;
 /// 2 and 1, columns in blocks of 32 (two registers) and a last masked block.
 #[target_feature(enable = "avx512f")]
 pub(super) fn axpy(p: &Gemm, c: &mut [f32]) {
-    let mut i = 0;
-    while i + 8 <= p.m {
-        axpy_rows::<8>(p, c, i);
-        i += 8;
-    }
-    if i + 4 <= p.m {
-        axpy_rows::<4>(p, c, i);
-        i += 4;
-    }
-    if i + 2 <= p.m {
-        axpy_rows::<2>(p, c, i);
-        i += 2;
-    }
-    if i < p.m {
-        axpy_rows::<1>(p, c, i);
-    }
+    row_blocks!(p.m, 8, axpy_rows(p, c));
 }
 
 #[target_feature(enable = "avx512f")]
