@@ -47,11 +47,11 @@ pub fn in_pool<R: Send>(f: impl FnOnce() -> R + Send) -> R {
             let done = &done;
             s.spawn(move |_| keep_warm(done, home));
         }
-        // Set even if something below panics, or the scope would wait for the other workers' loops.
-        let _release = Release(&done);
         let worker = rng::replace_default(caller);
-        // A panic of `f` is carried out after both generators are back in place.
+        // A panic of `f` is carried out after both generators are back in place; either way the
+        // other workers' loops end here, or the scope would wait for them forever.
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+        done.store(true, Ordering::Release);
         (result, rng::replace_default(worker))
     });
     rng::replace_default(caller);
@@ -121,15 +121,6 @@ impl Busy {
 impl Drop for Busy {
     fn drop(&mut self) {
         BUSY.with(|b| b.set(b.get() - 1));
-    }
-}
-
-/// Sets its flag when dropped.
-struct Release<'a>(&'a AtomicBool);
-
-impl Drop for Release<'_> {
-    fn drop(&mut self) {
-        self.0.store(true, Ordering::Release);
     }
 }
 

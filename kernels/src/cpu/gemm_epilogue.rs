@@ -8,9 +8,8 @@
 //! kernel runs as `Cᵀ = Bᵀ·Aᵀ`) run it over C's rows afterwards. Either way it sees each element
 //! once, after its sum is complete, so the results do not depend on the path.
 
-use crate::cpu::parallel::par_threshold;
 use super::{Backend, auto_backend, max_threads, packed, prologue, sgemm_with};
-use rayon::prelude::*;
+use crate::ops::rows::for_each_row;
 
 /// Work on one row segment of C once its sums are final: `f(i, j0, &mut C[i, j0..j0 + len])`.
 pub type RowEpilogue<'a> = &'a (dyn Fn(usize, usize, &mut [f32]) + Sync);
@@ -70,18 +69,13 @@ pub fn sgemm_epilogue(
     rows(m, n, c, rsc, epilogue);
 }
 
-/// `epilogue` over each whole row of C, on rayon's pool when C is large.
+/// `epilogue` over each whole row of C (on rayon's pool when C is large).
 fn rows(m: usize, n: usize, c: &mut [f32], rsc: isize, epilogue: RowEpilogue<'_>) {
     if m == 0 || n == 0 {
         return;
     }
-    // Rows `rsc ≥ n` apart (the prologue checked that they fit and do not overlap).
+    // Rows `rsc ≥ n` apart (the prologue checked that they fit and do not overlap); the last
+    // chunk is the last row's `n` elements.
     let rsc = (rsc as usize).max(n);
-    let row = |(i, r): (usize, &mut [f32])| epilogue(i, 0, &mut r[..n]);
-    let c = &mut c[..(m - 1) * rsc + n];
-    if m > 1 && m * n >= par_threshold() {
-        c.par_chunks_mut(rsc).enumerate().for_each(row);
-    } else {
-        c.chunks_mut(rsc).enumerate().for_each(row);
-    }
+    for_each_row(&mut c[..(m - 1) * rsc + n], rsc, 1, |i, r| epilogue(i, 0, &mut r[..n]));
 }

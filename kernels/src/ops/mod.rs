@@ -17,4 +17,4 @@ pub mod softmax;
 
 #[cfg(test)]
 pub(crate) mod gradcheck;
-mod rows;
+pub(crate) mod rows;

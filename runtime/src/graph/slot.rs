@@ -168,10 +168,12 @@ mod tests {
 /// std::thread_local! { static POOL: RefCell<Vec<Slot>> = const { RefCell::new(Vec::new()) }; }
 /// let p = {
 ///     let mut s = ForwardSlots::take(&POOL, 2);
-///     s.at(1).out(&[4]).with_slice(|v: &[f32]| v.as_ptr())
+///     let [_, b] = s.first::<2>();
+///     b.out(&[4]).with_slice(|v: &[f32]| v.as_ptr())
 /// };
 /// let mut s = ForwardSlots::take(&POOL, 2);
-/// assert_eq!(s.at(1).out(&[4]).with_slice(|v: &[f32]| v.as_ptr()), p, "the buffer came back");
+/// let [_, b] = s.first::<2>();
+/// assert_eq!(b.out(&[4]).with_slice(|v: &[f32]| v.as_ptr()), p, "the buffer came back");
 /// ```
 pub struct ForwardSlots {
     slots: Vec<Slot>,
@@ -184,11 +186,6 @@ impl ForwardSlots {
         let mut slots = home.try_with(|c| c.try_borrow_mut().map(|mut v| std::mem::take(&mut *v)).unwrap_or_default()).unwrap_or_default();
         slots.resize_with(n.max(slots.len()), Slot::default);
         ForwardSlots { slots, home }
-    }
-
-    /// Slot `k` (below the `n` given to [`ForwardSlots::take`]).
-    pub fn at(&mut self, k: usize) -> &mut Slot {
-        &mut self.slots[k]
     }
 
     /// The first `N` slots (`N` at most the `n` given to [`ForwardSlots::take`]) as an array,
